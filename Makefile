@@ -1,0 +1,56 @@
+# VoC: `make demo` sets everything up and serves the UIs; `make test` runs the test suite.
+# Everything is installed into ./.venv by this file; nothing outside the repo is cached.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VOC := $(BIN)/voc
+DEMO_START ?= 2026-08-01
+DEMO_DAYS ?= 120
+DEMO_END ?= $(shell $(PYTHON) -c "import datetime as d; print(d.date.fromisoformat('$(DEMO_START)') + d.timedelta(days=$(DEMO_DAYS) - 1))")
+DEMO_CUSTOMERS ?= 20000
+DEMO_SEED ?= 7
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-warn-script-location
+
+.PHONY: help install demo serve stop test bench clean
+
+help:
+	@echo "make demo   install, generate demo data, run the nightly pipeline, serve the UIs"
+	@echo "make stop   stop the background services started by make demo"
+	@echo "make test   install and run the test suite"
+	@echo "make bench  run the benchmarks and write bench/results.json"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VOC) generate --start $(DEMO_START) --days $(DEMO_DAYS) --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
+	$(VOC) run --start $(DEMO_START) --end $(DEMO_END)
+	$(VOC) serve
+	@echo
+	@echo "VoC demo is ready. Services keep running in the background:"
+	@echo "  Dagster  http://127.0.0.1:3000"
+	@echo "Stop them with: make stop"
+
+serve: install
+	$(VOC) serve
+
+stop:
+	@if [ -x $(VOC) ]; then $(VOC) stop; else echo "nothing installed, nothing to stop"; fi
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+clean: stop
+	rm -rf data

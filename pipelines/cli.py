@@ -1,0 +1,187 @@
+"""``voc``: the operator's front door. A thin shell over functions in ``pipelines``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+from pipelines.settings import get_settings
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-08-01") from None
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from pipelines.demo.generator import GeneratorConfig, generate
+
+    settings = get_settings()
+    out = args.out or settings.landing_dir
+    truth = args.truth_out or settings.ground_truth_dir
+    config = GeneratorConfig(start=args.start, days=args.days, customers=args.customers,
+                             seed=args.seed, out=out, truth_out=truth,
+                             defect_rate=args.defect_rate)
+    print(f"Generating {args.days} days from {args.start} for {args.customers:,} customers "
+          f"(seed {args.seed}) into {out}")
+    with tqdm(total=args.days, unit="day", disable=args.quiet) as bar:
+        def progress(day: date, counts: dict[str, int]) -> None:
+            bar.set_postfix_str(f"{day} calls={counts['calls']} surveys={counts['surveys']} posts={counts['social']}")
+            bar.update(1)
+        totals = generate(config, progress)
+    print(f"Done: {totals['calls']:,} calls, {totals['surveys']:,} surveys, {totals['social']:,} posts. "
+          f"Ground truth in {truth}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.runner import run_nightly
+
+    end = args.end or args.start
+    if end < args.start:
+        print(f"error: --end {end} is before --start {args.start}", file=sys.stderr)
+        return 2
+    days = (end - args.start).days + 1
+    print(f"Running the nightly job for {days} day(s), {args.start} .. {end}, in one Dagster run")
+    outcome = run_nightly(args.start, end, log_level="DEBUG" if args.verbose else "INFO")
+    if not outcome.success:
+        print(f"\nRun {outcome.run_id} FAILED in: {', '.join(outcome.failed_steps) or 'unknown step'}",
+              file=sys.stderr)
+        for error in outcome.errors:
+            print(f"  {error}", file=sys.stderr)
+        print("Data from earlier successful runs is unchanged. Details: Dagster UI, run "
+              f"{outcome.run_id}.", file=sys.stderr)
+        return 1
+    print(f"\nRun {outcome.run_id} succeeded.")
+    _print_status(args.start, end)
+    return 0
+
+
+def _print_status(start: date | None, end: date | None) -> None:
+    from pipelines.status import load_status
+
+    days, reasons = load_status(start, end)
+    totals: dict[str, list[int]] = {}
+    if len(days) <= 31:
+        print(f"{'day':<12}{'source':<10}{'files':>6}{'rows in':>11}{'loaded':>11}{'quarantined':>13}")
+        for day, source, files, rows_in, loaded, quarantined in days:
+            print(f"{day!s:<12}{source:<10}{files:>6}{rows_in:>11,}{loaded:>11,}{quarantined:>13,}")
+    for _, source, files, rows_in, loaded, quarantined in days:
+        total = totals.setdefault(source, [0, 0, 0, 0, 0])
+        for i, value in enumerate((files, rows_in, loaded, quarantined, 1)):
+            total[i] += value
+    print(f"\n{'source':<10}{'days':>6}{'files':>7}{'rows in':>12}{'loaded':>12}{'quarantined':>13}")
+    for source, (files, rows_in, loaded, quarantined, n_days) in sorted(totals.items()):
+        print(f"{source:<10}{n_days:>6}{files:>7}{rows_in:>12,}{loaded:>12,}{quarantined:>13,}")
+    if reasons:
+        print("\nquarantine reasons:")
+        for source, code, count in reasons:
+            print(f"  {source:<10}{code:<18}{count:>8,}")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    start = args.start
+    end = args.end or (start + timedelta(days=10_000) if start else None)
+    try:
+        _print_status(start, end)
+    except FileNotFoundError as error:
+        print(f"Nothing loaded yet: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pipelines import services
+
+    services.start(services.dagster_service(port=args.dagster_port))
+    print("Services run in the background; stop them with `voc stop` (or `make stop`).")
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    from pipelines import services
+
+    for name in ("dagster",):
+        print(f"{name}: {'stopped' if services.stop(name) else 'was not running'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(
+        prog="voc",
+        description="VoC: voice-of-customer pipeline for Chinese service organisations. "
+                    f"Data directory: {settings.data_dir} (set VOC_DATA_DIR to change it).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    generate = commands.add_parser("generate", help="write realistic demo landing files and ground truth",
+                                   description="Generate demo surveys, call transcripts and social posts "
+                                               "into <landing>/<source>/<YYYY-MM-DD>/, plus ground truth.")
+    generate.add_argument("--start", type=_date, default=date(2026, 8, 1), help="first day (default 2026-08-01)")
+    generate.add_argument("--days", type=_positive, default=120, help="number of days (default 120)")
+    generate.add_argument("--customers", type=_positive, default=20000, help="customer base size (default 20000)")
+    generate.add_argument("--seed", type=int, default=7, help="random seed; same seed, same files (default 7)")
+    generate.add_argument("--defect-rate", type=float, default=0.003,
+                          help="share of rows damaged the way real exports are (default 0.003)")
+    generate.add_argument("--out", type=Path, help="landing folder (default $VOC_DATA_DIR/landing)")
+    generate.add_argument("--truth-out", type=Path, help="ground-truth folder (default $VOC_DATA_DIR/ground_truth)")
+    generate.add_argument("--quiet", action="store_true", help="no progress bar")
+    generate.set_defaults(func=cmd_generate)
+
+    run = commands.add_parser("run", help="materialise the nightly job for a range of days",
+                              description="Run every nightly asset (ingest and onwards) for the days "
+                                          "START..END in one Dagster run, recorded in the Dagster UI.")
+    run.add_argument("--start", type=_date, required=True, help="first partition day, e.g. 2026-08-01")
+    run.add_argument("--end", type=_date, help="last partition day (default: same as --start)")
+    run.add_argument("--verbose", action="store_true", help="show Dagster's debug events")
+    run.set_defaults(func=cmd_run)
+
+    status = commands.add_parser("status", help="what is loaded, per source and day, with quarantine counts")
+    status.add_argument("--start", type=_date, help="first day to show (default: all)")
+    status.add_argument("--end", type=_date, help="last day to show")
+    status.set_defaults(func=cmd_status)
+
+    serve = commands.add_parser("serve", help="start the Dagster UI in the background",
+                                description="Start the Dagster UI (webserver and daemon, so the nightly "
+                                            "schedule runs) in the background; logs under $VOC_DATA_DIR/logs.")
+    serve.add_argument("--dagster-port", type=int, default=3000, help="Dagster UI port (default 3000)")
+    serve.set_defaults(func=cmd_serve)
+
+    stop = commands.add_parser("stop", help="stop the background services started by `voc serve`")
+    stop.set_defaults(func=cmd_stop)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the operator gets one clear line, not a traceback
+        from pipelines.ingest.warehouse import WarehouseBusyError
+
+        kind = "warehouse busy" if isinstance(error, WarehouseBusyError) else type(error).__name__
+        print(f"error ({kind}): {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

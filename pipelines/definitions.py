@@ -1,0 +1,13 @@
+"""The Dagster code location: every domain's assets, checks, jobs and schedules, merged."""
+
+from dagster import Definitions
+
+from pipelines.defs.ingest import ingest_assets, ingest_checks
+from pipelines.defs.jobs import nightly_job, nightly_schedule
+
+defs = Definitions(
+    assets=[*ingest_assets],
+    asset_checks=[*ingest_checks],
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+)

@@ -1,0 +1,50 @@
+"""Run the nightly job for a range of days through Dagster, recorded in the persistent instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pipelines.instance import ensure_dagster_home
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    success: bool
+    failed_steps: list[str]
+    errors: list[str]
+
+
+def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
+    """Materialise every asset of the nightly job for ``start..end`` in one Dagster run."""
+    ensure_dagster_home()
+    from dagster import DagsterEventType, DagsterInstance
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from pipelines.defs.jobs import NIGHTLY_JOB_NAME
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+                ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+            },
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            raise_on_error=False,
+        )
+    failed = [event.step_key for event in result.all_events
+              if event.event_type == DagsterEventType.STEP_FAILURE and event.step_key]
+    errors = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE and event.step_failure_data:
+            error = event.step_failure_data.error
+            cause = error.cause if error and error.cause else error
+            errors.append(f"{event.step_key}: {cause.message.strip() if cause else 'failed'}")
+    return RunOutcome(result.run_id, result.success, failed, errors)

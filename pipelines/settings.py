@@ -1,0 +1,62 @@
+"""All runtime configuration in one place: environment variables with documented defaults.
+
+Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two installations
+(or two test runs) never collide.
+
+| variable | default | meaning |
+|---|---|---|
+| VOC_DATA_DIR | ./data | root of everything written at run time |
+| VOC_LANDING_DIR | $VOC_DATA_DIR/landing | where source systems drop files: <source>/<YYYY-MM-DD>/ |
+| VOC_WAREHOUSE_PATH | $VOC_DATA_DIR/warehouse.duckdb | the working DuckDB file (raw, nlp, dbt schemas) |
+| VOC_PARTITION_START | 2026-08-01 | first daily partition the Dagster assets know |
+| VOC_TIMEZONE | Asia/Shanghai | business time zone for partitions, schedules and naive timestamps |
+| VOC_MAX_TEXT_CHARS | 20000 | texts longer than this are quarantined, not loaded |
+| VOC_BATCH_ROWS | 50000 | rows buffered before a batch is written to DuckDB |
+| VOC_DB_LOCK_TIMEOUT_S | 120 | how long to wait for another DuckDB writer before giving up |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    landing_dir: Path
+    warehouse_path: Path
+    dagster_home: Path
+    ground_truth_dir: Path
+    partition_start: str
+    timezone: str
+    max_text_chars: int
+    batch_rows: int
+    db_lock_timeout_s: float
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        data_dir = Path(_env("VOC_DATA_DIR", "data")).resolve()
+        return cls(
+            data_dir=data_dir,
+            landing_dir=Path(_env("VOC_LANDING_DIR", str(data_dir / "landing"))).resolve(),
+            warehouse_path=Path(_env("VOC_WAREHOUSE_PATH", str(data_dir / "warehouse.duckdb"))).resolve(),
+            dagster_home=data_dir / "dagster_home",
+            ground_truth_dir=data_dir / "ground_truth",
+            partition_start=_env("VOC_PARTITION_START", "2026-08-01"),
+            timezone=_env("VOC_TIMEZONE", "Asia/Shanghai"),
+            max_text_chars=int(_env("VOC_MAX_TEXT_CHARS", "20000")),
+            batch_rows=int(_env("VOC_BATCH_ROWS", "50000")),
+            db_lock_timeout_s=float(_env("VOC_DB_LOCK_TIMEOUT_S", "120")),
+        )
+
+
+def get_settings() -> Settings:
+    """Read settings fresh each call, so tests and the CLI can change the environment."""
+    return Settings.from_env()

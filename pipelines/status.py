@@ -1,0 +1,26 @@
+"""What has been loaded, per source and day: the operator's morning question."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pipelines.ingest.warehouse import warehouse
+
+
+def load_status(start: date | None = None, end: date | None = None) -> tuple[list[tuple], list[tuple]]:
+    """Rows of (day, source, files, rows_in, loaded, quarantined) and (source, reason, count)."""
+    where = "WHERE _partition_date BETWEEN ? AND ?" if start and end else ""
+    params = [start, end] if where else []
+    with warehouse(read_only=True) as conn:
+        days = conn.execute(
+            f"""SELECT _partition_date, source, count(*) FILTER (WHERE status <> 'empty'),
+                       sum(rows_in), sum(rows_loaded), sum(rows_quarantined)
+                FROM raw.ingest_files {where} GROUP BY 1, 2 ORDER BY 1, 2""",
+            params,
+        ).fetchall()
+        reasons = conn.execute(
+            f"""SELECT source, reason_code, count(*) FROM raw.quarantine {where}
+                GROUP BY 1, 2 ORDER BY 1, 3 DESC""",
+            params,
+        ).fetchall()
+    return days, reasons
