@@ -91,6 +91,7 @@ def _reconcile_check(spec: SourceSpec):
     primary = next(iter(spec.tables))
 
     @asset_check(asset=raw_key(primary), name=f"{spec.name}_rows_reconcile", blocking=False,
+                 pool=WAREHOUSE_POOL,
                  description="rows in = rows loaded + rows quarantined, per file and partition, "
                              "and the raw and quarantine tables hold exactly those rows.")
     def _check() -> AssetCheckResult:

@@ -1,14 +1,18 @@
 """The nightly job and its 02:00 Asia/Shanghai schedule."""
 
+from datetime import timedelta
+
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
-    build_schedule_from_partitioned_job,
+    RunRequest,
+    ScheduleEvaluationContext,
     define_asset_job,
     in_process_executor,
+    schedule,
 )
 
-from pipelines.defs.partitions import daily_partitions
+from pipelines.settings import get_settings
 
 NIGHTLY_JOB_NAME = "nightly"
 
@@ -17,13 +21,20 @@ NIGHTLY_JOB_NAME = "nightly"
 nightly_job = define_asset_job(
     NIGHTLY_JOB_NAME,
     selection=AssetSelection.all(),
-    partitions_def=daily_partitions,
     executor_def=in_process_executor,
     description="Load yesterday's landing files, score them, rebuild the KPIs and publish.",
 )
 
-# For a daily-partitioned job this targets the previous (last complete) day.
-nightly_schedule = build_schedule_from_partitioned_job(
-    nightly_job, hour_of_day=2, minute_of_hour=0, default_status=DefaultScheduleStatus.RUNNING,
+
+@schedule(
     name="nightly_0200_shanghai",
+    cron_schedule="0 2 * * *",
+    execution_timezone=get_settings().timezone,
+    job=nightly_job,
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="At 02:00 business time, run the nightly job for the day that just ended.",
 )
+def nightly_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+    # The partitions admit today (files may land early), so the schedule names yesterday itself.
+    day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
+    return RunRequest(run_key=f"nightly-{day}", partition_key=day)

@@ -1,0 +1,74 @@
+"""The operator's front door: help everywhere, clear errors, progress and summaries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main
+from pipelines.settings import Settings
+
+SUBCOMMANDS = ["generate", "run", "status", "serve", "stop"]
+
+
+def _voc(*args: str, env_dir: Path) -> subprocess.CompletedProcess:
+    import os
+
+    env = {**os.environ, "VOC_DATA_DIR": str(env_dir)}
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_has_help(command: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: voc " + command in capsys.readouterr().out
+
+
+def test_bad_date_is_a_clear_error(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--start", "2026-02-30"])
+    assert exit_info.value.code == 2
+    assert "'2026-02-30' is not a date like 2026-08-01" in capsys.readouterr().err
+
+
+def test_end_before_start_is_refused(settings: Settings, capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", "--start", "2026-08-02", "--end", "2026-08-01"]) == 2
+    assert "before --start" in capsys.readouterr().err
+
+
+def test_status_before_any_load_says_so(settings: Settings, capsys: pytest.CaptureFixture) -> None:
+    assert main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert "Nothing loaded yet" in err and "Traceback" not in err
+
+
+def test_generate_run_status_end_to_end(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    generated = _voc("generate", "--days", "2", "--customers", "2000", "--quiet", env_dir=data)
+    assert generated.returncode == 0, generated.stderr
+    assert "Ground truth in" in generated.stdout
+    assert sorted(p.name for p in (data / "landing").iterdir()) == ["calls", "social", "surveys"]
+    ran = _voc("run", "--start", "2026-08-01", "--end", "2026-08-02", env_dir=data)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert "succeeded" in ran.stdout
+    assert "calls 2026-08-02 (2/2)" in ran.stderr  # per-asset, per-day progress
+    status = _voc("status", env_dir=data)
+    assert status.returncode == 0
+    lines = {line.split()[1] + line.split()[0]: line for line in status.stdout.splitlines()
+             if line.startswith("2026-08-0")}
+    assert set(lines) == {f"{s}2026-08-0{d}" for s in ("calls", "social", "surveys") for d in (1, 2)}
+
+
+def test_failed_run_exits_non_zero_without_traceback(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert _voc("generate", "--days", "1", "--customers", "500", "--quiet", env_dir=data).returncode == 0
+    (data / "warehouse.duckdb").mkdir(parents=True)  # a folder where the database file should be
+    ran = _voc("run", "--start", "2026-08-01", env_dir=data)
+    assert ran.returncode == 1
+    assert "FAILED" in ran.stderr and "unchanged" in ran.stderr
