@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench`; each section writes its figures into bench/results.json."""

@@ -1,0 +1,19 @@
+"""`python -m bench`: run every benchmark and write bench/results.json."""
+
+from __future__ import annotations
+
+from pipelines.settings import get_settings
+
+from bench import ingest
+from bench.results import RESULTS, write_section
+
+
+def main() -> None:
+    work = get_settings().data_dir / "bench"
+    print("ingestion benchmark: 1,000,000 survey rows, 200,000 call transcripts")
+    write_section("ingest", ingest.run(work / "ingest"))
+    print(f"results written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""The Dagster UI started the way `make demo` starts it shows the materialised ingestion assets."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+@pytest.mark.slow
+def test_dagster_ui_serves_materialised_assets(tmp_path: Path) -> None:
+    env = {**os.environ, "VOC_DATA_DIR": str(tmp_path / "data")}
+
+    def voc(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    assert voc("generate", "--days", "2", "--customers", "1000", "--quiet").returncode == 0
+    assert voc("run", "--start", "2026-08-01", "--end", "2026-08-02").returncode == 0
+    port = _free_port()
+    served = voc("serve", "--dagster-port", str(port))
+    try:
+        assert served.returncode == 0, served.stderr
+        data = _graphql(port, "{ assetNodes { assetKey { path } partitionStats { numMaterialized numFailed } } }")
+        stats = {"/".join(n["assetKey"]["path"]): n["partitionStats"] for n in data["assetNodes"]}
+        for key in ("raw/surveys", "raw/calls", "raw/call_turns", "raw/social_posts"):
+            assert stats[key] == {"numMaterialized": 2, "numFailed": 0}
+        again = voc("serve", "--dagster-port", str(port))
+        assert "already running" in again.stdout
+    finally:
+        stopped = voc("stop")
+    assert "dagster: stopped" in stopped.stdout
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5)
