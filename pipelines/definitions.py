@@ -3,11 +3,12 @@
 from dagster import Definitions
 
 from pipelines.defs.ingest import ingest_assets, ingest_checks
-from pipelines.defs.jobs import nightly_job, nightly_schedule
+from pipelines.defs.jobs import model_job, nightly_job, nightly_schedule
+from pipelines.defs.nlp import nlp_assets
 
 defs = Definitions(
-    assets=[*ingest_assets],
+    assets=[*ingest_assets, *nlp_assets],
     asset_checks=[*ingest_checks],
-    jobs=[nightly_job],
+    jobs=[nightly_job, model_job],
     schedules=[nightly_schedule],
 )

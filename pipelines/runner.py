@@ -19,26 +19,41 @@ class RunOutcome:
 def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
     """Materialise every asset of the nightly job for ``start..end`` in one Dagster run."""
     ensure_dagster_home()
-    from dagster import DagsterEventType, DagsterInstance
+    from dagster import DagsterInstance
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
-    from pipelines.defs.jobs import NIGHTLY_JOB_NAME
+    from pipelines.defs.jobs import MODEL_JOB_NAME, NIGHTLY_JOB_NAME
     from pipelines.definitions import defs
+    from pipelines.nlp.model import model_state
 
-    job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with DagsterInstance.get() as instance:
+        state = model_state()
+        if not state.current:
+            print(f"The sentiment model in {state.path} is missing or was built from another config; building it first")
+            built = defs.resolve_job_def(MODEL_JOB_NAME).execute_in_process(
+                instance=instance, run_config=run_config, raise_on_error=False)
+            if not built.success:
+                return _outcome(built)
+        job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
         result = job.execute_in_process(
             instance=instance,
             tags={
                 ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
                 ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
             },
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config=run_config,
             raise_on_error=False,
         )
+    return _outcome(result)
+
+
+def _outcome(result) -> RunOutcome:
+    from dagster import DagsterEventType
+
     failed = [event.step_key for event in result.all_events
               if event.event_type == DagsterEventType.STEP_FAILURE and event.step_key]
     errors = []

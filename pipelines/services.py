@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.instance import ensure_dagster_home
-from pipelines.settings import get_settings
+from pipelines.settings import REPO_ROOT, get_settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,12 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_MAX_TEXT_CHARS | 20000 | texts longer than this are quarantined, not loaded |
 | VOC_BATCH_ROWS | 50000 | rows buffered before a batch is written to DuckDB |
 | VOC_DB_LOCK_TIMEOUT_S | 120 | how long to wait for another DuckDB writer before giving up |
+| VOC_SENTIMENT_ENGINE | transformer | engine of the nightly scoring: transformer or snownlp |
+| VOC_SENTIMENT_MODEL_DIR | <repo>/models/sentiment-student | any local Hugging Face checkpoint for the transformer engine |
+| VOC_SENTIMENT_TRAIN_CONFIG | <repo>/models/sentiment-student.train.json | recipe the model in VOC_SENTIMENT_MODEL_DIR must match |
+| VOC_SENTIMENT_NEGATIVE_BELOW | 0.4 | probability of positive under which a text is negative |
+| VOC_SENTIMENT_POSITIVE_ABOVE | 0.6 | probability of positive over which a text is positive |
+| VOC_TOPIC_TAXONOMY | <repo>/dbt_project/seeds/topic_taxonomy.csv | the analyst-owned topic taxonomy |
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(name: str, default: str) -> str:
@@ -39,6 +47,12 @@ class Settings:
     max_text_chars: int
     batch_rows: int
     db_lock_timeout_s: float
+    sentiment_engine: str
+    sentiment_model_dir: Path
+    sentiment_train_config: Path
+    sentiment_negative_below: float
+    sentiment_positive_above: float
+    topic_taxonomy: Path
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -54,6 +68,12 @@ class Settings:
             max_text_chars=int(_env("VOC_MAX_TEXT_CHARS", "20000")),
             batch_rows=int(_env("VOC_BATCH_ROWS", "50000")),
             db_lock_timeout_s=float(_env("VOC_DB_LOCK_TIMEOUT_S", "120")),
+            sentiment_engine=_env("VOC_SENTIMENT_ENGINE", "transformer"),
+            sentiment_model_dir=Path(_env("VOC_SENTIMENT_MODEL_DIR", str(REPO_ROOT / "models" / "sentiment-student"))).resolve(),
+            sentiment_train_config=Path(_env("VOC_SENTIMENT_TRAIN_CONFIG", str(REPO_ROOT / "models" / "sentiment-student.train.json"))).resolve(),
+            sentiment_negative_below=float(_env("VOC_SENTIMENT_NEGATIVE_BELOW", "0.4")),
+            sentiment_positive_above=float(_env("VOC_SENTIMENT_POSITIVE_ABOVE", "0.6")),
+            topic_taxonomy=Path(_env("VOC_TOPIC_TAXONOMY", str(REPO_ROOT / "dbt_project" / "seeds" / "topic_taxonomy.csv"))).resolve(),
         )
 
 

@@ -11,12 +11,27 @@ from pipelines.demo.generator import GeneratorConfig, generate
 from pipelines.settings import Settings, get_settings
 
 DEMO_START = date(2026, 8, 1)
+TINY_RECIPE = Path(__file__).resolve().parent / "fixtures" / "tiny_sentiment.train.json"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sentiment student trained in seconds from the tiny recipe: covers the real code path."""
+    from sentiment.training.pipeline import TrainConfig, train_sentiment_model
+
+    folder = tmp_path_factory.mktemp("models") / "tiny-student"
+    texts = ["快递三天了还没到太失望了", "客服态度很好问题解决了", "账单多扣了钱", "网速很快很满意"] * 20
+    train_sentiment_model(TrainConfig.from_file(TINY_RECIPE), folder, texts, log=lambda _: None)
+    return folder
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model: Path) -> Path:
     folder = tmp_path / "data"
     monkeypatch.setenv("VOC_DATA_DIR", str(folder))
+    monkeypatch.setenv("VOC_SENTIMENT_MODEL_DIR", str(tiny_model))
+    monkeypatch.setenv("VOC_SENTIMENT_TRAIN_CONFIG", str(TINY_RECIPE))
+    monkeypatch.setenv("VOC_SENTIMENT_ENGINE", "transformer")
     for name in ("VOC_LANDING_DIR", "VOC_WAREHOUSE_PATH", "VOC_BATCH_ROWS", "VOC_MAX_TEXT_CHARS"):
         monkeypatch.delenv(name, raising=False)
     return folder

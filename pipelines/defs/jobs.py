@@ -15,14 +15,21 @@ from dagster import (
 from pipelines.settings import get_settings
 
 NIGHTLY_JOB_NAME = "nightly"
+MODEL_JOB_NAME = "build_models"
+MODEL_SELECTION = AssetSelection.key_prefixes(["models"])
 
 # One process runs the steps one after another: DuckDB allows a single writer, and the
 # ``duckdb_writer`` pool keeps separate runs (a backfill beside the schedule) from overlapping.
 nightly_job = define_asset_job(
     NIGHTLY_JOB_NAME,
-    selection=AssetSelection.all(),
+    selection=AssetSelection.all() - MODEL_SELECTION,
     executor_def=in_process_executor,
     description="Load yesterday's landing files, score them, rebuild the KPIs and publish.",
+)
+
+model_job = define_asset_job(
+    MODEL_JOB_NAME, selection=MODEL_SELECTION, executor_def=in_process_executor,
+    description="Build the NLP model artefacts when missing or when their training config changed.",
 )
 
 

@@ -1,0 +1,78 @@
+"""NLP assets: the sentiment model artefact, and per-partition scoring into the ``nlp`` schema."""
+
+from datetime import date
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    multi_asset,
+)
+
+from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL, raw_key
+from pipelines.defs.partitions import daily_partitions
+from pipelines.nlp.model import build_model, model_state
+from pipelines.nlp.scoring import fit_topic_model, score_partition, sentiment_engine
+
+NLP_TABLES = {
+    "document_sentiment": "Sentiment of survey comments and posts: score (P positive), label, model version.",
+    "turn_sentiment": "Sentiment of every call turn, customer and agent, in order.",
+    "call_arcs": "Per call: the customer's start, end and minimum sentiment; recovery (转怒为喜) and deterioration.",
+    "document_topics": "Topic of each survey, post and call: taxonomy pattern, model fallback or none.",
+    "escalations": "Third-party escalation risk (12315, regulators, media, lawyers) with the evidence clause.",
+}
+
+
+def nlp_key(table: str) -> AssetKey:
+    return AssetKey(["nlp", table])
+
+
+@asset(key=AssetKey(["models", "sentiment_student"]), group_name="nlp", kinds={"pytorch"},
+       description="The distilled sentiment student in models/, rebuilt when missing or when "
+                   "models/sentiment-student.train.json changes.")
+def sentiment_student(context: AssetExecutionContext) -> MaterializeResult:
+    state = model_state()
+    if state.current:
+        context.log.info(f"model at {state.path} matches config {state.expected_hash}; nothing to train")
+        return MaterializeResult(metadata={"path": str(state.path), "config_hash": state.expected_hash,
+                                           "trained": False})
+    meta = build_model(log=context.log.info)
+    return MaterializeResult(metadata={"path": str(state.path), "config_hash": meta["config_hash"], "trained": True,
+                                       "metrics": MetadataValue.json(meta["metrics"])})
+
+
+@multi_asset(
+    name="score_documents",
+    specs=[AssetSpec(nlp_key(t), description=d, group_name="nlp", kinds={"duckdb"}, partitions_def=daily_partitions,
+                     deps=[raw_key(s) for s in ("surveys", "social_posts", "calls", "call_turns")])
+           for t, d in NLP_TABLES.items()],
+    backfill_policy=BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
+)
+def score_documents(context: AssetExecutionContext):
+    days = [date.fromisoformat(key) for key in context.partition_keys]
+    engine = sentiment_engine()
+    topic_model = fit_topic_model(days)
+    totals = {"documents": 0, "turns": 0, "scored_by_engine": 0, "cache_hits": 0, "escalations": 0,
+              "recovered_calls": 0}
+    labels: dict[str, int] = {}
+    for position, day in enumerate(days, start=1):
+        report = score_partition(day, topic_model)
+        for key in totals:
+            totals[key] += getattr(report, key)
+        for name, count in report.labels.items():
+            labels[name] = labels.get(name, 0) + count
+        context.log.info(f"nlp {day} ({position}/{len(days)}): {report.documents:,} documents, {report.turns:,} turns, "
+                         f"{report.scored_by_engine:,} scored, {report.cache_hits:,} from cache")
+    for table in NLP_TABLES:
+        yield MaterializeResult(asset_key=nlp_key(table), metadata={
+            **totals, "labels": MetadataValue.json(labels), "model_version": engine.version,
+            "partitions": len(days)})
+
+
+nlp_assets = [sentiment_student, score_documents]

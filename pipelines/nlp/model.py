@@ -1,0 +1,59 @@
+"""The default sentiment model on disk: is it there and does it match its training config?"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.ingest.warehouse import warehouse
+from pipelines.settings import REPO_ROOT, Settings, get_settings
+from sentiment.normalize import normalize
+from sentiment.training.pipeline import TrainConfig, train_sentiment_model
+
+@dataclass(frozen=True)
+class ModelState:
+    path: Path
+    expected_hash: str
+    found_hash: str | None
+    foreign: bool  # a user's own checkpoint: used as it is, never retrained here
+
+    @property
+    def current(self) -> bool:
+        return self.foreign or self.found_hash == self.expected_hash
+
+
+def model_state(settings: Settings | None = None) -> ModelState:
+    """Compare the model's recorded config hash with the configured training recipe."""
+    settings = settings or get_settings()
+    expected = TrainConfig.from_file(settings.sentiment_train_config).config_hash
+    folder = settings.sentiment_model_dir
+    meta = folder / "voc_model.json"
+    found = json.loads(meta.read_text())["config_hash"] if meta.exists() else None
+    foreign = settings.sentiment_engine != "transformer" or ((folder / "config.json").exists() and not meta.exists())
+    return ModelState(folder, expected, found, foreign)
+
+
+def organisation_texts(limit: int) -> list[str]:
+    """Normalised survey comments, customer turns and posts from the warehouse, if it exists."""
+    settings = get_settings()
+    if not settings.warehouse_path.exists():
+        return []
+    with warehouse(read_only=True) as conn:
+        rows = conn.execute(
+            f"""SELECT comment FROM raw.surveys WHERE comment <> ''
+                UNION ALL SELECT text FROM raw.social_posts
+                UNION ALL SELECT text FROM raw.call_turns WHERE speaker = 'customer'
+                USING SAMPLE {int(limit) * 2} ROWS (reservoir, 7)""").fetchall()
+    texts = {normalize(row[0], asr=True).text for row in rows}
+    return sorted(t for t in texts if len(t) >= 4)[:limit]
+
+
+def build_model(log=print) -> dict:
+    """Train the configured recipe into the configured model directory."""
+    settings = get_settings()
+    config_path = settings.sentiment_train_config
+    shown = config_path.relative_to(REPO_ROOT) if config_path.is_relative_to(REPO_ROOT) else config_path
+    config = TrainConfig.from_file(config_path)
+    return train_sentiment_model(config, settings.sentiment_model_dir, organisation_texts(config.org_texts_limit),
+                                 command=f"VOC_SENTIMENT_TRAIN_CONFIG={shown} voc train sentiment", log=log)

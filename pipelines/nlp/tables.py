@@ -1,0 +1,35 @@
+"""DDL of the ``nlp`` schema: model outputs keyed by document id and model version."""
+
+NLP_DDL = """
+CREATE SCHEMA IF NOT EXISTS nlp;
+CREATE TABLE IF NOT EXISTS nlp.sentiment_cache (
+    text_hash VARCHAR NOT NULL, model_version VARCHAR NOT NULL, score REAL NOT NULL,
+    PRIMARY KEY (text_hash, model_version));
+CREATE TABLE IF NOT EXISTS nlp.document_sentiment (
+    doc_type VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, text_normalized VARCHAR NOT NULL,
+    sentiment_score REAL, sentiment_label VARCHAR NOT NULL, model_version VARCHAR NOT NULL,
+    _partition_date DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS nlp.turn_sentiment (
+    call_id VARCHAR NOT NULL, turn_index INTEGER NOT NULL, speaker VARCHAR NOT NULL,
+    sentiment_score REAL, sentiment_label VARCHAR NOT NULL, model_version VARCHAR NOT NULL,
+    _partition_date DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS nlp.call_arcs (
+    call_id VARCHAR NOT NULL, customer_start_score REAL, customer_end_score REAL,
+    customer_min_score REAL, agent_mean_score REAL, scored_customer_turns INTEGER NOT NULL,
+    recovered BOOLEAN NOT NULL, deteriorated BOOLEAN NOT NULL, start_label VARCHAR NOT NULL,
+    end_label VARCHAR NOT NULL, model_version VARCHAR NOT NULL, _partition_date DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS nlp.document_topics (
+    doc_type VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, topic_code VARCHAR NOT NULL,
+    method VARCHAR NOT NULL, confidence REAL NOT NULL, evidence VARCHAR,
+    model_version VARCHAR NOT NULL, _partition_date DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS nlp.escalations (
+    doc_type VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, escalation_risk BOOLEAN NOT NULL,
+    escalation_channel VARCHAR, escalation_evidence VARCHAR, model_version VARCHAR NOT NULL,
+    _partition_date DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS nlp.topic_candidates (
+    theme_id INTEGER NOT NULL, terms VARCHAR NOT NULL, size INTEGER NOT NULL,
+    examples VARCHAR NOT NULL, window_start DATE NOT NULL, window_end DATE NOT NULL,
+    discovered_at TIMESTAMP NOT NULL);
+"""
+
+PARTITIONED_TABLES = ("document_sentiment", "turn_sentiment", "call_arcs", "document_topics", "escalations")

@@ -1,0 +1,1 @@
+"""Building the project's own sentiment models from what registry packages ship."""

