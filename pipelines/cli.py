@@ -138,7 +138,8 @@ def cmd_sentiment_score(args: argparse.Namespace) -> int:
     settings = get_settings()
     model_dir = args.model_dir or settings.sentiment_model_dir
     return _tool(lambda: score_sentiment_csv(args.input, args.output, args.text_column, args.engine, model_dir,
-                                             settings.sentiment_negative_below, settings.sentiment_positive_above))
+                                             settings.model_cache_dir, settings.sentiment_negative_below,
+                                             settings.sentiment_positive_above))
 
 
 def cmd_topics_discover(args: argparse.Namespace) -> int:

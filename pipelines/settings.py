@@ -42,6 +42,7 @@ class Settings:
     warehouse_path: Path
     dagster_home: Path
     ground_truth_dir: Path
+    model_cache_dir: Path
     partition_start: str
     timezone: str
     max_text_chars: int
@@ -63,6 +64,7 @@ class Settings:
             warehouse_path=Path(_env("VOC_WAREHOUSE_PATH", str(data_dir / "warehouse.duckdb"))).resolve(),
             dagster_home=data_dir / "dagster_home",
             ground_truth_dir=data_dir / "ground_truth",
+            model_cache_dir=data_dir / "models",
             partition_start=_env("VOC_PARTITION_START", "2026-08-01"),
             timezone=_env("VOC_TIMEZONE", "Asia/Shanghai"),
             max_text_chars=int(_env("VOC_MAX_TEXT_CHARS", "20000")),

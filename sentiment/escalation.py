@@ -1,6 +1,6 @@
 """Complaint level 3: texts that threaten or report going to a third party.
 
-Patterns cover consumer bodies (12315, 消费者协会/消协), regulators (银保监, 金融监管, 工信部,
+Patterns cover consumer bodies (12315, also as ASR speaks it: 幺二三幺五; 消费者协会/消协), regulators (银保监, 金融监管, 工信部,
 市场监管, 通信管理局), the media (曝光, 记者, 媒体, 电视台, 上热搜) and the law (律师函, 起诉,
 法院, 仲裁). A match preceded closely by a negation (不会, 不想, 没打算, 暂时不…) in the same
 clause is not a threat: "不会去投诉" is a customer staying inside. The evidence is the clause.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sentiment.normalize import normalize
 
 THIRD_PARTIES = {
-    "consumer_body": r"12315|消费者协会|消协|消保委",
+    "consumer_body": r"12315|幺二三幺五|一二三一五|消费者协会|消协|消保委",
     "regulator": r"银保监|金融监管|工信部|市场监管|通信管理局|监管部门|监管局|人民银行|银监会|证监会",
     "media": r"曝光|记者|媒体|电视台|报社|上热搜|发到网上|网上曝|微博曝",
     "legal": r"律师函|律师|起诉|法院|仲裁|打官司|诉讼",

@@ -75,11 +75,13 @@ def map_csv(input_path: Path, output_path: Path, text_column: str, new_columns: 
 
 
 def score_sentiment_csv(input_path: Path, output_path: Path, text_column: str, engine_name: str,
-                        model_dir: Path | None, negative_below: float, positive_above: float) -> int:
+                        model_dir: Path | None, cache_dir: Path, negative_below: float, positive_above: float) -> int:
     from sentiment.engines import load_engine
     from sentiment.scoring import Thresholds, score_texts
 
-    engine = load_engine(engine_name, model_dir)
+    if not input_path.exists():
+        raise CsvToolError(f"input file {input_path} does not exist")
+    engine = load_engine(engine_name, model_dir, cache_dir)
     thresholds = Thresholds(negative_below, positive_above)
 
     def annotate(texts: list[str]) -> list[dict[str, object]]:

@@ -38,13 +38,14 @@ class NlpReport:
 
 
 @lru_cache(maxsize=4)
-def _engine(name: str, model_dir: str) -> SentimentEngine:
-    return load_engine(name, Path(model_dir) if name == "transformer" else None)
+def _engine(name: str, model_dir: str, cache_dir: str) -> SentimentEngine:
+    return load_engine(name, Path(model_dir) if name == "transformer" else None, Path(cache_dir))
 
 
 def sentiment_engine(settings: Settings | None = None) -> SentimentEngine:
+    """The configured engine; the transformer's ONNX working copy lives under the data dir."""
     settings = settings or get_settings()
-    return _engine(settings.sentiment_engine, str(settings.sentiment_model_dir))
+    return _engine(settings.sentiment_engine, str(settings.sentiment_model_dir), str(settings.model_cache_dir))
 
 
 def topic_version(taxonomy_path: Path) -> str:

@@ -19,8 +19,12 @@ class SentimentEngine(Protocol):
 ENGINES = ("snownlp", "transformer")
 
 
-def load_engine(name: str, model_dir: Path | None = None) -> SentimentEngine:
-    """Build an engine by name; ``model_dir`` is any local Hugging Face checkpoint for 'transformer'."""
+def load_engine(name: str, model_dir: Path | None = None, cache_dir: Path | None = None) -> SentimentEngine:
+    """Build an engine by name.
+
+    For 'transformer', ``model_dir`` is any local Hugging Face checkpoint and ``cache_dir`` (if
+    given) where its int8 ONNX copy is kept for fast CPU scoring.
+    """
     if name == "snownlp":
         from sentiment.engines.snownlp_engine import SnowNLPEngine
 
@@ -30,5 +34,5 @@ def load_engine(name: str, model_dir: Path | None = None) -> SentimentEngine:
 
         if model_dir is None:
             raise ValueError("the transformer engine needs a model directory")
-        return TransformerEngine(model_dir)
+        return TransformerEngine(model_dir, cache_dir=cache_dir)
     raise ValueError(f"unknown sentiment engine {name!r}; choose one of {', '.join(ENGINES)}")

@@ -5,6 +5,7 @@ from sentiment.escalation import detect_escalation
 
 @pytest.mark.parametrize(("text", "channel"), [
     ("再不解决我就去12315投诉", "consumer_body"),
+    ("嗯 那个 我已经打了 幺二三幺五 了", "consumer_body"),
     ("已經向消費者協會投訴了", "consumer_body"),
     ("已经打了工信部的投诉电话", "regulator"),
     ("我会向金融监管部门反映", "regulator"),

@@ -51,8 +51,17 @@ def test_any_local_hugging_face_checkpoint_loads(tmp_path: Path, tiny_model: Pat
     AutoModelForSequenceClassification.from_pretrained(str(tiny_model)).save_pretrained(str(foreign))
     AutoTokenizer.from_pretrained(str(tiny_model)).save_pretrained(str(foreign))
     engine = load_engine("transformer", foreign)
-    assert engine.version == "hf-my-roberta"
+    assert engine.version.startswith("hf-my-roberta-")
     assert engine.predict_proba(["服务很好"]).shape == (1,)
+
+
+def test_onnx_copy_scores_like_pytorch(tmp_path: Path, tiny_model: Path) -> None:
+    texts = ["快递三天了还没到太失望了", "服务很好谢谢", "账单多扣了钱", "OK 好的[哈哈]"] * 10
+    torch_scores = load_engine("transformer", tiny_model).predict_proba(texts)
+    onnx_engine = load_engine("transformer", tiny_model, cache_dir=tmp_path / "cache")
+    assert onnx_engine.backend == "onnxruntime-int8"
+    assert list((tmp_path / "cache").rglob("model.int8.onnx"))
+    assert np.abs(onnx_engine.predict_proba(texts) - torch_scores).max() < 0.05
 
 
 def test_unknown_engine_and_missing_model_are_clear_errors(tmp_path: Path) -> None:
