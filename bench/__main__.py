@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipelines.settings import get_settings
 
-from bench import ingest
+from bench import ingest, sentiment
 from bench.results import RESULTS, write_section
 
 
@@ -12,6 +12,8 @@ def main() -> None:
     work = get_settings().data_dir / "bench"
     print("ingestion benchmark: 1,000,000 survey rows, 200,000 call transcripts")
     write_section("ingest", ingest.run(work / "ingest"))
+    print("sentiment benchmark: accuracy and throughput per engine")
+    write_section("sentiment", sentiment.run())
     print(f"results written to {RESULTS}")
 
 

@@ -146,13 +146,13 @@ class DemoGenerator:
     def _pick(self, options: list[str]) -> str:
         return self.rng.choice(options)
 
-    def _fill(self, template: str) -> str:
+    def _fill(self, template: str, topic: str | None = None) -> str:
         rng = self.rng
         return template.format(
             product=rng.choice(P.PRODUCTS), days=rng.randint(2, 20), amount=rng.choice([8, 15, 30, 58, 99, 128, 300]),
             order=f"XH{rng.randint(10**9, 10**10 - 1)}", minutes=rng.randint(10, 60),
             staff=str(rng.randint(100, 999)).translate(P.SPOKEN_DIGITS), n="三四五"[rng.randint(0, 2)],
-            issue=rng.choice(P.PROBLEMS[rng.choice(self.topics)]),
+            issue=rng.choice(P.PROBLEMS[topic or rng.choice(self.topics)]),
         )
 
     def _time_on(self, day: date, first_hour: int = 8, last_hour: int = 22) -> datetime:
@@ -177,8 +177,8 @@ class DemoGenerator:
         return self.rng.choice(kinds)
 
     # ---- texts ----------------------------------------------------------------------------
-    def opinion(self, sentiment: str) -> str:
-        """A sentiment-bearing clause: plain, negated, sarcastic or mixed."""
+    def opinion(self, sentiment: str, topic: str | None = None) -> str:
+        """A sentiment-bearing clause: plain, negated, sarcastic or mixed (about ``topic``)."""
         roll = self.rng.random()
         if sentiment == "negative":
             pool = P.NEGATIVE if roll < 0.65 else P.NEGATED_POSITIVE if roll < 0.85 else P.SARCASM
@@ -186,15 +186,15 @@ class DemoGenerator:
             pool = P.POSITIVE if roll < 0.8 else P.NEGATED_NEGATIVE
         else:
             pool = P.NEUTRAL if roll < 0.75 else P.MIXED
-        return self._fill(self._pick(pool))
+        return self._fill(self._pick(pool), topic)
 
     def written_text(self, topic: str, sentiment: str, escalate: bool = False) -> str:
         """A survey comment or post body: problem statement and opinion in varied order."""
         rng = self.rng
         problem = self._fill(self._pick(P.PROBLEMS[topic]))
-        parts = [problem, self.opinion(sentiment)]
+        parts = [problem, self.opinion(sentiment, topic)]
         if sentiment == "positive" and rng.random() < 0.6:
-            parts = [self._pick(["问题已经解决", "后来处理好了", "客服很快帮我搞定了", "这次很顺利"]), problem if rng.random() < 0.3 else "", self.opinion(sentiment)]
+            parts = [self._pick(["问题已经解决", "后来处理好了", "客服很快帮我搞定了", "这次很顺利"]), problem if rng.random() < 0.3 else "", self.opinion(sentiment, topic)]
         if rng.random() < 0.3:
             parts.reverse()
         if escalate:
@@ -244,10 +244,10 @@ class DemoGenerator:
         opening = self._fill(self._pick(P.PROBLEMS[issue.topic]))
         if contact_index > 1:
             opening = self._fill(self._pick(P.CUSTOMER_REPEAT)) + " " + opening
-        say("customer", self.asr(opening + " " + self.opinion(start_sentiment)))
+        say("customer", self.asr(opening + " " + self.opinion(start_sentiment, issue.topic)))
         say("agent", self._pick(P.AGENT_EMPATHY))
         for _ in range(rng.randint(0, 3)):
-            say("customer", self.asr(self.opinion(start_sentiment if rng.random() < 0.6 else "neutral")))
+            say("customer", self.asr(self.opinion(start_sentiment if rng.random() < 0.6 else "neutral", issue.topic)))
             say("agent", self._pick(P.AGENT_ACTIONS))
         if rng.random() < 0.04:
             say("customer", self.asr(self._pii()))

