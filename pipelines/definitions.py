@@ -2,13 +2,15 @@
 
 from dagster import Definitions
 
+from pipelines.defs.dbt import dbt_models, dbt_resource
 from pipelines.defs.ingest import ingest_assets, ingest_checks
 from pipelines.defs.jobs import model_job, nightly_job, nightly_schedule
 from pipelines.defs.nlp import nlp_assets
 
 defs = Definitions(
-    assets=[*ingest_assets, *nlp_assets],
+    assets=[*ingest_assets, *nlp_assets, dbt_models],
     asset_checks=[*ingest_checks],
     jobs=[nightly_job, model_job],
     schedules=[nightly_schedule],
+    resources={"dbt": dbt_resource()},
 )

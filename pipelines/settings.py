@@ -18,6 +18,7 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_SENTIMENT_TRAIN_CONFIG | <repo>/models/sentiment-student.train.json | recipe the model in VOC_SENTIMENT_MODEL_DIR must match |
 | VOC_SENTIMENT_NEGATIVE_BELOW | 0.4 | probability of positive under which a text is negative |
 | VOC_SENTIMENT_POSITIVE_ABOVE | 0.6 | probability of positive over which a text is positive |
+| VOC_DBT_PROJECT_DIR | <repo>/dbt_project | the dbt project the nightly run builds |
 | VOC_TOPIC_TAXONOMY | <repo>/dbt_project/seeds/topic_taxonomy.csv | the analyst-owned topic taxonomy |
 """
 
@@ -54,6 +55,7 @@ class Settings:
     sentiment_negative_below: float
     sentiment_positive_above: float
     topic_taxonomy: Path
+    dbt_project_dir: Path
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -75,6 +77,7 @@ class Settings:
             sentiment_train_config=Path(_env("VOC_SENTIMENT_TRAIN_CONFIG", str(REPO_ROOT / "models" / "sentiment-student.train.json"))).resolve(),
             sentiment_negative_below=float(_env("VOC_SENTIMENT_NEGATIVE_BELOW", "0.4")),
             sentiment_positive_above=float(_env("VOC_SENTIMENT_POSITIVE_ABOVE", "0.6")),
+            dbt_project_dir=Path(_env("VOC_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))).resolve(),
             topic_taxonomy=Path(_env("VOC_TOPIC_TAXONOMY", str(REPO_ROOT / "dbt_project" / "seeds" / "topic_taxonomy.csv"))).resolve(),
         )
 

@@ -1,0 +1,31 @@
+{# Small portable helpers. Anything adapter-specific is dispatched, so the project can run on Spark. #}
+
+{% macro safe_ratio(numerator, denominator) -%}
+    case when ({{ denominator }}) = 0 then null
+         else cast({{ numerator }} as double) / ({{ denominator }}) end
+{%- endmacro %}
+
+{% macro add_days(days, timestamp) -%}
+    {{ dbt.dateadd('day', days, timestamp) }}
+{%- endmacro %}
+
+{% macro hours_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('hours_between', 'voc')(start_ts, end_ts)) }}
+{%- endmacro %}
+
+{% macro default__hours_between(start_ts, end_ts) -%}
+    {{ dbt.datediff(start_ts, end_ts, 'hour') }}
+{%- endmacro %}
+
+{% macro incremental_window(column) -%}
+    {#- Limits an incremental model to the nightly window passed with --vars. -#}
+    {%- if var('start_date') is not none and var('end_date') is not none -%}
+        {{ column }} between cast('{{ var("start_date") }}' as date) and cast('{{ var("end_date") }}' as date)
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro incremental_strategy() -%}
+    {{ return('delete+insert' if target.type == 'duckdb' else 'insert_overwrite') }}
+{%- endmacro %}

@@ -1,0 +1,63 @@
+-- Every contact in one shape. A contact is an inbound interaction: a call, or a post that
+-- addresses the brand from an account linked to a customer (domain.md). Brand mentions from
+-- unknown accounts stay in fct_social_posts: without a customer they cannot be followed up.
+with calls as (
+    select
+        c.call_id as contact_id,
+        'call' as contact_channel,
+        c.customer_id,
+        c.customer_tier,
+        c.agent_team,
+        c.started_at as contacted_at,
+        c.started_date as contact_date,
+        c.topic_code,
+        c.is_logged_complaint,
+        c.agent_resolved,
+        c.escalation_tier,
+        c.queue_wait_seconds,
+        c.duration_seconds,
+        c.transfer_count,
+        a.start_label as sentiment_label,
+        a.customer_min_score as sentiment_min_score,
+        coalesce(a.recovered, false) as recovered,
+        coalesce(a.deteriorated, false) as deteriorated,
+        coalesce(e.escalation_risk, false) as third_party_escalation,
+        c.partition_date
+    from {{ ref('stg_calls__calls') }} as c
+    left join {{ ref('stg_nlp__call_arcs') }} as a on a.call_id = c.call_id
+    left join {{ ref('stg_nlp__escalations') }} as e on e.doc_type = 'call' and e.doc_id = c.call_id
+),
+
+brand_posts as (
+    select
+        p.post_id as contact_id,
+        'social' as contact_channel,
+        p.customer_id,
+        coalesce(t.customer_tier, 'standard') as customer_tier,
+        cast(null as varchar) as agent_team,
+        p.posted_at as contacted_at,
+        p.posted_date as contact_date,
+        coalesce(dt.topic_code, 'other') as topic_code,
+        false as is_logged_complaint,
+        cast(null as boolean) as agent_resolved,
+        cast(null as integer) as escalation_tier,
+        cast(null as integer) as queue_wait_seconds,
+        cast(null as integer) as duration_seconds,
+        cast(null as integer) as transfer_count,
+        coalesce(s.sentiment_label, 'unknown') as sentiment_label,
+        s.sentiment_score as sentiment_min_score,
+        false as recovered,
+        false as deteriorated,
+        coalesce(e.escalation_risk, false) as third_party_escalation,
+        p.partition_date
+    from {{ ref('stg_social__posts') }} as p
+    left join {{ ref('int_customer_tiers') }} as t on t.customer_id = p.customer_id
+    left join {{ ref('stg_nlp__document_topics') }} as dt on dt.doc_type = 'post' and dt.doc_id = p.post_id
+    left join {{ ref('stg_nlp__document_sentiment') }} as s on s.doc_type = 'post' and s.doc_id = p.post_id
+    left join {{ ref('stg_nlp__escalations') }} as e on e.doc_type = 'post' and e.doc_id = p.post_id
+    where p.mentions_brand and p.customer_id is not null
+)
+
+select * from calls
+union all
+select * from brand_posts

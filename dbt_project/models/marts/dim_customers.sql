@@ -1,0 +1,67 @@
+-- Customers with their tier and the rule-based tags of the bank's tag system (seed 003).
+with customers as (
+    select customer_id from {{ ref('int_contacts_unified') }}
+    union
+    select customer_id from {{ ref('stg_surveys__responses') }}
+),
+
+contacts as (
+    select
+        customer_id,
+        count(*) as contacts,
+        count(case when contact_channel = 'call' then 1 end) as calls,
+        count(case when is_logged_complaint then 1 end) as complaints,
+        count(case when third_party_escalation then 1 end) as escalations,
+        count(case when sentiment_label = 'negative' then 1 end) as negative_contacts,
+        max(contacted_at) as last_contact_at
+    from {{ ref('fct_contacts') }}
+    group by customer_id
+),
+
+repeats as (
+    select customer_id, count(case when is_repeated then 1 end) as repeated_complaints
+    from {{ ref('fct_complaints') }}
+    group by customer_id
+),
+
+latest_survey as (
+    select customer_id, nps_category
+    from {{ ref('stg_surveys__responses') }}
+    where nps is not null
+    qualify row_number() over (partition by customer_id order by submitted_at desc, survey_id desc) = 1
+),
+
+tagged as (
+    select
+        customers.customer_id,
+        coalesce(tiers.customer_tier, 'standard') as customer_tier,
+        coalesce(contacts.contacts, 0) as contacts,
+        coalesce(contacts.complaints, 0) as complaints,
+        contacts.last_contact_at,
+        coalesce(repeats.repeated_complaints, 0) > 0 as is_repeat_complainer,
+        coalesce(latest_survey.nps_category = 'detractor', false) as is_detractor,
+        coalesce(contacts.escalations, 0) > 0 as is_third_party_escalator,
+        coalesce(contacts.calls, 0) >= 3 and contacts.calls = contacts.contacts as prefers_phone,
+        coalesce(contacts.negative_contacts, 0) > 0 as has_negative_contact
+    from customers
+    left join {{ ref('int_customer_tiers') }} as tiers on tiers.customer_id = customers.customer_id
+    left join contacts on contacts.customer_id = customers.customer_id
+    left join repeats on repeats.customer_id = customers.customer_id
+    left join latest_survey on latest_survey.customer_id = customers.customer_id
+)
+
+select
+    tagged.*,
+    customer_tier in ('diamond', 'gold')
+        and (is_repeat_complainer or is_detractor or is_third_party_escalator or has_negative_contact)
+        as is_high_value_at_risk,
+    concat_ws('、',
+        case when is_repeat_complainer then '重复投诉' end,
+        case when is_detractor then '贬损者' end,
+        case when customer_tier in ('diamond', 'gold')
+                  and (is_repeat_complainer or is_detractor or is_third_party_escalator or has_negative_contact)
+             then '高价值流失风险' end,
+        case when is_third_party_escalator then '第三方投诉' end,
+        case when prefers_phone then '偏好电话' end
+    ) as tags_zh
+from tagged

@@ -1,0 +1,57 @@
+-- NPS with n and the 95% margin of error in points; points with n below nps_min_n are flagged,
+-- and a week-over-week (or month-over-month) change is significant only beyond the combined
+-- margin sqrt(moe_now^2 + moe_before^2).
+{% set dims = {'channel': 'channel', 'topic': 'topic_code', 'tier': 'customer_tier'} %}
+with responses as (
+    select * from {{ ref('fct_survey_responses') }} where nps is not null
+),
+
+periods as ({{ period_rows('responses', 'submitted_date') }}),
+
+counts as (
+    select
+        period_type,
+        period_start,
+        {{ kpi_slice_columns(dims) }},
+        count(*) as responses,
+        count(case when nps_category = 'promoter' then 1 end) as promoters,
+        count(case when nps_category = 'passive' then 1 end) as passives,
+        count(case when nps_category = 'detractor' then 1 end) as detractors
+    from periods
+    group by {{ kpi_grouping_sets(dims) }}
+),
+
+scored as (
+    select
+        counts.*,
+        cast(promoters as double) / responses as promoter_share,
+        cast(detractors as double) / responses as detractor_share,
+        100.0 * (cast(promoters as double) - detractors) / responses as nps,
+        100.0 * 1.96 * sqrt(
+            (cast(promoters as double) / responses + cast(detractors as double) / responses
+             - power((cast(promoters as double) - detractors) / responses, 2)) / responses
+        ) as margin_of_error,
+        responses < {{ var('nps_min_n') }} as is_low_n
+    from counts
+),
+
+with_previous as (
+    select
+        scored.*,
+        lag(nps) over (partition by period_type, dimension, dimension_value order by period_start) as previous_nps,
+        lag(margin_of_error) over (partition by period_type, dimension, dimension_value order by period_start)
+            as previous_margin_of_error,
+        lag(is_low_n) over (partition by period_type, dimension, dimension_value order by period_start)
+            as previous_is_low_n
+    from scored
+)
+
+select
+    with_previous.*,
+    nps - previous_nps as nps_change,
+    coalesce(
+        abs(nps - previous_nps) > sqrt(power(margin_of_error, 2) + power(previous_margin_of_error, 2))
+            and not is_low_n and not previous_is_low_n,
+        false
+    ) as is_change_significant
+from with_previous

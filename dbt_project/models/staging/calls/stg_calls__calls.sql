@@ -1,0 +1,18 @@
+select
+    call_id,
+    customer_id,
+    customer_tier,
+    agent_id,
+    agent_team,
+    started_at,
+    cast(started_at as date) as started_date,
+    queue_wait_seconds,
+    duration_seconds,
+    reason_code as topic_code,
+    resolved_flag as agent_resolved,
+    complaint_flag as is_logged_complaint,
+    cast(escalation_tier as integer) as escalation_tier,
+    transfer_count,
+    turn_count,
+    _partition_date as partition_date
+from {{ source('raw', 'calls') }}

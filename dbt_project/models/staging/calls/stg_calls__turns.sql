@@ -1,0 +1,9 @@
+select
+    call_id,
+    turn_index,
+    speaker,
+    start_s,
+    end_s,
+    text,
+    _partition_date as partition_date
+from {{ source('raw', 'call_turns') }}

@@ -1,0 +1,2 @@
+select doc_type, doc_id, sentiment_score, sentiment_label, model_version
+from {{ source('nlp', 'document_sentiment') }}

@@ -1,0 +1,14 @@
+select
+    survey_id,
+    customer_id,
+    interaction_id,
+    channel,
+    submitted_at,
+    cast(submitted_at as date) as submitted_date,
+    cast(nps as integer) as nps,
+    cast(csat as integer) as csat,
+    case when nps >= 9 then 'promoter' when nps >= 7 then 'passive' when nps is not null then 'detractor' end
+        as nps_category,
+    comment,
+    _partition_date as partition_date
+from {{ source('raw', 'surveys') }}

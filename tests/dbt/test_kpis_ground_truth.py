@@ -1,0 +1,157 @@
+"""The most important test: KPI marts equal KPIs recomputed in plain Python from the demo
+generator's ground truth (not from the pipeline's own tables)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.settings import Settings
+from tests.conftest import DEMO_START, make_demo
+
+DAYS = 24
+FCR_WINDOW = timedelta(days=7)
+REPEAT_WINDOW = timedelta(days=30)
+
+
+def _truth(settings: Settings, name: str) -> list[dict[str, str]]:
+    with (settings.ground_truth_dir / f"{name}.csv").open(encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle) if not row.get("defect")]
+
+
+def _periods(day: date) -> dict[str, date]:
+    return {"day": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1)}
+
+
+def _sequences(events: list[tuple[str, str, datetime, str]]):
+    """(customer, topic, time, id) → each event with its previous and next time on the same issue."""
+    by_issue: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
+    for customer, topic, when, event_id in events:
+        by_issue[(customer, topic)].append((when, event_id))
+    for (customer, topic), items in by_issue.items():
+        items.sort()
+        for i, (when, event_id) in enumerate(items):
+            previous = items[i - 1][0] if i else None
+            following = items[i + 1][0] if i + 1 < len(items) else None
+            yield event_id, topic, when, previous, following
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path):
+    """One generated dataset taken through the real nightly run (ingest, NLP, dbt)."""
+    import os
+
+    from tests.conftest import TINY_RECIPE
+
+    folder = tmp_path_factory.mktemp("truth") / "data"
+    saved = dict(os.environ)
+    os.environ.update({"VOC_DATA_DIR": str(folder), "VOC_SENTIMENT_MODEL_DIR": str(tiny_model),
+                       "VOC_SENTIMENT_TRAIN_CONFIG": str(TINY_RECIPE), "VOC_SENTIMENT_ENGINE": "transformer"})
+    try:
+        from pipelines.runner import run_nightly
+        from pipelines.settings import get_settings
+
+        settings = get_settings()
+        make_demo(settings, days=DAYS, customers=6000, seed=21, defect_rate=0.01)
+        outcome = run_nightly(DEMO_START, DEMO_START + timedelta(days=DAYS - 1))
+        assert outcome.success, outcome.errors
+        yield settings
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _mart(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_fcr_matches_ground_truth(built: Settings) -> None:
+    as_of = datetime.combine(DEMO_START + timedelta(days=DAYS), datetime.min.time())
+    events, agent_flag = [], {}
+    for row in _truth(built, "calls"):
+        events.append((row["customer_id"], row["topic"], datetime.fromisoformat(row["started_at"]), row["call_id"]))
+        agent_flag[row["call_id"]] = row["agent_resolved_flag"] == "True"
+    for row in _truth(built, "social"):
+        if row["is_contact"] == "True":
+            when = datetime.strptime(row["posted_at"], "%a %b %d %H:%M:%S %z %Y").replace(tzinfo=None)
+            events.append((row["customer_id"], row["topic"], when, row["post_id"]))
+    expected: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for event_id, _topic, when, previous, following in _sequences(events):
+        if previous is not None and previous >= when - FCR_WINDOW:
+            continue  # not a first contact: the issue was already open
+        pending = when + FCR_WINDOW > as_of
+        resolved = not pending and not (following is not None and following <= when + FCR_WINDOW)
+        for period_type, start in _periods(when.date()).items():
+            counts = expected[(period_type, start)]
+            counts[0] += 1
+            counts[1] += pending
+            counts[2] += not pending
+            counts[3] += resolved
+            counts[4] += (not pending) and agent_flag.get(event_id, False)
+    rows = _mart(built, """SELECT period_type, period_start, first_contacts, pending_contacts, eligible_contacts,
+                                  resolved_contacts, agent_resolved_contacts, fcr_rate
+                           FROM kpi.kpi_fcr WHERE dimension = 'all'""")
+    actual = {(p, s): [a, b, c, d, e] for p, s, a, b, c, d, e, _ in rows}
+    assert actual == dict(expected)
+    assert sum(v[1] for k, v in expected.items() if k[0] == "month") > 0, "censoring must be exercised"
+    for p, s, _, _, eligible, resolved, _, rate in rows:
+        assert (rate is None and eligible == 0) or math.isclose(rate, resolved / eligible)
+
+
+def test_repeat_complaint_rate_matches_ground_truth(built: Settings) -> None:
+    as_of = datetime.combine(DEMO_START + timedelta(days=DAYS), datetime.min.time())
+    complaints = [(r["customer_id"], r["topic"], datetime.fromisoformat(r["started_at"]), r["call_id"])
+                  for r in _truth(built, "calls") if r["complaint_flag"] == "True"]
+    expected: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for _id, _topic, when, _previous, following in _sequences(complaints):
+        pending = when + REPEAT_WINDOW > as_of
+        repeated = not pending and following is not None and following <= when + REPEAT_WINDOW
+        for period_type, start in _periods(when.date()).items():
+            counts = expected[(period_type, start)]
+            counts[0] += 1
+            counts[1] += pending
+            counts[2] += repeated
+    rows = _mart(built, """SELECT period_type, period_start, complaints, pending_complaints, repeated_complaints
+                           FROM kpi.kpi_repeat_complaints WHERE dimension = 'all'""")
+    assert {(p, s): [a, b, c] for p, s, a, b, c in rows} == dict(expected)
+
+
+def test_nps_and_margin_of_error_match_ground_truth(built: Settings) -> None:
+    counts: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in _truth(built, "surveys"):
+        if row["nps"] == "":
+            continue
+        nps = int(row["nps"])
+        for period_type, start in _periods(datetime.fromisoformat(row["submitted_at"]).date()).items():
+            counts[(period_type, start)][0 if nps >= 9 else 1 if nps >= 7 else 2] += 1
+    rows = _mart(built, """SELECT period_type, period_start, promoters, passives, detractors, responses, nps,
+                                  margin_of_error, is_low_n FROM kpi.kpi_nps WHERE dimension = 'all'""")
+    assert {(p, s): [a, b, c] for p, s, a, b, c, *_ in rows} == dict(counts)
+    for _p, _s, promoters, _passives, detractors, n, nps, moe, low_n in rows:
+        p_pro, p_det = promoters / n, detractors / n
+        assert math.isclose(nps, 100 * (p_pro - p_det), abs_tol=1e-9)
+        assert math.isclose(moe, 100 * 1.96 * math.sqrt((p_pro + p_det - (p_pro - p_det) ** 2) / n), abs_tol=1e-9)
+        assert low_n == (n < 30)
+
+
+def test_iceberg_logged_levels_match_ground_truth(built: Settings) -> None:
+    expected: dict[tuple[str, date, str], int] = defaultdict(int)
+    for row in _truth(built, "calls"):
+        if row["complaint_flag"] == "True":
+            for period_type, start in _periods(datetime.fromisoformat(row["started_at"]).date()).items():
+                expected[(period_type, start, row["topic"])] += 1
+                expected[(period_type, start, "all")] += 1
+    rows = _mart(built, """SELECT period_type, period_start, dimension_value, level_1_logged_complaints,
+                                  estimated_silent_dissatisfied, visibility_ratio FROM kpi.kpi_iceberg""")
+    actual = {(p, s, v): level_1 for p, s, v, level_1, _, _ in rows if level_1}
+    assert actual == dict(expected)
+    for *_, level_1, silent, visibility in rows:
+        assert silent == 26 * level_1
+        assert visibility is None or 0 <= visibility <= 1
