@@ -155,3 +155,21 @@ def test_iceberg_logged_levels_match_ground_truth(built: Settings) -> None:
     for *_, level_1, silent, visibility in rows:
         assert silent == 26 * level_1
         assert visibility is None or 0 <= visibility <= 1
+
+
+def test_every_column_of_every_mart_is_documented(built: Settings) -> None:
+    import json
+
+    from pipelines.defs.dbt import ensure_manifest
+
+    manifest = json.loads(ensure_manifest(built.dbt_project_dir).read_text())
+    documented = {(n["schema"], n["name"]): set(n["columns"]) for n in manifest["nodes"].values()
+                  if n["resource_type"] == "model" and n["schema"] in {"marts", "kpi"}}
+    rows = _mart(built, "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+                        "WHERE table_schema IN ('marts', 'kpi')")
+    actual: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for schema, table, column in rows:
+        actual[(schema, table)].add(column)
+    assert set(actual) == set(documented)
+    for key, columns in actual.items():
+        assert columns == documented[key], f"{key}: undocumented {columns - documented[key]}, stale {documented[key] - columns}"
