@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipelines.settings import get_settings
 
-from bench import ingest, sentiment
+from bench import dbt_build, ingest, sentiment
 from bench.results import RESULTS, write_section
 
 
@@ -14,6 +14,8 @@ def main() -> None:
     write_section("ingest", ingest.run(work / "ingest"))
     print("sentiment benchmark: accuracy and throughput per engine")
     write_section("sentiment", sentiment.run())
+    print(f"dbt benchmark: full build and one incremental night on {dbt_build.CONTACTS:,} contacts")
+    write_section("dbt", dbt_build.run(work / "dbt"))
     print(f"results written to {RESULTS}")
 
 

