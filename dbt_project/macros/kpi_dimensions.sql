@@ -12,7 +12,7 @@
     end as dimension,
     coalesce(
     {%- for name, column in dimensions.items() %}
-        case when grouping({{ column }}) = 0 then cast({{ column }} as varchar) end,
+        case when grouping({{ column }}) = 0 then cast({{ column }} as {{ dbt.type_string() }}) end,
     {%- endfor %}
         'all'
     ) as dimension_value

@@ -16,7 +16,7 @@ from dagster import (
 from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL, raw_key
 from pipelines.defs.partitions import daily_partitions
 from pipelines.nlp.model import build_model, model_state
-from pipelines.nlp.scoring import fit_topic_model, score_partition, sentiment_engine
+from pipelines.nlp.scoring import discover_candidates, fit_topic_model, score_partition, sentiment_engine
 
 NLP_TABLES = {
     "document_sentiment": "Sentiment of survey comments and posts: score (P positive), label, model version.",
@@ -75,4 +75,17 @@ def score_documents(context: AssetExecutionContext):
             "partitions": len(days)})
 
 
-nlp_assets = [sentiment_student, score_documents]
+@asset(
+    key=nlp_key("topic_candidates"), group_name="nlp", kinds={"duckdb"}, partitions_def=daily_partitions,
+    deps=[nlp_key("document_topics")], backfill_policy=BackfillPolicy.single_run(), pool=WAREHOUSE_POOL,
+    description="Candidate new topics: NMF themes over the last 28 days of texts the taxonomy's patterns "
+                "missed, with top terms and example texts, for analysts to name and add to the taxonomy.",
+)
+def topic_candidates(context: AssetExecutionContext) -> MaterializeResult:
+    # A rolling window: one discovery for the last day of the run covers the days before it.
+    end_day = date.fromisoformat(context.partition_keys[-1])
+    themes = discover_candidates(end_day)
+    return MaterializeResult(metadata={"themes": themes, "window_end": end_day.isoformat()})
+
+
+nlp_assets = [sentiment_student, score_documents, topic_candidates]

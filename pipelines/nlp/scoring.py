@@ -194,3 +194,32 @@ def fit_topic_model(days: list[date], settings: Settings | None = None, limit: i
                 UNION ALL SELECT text FROM raw.social_posts WHERE _partition_date IN ({', '.join('?' * len(days))})
                 LIMIT {limit}""", days + days).fetchall()]
     return TopicModel(Taxonomy.from_csv(settings.topic_taxonomy)).fit(texts)
+
+
+def discover_candidates(end_day: date, window_days: int = 28, k: int = 8) -> int:
+    """Themes among the texts the taxonomy's patterns missed in the trailing window: candidate
+    topics for analysts to name and add to the taxonomy. Returns the number of themes written."""
+    from datetime import datetime, timedelta
+
+    from sentiment.topics import discover_themes
+
+    start_day = end_day - timedelta(days=window_days - 1)
+    with warehouse() as conn:
+        conn.execute(NLP_DDL)
+        texts = [row[0] for row in conn.execute(
+            """SELECT s.comment FROM nlp.document_topics t JOIN raw.surveys s ON t.doc_type = 'survey' AND t.doc_id = s.survey_id
+               WHERE t.method <> 'pattern' AND s.comment <> '' AND t._partition_date BETWEEN ? AND ?
+               UNION ALL
+               SELECT p.text FROM nlp.document_topics t JOIN raw.social_posts p ON t.doc_type = 'post' AND t.doc_id = p.post_id
+               WHERE t.method <> 'pattern' AND t._partition_date BETWEEN ? AND ?""",
+            [start_day, end_day, start_day, end_day]).fetchall()]
+        _, themes = discover_themes(texts, k=k)
+        conn.begin()
+        conn.execute("DELETE FROM nlp.topic_candidates WHERE window_end = ?", [end_day])
+        now = datetime.now().replace(microsecond=0)
+        for theme in themes:
+            conn.execute("INSERT INTO nlp.topic_candidates VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         [theme.theme_id, " ".join(theme.terms), theme.size, "\n".join(theme.examples),
+                          start_day, end_day, now])
+        conn.commit()
+    return len(themes)

@@ -173,3 +173,25 @@ def test_every_column_of_every_mart_is_documented(built: Settings) -> None:
     assert set(actual) == set(documented)
     for key, columns in actual.items():
         assert columns == documented[key], f"{key}: undocumented {columns - documented[key]}, stale {documented[key] - columns}"
+
+
+def test_dbt_docs_generate_describes_every_mart(built: Settings) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    project = built.dbt_project_dir
+    env = {**os.environ, "VOC_WAREHOUSE_PATH": str(built.warehouse_path)}
+    done = subprocess.run([sys.executable, "-m", "dbt.cli.main", "docs", "generate", "--project-dir", str(project),
+                           "--profiles-dir", str(project), "--target-path", str(built.data_dir / "dbt_docs")],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]
+    catalog = json.loads((built.data_dir / "dbt_docs" / "catalog.json").read_text())
+    manifest = json.loads((built.data_dir / "dbt_docs" / "manifest.json").read_text())
+    marts = [key for key, node in manifest["nodes"].items()
+             if node["resource_type"] == "model" and node["schema"] in {"marts", "kpi"}]
+    assert len(marts) >= 15
+    for key in marts:
+        assert manifest["nodes"][key]["description"]
+        assert key in catalog["nodes"], f"{key} missing from the catalog"

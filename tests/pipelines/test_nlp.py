@@ -119,3 +119,13 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     assert main(["topics", "discover", "--input", str(tmp_path / "missing.csv"), "--text-column", "t",
                  "--output", str(tmp_path / "y.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_topic_candidates_are_discovered_from_unmatched_texts(settings: Settings, small_demo: dict) -> None:
+    from pipelines.runner import run_nightly
+
+    assert run_nightly(DEMO_START, date(2026, 8, 3)).success
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        rows = conn.execute("SELECT terms, size, examples, window_end FROM nlp.topic_candidates").fetchall()
+    assert rows and all(terms and examples for terms, _, examples, _ in rows)
+    assert {row[3] for row in rows} == {date(2026, 8, 3)}

@@ -34,7 +34,7 @@ brand_posts as (
         'social' as contact_channel,
         p.customer_id,
         coalesce(t.customer_tier, 'standard') as customer_tier,
-        cast(null as varchar) as agent_team,
+        cast(null as {{ dbt.type_string() }}) as agent_team,
         p.posted_at as contacted_at,
         p.posted_date as contact_date,
         coalesce(dt.topic_code, 'other') as topic_code,
