@@ -86,3 +86,10 @@ def dbt_resource() -> DbtCliResource:
     executable = Path(sys.executable).with_name("dbt")
     return DbtCliResource(project_dir=str(_project_dir), profiles_dir=str(_project_dir),
                           dbt_executable=str(executable))
+
+
+def publish_deps() -> list[AssetKey]:
+    """Every dbt model the serving file copies."""
+    from pipelines.publish import SERVING_TABLES
+
+    return [AssetKey(table.split(".")) for table in SERVING_TABLES]

@@ -1,0 +1,22 @@
+"""The last nightly step: swap a fresh serving snapshot in for the dashboards."""
+
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
+
+from pipelines.defs.dbt import publish_deps
+from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL
+from pipelines.defs.partitions import daily_partitions
+from pipelines.publish import publish
+
+
+@asset(
+    key=AssetKey(["serving", "snapshot"]), group_name="publish", kinds={"duckdb"}, deps=publish_deps(),
+    partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRY, pool=WAREHOUSE_POOL,
+    description="The serving DuckDB file dashboards read, rebuilt beside the live one and swapped in whole, "
+                "so dashboards never lock the working file nor see half-built data.",
+)
+def serving_snapshot(context: AssetExecutionContext) -> MaterializeResult:
+    publication = publish()
+    context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
+    return MaterializeResult(metadata={"path": str(publication.path), "tables": MetadataValue.json(publication.tables),
+                                       "published_at": publication.published_at.isoformat()})

@@ -1,0 +1,36 @@
+"""The serving snapshot: a separate file, swapped whole, readable while the next one is written."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from pipelines.settings import Settings
+from tests.conftest import DEMO_START
+
+
+def test_nightly_run_publishes_a_serving_file_and_swaps_it(settings: Settings, small_demo: dict) -> None:
+    from pipelines.publish import SERVING_TABLES, publish, serving_path
+    from pipelines.runner import run_nightly
+
+    assert run_nightly(DEMO_START, date(2026, 8, 2)).success
+    path = serving_path()
+    reader = duckdb.connect(str(path), read_only=True)  # a dashboard query holding the old snapshot
+    try:
+        tables = {f"{s}.{t}" for s, t in reader.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema <> 'main'").fetchall()}
+        assert tables == set(SERVING_TABLES)
+        old = reader.execute("SELECT sum(first_contacts) FROM kpi.kpi_fcr WHERE period_type = 'month' AND dimension = 'all'").fetchone()[0]
+        assert run_nightly(date(2026, 8, 3), date(2026, 8, 3)).success  # publishes while the reader is open
+        still_old = reader.execute("SELECT sum(first_contacts) FROM kpi.kpi_fcr WHERE period_type = 'month' AND dimension = 'all'").fetchone()[0]
+        assert still_old == old
+    finally:
+        reader.close()
+    with duckdb.connect(str(path), read_only=True) as fresh:
+        new = fresh.execute("SELECT sum(first_contacts) FROM kpi.kpi_fcr WHERE period_type = 'month' AND dimension = 'all'").fetchone()[0]
+        through = fresh.execute("SELECT data_through FROM voc_publication").fetchone()[0]
+    assert new > old and through == date(2026, 8, 3)
+    assert not path.with_name(path.name + ".next").exists()
+    publication = publish()
+    assert publication.tables["kpi.kpi_fcr"] > 0
