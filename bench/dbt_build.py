@@ -89,7 +89,7 @@ def _fill(path: Path, first_day: int, days: int, per_day: int) -> None:
 
 
 def _dbt(args: list[str], warehouse: Path) -> dict:
-    env = {**os.environ, "VOC_WAREHOUSE_PATH": str(warehouse)}
+    env = {**os.environ, "VOC_WAREHOUSE_PATH": str(warehouse), "VOC_DBT_WAREHOUSE_PATH": str(warehouse)}
     project = REPO_ROOT / "dbt_project"
     full = args + ["--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]
     done = subprocess.run([sys.executable, "-c", _DBT, json.dumps(full)], env=env, capture_output=True, text=True)

@@ -32,7 +32,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model: Path) 
     monkeypatch.setenv("VOC_SENTIMENT_MODEL_DIR", str(tiny_model))
     monkeypatch.setenv("VOC_SENTIMENT_TRAIN_CONFIG", str(TINY_RECIPE))
     monkeypatch.setenv("VOC_SENTIMENT_ENGINE", "transformer")
-    for name in ("VOC_LANDING_DIR", "VOC_WAREHOUSE_PATH", "VOC_BATCH_ROWS", "VOC_MAX_TEXT_CHARS"):
+    for name in ("VOC_LANDING_DIR", "VOC_WAREHOUSE_PATH", "VOC_DBT_WAREHOUSE_PATH", "VOC_BATCH_ROWS", "VOC_MAX_TEXT_CHARS"):
         monkeypatch.delenv(name, raising=False)
     return folder
 

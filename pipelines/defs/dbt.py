@@ -38,7 +38,6 @@ def ensure_manifest(project_dir: Path) -> Path:
         return manifest
     from dbt.cli.main import dbtRunner
 
-    os.environ.setdefault("VOC_WAREHOUSE_PATH", str(get_settings().warehouse_path))
     result = dbtRunner().invoke(["parse", "--quiet", "--project-dir", str(project_dir),
                                  "--profiles-dir", str(project_dir)])
     if not result.success or not manifest.exists():
@@ -75,10 +74,14 @@ _project_dir = get_settings().dbt_project_dir
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     """Build (run + test) the selected models for the run's days; incremental facts use the window."""
-    os.environ["VOC_WAREHOUSE_PATH"] = str(get_settings().warehouse_path)
+    settings = get_settings()
+    # dbt runs as a child process and reads its warehouse from the environment; this variable is
+    # dbt's alone (profiles.yml), so setting it never redirects the pipeline's own settings.
+    os.environ["VOC_DBT_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     window = context.partition_key_range
     dbt_vars = {"start_date": window.start, "end_date": window.end}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    target = settings.data_dir / "dbt" / "target"
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -78,6 +78,12 @@ def _cached_scores(conn: duckdb.DuckDBPyConnection, engine: SentimentEngine, tex
     return {unique[key]: score for key, score in hits.items()}
 
 
+def _add(rows: dict[str, list], **values: object) -> None:
+    """Append one row to column lists (the shape pyarrow tables are built from)."""
+    for column, value in values.items():
+        rows[column].append(value)
+
+
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> None:
     if not next(iter(columns.values())):
         return
@@ -118,10 +124,8 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
             for (doc_type, doc_id, _), text in zip(documents, doc_texts):
                 score, name = label(text)
                 report.labels[name] += 1
-                for column, value in (("doc_type", doc_type), ("doc_id", doc_id), ("text_normalized", text),
-                                      ("sentiment_score", score), ("sentiment_label", name),
-                                      ("model_version", engine.version), ("_partition_date", day)):
-                    doc_rows[column].append(value)
+                _add(doc_rows, doc_type=doc_type, doc_id=doc_id, text_normalized=text, sentiment_score=score,
+                     sentiment_label=name, model_version=engine.version, _partition_date=day)
             report.documents = len(documents)
             _insert(conn, "document_sentiment", doc_rows)
 
@@ -132,10 +136,8 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
                 per_call[call_id][speaker].append(score)
                 if speaker == "customer":
                     per_call[call_id]["text"].append(text)
-                for column, value in (("call_id", call_id), ("turn_index", turn_index), ("speaker", speaker),
-                                      ("sentiment_score", score), ("sentiment_label", name),
-                                      ("model_version", engine.version), ("_partition_date", day)):
-                    turn_rows[column].append(value)
+                _add(turn_rows, call_id=call_id, turn_index=turn_index, speaker=speaker, sentiment_score=score,
+                     sentiment_label=name, model_version=engine.version, _partition_date=day)
             report.turns = len(turns)
             _insert(conn, "turn_sentiment", turn_rows)
 
@@ -146,14 +148,11 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
                 report.recovered_calls += arc.recovered
                 start_label = thresholds.label(arc.start_score) if arc.start_score is not None else UNKNOWN
                 end_label = thresholds.label(arc.end_score) if arc.end_score is not None else UNKNOWN
-                for column, value in (("call_id", call_id), ("customer_start_score", arc.start_score),
-                                      ("customer_end_score", arc.end_score), ("customer_min_score", arc.min_score),
-                                      ("agent_mean_score", sum(agent) / len(agent) if agent else None),
-                                      ("scored_customer_turns", arc.scored_turns), ("recovered", arc.recovered),
-                                      ("deteriorated", arc.deteriorated), ("start_label", start_label),
-                                      ("end_label", end_label), ("model_version", engine.version),
-                                      ("_partition_date", day)):
-                    arc_rows[column].append(value)
+                _add(arc_rows, call_id=call_id, customer_start_score=arc.start_score,
+                     customer_end_score=arc.end_score, customer_min_score=arc.min_score,
+                     agent_mean_score=sum(agent) / len(agent) if agent else None,
+                     scored_customer_turns=arc.scored_turns, recovered=arc.recovered, deteriorated=arc.deteriorated,
+                     start_label=start_label, end_label=end_label, model_version=engine.version, _partition_date=day)
             _insert(conn, "call_arcs", arc_rows)
 
             # Topics and escalation: surveys and posts by their text, calls by the customer's words.
@@ -163,19 +162,14 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
             topic_rows: dict[str, list] = defaultdict(list)
             escalation_rows: dict[str, list] = defaultdict(list)
             for (doc_type, doc_id, text), assignment in zip(topic_docs, assignments):
-                for column, value in (("doc_type", doc_type), ("doc_id", doc_id), ("topic_code", assignment.topic),
-                                      ("method", assignment.method), ("confidence", assignment.confidence),
-                                      ("evidence", assignment.evidence), ("model_version", topics_version),
-                                      ("_partition_date", day)):
-                    topic_rows[column].append(value)
+                _add(topic_rows, doc_type=doc_type, doc_id=doc_id, topic_code=assignment.topic,
+                     method=assignment.method, confidence=assignment.confidence, evidence=assignment.evidence,
+                     model_version=topics_version, _partition_date=day)
                 escalation = detect_escalation(text)
                 report.escalations += escalation.risk
-                for column, value in (("doc_type", doc_type), ("doc_id", doc_id),
-                                      ("escalation_risk", escalation.risk),
-                                      ("escalation_channel", escalation.channel),
-                                      ("escalation_evidence", escalation.evidence),
-                                      ("model_version", ESCALATION_VERSION), ("_partition_date", day)):
-                    escalation_rows[column].append(value)
+                _add(escalation_rows, doc_type=doc_type, doc_id=doc_id, escalation_risk=escalation.risk,
+                     escalation_channel=escalation.channel, escalation_evidence=escalation.evidence,
+                     model_version=ESCALATION_VERSION, _partition_date=day)
             _insert(conn, "document_topics", topic_rows)
             _insert(conn, "escalations", escalation_rows)
             conn.commit()

@@ -182,7 +182,7 @@ def test_dbt_docs_generate_describes_every_mart(built: Settings) -> None:
     import sys
 
     project = built.dbt_project_dir
-    env = {**os.environ, "VOC_WAREHOUSE_PATH": str(built.warehouse_path)}
+    env = {**os.environ, "VOC_WAREHOUSE_PATH": str(built.warehouse_path), "VOC_DBT_WAREHOUSE_PATH": str(built.warehouse_path)}
     done = subprocess.run([sys.executable, "-m", "dbt.cli.main", "docs", "generate", "--project-dir", str(project),
                            "--profiles-dir", str(project), "--target-path", str(built.data_dir / "dbt_docs")],
                           env=env, capture_output=True, text=True, timeout=300)

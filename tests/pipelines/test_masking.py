@@ -8,6 +8,7 @@ from pipelines.ingest.masking import mask_pii
 UNMASKED = re.compile(
     r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)\d{17}[\dXx]|(?<!\d)\d{16,19}(?!\d)|\d{4} \d{4} \d{4} \d{4}"
     r"|[A-Za-z0-9._%+-]{2,}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+    r"|[0-9零〇一幺二两三四五六七八九](?:\s*(?:(?:嗯|呃|啊|那个|就是)\s*)?[0-9零〇一幺二两三四五六七八九]){10,}"
 )
 
 
@@ -42,6 +43,21 @@ def test_leaves_ordinary_numbers_alone(text: str) -> None:
 def test_number_inside_longer_digit_run_is_not_a_mobile() -> None:
     masked, masks = mask_pii("流水号 913812345678000")
     assert masks == 0 and masked == "流水号 913812345678000"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("嗯 我手机号是幺三八幺二三四五六七八", "嗯 我手机号是****五六七八"),
+    ("卡号六二二二 嗯 零二一二 三四五六 七八九零", "卡号****七八九零"),
+    ("我的 手机 1 3 8 1 2 3 4 5 6 7 8", "我的 手机 ****5678"),
+])
+def test_spoken_and_scattered_numbers_from_asr(text: str, expected: str) -> None:
+    masked, masks = mask_pii(text)
+    assert masked == expected and masks == 1
+
+
+def test_plain_words_with_numerals_are_not_numbers() -> None:
+    text = "一个一个地说 三四天了 第一二三次"
+    assert mask_pii(text) == (text, 0)
 
 
 def test_empty_text() -> None:
