@@ -26,14 +26,17 @@ def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
     )
 
     from pipelines.defs.jobs import MODEL_JOB_NAME, NIGHTLY_JOB_NAME
+    from pipelines.defs.nlp import SENTIMENT_MODEL_KEY
     from pipelines.definitions import defs
     from pipelines.nlp.model import model_state
 
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with DagsterInstance.get() as instance:
         state = model_state()
-        if not state.current:
-            print(f"The sentiment model in {state.path} is missing or was built from another config; building it first")
+        recorded = instance.get_latest_materialization_event(SENTIMENT_MODEL_KEY) is not None
+        if not state.current or not recorded:
+            if not state.current:
+                print(f"The sentiment model in {state.path} is missing or was built from another config; building it first")
             built = defs.resolve_job_def(MODEL_JOB_NAME).execute_in_process(
                 instance=instance, run_config=run_config, raise_on_error=False)
             if not built.success:

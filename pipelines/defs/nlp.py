@@ -27,11 +27,14 @@ NLP_TABLES = {
 }
 
 
+SENTIMENT_MODEL_KEY = AssetKey(["models", "sentiment_student"])
+
+
 def nlp_key(table: str) -> AssetKey:
     return AssetKey(["nlp", table])
 
 
-@asset(key=AssetKey(["models", "sentiment_student"]), group_name="nlp", kinds={"pytorch"},
+@asset(key=SENTIMENT_MODEL_KEY, group_name="nlp", kinds={"pytorch"},
        description="The distilled sentiment student in models/, rebuilt when missing or when "
                    "models/sentiment-student.train.json changes.")
 def sentiment_student(context: AssetExecutionContext) -> MaterializeResult:

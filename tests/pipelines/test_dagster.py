@@ -48,6 +48,9 @@ def test_voc_run_materialises_every_asset_and_checks_pass(settings: Settings, sm
     outcome = run_nightly(date(2026, 8, 1), date(2026, 8, 3))
     assert outcome.success, outcome.errors
     with DagsterInstance.get() as instance:
+        from pipelines.defs.nlp import SENTIMENT_MODEL_KEY
+
+        assert instance.get_latest_materialization_event(SENTIMENT_MODEL_KEY) is not None
         for table in ("surveys", "calls", "call_turns", "social_posts"):
             key = AssetKey(["raw", table])
             assert instance.get_materialized_partitions(key) == {"2026-08-01", "2026-08-02", "2026-08-03"}
