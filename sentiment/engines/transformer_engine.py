@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Sequence
@@ -25,7 +26,9 @@ class TransformerEngine:
     def __init__(self, model_dir: Path, cache_dir: Path | None = None, batch_size: int = 64,
                  max_length: int = 128, threads: int | None = None) -> None:
         from transformers import AutoConfig, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a per-load progress bar is noise in nightly logs
         model_dir = Path(model_dir)
         if not (model_dir / "config.json").exists():
             raise FileNotFoundError(f"no Hugging Face model in {model_dir} (config.json missing)")
@@ -92,7 +95,11 @@ class TransformerEngine:
             torch.onnx.export(model, tuple(sample[n] for n in names), str(full), input_names=names,
                               output_names=["logits"], dynamic_axes=axes, opset_version=17, dynamo=False)
         partial = quantized.with_suffix(".partial")
-        quantize_dynamic(str(full), str(partial), weight_type=QuantType.QInt8)
+        logging.disable(logging.WARNING)  # the quantizer's advice to pre-process is for CNNs
+        try:
+            quantize_dynamic(str(full), str(partial), weight_type=QuantType.QInt8)
+        finally:
+            logging.disable(logging.NOTSET)
         os.replace(partial, quantized)
         full.unlink()
 
