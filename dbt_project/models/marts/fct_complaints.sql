@@ -15,3 +15,6 @@ select
     (next_complaint_at is not null
         and next_complaint_at <= {{ dbt.dateadd('day', var('repeat_window_days'), 'contacted_at') }}) as is_repeated
 from {{ ref('int_issues__complaint_sequences') }}
+{% if is_incremental() and var('start_date') is not none %}
+where contact_date >= {{ dbt.dateadd('day', -var('repeat_window_days') - 1, "cast('" ~ var('start_date') ~ "' as date)") }}
+{% endif %}

@@ -1,4 +1,7 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='post_id',
+          on_schema_change='append_new_columns') }}
 -- Every post with sentiment, topic and escalation; contacts are the brand-addressed posts of known customers.
+-- Incremental: a nightly run adds its landing days.
 select
     p.post_id,
     p.author_id,
@@ -24,3 +27,6 @@ from {{ ref('stg_social__posts') }} as p
 left join {{ ref('stg_nlp__document_topics') }} as t on t.doc_type = 'post' and t.doc_id = p.post_id
 left join {{ ref('stg_nlp__document_sentiment') }} as s on s.doc_type = 'post' and s.doc_id = p.post_id
 left join {{ ref('stg_nlp__escalations') }} as e on e.doc_type = 'post' and e.doc_id = p.post_id
+{% if is_incremental() %}
+where {{ incremental_window('p.partition_date') }}
+{% endif %}

@@ -1,4 +1,7 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='survey_id',
+          on_schema_change='append_new_columns') }}
 -- Survey responses with the topic and tier of the contact they follow and the comment's sentiment.
+-- Incremental: a nightly run adds its landing days; a response never changes once loaded.
 select
     s.survey_id,
     s.customer_id,
@@ -25,3 +28,6 @@ left join {{ ref('int_customer_tiers') }} as tiers on tiers.customer_id = s.cust
 left join {{ ref('stg_nlp__document_topics') }} as t on t.doc_type = 'survey' and t.doc_id = s.survey_id
 left join {{ ref('stg_nlp__document_sentiment') }} as sent on sent.doc_type = 'survey' and sent.doc_id = s.survey_id
 left join {{ ref('stg_nlp__escalations') }} as e on e.doc_type = 'survey' and e.doc_id = s.survey_id
+{% if is_incremental() %}
+where {{ incremental_window('s.partition_date') }}
+{% endif %}
