@@ -46,6 +46,7 @@ def _fill(path: Path, first_day: int, days: int, per_day: int) -> None:
     topics = "[" + ", ".join(f"'{t}'" for t in TOPICS) + "]"
     lineage = "'bench.jsonl', 'bench', i, now()::TIMESTAMP, d"
     with duckdb.connect(str(path)) as conn:
+        conn.execute("SET enable_progress_bar = false")
         conn.execute(RAW_DDL)
         conn.execute(NLP_DDL)
         conn.execute(f"""
