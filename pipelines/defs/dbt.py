@@ -90,9 +90,3 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=str(_project_dir), profiles_dir=str(_project_dir),
                           dbt_executable=str(executable))
 
-
-def publish_deps() -> list[AssetKey]:
-    """Every dbt model the serving file copies."""
-    from pipelines.publish import SERVING_TABLES
-
-    return [AssetKey(table.split(".")) for table in SERVING_TABLES]

@@ -2,10 +2,14 @@
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
-from pipelines.defs.dbt import publish_deps
 from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL
 from pipelines.defs.partitions import daily_partitions
-from pipelines.publish import publish
+from pipelines.publish import SERVING_TABLES, publish
+
+
+def publish_deps() -> list[AssetKey]:
+    """Every dbt model the serving file copies (dbt asset keys are [schema, model])."""
+    return [AssetKey(table.split(".")) for table in SERVING_TABLES]
 
 
 @asset(
