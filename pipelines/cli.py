@@ -167,17 +167,41 @@ def cmd_escalation_detect(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from pipelines import services
+    from pipelines import services, superset
+    from pipelines.publish import serving_path
 
     services.start(services.dagster_service(port=args.dagster_port))
+    if not args.no_superset:
+        if not serving_path().exists():
+            print("no serving snapshot yet: run `voc run` first; Superset dashboards would be empty", file=sys.stderr)
+        print(superset.import_dashboards().strip())
+        service = superset.superset_service(port=args.superset_port)
+        services.start(service)
+        who = superset.login()
+        print(f"Superset dashboards: {service.url}/dashboard/list/  login: {who.username} / {who.password}")
     print("Services run in the background; stop them with `voc stop` (or `make stop`).")
+    return 0
+
+
+def cmd_dashboards_import(args: argparse.Namespace) -> int:
+    from pipelines import superset
+
+    print(superset.import_dashboards().strip())
+    return 0
+
+
+def cmd_dashboards_export(args: argparse.Namespace) -> int:
+    from pipelines import superset
+
+    print(superset.export_dashboards().strip())
+    print(f"Review the change with: git diff -- {superset.BUNDLE_DIR.relative_to(superset.REPO_ROOT)}")
     return 0
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
     from pipelines import services
 
-    for name in ("dagster",):
+    for name in ("superset", "dagster"):
         print(f"{name}: {'stopped' if services.stop(name) else 'was not running'}")
     return 0
 
@@ -272,11 +296,29 @@ def build_parser() -> argparse.ArgumentParser:
     csv_args(detect)
     detect.set_defaults(func=cmd_escalation_detect)
 
-    serve = commands.add_parser("serve", help="start the Dagster UI in the background",
+    serve = commands.add_parser("serve", help="start the Dagster UI and Superset dashboards in the background",
                                 description="Start the Dagster UI (webserver and daemon, so the nightly "
-                                            "schedule runs) in the background; logs under $VOC_DATA_DIR/logs.")
+                                            "schedule runs) and Superset (after importing dashboards/bundle) "
+                                            "in the background; logs under $VOC_DATA_DIR/logs.")
     serve.add_argument("--dagster-port", type=int, default=3000, help="Dagster UI port (default 3000)")
+    serve.add_argument("--superset-port", type=int, default=settings.superset_port,
+                       help=f"Superset port (default {settings.superset_port}, VOC_SUPERSET_PORT)")
+    serve.add_argument("--no-superset", action="store_true", help="start Dagster only")
     serve.set_defaults(func=cmd_serve)
+
+    dashboards = commands.add_parser("dashboards", help="Superset dashboards as code (dashboards/bundle)")
+    dashboard_cmds = dashboards.add_subparsers(dest="dashboards_command", required=True, metavar="ACTION")
+    dashboard_import = dashboard_cmds.add_parser(
+        "import", help="create or update Superset's dashboards from dashboards/bundle (idempotent)",
+        description="Create Superset's metadata DB and admin if needed, then import every database, dataset, "
+                    "chart and dashboard in dashboards/bundle, updating in place by uuid; the serving "
+                    "connection is set read-only.")
+    dashboard_import.set_defaults(func=cmd_dashboards_import)
+    dashboard_export = dashboard_cmds.add_parser(
+        "export", help="write the dashboards as changed in the Superset UI back into dashboards/bundle",
+        description="Export every Superset dashboard with its charts, datasets and database into "
+                    "dashboards/bundle (stable file names, no machine paths), ready to review and commit.")
+    dashboard_export.set_defaults(func=cmd_dashboards_export)
 
     stop = commands.add_parser("stop", help="stop the background services started by `voc serve`")
     stop.set_defaults(func=cmd_stop)

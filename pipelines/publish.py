@@ -1,9 +1,12 @@
 """Publish what dashboards read into a separate serving DuckDB file, swapped in whole.
 
 DuckDB allows one read-write process or many readers, never both, so dashboards never open the
-working file: the nightly run copies the marts into ``serving.duckdb.next`` beside the live
-serving file and ``os.replace``s it, atomically. A reader with the old file open keeps reading
-the old snapshot until its query ends; the next query opens the new file.
+working file. Each publish copies the marts into a new file, ``serving/serving-<time>.duckdb``, and
+then atomically replaces the link ``serving.duckdb`` with one pointing at it. A reader with the old
+file open keeps its snapshot until its query ends. The new *path* matters: DuckDB reuses a database
+already open in the same process under the same path, so Superset (whose connection mutator opens
+the link's target) would otherwise answer the next query from the old file while an old query runs.
+Old versions are deleted once two newer ones exist; on POSIX an open reader keeps its unlinked file.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ SERVING_TABLES = (
     "kpi.kpi_iceberg", "kpi.kpi_sla", "kpi.kpi_recovery", "kpi.kpi_topic_trends",
     "marts.fct_contacts", "marts.fct_complaints", "marts.fct_survey_responses", "marts.fct_social_posts",
     "marts.dim_customers", "marts.dim_topics", "marts.dim_dates", "seeds.kpi_targets",
+    "marts.rpt_iceberg_levels", "marts.rpt_verbatims",
 )
 
 
@@ -31,20 +35,47 @@ class Publication:
     published_at: datetime
 
 
+KEEP_VERSIONS = 2
+
+
 def serving_path(settings: Settings | None = None) -> Path:
+    """The stable path dashboards connect to: a link to the current snapshot file."""
     return (settings or get_settings()).data_dir / "serving.duckdb"
 
 
+def _versions_dir(settings: Settings) -> Path:
+    folder = settings.data_dir / "serving"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _swap_link(link: Path, target: Path) -> None:
+    """Point ``link`` at ``target`` atomically (a plain file left by an older version is replaced too)."""
+    temporary = link.with_name(link.name + ".swap")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(os.path.relpath(target, link.parent))
+    os.replace(temporary, link)
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    versions = sorted(folder.glob("serving-*.duckdb"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in versions[KEEP_VERSIONS:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
+
+
 def publish(settings: Settings | None = None) -> Publication:
-    """Copy the serving tables into a new file and swap it in; the old file stays until then."""
+    """Copy the serving tables into a new file and swap the link to it; the old file stays until then."""
     settings = settings or get_settings()
-    target = serving_path(settings)
-    staging = target.with_name(target.name + ".next")
-    staging.unlink(missing_ok=True)
+    link = serving_path(settings)
+    folder = _versions_dir(settings)
     published_at = datetime.now().replace(microsecond=0)
+    staging = folder / f"serving-{datetime.now():%Y%m%dT%H%M%S%f}.duckdb"
+    partial = staging.with_suffix(".duckdb.partial")
+    partial.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     with warehouse() as conn:
-        conn.execute(f"ATTACH '{staging}' AS serving")
+        conn.execute(f"ATTACH '{partial}' AS serving")
         try:
             for table in SERVING_TABLES:
                 schema, name = table.split(".")
@@ -55,5 +86,8 @@ def publish(settings: Settings | None = None) -> Publication:
                          "(SELECT max(_partition_date) FROM raw.calls) AS data_through", [published_at])
         finally:
             conn.execute("DETACH serving")
-    os.replace(staging, target)
-    return Publication(target, counts, published_at)
+    partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
+    os.replace(partial, staging)
+    _swap_link(link, staging)
+    _prune(folder, keep=staging)
+    return Publication(staging, counts, published_at)

@@ -15,14 +15,13 @@ from pipelines.instance import ensure_dagster_home
 from pipelines.settings import REPO_ROOT, get_settings
 
 
-
-
 @dataclass(frozen=True)
 class Service:
     name: str
     url: str
     health_path: str
     command: list[str]
+    env: dict[str, str] | None = None
 
 
 def dagster_service(host: str = "127.0.0.1", port: int = 3000) -> Service:
@@ -70,7 +69,7 @@ def start(service: Service, timeout_s: float = 180) -> None:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(service.command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, start_new_session=True, env=service.env)
     pid_file.write_text(str(process.pid))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -20,6 +20,13 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_SENTIMENT_POSITIVE_ABOVE | 0.6 | probability of positive over which a text is positive |
 | VOC_DBT_PROJECT_DIR | <repo>/dbt_project | the dbt project the nightly run builds |
 | VOC_TOPIC_TAXONOMY | <repo>/dbt_project/seeds/topic_taxonomy.csv | the analyst-owned topic taxonomy |
+| VOC_SUPERSET_VENV | <repo>/.venv-superset | Superset's own virtualenv (made by `make`) |
+| VOC_SUPERSET_PORT | 8088 | port of the Superset web server on 127.0.0.1 |
+| VOC_SUPERSET_DATABASE_URI | sqlite:///$VOC_DATA_DIR/superset/superset.db | Superset's metadata database (any SQLAlchemy URL) |
+| VOC_SUPERSET_LOCALE | zh | Superset's default UI language (zh or en) |
+| VOC_SUPERSET_ADMIN_USER | admin | the Superset admin `voc` creates |
+| VOC_SUPERSET_ADMIN_PASSWORD | generated | its password; generated once into $VOC_DATA_DIR/superset/secrets.json |
+| SUPERSET_SECRET_KEY | generated | Superset's session key; generated once into the same git-ignored file |
 """
 
 from __future__ import annotations
@@ -56,6 +63,9 @@ class Settings:
     sentiment_positive_above: float
     topic_taxonomy: Path
     dbt_project_dir: Path
+    superset_venv: Path
+    superset_port: int
+    superset_admin_user: str
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -79,6 +89,9 @@ class Settings:
             sentiment_positive_above=float(_env("VOC_SENTIMENT_POSITIVE_ABOVE", "0.6")),
             dbt_project_dir=Path(_env("VOC_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))).resolve(),
             topic_taxonomy=Path(_env("VOC_TOPIC_TAXONOMY", str(REPO_ROOT / "dbt_project" / "seeds" / "topic_taxonomy.csv"))).resolve(),
+            superset_venv=Path(_env("VOC_SUPERSET_VENV", str(REPO_ROOT / ".venv-superset"))).resolve(),
+            superset_port=int(_env("VOC_SUPERSET_PORT", "8088")),
+            superset_admin_user=_env("VOC_SUPERSET_ADMIN_USER", "admin"),
         )
 
 

@@ -6,31 +6,7 @@
 -- logged complaint that also threatened 12315 counts in level 1 and in level 3.
 {% set dims = {'topic': 'topic_code'} %}
 with signals as (
-    select contact_date as event_date, topic_code,
-           case when is_logged_complaint then 1 else 0 end as level_1,
-           0 as level_2,
-           case when third_party_escalation then 1 else 0 end as level_3,
-           case when not is_logged_complaint and sentiment_label = 'negative' then 1 else 0 end as below_calls,
-           0 as below_surveys,
-           0 as below_posts
-    from {{ ref('fct_contacts') }}
-    where contact_channel = 'call'
-    union all
-    select posted_date, topic_code,
-           0,
-           case when mentions_brand and is_negative then 1 else 0 end,
-           case when third_party_escalation then 1 else 0 end,
-           0, 0,
-           case when not mentions_brand and is_negative then 1 else 0 end
-    from {{ ref('fct_social_posts') }}
-    union all
-    select submitted_date, topic_code, 0, 0,
-           case when third_party_escalation then 1 else 0 end,
-           0,
-           case when not follows_logged_complaint
-                     and (nps_category = 'detractor' or comment_sentiment_label = 'negative') then 1 else 0 end,
-           0
-    from {{ ref('fct_survey_responses') }}
+    select * from {{ ref('int_iceberg__signals') }}
 ),
 
 periods as ({{ period_rows('signals', 'event_date') }}),

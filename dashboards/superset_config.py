@@ -1,0 +1,91 @@
+"""Superset configuration for VoC, loaded through ``SUPERSET_CONFIG_PATH`` (set by ``voc``).
+
+Everything comes from environment variables with defaults under ``VOC_DATA_DIR``, so the repo holds
+no secret: ``voc`` generates ``SUPERSET_SECRET_KEY`` once into ``$VOC_DATA_DIR/superset/secrets.json``
+(git-ignored) and passes it in. Nothing here may reach outside the machine.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+_DATA_DIR = Path(os.environ.get("VOC_DATA_DIR", Path(__file__).resolve().parent.parent / "data")).resolve()
+_STATE_DIR = _DATA_DIR / "superset"
+
+SECRET_KEY = os.environ.get("SUPERSET_SECRET_KEY") or ""
+if not SECRET_KEY:
+    raise RuntimeError("SUPERSET_SECRET_KEY is not set: start Superset through `voc serve`, which generates it")
+
+SQLALCHEMY_DATABASE_URI = os.environ.get("VOC_SUPERSET_DATABASE_URI") or f"sqlite:///{_STATE_DIR / 'superset.db'}"
+DATA_DIR = str(_STATE_DIR)
+UPLOAD_FOLDER = str(_STATE_DIR / "uploads")
+
+APP_NAME = "VoC 客户之声"
+
+# Chinese by default; 6.1 ships LANGUAGES = {} and crashes with a default locale it does not list.
+BABEL_DEFAULT_LOCALE = os.environ.get("VOC_SUPERSET_LOCALE", "zh")
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "简体中文"},
+    "en": {"flag": "us", "name": "English"},
+}
+CURRENCIES = ["CNY"]
+D3_FORMAT = {
+    "decimal": ".",
+    "thousands": ",",
+    "grouping": [3],
+    "currency": ["¥", ""],
+}
+
+FEATURE_FLAGS = {
+    "DASHBOARD_NATIVE_FILTERS": True,
+    "DASHBOARD_CROSS_FILTERS": True,
+    "DRILL_TO_DETAIL": True,
+    "DRILL_BY": True,
+    "ENABLE_TEMPLATE_PROCESSING": True,
+}
+
+# Dashboards read a snapshot that the nightly run replaces whole, so results are never stale
+# beyond a publish; no result cache keeps yesterday's numbers after a publish.
+CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
+DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
+
+ROW_LIMIT = 50_000
+SUPERSET_WEBSERVER_TIMEOUT = 120
+SQLLAB_TIMEOUT = 120
+
+# No telemetry and nothing loaded from outside: the page may only talk to this server.
+TALISMAN_ENABLED = True
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "font-src": ["'self'", "data:"],
+        "script-src": ["'self'", "'strict-dynamic'"],
+    },
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,
+    "session_cookie_secure": False,
+}
+TALISMAN_DEV_CONFIG = TALISMAN_CONFIG
+CONTENT_SECURITY_POLICY_WARNING = False
+THEME_FONT_URL_ALLOWED_DOMAINS: list[str] = []
+MAPBOX_API_KEY = ""
+
+
+def DB_CONNECTION_MUTATOR(url: Any, params: dict, username: Any, security_manager: Any, source: Any):  # noqa: N802
+    """Open the serving snapshot the ``serving.duckdb`` link points at *now*.
+
+    The nightly publish writes a new file and swaps the link atomically. DuckDB reuses a database
+    already open in this process under the same path, so opening the link's target (a new path per
+    publish) is what lets the next query see new numbers while an old query still reads the old file.
+    """
+    if url.drivername.startswith("duckdb") and url.database and os.path.islink(url.database):
+        url = url.set(database=os.path.realpath(url.database))
+    return url, params

@@ -1,0 +1,137 @@
+"""Drive Superset, which lives in its own virtualenv, from the ``voc`` CLI.
+
+Superset's pins clash with the Dagster/dbt stack, so nothing here imports it: commands run
+``$VOC_SUPERSET_VENV/bin/...`` with ``SUPERSET_CONFIG_PATH`` pointing at ``dashboards/superset_config.py``.
+Secrets are never in the repo: the session key and admin password come from the environment or
+are generated once into ``$VOC_DATA_DIR/superset/secrets.json`` (the data dir is git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.publish import serving_path
+from pipelines.services import Service
+from pipelines.settings import REPO_ROOT, Settings, get_settings
+
+DASHBOARDS_DIR = REPO_ROOT / "dashboards"
+BUNDLE_DIR = DASHBOARDS_DIR / "bundle"
+
+
+class SupersetError(RuntimeError):
+    """A Superset command failed; the message says which and where its output is."""
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    password: str
+
+
+def state_dir(settings: Settings | None = None) -> Path:
+    folder = (settings or get_settings()).data_dir / "superset"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _secrets(settings: Settings) -> dict[str, str]:
+    """Read the generated secrets, generating them the first time (file mode 0600)."""
+    path = state_dir(settings) / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {"secret_key": secrets.token_urlsafe(42), "admin_password": secrets.token_urlsafe(12)}
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(values, handle)
+    return values
+
+
+def login(settings: Settings | None = None) -> Login:
+    settings = settings or get_settings()
+    password = os.environ.get("VOC_SUPERSET_ADMIN_PASSWORD") or _secrets(settings)["admin_password"]
+    return Login(settings.superset_admin_user, password)
+
+
+def superset_env(settings: Settings | None = None) -> dict[str, str]:
+    settings = settings or get_settings()
+    env = dict(os.environ)
+    env.update({
+        "SUPERSET_CONFIG_PATH": str(DASHBOARDS_DIR / "superset_config.py"),
+        "SUPERSET_SECRET_KEY": os.environ.get("SUPERSET_SECRET_KEY") or _secrets(settings)["secret_key"],
+        "VOC_DATA_DIR": str(settings.data_dir),
+        "FLASK_APP": "superset.app:create_app()",
+        "SUPERSET_LOAD_EXAMPLES": "no",
+    })
+    return env
+
+
+def _bin(name: str, settings: Settings) -> Path:
+    path = settings.superset_venv / "bin" / name
+    if not path.exists():
+        raise SupersetError(f"Superset is not installed ({path} is missing): run `make install` first")
+    return path
+
+
+def _run(args: list[str], settings: Settings, what: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=REPO_ROOT, env=superset_env(settings), capture_output=True, text=True)
+    log = settings.data_dir / "logs" / "superset-setup.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as handle:
+        handle.write(f"$ {' '.join(args)}\n{result.stdout}\n{result.stderr}\n")
+    if check and result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+        raise SupersetError(f"{what} failed (exit {result.returncode}); full output in {log}\n{tail}")
+    return result
+
+
+def init_metadata(settings: Settings | None = None) -> None:
+    """Create or upgrade Superset's metadata database, its roles and the admin user (idempotent)."""
+    settings = settings or get_settings()
+    superset = str(_bin("superset", settings))
+    _run([superset, "db", "upgrade"], settings, "superset db upgrade")
+    who = login(settings)
+    created = _run([superset, "fab", "create-admin", "--username", who.username, "--password", who.password,
+                    "--firstname", "VoC", "--lastname", "Admin", "--email", f"{who.username}@voc.local"],
+                   settings, "creating the Superset admin", check=False)
+    if created.returncode != 0 or "already exist" in (created.stdout + created.stderr):
+        _run([superset, "fab", "reset-password", "--username", who.username, "--password", who.password],
+             settings, "setting the Superset admin password")
+    _run([superset, "init"], settings, "superset init")
+
+
+def _bundle_tool(command: str, settings: Settings, extra: list[str] | None = None) -> str:
+    python = str(_bin("python", settings))
+    args = [python, str(DASHBOARDS_DIR / "bundle.py"), command, "--bundle", str(BUNDLE_DIR),
+            "--serving", str(serving_path(settings)), "--username", settings.superset_admin_user, *(extra or [])]
+    return _run(args, settings, f"dashboards {command}").stdout
+
+
+def import_dashboards(settings: Settings | None = None) -> str:
+    """Import (create or update in place, by uuid) everything in ``dashboards/bundle``."""
+    settings = settings or get_settings()
+    init_metadata(settings)
+    return _bundle_tool("import", settings)
+
+
+def export_dashboards(settings: Settings | None = None) -> str:
+    """Write every dashboard in Superset back into ``dashboards/bundle`` as YAML."""
+    return _bundle_tool("export", settings or get_settings())
+
+
+def superset_service(settings: Settings | None = None, host: str = "127.0.0.1", port: int | None = None) -> Service:
+    settings = settings or get_settings()
+    port = port or settings.superset_port
+    return Service(
+        name="superset",
+        url=f"http://{host}:{port}",
+        health_path="/health",
+        command=[str(_bin("gunicorn", settings)), "--bind", f"{host}:{port}", "--workers", "1",
+                 "--worker-class", "gthread", "--threads", "8", "--timeout", "120", "--limit-request-line", "0",
+                 "--limit-request-field_size", "0", "superset.app:create_app()"],
+        env=superset_env(settings),
+    )
