@@ -44,6 +44,8 @@ FEATURE_FLAGS = {
     "DRILL_TO_DETAIL": True,
     "DRILL_BY": True,
     "ENABLE_TEMPLATE_PROCESSING": True,
+    # Dashboards are a page or two: render every chart at once (also what the browser test waits for).
+    "DASHBOARD_VIRTUALIZATION": False,
 }
 
 # Dashboards read a snapshot that the nightly run replaces whole, so results are never stale

@@ -1,0 +1,158 @@
+"""Superset for real: dashboards imported from the bundle, opened in headless Chromium, and fed by a
+serving snapshot that a nightly run replaces while a dashboard query is still running."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pytest
+import yaml
+
+from pipelines.settings import REPO_ROOT, Settings, get_settings
+from tests.conftest import DEMO_START, TINY_RECIPE, make_demo
+from tests.dashboards.superset_client import SupersetAPI, check_dashboards
+
+pytestmark = pytest.mark.slow
+BUNDLE = REPO_ROOT / "dashboards" / "bundle"
+SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+DAYS = 10
+LAST_DAY = DEMO_START + timedelta(days=DAYS - 1)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, settings: Settings, url: str, username: str, password: str) -> None:
+        self.settings, self.url, self.username, self.password = settings, url, username, password
+        self.api = SupersetAPI(url, username, password)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Iterator[Stack]:
+    from pipelines import services, superset
+    from pipelines.runner import run_nightly
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("VOC_DATA_DIR", str(tmp_path_factory.mktemp("superset") / "data"))
+        env.setenv("VOC_SENTIMENT_MODEL_DIR", str(tiny_model))
+        env.setenv("VOC_SENTIMENT_TRAIN_CONFIG", str(TINY_RECIPE))
+        for name in ("VOC_LANDING_DIR", "VOC_WAREHOUSE_PATH", "VOC_DBT_WAREHOUSE_PATH", "VOC_SUPERSET_DATABASE_URI",
+                     "VOC_SUPERSET_ADMIN_PASSWORD", "SUPERSET_SECRET_KEY"):
+            env.delenv(name, raising=False)
+        settings = get_settings()
+        make_demo(settings, days=DAYS, customers=3000)
+        assert run_nightly(DEMO_START, LAST_DAY - timedelta(days=1)).success  # the last day comes later
+        superset.import_dashboards(settings)
+        service = superset.superset_service(settings, port=_free_port())
+        services.start(service)
+        who = superset.login(settings)
+        try:
+            yield Stack(settings, service.url, who.username, who.password)
+        finally:
+            services.stop("superset")
+
+
+def _bundle(layer: str) -> list[dict]:
+    return [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted((BUNDLE / layer).glob("*.yaml"))]
+
+
+def test_reimport_changes_nothing_and_the_connection_stays_read_only(stack: Stack) -> None:
+    from pipelines import superset
+
+    def snapshot() -> dict[str, list[tuple]]:
+        return {kind: sorted((item["id"], item.get("uuid") or "", item.get("changed_on_utc") or "")
+                             for item in stack.api.listing(kind)) for kind in ("dashboard", "chart", "dataset")}
+
+    before = snapshot()
+    assert len(before["dashboard"]) == len(_bundle("dashboards")) == 4
+    assert len(before["chart"]) == len(_bundle("charts"))
+    assert len(before["dataset"]) == len(_bundle("datasets"))
+    superset.import_dashboards(stack.settings)
+    after = snapshot()
+    assert [row[0] for row in after["chart"]] == [row[0] for row in before["chart"]]  # same objects, no copies
+    assert [row[0] for row in after["dashboard"]] == [row[0] for row in before["dashboard"]]
+    databases = stack.api.listing("database")
+    assert len(databases) == 1
+    detail = stack.api.get(f"/api/v1/database/{databases[0]['id']}/connection")["result"]
+    extra = detail["extra"] if isinstance(detail["extra"], dict) else __import__("json").loads(detail["extra"])
+    assert extra["engine_params"]["connect_args"]["read_only"] is True
+    with pytest.raises(AssertionError):  # read-only for real: the serving file refuses writes
+        stack.api.sql(databases[0]["id"], "CREATE TABLE main.should_fail AS SELECT 1 AS x")
+
+
+def test_every_dashboard_renders_with_data_in_chromium(stack: Stack) -> None:
+    dashboards = []
+    for item in stack.api.listing("dashboard"):
+        charts = stack.api.get(f"/api/v1/dashboard/{item['id']}/charts")["result"]
+        dashboards.append((item["slug"], item["dashboard_title"], [chart["id"] for chart in charts]))
+    assert {slug for slug, _, _ in dashboards} == {"executive-cockpit", "complaint-iceberg",
+                                                  "voice-of-the-customer", "operations"}
+    checks = check_dashboards(stack.url, stack.username, stack.password, dashboards, SCREENSHOTS)
+    for check in checks:
+        assert not check.errors, (check.slug, check.errors)
+        empty = [chart for chart in check.chart_ids if check.rows_by_chart.get(chart, 0) == 0]
+        assert not empty, f"{check.slug}: charts {empty} returned no rows"
+        assert check.title_shown, f"{check.slug}: the Chinese title {check.title} is not on the page"
+        assert check.screenshot is not None and check.screenshot.stat().st_size > 20_000
+    fonts = subprocess.run(["fc-list", ":lang=zh-cn", "family"], capture_output=True, text=True).stdout
+    assert "Noto Sans CJK" in fonts, "no CJK font for Chromium: install fonts-noto-cjk"
+
+
+def test_nightly_publish_while_a_dashboard_query_runs(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long dashboard query holds the old snapshot while the nightly run publishes a new one: both
+    succeed, the old query answers from the old data, and queries from then on see the new data
+    without restarting Superset."""
+    import pipelines.defs.publish as publish_asset
+    from pipelines.publish import serving_path
+    from pipelines.runner import run_nightly
+
+    monkeypatch.setenv("VOC_DATA_DIR", str(stack.settings.data_dir))
+    database_id = stack.api.listing("database")[0]["id"]
+    contacts_dataset = stack.api.dataset_id("vw_contacts")
+    old_contacts = stack.api.metric(contacts_dataset, "contacts")
+    slow_sql = ("SELECT (SELECT count(*) FROM marts.fct_contacts) AS contacts, "
+                "(SELECT sum(hash(i)) FROM range(600000000) AS t(i)) AS burn")
+    outcome: dict = {}
+
+    def long_query() -> None:
+        started = time.monotonic()
+        try:
+            outcome["rows"] = stack.api.sql(database_id, slow_sql)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcome["error"] = error
+        outcome["seconds"] = time.monotonic() - started
+
+    real_publish = publish_asset.publish
+
+    def publish_during_query():
+        worker = threading.Thread(target=long_query)
+        worker.start()
+        time.sleep(1.5)  # the query is running inside Superset now
+        publication = real_publish()
+        outcome["running_at_publish"] = worker.is_alive()
+        outcome["during"] = stack.api.metric(contacts_dataset, "contacts")  # a new query while the old one runs
+        outcome["running_after_new_query"] = worker.is_alive()
+        worker.join()
+        return publication
+
+    monkeypatch.setattr(publish_asset, "publish", publish_during_query)
+    assert run_nightly(LAST_DAY, LAST_DAY).success
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["running_at_publish"], "the query ended before the publish; make it longer"
+    assert outcome["rows"][0]["contacts"] == old_contacts  # the old query kept its snapshot
+    with duckdb.connect(str(serving_path()), read_only=True) as serving:
+        new_contacts = serving.execute("SELECT count(*) FROM marts.fct_contacts").fetchone()[0]
+    assert new_contacts > old_contacts
+    assert outcome["during"] == new_contacts, "a query started mid-way should open the new snapshot"
+    assert stack.api.metric(contacts_dataset, "contacts") == new_contacts  # and every query after it
