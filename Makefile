@@ -12,8 +12,11 @@ DEMO_END ?= $(shell $(PYTHON) -c "import datetime as d; print(d.date.fromisoform
 DEMO_CUSTOMERS ?= 20000
 DEMO_SEED ?= 7
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-warn-script-location
+# Superset's pins clash with Dagster/dbt, so it gets its own virtualenv.
+SUPERSET_VENV := .venv-superset
+SUPERSET_PIP := $(SUPERSET_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-warn-script-location
 
-.PHONY: help install demo serve stop test bench clean
+.PHONY: help install browser demo serve stop test bench clean
 
 help:
 	@echo "make demo   install, generate demo data, run the nightly pipeline, serve the UIs"
@@ -29,7 +32,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) -e ".[test]"
 	touch $@
 
-install: $(VENV)/.installed
+$(SUPERSET_VENV)/bin/python:
+	$(PYTHON) -m venv $(SUPERSET_VENV)
+
+$(SUPERSET_VENV)/.installed: dashboards/requirements.txt | $(SUPERSET_VENV)/bin/python
+	$(SUPERSET_PIP) -r dashboards/requirements.txt
+	touch $@
+
+install: $(VENV)/.installed $(SUPERSET_VENV)/.installed
+
+# Headless Chromium and CJK fonts for the dashboard browser test (Debian packages; CI runs as root).
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh-cn family | grep -q "Noto Sans CJK"; then :; \
+	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; fi
 
 demo: install
 	$(VOC) generate --start $(DEMO_START) --days $(DEMO_DAYS) --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
@@ -37,7 +53,8 @@ demo: install
 	$(VOC) serve
 	@echo
 	@echo "VoC demo is ready. Services keep running in the background:"
-	@echo "  Dagster  http://127.0.0.1:3000"
+	@echo "  Dagster   http://127.0.0.1:3000"
+	@echo "  Superset  http://127.0.0.1:8088  (login printed above; kept in data/superset/secrets.json)"
 	@echo "Stop them with: make stop"
 
 serve: install
@@ -46,10 +63,10 @@ serve: install
 stop:
 	@if [ -x $(VOC) ]; then $(VOC) stop; else echo "nothing installed, nothing to stop"; fi
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
-bench: install
+bench: install browser
 	$(BIN)/python -m bench
 
 clean: stop

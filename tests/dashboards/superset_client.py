@@ -51,7 +51,7 @@ class SupersetAPI:
 
     def sql(self, database_id: int, sql: str) -> list[dict[str, Any]]:
         body = {"database_id": database_id, "sql": sql, "runAsync": False, "schema": "main",
-                "client_id": f"t{time.monotonic_ns() % 10**9}", "json": True, "tab": "test"}
+                "client_id": f"t{time.monotonic_ns() % 10**9}", "tab": "test"}
         return self.post("/api/v1/sqllab/execute/", body)["data"]
 
     def metric(self, dataset_id: int, metric: str) -> Any:

@@ -31,6 +31,9 @@ def test_nightly_run_publishes_a_serving_file_and_swaps_it(settings: Settings, s
         new = fresh.execute("SELECT sum(first_contacts) FROM kpi.kpi_fcr WHERE period_type = 'month' AND dimension = 'all'").fetchone()[0]
         through = fresh.execute("SELECT data_through FROM voc_publication").fetchone()[0]
     assert new > old and through == date(2026, 8, 3)
-    assert not path.with_name(path.name + ".next").exists()
+    assert path.is_symlink() and path.resolve().parent == path.parent / "serving"
+    assert not list((path.parent / "serving").glob("*.partial"))
     publication = publish()
     assert publication.tables["kpi.kpi_fcr"] > 0
+    assert path.resolve() == publication.path  # each publish is a new file, so readers in one process see it
+    assert len(list(publication.path.parent.glob("serving-*.duckdb"))) <= 2  # old snapshots are pruned
