@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+
 from pipelines.settings import get_settings
 
-from bench import dbt_build, ingest, sentiment
+from bench import dashboards, dbt_build, ingest, sentiment
 from bench.results import RESULTS, write_section
 
 
 def main() -> None:
+    """Run every section, or those named on the command line (ingest, sentiment, dbt)."""
+    wanted = set(sys.argv[1:]) or {"ingest", "sentiment", "dbt"}
     work = get_settings().data_dir / "bench"
-    print("ingestion benchmark: 1,000,000 survey rows, 200,000 call transcripts")
-    write_section("ingest", ingest.run(work / "ingest"))
-    print("sentiment benchmark: accuracy and throughput per engine")
-    write_section("sentiment", sentiment.run())
+    if "ingest" in wanted:
+        print("ingestion benchmark: 1,000,000 survey rows, 200,000 call transcripts")
+        write_section("ingest", ingest.run(work / "ingest"))
+    if "sentiment" in wanted:
+        print("sentiment benchmark: accuracy and throughput per engine")
+        write_section("sentiment", sentiment.run())
+    if "dbt" not in wanted:
+        print(f"results written to {RESULTS}")
+        return
     print(f"dbt benchmark: full build and one incremental night on {dbt_build.CONTACTS:,} contacts")
-    write_section("dbt", dbt_build.run(work / "dbt"))
+    write_section("dbt", dbt_build.run(work / "dbt", keep=True))
+    print("dashboard benchmark: p50/p95 of every chart's data query through Superset on the same warehouse")
+    write_section("dashboards", dashboards.run(work / "dbt" / "warehouse.duckdb", work / "dashboards"))
+    shutil.rmtree(work / "dbt", ignore_errors=True)
     print(f"results written to {RESULTS}")
 
 

@@ -97,7 +97,8 @@ def _dbt(args: list[str], warehouse: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run(work: Path) -> dict:
+def run(work: Path, keep: bool = False) -> dict:
+    """Build, then time one night; ``keep`` leaves the warehouse for the dashboard benchmark."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -114,7 +115,8 @@ def run(work: Path) -> dict:
     incremental = _dbt(["build", "--vars", json.dumps({"start_date": night, "end_date": night})], warehouse)
     print(f"  incremental night ({night}): {incremental['seconds']:.0f} s, peak RSS "
           f"{incremental['peak_rss_mb']:.0f} MB, success {incremental['success']}", flush=True)
-    shutil.rmtree(work)
+    if not keep:
+        shutil.rmtree(work)
     return {
         "contacts": per_day * DAYS,
         "full_build": {k: round(v, 1) if isinstance(v, float) else v for k, v in full.items()},

@@ -1,0 +1,83 @@
+"""Dashboard latency: every chart's data query through Superset's API on the 10M-contact warehouse.
+
+The queries are the ones the dashboards really send: headless Chromium opens each dashboard once
+and records every ``/api/v1/chart/data`` body; each is then replayed with ``force`` (no cache)
+``REPEATS`` times and timed end to end (HTTP, Superset, DuckDB on the serving file).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import time
+from pathlib import Path
+
+REPEATS = 10
+P95_TARGET_S = 1.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def run(warehouse: Path, work: Path) -> dict:
+    os.environ["VOC_DATA_DIR"] = str(work)
+    os.environ["VOC_WAREHOUSE_PATH"] = str(warehouse)
+    from pipelines import services, superset
+    from pipelines.publish import publish
+    from pipelines.settings import get_settings
+    from tests.dashboards.superset_client import SupersetAPI, check_dashboards
+
+    settings = get_settings()
+    started = time.perf_counter()
+    publication = publish(settings)
+    publish_s = time.perf_counter() - started
+    print(f"  published the serving file in {publish_s:.0f} s ({publication.tables['marts.fct_contacts']:,} contacts)",
+          flush=True)
+    superset.import_dashboards(settings)
+    service = superset.superset_service(settings, port=_free_port())
+    services.start(service)
+    who = superset.login(settings)
+    try:
+        api = SupersetAPI(service.url, who.username, who.password)
+        dashboards = []
+        for item in api.listing("dashboard"):
+            charts = api.get(f"/api/v1/dashboard/{item['id']}/charts")["result"]
+            dashboards.append((item["slug"], item["dashboard_title"], [chart["id"] for chart in charts]))
+        checks = check_dashboards(service.url, who.username, who.password, dashboards, None, timeout_s=600)
+        per_chart: dict[str, dict] = {}
+        every: list[float] = []
+        for check in checks:
+            for body in check.requests:
+                slice_id = (body.get("form_data") or {}).get("slice_id")
+                timings = []
+                for _ in range(REPEATS):
+                    t0 = time.perf_counter()
+                    api.post("/api/v1/chart/data", {**body, "force": True})
+                    timings.append(time.perf_counter() - t0)
+                every.extend(timings)
+                name = (body.get("form_data") or {}).get("slice_name") or str(slice_id)
+                per_chart[f"{check.slug}/{slice_id}"] = {
+                    "chart": name, "p50_s": round(statistics.median(timings), 3),
+                    "p95_s": round(_percentile(timings, 0.95), 3)}
+        worst = max(per_chart.values(), key=lambda c: c["p95_s"])
+    finally:
+        services.stop("superset")
+    return {
+        "contacts": publication.tables["marts.fct_contacts"],
+        "publish_seconds": round(publish_s, 1),
+        "charts": len(per_chart), "repeats": REPEATS,
+        "all_queries": {"p50_s": round(statistics.median(every), 3), "p95_s": round(_percentile(every, 0.95), 3)},
+        "worst_chart": worst,
+        "per_chart": per_chart,
+        "target": {"p95_per_chart_s": P95_TARGET_S},
+        "met": all(c["p95_s"] < P95_TARGET_S for c in per_chart.values()),
+    }
