@@ -8,19 +8,12 @@ and records every ``/api/v1/chart/data`` body; each is then replayed with ``forc
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import time
 from pathlib import Path
 
 REPEATS = 10
 P95_TARGET_S = 1.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -43,16 +36,12 @@ def run(warehouse: Path, work: Path) -> dict:
     print(f"  published the serving file in {publish_s:.0f} s ({publication.tables['marts.fct_contacts']:,} contacts)",
           flush=True)
     superset.import_dashboards(settings)
-    service = superset.superset_service(settings, port=_free_port())
+    service = superset.superset_service(settings, port=services.free_port())
     services.start(service)
     who = superset.login(settings)
     try:
         api = SupersetAPI(service.url, who.username, who.password)
-        dashboards = []
-        for item in api.listing("dashboard"):
-            charts = api.get(f"/api/v1/dashboard/{item['id']}/charts")["result"]
-            dashboards.append((item["slug"], item["dashboard_title"], [chart["id"] for chart in charts]))
-        checks = check_dashboards(service.url, who.username, who.password, dashboards, None, timeout_s=600)
+        checks = check_dashboards(service.url, who.username, who.password, api.dashboards(), None, timeout_s=600)
         per_chart: dict[str, dict] = {}
         every: list[float] = []
         for check in checks:

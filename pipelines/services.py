@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +33,13 @@ def dagster_service(host: str = "127.0.0.1", port: int = 3000) -> Service:
         command=[sys.executable, "-m", "dagster", "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
                  "-h", host, "-p", str(port)],
     )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a service started on the side (tests, benchmarks)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def _run_dir() -> Path:

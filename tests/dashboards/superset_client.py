@@ -46,6 +46,14 @@ class SupersetAPI:
         query = "(page_size:100)"
         return self.get(f"/api/v1/{kind}/?q={query}")["result"]
 
+    def dashboards(self) -> list[tuple[str, str, list[int]]]:
+        """(slug, title, chart ids) of every dashboard."""
+        found = []
+        for item in self.listing("dashboard"):
+            charts = self.get(f"/api/v1/dashboard/{item['id']}/charts")["result"]
+            found.append((item["slug"], item["dashboard_title"], [chart["id"] for chart in charts]))
+        return found
+
     def dataset_id(self, table_name: str) -> int:
         return next(d["id"] for d in self.listing("dataset") if d["table_name"] == table_name)
 

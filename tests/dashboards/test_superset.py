@@ -3,7 +3,6 @@ serving snapshot that a nightly run replaces while a dashboard query is still ru
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import threading
 import time
@@ -24,12 +23,6 @@ BUNDLE = REPO_ROOT / "dashboards" / "bundle"
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 DAYS = 36  # the 30-day repeat-complaint window must close for some complaints
 LAST_DAY = DEMO_START + timedelta(days=DAYS - 1)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Stack:
@@ -54,7 +47,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Iterato
         make_demo(settings, days=DAYS, customers=2000)
         assert run_nightly(DEMO_START, LAST_DAY - timedelta(days=1)).success  # the last day comes later
         superset.import_dashboards(settings)
-        service = superset.superset_service(settings, port=_free_port())
+        service = superset.superset_service(settings, port=services.free_port())
         services.start(service)
         who = superset.login(settings)
         try:
@@ -90,10 +83,7 @@ def test_reimport_changes_nothing_and_the_connection_stays_read_only(stack: Stac
 
 
 def test_every_dashboard_renders_with_data_in_chromium(stack: Stack) -> None:
-    dashboards = []
-    for item in stack.api.listing("dashboard"):
-        charts = stack.api.get(f"/api/v1/dashboard/{item['id']}/charts")["result"]
-        dashboards.append((item["slug"], item["dashboard_title"], [chart["id"] for chart in charts]))
+    dashboards = stack.api.dashboards()
     assert {slug for slug, _, _ in dashboards} == {"executive-cockpit", "complaint-iceberg",
                                                   "voice-of-the-customer", "operations"}
     checks = check_dashboards(stack.url, stack.username, stack.password, dashboards, SCREENSHOTS)

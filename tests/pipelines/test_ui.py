@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -12,11 +11,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from pipelines.services import free_port
 
 
 def _graphql(port: int, query: str) -> dict:
@@ -36,7 +31,7 @@ def test_dagster_ui_serves_materialised_assets(tmp_path: Path) -> None:
 
     assert voc("generate", "--days", "2", "--customers", "1000", "--quiet").returncode == 0
     assert voc("run", "--start", "2026-08-01", "--end", "2026-08-02").returncode == 0
-    port = _free_port()
+    port = free_port()
     served = voc("serve", "--dagster-port", str(port))
     try:
         assert served.returncode == 0, served.stderr
