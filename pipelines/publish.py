@@ -24,7 +24,7 @@ SERVING_TABLES = (
     "kpi.kpi_iceberg", "kpi.kpi_sla", "kpi.kpi_recovery", "kpi.kpi_topic_trends",
     "marts.fct_contacts", "marts.fct_complaints", "marts.fct_survey_responses", "marts.fct_social_posts",
     "marts.dim_customers", "marts.dim_topics", "marts.dim_dates", "seeds.kpi_targets",
-    "marts.rpt_iceberg_levels", "marts.rpt_verbatims",
+    "marts.rpt_iceberg_levels", "marts.rpt_verbatims", "marts.rpt_contacts_daily",
 )
 
 

@@ -1,4 +1,5 @@
-"""The Dagster UI started the way `make demo` starts it shows the materialised ingestion assets."""
+"""The UIs started the way `make demo` starts them: Dagster shows the materialised ingestion assets and
+Superset answers with the login printed."""
 
 from __future__ import annotations
 
@@ -31,18 +32,21 @@ def test_dagster_ui_serves_materialised_assets(tmp_path: Path) -> None:
 
     assert voc("generate", "--days", "2", "--customers", "1000", "--quiet").returncode == 0
     assert voc("run", "--start", "2026-08-01", "--end", "2026-08-02").returncode == 0
-    port = free_port()
-    served = voc("serve", "--dagster-port", str(port))
+    port, superset_port = free_port(), free_port()
+    served = voc("serve", "--dagster-port", str(port), "--superset-port", str(superset_port))
     try:
         assert served.returncode == 0, served.stderr
         data = _graphql(port, "{ assetNodes { assetKey { path } partitionStats { numMaterialized numFailed } } }")
         stats = {"/".join(n["assetKey"]["path"]): n["partitionStats"] for n in data["assetNodes"]}
         for key in ("raw/surveys", "raw/calls", "raw/call_turns", "raw/social_posts"):
             assert stats[key] == {"numMaterialized": 2, "numFailed": 0}
-        again = voc("serve", "--dagster-port", str(port))
-        assert "already running" in again.stdout
+        with urllib.request.urlopen(f"http://127.0.0.1:{superset_port}/health", timeout=10) as health:
+            assert health.status == 200
+        assert f"http://127.0.0.1:{superset_port}" in served.stdout and "login: admin / " in served.stdout
+        again = voc("serve", "--dagster-port", str(port), "--superset-port", str(superset_port))
+        assert again.stdout.count("already running") == 2
     finally:
         stopped = voc("stop")
-    assert "dagster: stopped" in stopped.stdout
+    assert "dagster: stopped" in stopped.stdout and "superset: stopped" in stopped.stdout
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5)
