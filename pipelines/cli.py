@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipelines.settings import get_settings
+from pipelines.settings import REPO_ROOT, get_settings
 
 
 def _date(text: str) -> date:
@@ -193,8 +193,9 @@ def cmd_dashboards_import(args: argparse.Namespace) -> int:
 def cmd_dashboards_export(args: argparse.Namespace) -> int:
     from pipelines import superset
 
-    print(superset.export_dashboards().strip())
-    print(f"Review the change with: git diff -- {superset.BUNDLE_DIR.relative_to(superset.REPO_ROOT)}")
+    print(superset.export_dashboards(bundle=args.to).strip())
+    if args.to.resolve() == superset.BUNDLE_DIR:
+        print(f"Review the change with: git diff -- {superset.BUNDLE_DIR.relative_to(superset.REPO_ROOT)}")
     return 0
 
 
@@ -318,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="write the dashboards as changed in the Superset UI back into dashboards/bundle",
         description="Export every Superset dashboard with its charts, datasets and database into "
                     "dashboards/bundle (stable file names, no machine paths), ready to review and commit.")
+    dashboard_export.add_argument("--to", type=Path, default=REPO_ROOT / "dashboards" / "bundle",
+                                  help="folder to write the bundle into (default: dashboards/bundle)")
     dashboard_export.set_defaults(func=cmd_dashboards_export)
 
     stop = commands.add_parser("stop", help="stop the background services started by `voc serve`")

@@ -104,10 +104,10 @@ def init_metadata(settings: Settings | None = None) -> None:
     _run([superset, "init"], settings, "superset init")
 
 
-def _bundle_tool(command: str, settings: Settings, extra: list[str] | None = None) -> str:
+def _bundle_tool(command: str, settings: Settings, bundle: Path = BUNDLE_DIR) -> str:
     python = str(_bin("python", settings))
-    args = [python, str(DASHBOARDS_DIR / "bundle.py"), command, "--bundle", str(BUNDLE_DIR),
-            "--serving", str(serving_path(settings)), "--username", settings.superset_admin_user, *(extra or [])]
+    args = [python, str(DASHBOARDS_DIR / "bundle.py"), command, "--bundle", str(bundle),
+            "--serving", str(serving_path(settings)), "--username", settings.superset_admin_user]
     return _run(args, settings, f"dashboards {command}").stdout
 
 
@@ -118,9 +118,9 @@ def import_dashboards(settings: Settings | None = None) -> str:
     return _bundle_tool("import", settings)
 
 
-def export_dashboards(settings: Settings | None = None) -> str:
-    """Write every dashboard in Superset back into ``dashboards/bundle`` as YAML."""
-    return _bundle_tool("export", settings or get_settings())
+def export_dashboards(settings: Settings | None = None, bundle: Path = BUNDLE_DIR) -> str:
+    """Write every dashboard in Superset back into ``bundle`` (default ``dashboards/bundle``) as YAML."""
+    return _bundle_tool("export", settings or get_settings(), bundle)
 
 
 def superset_service(settings: Settings | None = None, host: str = "127.0.0.1", port: int | None = None) -> Service:

@@ -144,3 +144,18 @@ def test_nightly_publish_while_a_dashboard_query_runs(stack: Stack, monkeypatch:
     assert new_contacts > old_contacts
     assert outcome["during"] == new_contacts, "a query started mid-way should open the new snapshot"
     assert stack.api.metric(contacts_dataset, "contacts") == new_contacts  # and every query after it
+
+
+def test_export_writes_back_the_same_bundle(stack: Stack, tmp_path: Path) -> None:
+    """What an analyst exports after using the UI is the bundle in the repo: same files, same objects."""
+    from pipelines import superset
+
+    superset.export_dashboards(stack.settings, bundle=tmp_path)
+    for layer in ("databases", "datasets", "charts", "dashboards"):
+        exported = {path.name: yaml.safe_load(path.read_text(encoding="utf-8")) for path in (tmp_path / layer).glob("*.yaml")}
+        committed = {path.name: yaml.safe_load(path.read_text(encoding="utf-8")) for path in (BUNDLE / layer).glob("*.yaml")}
+        assert exported.keys() == committed.keys(), layer
+        for name, config in committed.items():
+            assert exported[name]["uuid"] == config["uuid"]
+    database = yaml.safe_load(next((tmp_path / "databases").glob("*.yaml")).read_text(encoding="utf-8"))
+    assert str(stack.settings.data_dir) not in database["sqlalchemy_uri"]  # no machine paths in the repo
