@@ -50,7 +50,7 @@ browser:
 demo: install
 	$(VOC) generate --start $(DEMO_START) --days $(DEMO_DAYS) --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 	$(VOC) run --start $(DEMO_START) --end $(DEMO_END)
-	$(VOC) serve
+	$(VOC) serve --demo-users
 	@echo
 	@echo "VoC demo is ready. Services keep running in the background:"
 	@echo "  Dagster   http://127.0.0.1:3000"

@@ -5,14 +5,21 @@ Called by ``voc dashboards import|export`` (pipelines/superset.py), never direct
 Import is idempotent and updates in place by uuid. Superset's dashboard importer imports the
 charts, datasets and database of a dashboard with ``overwrite=False`` (so a changed chart would be
 skipped), hence each layer is imported on its own with ``overwrite=True``, parents first. The
-database's URI is rewritten to this installation's serving file, and its read-only flag is set
-again after the import (an import can reset a connection's ``extra``) and checked.
+database's URI is rewritten to this installation's serving file, and its locked-down connection
+(read-only, DuckDB's external access off and its configuration locked: ``VOC_SERVING_DUCKDB_CONFIG``
+in superset_config.py) is set again after the import (an import can reset a connection's ``extra``)
+and checked. The roles in ``security/roles.yaml`` are then created or updated in place, with the
+dashboards they may open, their row-level security filters and, when asked, the demo users.
+``verify`` checks the lockdown of a running installation: the definition, then a real query that
+must be refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
+import os
 import re
 import shutil
 import sys
@@ -22,8 +29,14 @@ from typing import Any
 import yaml
 
 PLACEHOLDER_URI = "duckdb:///serving.duckdb"
-READ_ONLY_EXTRA = {"engine_params": {"connect_args": {"read_only": True}}}
 LAYERS = ("databases", "datasets", "charts", "dashboards")
+
+
+def _lockdown() -> dict[str, Any]:
+    """The DuckDB settings every serving connection must carry (one statement: superset_config.py)."""
+    from flask import current_app
+
+    return dict(current_app.config["VOC_SERVING_DUCKDB_CONFIG"])
 
 
 def read_bundle(bundle: Path, serving: Path) -> dict[str, str]:
@@ -38,25 +51,42 @@ def read_bundle(bundle: Path, serving: Path) -> dict[str, str]:
             config.pop("type", None)  # one bundle feeds every layer's importer
         elif relative.startswith("databases/"):
             config["sqlalchemy_uri"] = f"duckdb:///{serving}"
-            config["extra"] = _with_read_only(config.get("extra"))
+            config["extra"] = _locked_down(config.get("extra"))
         contents[relative] = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
     return contents
 
 
-def _with_read_only(extra: Any) -> dict[str, Any]:
+def _locked_down(extra: Any) -> dict[str, Any]:
+    """``extra`` with the connection forced read-only and DuckDB's file access off and locked."""
     extra = json.loads(extra) if isinstance(extra, str) else dict(extra or {})
     engine = dict(extra.get("engine_params") or {})
-    engine["connect_args"] = {**(engine.get("connect_args") or {}), "read_only": True}
+    connect_args = dict(engine.get("connect_args") or {})
+    connect_args["read_only"] = True
+    connect_args["config"] = {**(connect_args.get("config") or {}), **_lockdown()}
+    engine["connect_args"] = connect_args
     extra["engine_params"] = engine
     return extra
 
 
-def _app_user(username: str):
+def lockdown_problems(extra: Any) -> list[str]:
+    """What is missing from a database definition's lockdown; empty when it is complete."""
+    extra = json.loads(extra) if isinstance(extra, str) else dict(extra or {})
+    connect_args = (extra.get("engine_params") or {}).get("connect_args") or {}
+    problems = [] if connect_args.get("read_only") is True else ["read_only is not set"]
+    config = connect_args.get("config") or {}
+    problems += [f"{name} is {config.get(name)!r}, not {value!r}" for name, value in _lockdown().items()
+                 if config.get(name) != value]
+    return problems
+
+
+def _app_context() -> None:
     from superset.app import create_app
 
-    app = create_app()
-    context = app.app_context()
-    context.push()
+    create_app().app_context().push()
+
+
+def _app_user(username: str):
+    _app_context()
     from superset import security_manager
 
     user = security_manager.find_user(username=username)
@@ -65,7 +95,8 @@ def _app_user(username: str):
     return user
 
 
-def import_bundle(bundle: Path, serving: Path, username: str) -> None:
+def import_bundle(bundle: Path, serving: Path, username: str, roles_file: Path,
+                  demo_passwords: dict[str, str]) -> None:
     user = _app_user(username)
     from superset import db
     from superset.commands.chart.importers.v1 import ImportChartsCommand
@@ -87,17 +118,140 @@ def import_bundle(bundle: Path, serving: Path, username: str) -> None:
     for uuid in database_uuids:
         database = db.session.query(Database).filter(Database.uuid == uuid).one()
         database.set_sqlalchemy_uri(f"duckdb:///{serving}")
-        database.extra = json.dumps(_with_read_only(database.extra))
+        database.extra = json.dumps(_locked_down(database.extra))
     db.session.commit()
     for uuid in database_uuids:
         database = db.session.query(Database).filter(Database.uuid == uuid).one()
-        connect_args = json.loads(database.extra)["engine_params"]["connect_args"]
-        if connect_args.get("read_only") is not True:
-            raise SystemExit(f"error: database {database.database_name} lost its read-only flag after import")
+        problems = lockdown_problems(database.extra)
+        if problems:
+            raise SystemExit(f"error: database {database.database_name} is not locked down after import: "
+                             + "; ".join(problems))
+    security = sync_security(roles_file, contents, demo_passwords)
     counts = {layer: sum(1 for name in contents if name.startswith(layer + "/")) for layer in LAYERS}
     totals = {"databases": db.session.query(Database).count(), "datasets": db.session.query(SqlaTable).count(),
               "charts": db.session.query(Slice).count(), "dashboards": db.session.query(Dashboard).count()}
-    print(json.dumps({"imported": counts, "in_superset": totals, "serving": str(serving)}, ensure_ascii=False))
+    print(json.dumps({"imported": counts, "in_superset": totals, "security": security, "serving": str(serving)},
+                     ensure_ascii=False))
+
+
+def _matches(name: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def _permission(security_manager: Any, permission: str, view: str) -> Any:
+    found = security_manager.find_permission_view_menu(permission, view)
+    if found is None:
+        raise SystemExit(f"error: roles.yaml names the permission {permission}|{view}, which this Superset "
+                         "does not have; check the name against Superset's role list")
+    return found
+
+
+def sync_security(roles_file: Path, contents: dict[str, str], demo_passwords: dict[str, str]) -> dict[str, Any]:
+    """Create or update the roles of ``roles_file`` in place, the dashboards' roles, the row-level
+    security filters and (for each name in ``demo_passwords``) the demo users. Returns counts."""
+    from superset import db, security_manager
+    from superset.connectors.sqla.models import RowLevelSecurityFilter, SqlaTable
+    from superset.models.core import Database
+    from superset.models.dashboard import Dashboard
+    from superset.utils.core import RowLevelSecurityFilterType
+
+    spec = yaml.safe_load(roles_file.read_text(encoding="utf-8"))
+    dataset_uuids = [yaml.safe_load(text)["uuid"] for name, text in contents.items() if name.startswith("datasets/")]
+    datasets = db.session.query(SqlaTable).filter(SqlaTable.uuid.in_(dataset_uuids)).all()
+
+    roles = {}
+    for name, rule in spec["roles"].items():
+        granted = {}
+        for base in rule.get("copy_from", []):
+            base_role = security_manager.find_role(base)
+            if base_role is None:
+                raise SystemExit(f"error: built-in role {base!r} is missing; run `superset init`")
+            for pv in base_role.permissions:
+                key = f"{pv.permission.name}|{pv.view_menu.name}"
+                if not _matches(key, rule.get("drop", [])):
+                    granted[key] = pv
+        for key in rule.get("add", []):
+            granted[key] = _permission(security_manager, *key.split("|", 1))
+        if rule.get("datasets") == "bundle":
+            for dataset in datasets:
+                granted[f"datasource_access|{dataset.perm}"] = _permission(security_manager, "datasource_access",
+                                                                          dataset.perm)
+        for database_name in rule.get("databases", []):
+            database = db.session.query(Database).filter(Database.database_name == database_name).one()
+            granted[f"database_access|{database.perm}"] = _permission(security_manager, "database_access",
+                                                                      database.perm)
+        role = security_manager.find_role(name) or security_manager.add_role(name)
+        role.permissions = list(granted.values())
+        roles[name] = role
+
+    for slug, role_names in spec.get("dashboards", {}).items():
+        dashboard = db.session.query(Dashboard).filter(Dashboard.slug == slug).one_or_none()
+        if dashboard is None:
+            raise SystemExit(f"error: roles.yaml gives roles to dashboard {slug!r}, which the bundle does not have")
+        dashboard.roles = [roles[name] for name in role_names]
+
+    team_datasets = [dataset for dataset in datasets if any(c.column_name == "team" for c in dataset.columns)]
+    for scope in spec.get("team_scopes", []):
+        role = security_manager.find_role(scope["role"]) or security_manager.add_role(scope["role"])
+        role.permissions = []
+        teams = ", ".join("'" + team.replace("'", "''") + "'" for team in scope["teams"])
+        name = f"team scope: {scope['role']}"
+        rls = db.session.query(RowLevelSecurityFilter).filter(RowLevelSecurityFilter.name == name).one_or_none()
+        if rls is None:
+            rls = RowLevelSecurityFilter(name=name)
+            db.session.add(rls)
+        rls.filter_type = RowLevelSecurityFilterType.REGULAR
+        rls.description = f"{scope['role']} sees rows of agent team(s) {teams} only"
+        rls.clause = f"team IN ({teams})"
+        rls.group_key = "team"
+        rls.tables = team_datasets
+        rls.roles = [role]
+        roles[scope["role"]] = role
+
+    users = 0
+    for username, role_names in (spec.get("demo_users") or {}).items():
+        if username not in demo_passwords:
+            continue
+        user = security_manager.find_user(username=username)
+        user_roles = [roles[name] for name in role_names]
+        if user is None:
+            security_manager.add_user(username, "VoC", username, f"{username}@voc.local", user_roles,
+                                      password=demo_passwords[username])
+        else:
+            user.roles = user_roles
+            security_manager.reset_password(user.id, demo_passwords[username])
+        users += 1
+    db.session.commit()
+    return {"roles": len(roles), "row_level_filters": len(spec.get("team_scopes", [])), "demo_users": users}
+
+
+def verify_lockdown(probe_file: Path) -> None:
+    """Exit non-zero unless every database definition is locked down and a real query through
+    Superset's own engine is refused a file read (the probe runs only once a snapshot exists)."""
+    _app_context()
+    from superset import db
+    from superset.models.core import Database
+
+    databases = db.session.query(Database).all()
+    for database in databases:
+        problems = lockdown_problems(database.extra)
+        if problems:
+            raise SystemExit(f"error: database {database.database_name} is not locked down ("
+                             + "; ".join(problems) + "); run `voc dashboards import` to restore it")
+        serving = Path(database.url_object.database or "")
+        if not serving.exists():
+            continue
+        with database.get_sqla_engine() as engine, engine.connect() as connection:
+            from sqlalchemy import text
+
+            if connection.execute(text("SELECT current_setting('enable_external_access')")).scalar():
+                raise SystemExit(f"error: database {database.database_name} still has external access")
+            try:
+                connection.execute(text(f"SELECT content FROM read_text('{probe_file}')")).fetchall()
+            except Exception:  # noqa: BLE001 - any refusal is the expected outcome
+                continue
+            raise SystemExit(f"error: database {database.database_name} can read {probe_file}")
+    print(json.dumps({"verified_databases": len(databases)}))
 
 
 def _file_name(layer: str, config: dict[str, Any]) -> str:
@@ -146,13 +300,19 @@ def export_bundle(bundle: Path, username: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["import", "export"])
+    parser.add_argument("command", choices=["import", "export", "verify"])
     parser.add_argument("--bundle", type=Path, required=True)
     parser.add_argument("--serving", type=Path, required=True)
     parser.add_argument("--username", default="admin")
+    parser.add_argument("--roles", type=Path, help="roles as code (dashboards/security/roles.yaml)")
+    parser.add_argument("--probe-file", type=Path, help="a file the serving connection must not be able to read")
     args = parser.parse_args(argv)
     if args.command == "import":
-        import_bundle(args.bundle, args.serving, args.username)
+        # Demo users' passwords come through the environment, never the command line (ps shows it).
+        passwords = json.loads(os.environ.get("VOC_DEMO_USER_PASSWORDS") or "{}")
+        import_bundle(args.bundle, args.serving, args.username, args.roles, passwords)
+    elif args.command == "verify":
+        verify_lockdown(args.probe_file)
     else:
         export_bundle(args.bundle, args.username)
     return 0

@@ -46,6 +46,9 @@ FEATURE_FLAGS = {
     "ENABLE_TEMPLATE_PROCESSING": True,
     # Dashboards are a page or two: render every chart at once (also what the browser test waits for).
     "DASHBOARD_VIRTUALIZATION": False,
+    # Dashboards carry the roles that may open them (dashboards/security/roles.yaml), so a service
+    # manager sees 运营 and 客户之声 only.
+    "DASHBOARD_RBAC": True,
 }
 
 # Dashboards read a snapshot that the nightly run replaces whole, so results are never stale
@@ -81,13 +84,46 @@ THEME_FONT_URL_ALLOWED_DOMAINS: list[str] = []
 MAPBOX_API_KEY = ""
 
 
+# The serving snapshot is opened with DuckDB's file system switched off and its configuration
+# locked, so SQL (SQL Lab, a virtual dataset, a chart) can read the snapshot's tables and nothing
+# else: no read_csv/read_text/read_parquet/glob of a path, no COPY ... TO, no ATTACH, no INSTALL or
+# LOAD of an extension, and no SET that turns any of it back on. `voc dashboards import` writes
+# this into the database definition and checks it; the mutator below enforces it on every connection
+# whatever the definition says. Source: DuckDB's "Securing DuckDB" guide (enable_external_access,
+# lock_configuration).
+VOC_SERVING_DUCKDB_CONFIG: dict[str, Any] = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "lock_configuration": True,
+}
+
+# A clearer refusal, before DuckDB's own, for the table functions that read files.
+DISALLOWED_SQL_FUNCTIONS: dict[str, set[str]] = {
+    "duckdb": {
+        "read_csv", "read_csv_auto", "read_text", "read_blob", "read_parquet", "parquet_scan",
+        "parquet_metadata", "parquet_schema", "read_json", "read_json_auto", "read_ndjson",
+        "read_json_objects", "read_ndjson_objects", "read_xlsx", "glob", "sniff_csv",
+    },
+}
+
+
 def DB_CONNECTION_MUTATOR(url: Any, params: dict, username: Any, security_manager: Any, source: Any):  # noqa: N802
-    """Open the serving snapshot the ``serving.duckdb`` link points at *now*.
+    """Open the serving snapshot the ``serving.duckdb`` link points at *now*, locked down.
 
     The nightly publish writes a new file and swaps the link atomically. DuckDB reuses a database
     already open in this process under the same path, so opening the link's target (a new path per
     publish) is what lets the next query see new numbers while an old query still reads the old file.
+    Query-string options are dropped (duckdb_engine would pass them on as DuckDB settings, a way to
+    turn external access back on) and the read-only, locked configuration is forced.
     """
-    if url.drivername.startswith("duckdb") and url.database and os.path.islink(url.database):
+    if not url.drivername.startswith("duckdb"):
+        return url, params
+    if url.database and os.path.islink(url.database):
         url = url.set(database=os.path.realpath(url.database))
+    url = url.set(query={})
+    connect_args = dict(params.get("connect_args") or {})
+    connect_args["read_only"] = True
+    connect_args["config"] = {**(connect_args.get("config") or {}), **VOC_SERVING_DUCKDB_CONFIG}
+    params["connect_args"] = connect_args
     return url, params

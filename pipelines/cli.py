@@ -174,7 +174,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.no_superset:
         if not serving_path().exists():
             print("no serving snapshot yet: run `voc run` first; Superset dashboards would be empty", file=sys.stderr)
-        print(superset.import_dashboards().strip())
+        print(superset.import_dashboards(demo_users=args.demo_users).strip())
+        try:
+            superset.verify_lockdown()
+        except superset.SupersetError as error:
+            print(f"error: refusing to start Superset: {error}", file=sys.stderr)
+            return 1
         service = superset.superset_service(port=args.superset_port)
         services.start(service)
         who = superset.login()
@@ -186,7 +191,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_dashboards_import(args: argparse.Namespace) -> int:
     from pipelines import superset
 
-    print(superset.import_dashboards().strip())
+    print(superset.import_dashboards(demo_users=args.demo_users).strip())
+    return 0
+
+
+def cmd_dashboards_verify(args: argparse.Namespace) -> int:
+    from pipelines import superset
+
+    try:
+        print(superset.verify_lockdown().strip())
+    except superset.SupersetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print("Superset's serving database is read-only, with DuckDB's file access off and its configuration locked.")
     return 0
 
 
@@ -305,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--superset-port", type=int, default=settings.superset_port,
                        help=f"Superset port (default {settings.superset_port}, VOC_SUPERSET_PORT)")
     serve.add_argument("--no-superset", action="store_true", help="start Dagster only")
+    serve.add_argument("--demo-users", action="store_true",
+                       help="also create one demo user per role (dashboards/security/roles.yaml), passwords "
+                            "generated into data/superset/secrets.json and printed once")
     serve.set_defaults(func=cmd_serve)
 
     dashboards = commands.add_parser("dashboards", help="Superset dashboards as code (dashboards/bundle)")
@@ -314,7 +334,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Create Superset's metadata DB and admin if needed, then import every database, dataset, "
                     "chart and dashboard in dashboards/bundle, updating in place by uuid; the serving "
                     "connection is set read-only.")
+    dashboard_import.add_argument("--demo-users", action="store_true",
+                                  help="also create one demo user per role, passwords printed once")
     dashboard_import.set_defaults(func=cmd_dashboards_import)
+    dashboard_verify = dashboard_cmds.add_parser(
+        "verify", help="check that dashboards and SQL Lab cannot read the server's files",
+        description="Check the serving database's definition (read-only, DuckDB external access off, "
+                    "configuration locked) and run a file read through Superset's own engine that must "
+                    "be refused. Exit 1 when the lockdown is missing; `voc serve` runs this before starting.")
+    dashboard_verify.set_defaults(func=cmd_dashboards_verify)
     dashboard_export = dashboard_cmds.add_parser(
         "export", help="write the dashboards as changed in the Superset UI back into dashboards/bundle",
         description="Export every Superset dashboard with its charts, datasets and database into "

@@ -15,12 +15,15 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from pipelines.publish import serving_path
 from pipelines.services import Service
 from pipelines.settings import REPO_ROOT, Settings, get_settings
 
 DASHBOARDS_DIR = REPO_ROOT / "dashboards"
 BUNDLE_DIR = DASHBOARDS_DIR / "bundle"
+ROLES_FILE = DASHBOARDS_DIR / "security" / "roles.yaml"
 
 
 class SupersetError(RuntimeError):
@@ -39,16 +42,46 @@ def state_dir(settings: Settings | None = None) -> Path:
     return folder
 
 
-def _secrets(settings: Settings) -> dict[str, str]:
-    """Read the generated secrets, generating them the first time (file mode 0600)."""
-    path = state_dir(settings) / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {"secret_key": secrets.token_urlsafe(42), "admin_password": secrets.token_urlsafe(12)}
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def _secrets_path(settings: Settings) -> Path:
+    return state_dir(settings) / "secrets.json"
+
+
+def _write_secrets(path: Path, values: dict) -> None:
+    """Replace the secrets file atomically, readable by its owner only (mode 0600)."""
+    temporary = path.with_suffix(".tmp")
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump(values, handle)
+    os.replace(temporary, path)
+
+
+def _secrets(settings: Settings) -> dict:
+    """Read the generated secrets, generating any that is missing (the first time, or after an
+    operator deleted ``secret_key`` to rotate it)."""
+    path = _secrets_path(settings)
+    values = json.loads(path.read_text()) if path.exists() else {}
+    missing = {"secret_key": lambda: secrets.token_urlsafe(42), "admin_password": lambda: secrets.token_urlsafe(12)}
+    missing = {name: make() for name, make in missing.items() if name not in values}
+    if missing:
+        values.update(missing)
+        _write_secrets(path, values)
     return values
+
+
+def demo_logins(settings: Settings | None = None) -> tuple[list[Login], bool]:
+    """The demo users of ``dashboards/security/roles.yaml`` with their passwords, generated into the
+    secrets file the first time; the flag says whether they were generated just now."""
+    settings = settings or get_settings()
+    values = _secrets(settings)
+    names = list((yaml.safe_load(ROLES_FILE.read_text(encoding="utf-8")).get("demo_users") or {}))
+    stored = values.setdefault("demo_users", {})
+    created = [name for name in names if name not in stored]
+    for name in created:
+        stored[name] = secrets.token_urlsafe(12)
+    if created:
+        _write_secrets(_secrets_path(settings), values)
+    return [Login(name, stored[name]) for name in names], bool(created)
 
 
 def login(settings: Settings | None = None) -> Login:
@@ -77,8 +110,10 @@ def _bin(name: str, settings: Settings) -> Path:
     return path
 
 
-def _run(args: list[str], settings: Settings, what: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(args, cwd=REPO_ROOT, env=superset_env(settings), capture_output=True, text=True)
+def _run(args: list[str], settings: Settings, what: str, check: bool = True,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=REPO_ROOT, env={**superset_env(settings), **(env or {})},
+                            capture_output=True, text=True)
     log = settings.data_dir / "logs" / "superset-setup.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as handle:
@@ -104,18 +139,40 @@ def init_metadata(settings: Settings | None = None) -> None:
     _run([superset, "init"], settings, "superset init")
 
 
-def _bundle_tool(command: str, settings: Settings, bundle: Path = BUNDLE_DIR) -> str:
+def _bundle_tool(command: str, settings: Settings, bundle: Path = BUNDLE_DIR, extra: list[str] = (),
+                 env: dict[str, str] | None = None) -> str:
     python = str(_bin("python", settings))
     args = [python, str(DASHBOARDS_DIR / "bundle.py"), command, "--bundle", str(bundle),
-            "--serving", str(serving_path(settings)), "--username", settings.superset_admin_user]
-    return _run(args, settings, f"dashboards {command}").stdout
+            "--serving", str(serving_path(settings)), "--username", settings.superset_admin_user, *extra]
+    return _run(args, settings, f"dashboards {command}", env=env).stdout
 
 
-def import_dashboards(settings: Settings | None = None) -> str:
-    """Import (create or update in place, by uuid) everything in ``dashboards/bundle``."""
+def import_dashboards(settings: Settings | None = None, demo_users: bool = False) -> str:
+    """Import (create or update in place, by uuid) everything in ``dashboards/bundle``, the roles of
+    ``dashboards/security/roles.yaml`` and, with ``demo_users``, one demo user per role. The demo
+    passwords are printed the first time they are generated only."""
     settings = settings or get_settings()
     init_metadata(settings)
-    return _bundle_tool("import", settings)
+    passwords: dict[str, str] = {}
+    message = ""
+    if demo_users:
+        logins, created = demo_logins(settings)
+        passwords = {who.username: who.password for who in logins}
+        message = ("\n".join(["Demo users (shown once; kept in " + str(_secrets_path(settings)) + "):"]
+                             + [f"  {who.username} / {who.password}" for who in logins]) if created
+                   else f"Demo users {', '.join(passwords)}: passwords in {_secrets_path(settings)}")
+    output = _bundle_tool("import", settings, extra=["--roles", str(ROLES_FILE)],
+                          env={"VOC_DEMO_USER_PASSWORDS": json.dumps(passwords)})
+    return output.strip() + ("\n" + message if message else "")
+
+
+def verify_lockdown(settings: Settings | None = None) -> str:
+    """Check that Superset's serving database is read-only with DuckDB's file access off and locked,
+    in its definition and by a real query that must be refused; raise ``SupersetError`` if not."""
+    settings = settings or get_settings()
+    probe = _secrets_path(settings)
+    _secrets(settings)
+    return _bundle_tool("verify", settings, extra=["--probe-file", str(probe)])
 
 
 def export_dashboards(settings: Settings | None = None, bundle: Path = BUNDLE_DIR) -> str:

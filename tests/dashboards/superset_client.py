@@ -42,6 +42,15 @@ class SupersetAPI:
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._post(path, body)
 
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> requests.Response:
+        """The raw answer, whatever its status (for tests of what a user may not do)."""
+        return self.http.request(method, self.base_url + path, json=body, timeout=300)
+
+    def sql_response(self, database_id: int, sql: str) -> requests.Response:
+        body = {"database_id": database_id, "sql": sql, "runAsync": False, "schema": "main",
+                "client_id": f"t{time.monotonic_ns() % 10**9}", "tab": "test"}
+        return self.request("POST", "/api/v1/sqllab/execute/", body)
+
     def listing(self, kind: str) -> list[dict[str, Any]]:
         query = "(page_size:100)"
         return self.get(f"/api/v1/{kind}/?q={query}")["result"]

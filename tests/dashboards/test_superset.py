@@ -26,9 +26,13 @@ LAST_DAY = DEMO_START + timedelta(days=DAYS - 1)
 
 
 class Stack:
-    def __init__(self, settings: Settings, url: str, username: str, password: str) -> None:
+    def __init__(self, settings: Settings, url: str, username: str, password: str, demo: dict) -> None:
         self.settings, self.url, self.username, self.password = settings, url, username, password
         self.api = SupersetAPI(url, username, password)
+        self.demo = demo  # demo username -> Login, one per role in dashboards/security/roles.yaml
+
+    def api_as(self, username: str) -> SupersetAPI:
+        return SupersetAPI(self.url, username, self.demo[username].password)
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +50,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Iterato
         settings = get_settings()
         make_demo(settings, days=DAYS, customers=2000)
         assert run_nightly(DEMO_START, LAST_DAY - timedelta(days=1)).success  # the last day comes later
-        superset.import_dashboards(settings)
+        superset.import_dashboards(settings, demo_users=True)
+        superset.verify_lockdown(settings)
         service = superset.superset_service(settings, port=services.free_port())
         services.start(service)
         who = superset.login(settings)
+        demo = {login.username: login for login in superset.demo_logins(settings)[0]}
         try:
-            yield Stack(settings, service.url, who.username, who.password)
+            yield Stack(settings, service.url, who.username, who.password, demo)
         finally:
             services.stop("superset")
 
@@ -95,6 +101,121 @@ def test_every_dashboard_renders_with_data_in_chromium(stack: Stack) -> None:
         assert check.screenshot is not None and check.screenshot.stat().st_size > 20_000
     fonts = subprocess.run(["fc-list", ":lang=zh-cn", "family"], capture_output=True, text=True).stdout
     assert "Noto Sans CJK" in fonts, "no CJK font for Chromium: install fonts-noto-cjk"
+
+
+def _file_attacks(settings: Settings) -> dict[str, str]:
+    """SQL a security review tries through SQL Lab: each reads or writes a file, or turns access back on."""
+    landing = next((settings.data_dir / "landing").rglob("*.csv"))
+    return {
+        "system file": "SELECT * FROM read_csv('/etc/passwd', header=false)",
+        "secrets file": f"SELECT content FROM read_text('{settings.data_dir / 'superset' / 'secrets.json'}')",
+        "landing file": f"SELECT * FROM read_csv('{landing}')",
+        # A replacement scan names no function, so only DuckDB's own lockdown can refuse it.
+        "landing file by path": f"SELECT * FROM '{landing}'",
+        "attach the warehouse": f"ATTACH '{settings.warehouse_path}' AS warehouse (READ_ONLY)",
+        "copy to a file": "COPY (SELECT 1) TO '/tmp/voc-exfiltrated.csv'",
+        "re-enable access": "SET enable_external_access = true",
+    }
+
+
+def _leaks(text: str, settings: Settings) -> list[str]:
+    secrets = (settings.data_dir / "superset" / "secrets.json").read_text()
+    import json
+
+    secret_key = json.loads(secrets)["secret_key"]
+    return [marker for marker in ("root:x:0:0", secret_key) if marker in text]
+
+
+@pytest.mark.parametrize("who", ["admin", "analyst_demo"])
+def test_sql_lab_and_datasets_cannot_touch_files(stack: Stack, who: str) -> None:
+    api = stack.api if who == "admin" else stack.api_as(who)
+    database_id = stack.api.listing("database")[0]["id"]
+    assert api.sql(database_id, "SELECT count(*) AS n FROM marts.fct_contacts")[0]["n"] > 0  # SQL Lab works
+    for name, sql in _file_attacks(stack.settings).items():
+        response = api.sql_response(database_id, sql)
+        assert response.status_code >= 400, f"{who}: {name} was allowed: {response.text[:300]}"
+        assert not _leaks(response.text, stack.settings), f"{who}: {name} leaked file content"
+    assert not Path("/tmp/voc-exfiltrated.csv").exists()
+
+    # The same SQL as a virtual dataset: refused when it is created, or when a chart asks for its data.
+    created = api.request("POST", "/api/v1/dataset/", {"database": database_id, "schema": "main",
+                                                        "table_name": f"passwd_{who}",
+                                                        "sql": "SELECT * FROM read_csv('/etc/passwd', header=false)"})
+    assert not _leaks(created.text, stack.settings)
+    if created.status_code < 400:
+        dataset_id = created.json()["id"]
+        body = {"datasource": {"id": dataset_id, "type": "table"}, "force": True, "result_format": "json",
+                "result_type": "full", "queries": [{"columns": ["column0"], "metrics": [], "row_limit": 5}]}
+        answer = api.request("POST", "/api/v1/chart/data", body)
+        assert answer.status_code >= 400, f"{who}: chart data over read_csv was served: {answer.text[:300]}"
+        assert not _leaks(answer.text, stack.settings)
+
+
+def test_serve_refuses_a_serving_database_that_is_not_locked_down(stack: Stack) -> None:
+    import json
+    import sqlite3
+
+    from pipelines import superset
+
+    metadata = sqlite3.connect(stack.settings.data_dir / "superset" / "superset.db")
+    extra = json.loads(metadata.execute("SELECT extra FROM dbs").fetchone()[0])
+    extra["engine_params"]["connect_args"].pop("config")
+    metadata.execute("UPDATE dbs SET extra = ?", [json.dumps(extra)])
+    metadata.commit()
+    with pytest.raises(superset.SupersetError, match="enable_external_access"):
+        superset.verify_lockdown(stack.settings)
+    superset.import_dashboards(stack.settings)  # re-import restores it
+    superset.verify_lockdown(stack.settings)
+    restored = json.loads(metadata.execute("SELECT extra FROM dbs").fetchone()[0])
+    assert restored["engine_params"]["connect_args"]["config"]["enable_external_access"] is False
+    metadata.close()
+
+
+def test_executive_reads_dashboards_but_cannot_query_or_edit(stack: Stack) -> None:
+    api = stack.api_as("exec_demo")
+    assert {slug for slug, _, _ in api.dashboards()} == {"executive-cockpit", "complaint-iceberg",
+                                                         "voice-of-the-customer", "operations"}
+    database_id = stack.api.listing("database")[0]["id"]
+    assert api.sql_response(database_id, "SELECT 1").status_code == 403
+    chart_id = stack.api.listing("chart")[0]["id"]
+    assert api.request("PUT", f"/api/v1/chart/{chart_id}", {"slice_name": "changed"}).status_code == 403
+    dataset_id = stack.api.dataset_id("vw_verbatims")
+    assert api.request("PUT", f"/api/v1/dataset/{dataset_id}", {"description": "changed"}).status_code == 403
+    csv = {"datasource": {"id": dataset_id, "type": "table"}, "result_format": "csv", "result_type": "full",
+           "queries": [{"columns": ["text"], "metrics": [], "row_limit": 5}]}
+    assert api.request("POST", "/api/v1/chart/data", csv).status_code == 403  # no CSV of verbatims
+    assert api.metric(stack.api.dataset_id("vw_contacts"), "contacts") > 0  # but the numbers are there
+
+
+def test_service_manager_sees_only_their_team(stack: Stack) -> None:
+    api = stack.api_as("manager_demo")
+    assert {slug for slug, _, _ in api.dashboards()} == {"voice-of-the-customer", "operations"}
+    cockpit = next(item["id"] for item in stack.api.listing("dashboard") if item["slug"] == "executive-cockpit")
+    assert api.request("GET", f"/api/v1/dashboard/{cockpit}").status_code in (403, 404)
+    database_id = stack.api.listing("database")[0]["id"]
+    assert api.sql_response(database_id, "SELECT 1").status_code == 403
+
+    def teams(client: SupersetAPI) -> set[str]:
+        body = {"datasource": {"id": stack.api.dataset_id("vw_contacts"), "type": "table"}, "force": True,
+                "result_format": "json", "result_type": "full",
+                "queries": [{"columns": ["team"], "metrics": ["contacts"], "row_limit": 100}]}
+        return {row["team"] for row in client.post("/api/v1/chart/data", body)["result"][0]["data"]}
+
+    assert teams(api) == {"一线A组"}
+    assert len(teams(stack.api)) > 1
+
+
+@pytest.mark.parametrize("who", ["exec_demo", "manager_demo", "analyst_demo"])
+def test_every_dashboard_a_role_may_open_renders_for_it(stack: Stack, who: str) -> None:
+    api = stack.api_as(who)
+    dashboards = api.dashboards()
+    assert dashboards
+    checks = check_dashboards(stack.url, who, stack.demo[who].password, dashboards, None)
+    for check in checks:
+        assert not check.errors, (who, check.slug, check.errors)
+        empty = [chart for chart in check.chart_ids if check.rows_by_chart.get(chart, 0) == 0]
+        assert not empty, f"{who} on {check.slug}: charts {empty} returned no rows"
+        assert check.title_shown
 
 
 def test_nightly_publish_while_a_dashboard_query_runs(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
