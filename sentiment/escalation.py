@@ -1,48 +1,396 @@
-"""Complaint level 3: texts that threaten or report going to a third party.
+"""Complaint level 3: a text that threatens, or reports, taking the matter to a third party.
 
-Patterns cover consumer bodies (12315, also as ASR speaks it: 幺二三幺五; 消费者协会/消协), regulators (银保监, 金融监管, 工信部,
-市场监管, 通信管理局), the media (曝光, 记者, 媒体, 电视台, 上热搜) and the law (律师函, 起诉,
-法院, 仲裁). A match preceded closely by a negation (不会, 不想, 没打算, 暂时不…) in the same
-clause is not a threat: "不会去投诉" is a customer staying inside. The evidence is the clause.
+The third parties are data: the analyst-owned seed ``dbt_project/seeds/third_parties.csv``
+(``party_code, category, name_zh, keywords, needs, not_when, not_near``), loaded with
+:meth:`ThirdParties.from_csv` and passed in. Categories: ``regulator``, ``consumer_association``,
+``media``, ``legal``, ``government_hotline``, ``complaint_platform``.
+
+How one text is read (rules, each named after the case it handles):
+
+1. **Normalise** with :func:`sentiment.normalize.normalize` (``asr=True``: a filler token never
+   carries escalation), then map spoken digits to ASCII in any run of three or more digit-like
+   characters (幺二三幺五, 一二三 一五 → 12315). The mapping keeps every offset, so evidence is
+   cut from the normalised text.
+2. **Find mentions** of every keyword. A keyword made of digits (12315, 12345, 12378…) matches only
+   as a number on its own: not inside a longer digit run (订单号812315667), not spread over a
+   space-separated run (一二三一五 零零 八), not right after an id label (工号、尾号、取件码…), not
+   before a unit (12315元).
+3. **Word sense.** A mention is dropped when one of the party's ``not_when`` phrases overlaps it
+   (拍照曝光, 多媒体, 人行道), when a ``not_near`` word sits in the same clause (相机, 门锁), or
+   when the words around it give another sense: a workplace (在法院工作), a place (消协隔壁), a
+   publication (消协发布, 工信部新规), a fraud warning (冒充12315), a comparison (比12315还管用).
+4. **Action.** ``needs=action`` parties (律师, 法院, 记者, 工信部…) count only with an escalation
+   verb: a strong one next to them (找律师, 向工信部投诉, 记者来采访), or a weak one (发, 去, 上)
+   with a first-person intent or report (我要发微博, 已挂到网上). ``needs=intent`` parties
+   (报警) need the intent or report alone.
+5. **Negation scope.** Clauses end at punctuation; a clause is cut again at 但是/不过/否则/不然….
+   A negation cue governs the mention when it is in the same part, before the action, and the
+   words between are in its scope: short, with no new predicate (就, 才, 我要, 了, 吧…). Volitional
+   cues (不会, 不想, 懒得, 犯不着, 不至于…) reach up to 14 characters; bare 不/没/别 reach only
+   over light words (去, 再, 找, 打…), so 不解决我就去12315 and 不退款我去消协 stay threats.
+   Cues that do not negate (不得不, 不排除, 不怕, 不惜) are skipped. Two cues in one scope cancel
+   (别以为我不敢去消协, 不要以为我不会找律师, 你以为我不敢); an imperative cue over a causative
+   (别逼我打12315, 不要让我去消协) is a threat. A cue right after the mention negates it too
+   (消协我是不会去的).
+6. **Questions.** A question that asks for information (12315电话是多少, 消协在哪里) is weaker
+   than a threat: confidence 0.35, not flagged, unless the same text also states a complaint
+   intent (我要投诉…), then 0.7. Rhetorical questions (难道要我去12315吗, 你们不怕被曝光吗,
+   你信不信) are threats.
+7. **Context.** Someone else's escalation (听说有人打了12315, 朋友说可以打12345), advice to
+   readers (遇到纠纷可以拨打12315), an escalation averted (幸好解决了，不然我就去消协了) or taken
+   back (说要打12315是气话) is not the writer's threat.
+
+``confidence`` is the estimated probability that the text is a level-3 escalation: a report of
+having already escalated 0.95, a first-person threat 0.92, a conditional or double-negation
+threat 0.9, a bare mention 0.8, a hedged one (可能, 考虑) 0.75, an information question 0.35,
+someone else's or an averted escalation 0.3, a negated one 0.1. ``risk`` is ``confidence >= 0.5``.
+Measured on the hand-written set ``bench/datasets/escalation_eval.csv`` by ``python -m bench escalation``.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
 
 from sentiment.normalize import normalize
 
-THIRD_PARTIES = {
-    "consumer_body": r"12315|幺二三幺五|一二三一五|消费者协会|消协|消保委",
-    "regulator": r"银保监|金融监管|工信部|市场监管|通信管理局|监管部门|监管局|人民银行|银监会|证监会",
-    "media": r"曝光|记者|媒体|电视台|报社|上热搜|发到网上|网上曝|微博曝",
-    "legal": r"律师函|律师|起诉|法院|仲裁|打官司|诉讼",
-}
-_THREAT = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in THIRD_PARTIES.items()))
-_NEGATION = re.compile(r"(不会|不想|不打算|没打算|暂时不|并不|没有要|不至于|不用|别|不必|无需)[^，。！？,.!?；;]{0,8}$")
-_CLAUSE_END = re.compile(r"[，。！？,.!?；;\n]")
+CATEGORIES = ("regulator", "consumer_association", "media", "legal", "government_hotline", "complaint_platform")
+NEEDS = ("none", "action", "intent")
+THRESHOLD = 0.5
+RULES_VERSION = "escalation-rules-2"
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# --- spoken digits -----------------------------------------------------------------------------
+_NUMERALS = str.maketrans("零〇幺一二两三四五六七八九", "0011223456789")
+_DIGIT_LIKE = "0-9零〇幺一二两三四五六七八九"
+_DIGIT_RUN = re.compile(rf"[{_DIGIT_LIKE}](?:[ \-]?[{_DIGIT_LIKE}]){{2,}}")
+_SEPARATORS = re.compile(r"[ \-]")
+_ID_LABEL = re.compile(
+    r"(单号|订单|编号|尾号|账号|帐号|卡号|工号|房号|房间号?|门牌号?|车牌号?|型号|密码|验证码|取件码|会员号|运单|"
+    r"批次号?|序列号|串号|后[四五六几]位|第|ID|No\.?)[A-Za-z\-\s:：#是为]{0,6}$", re.IGNORECASE)
+_UNIT_AFTER = re.compile(r"^\s?(元|块|号(?!码)|件|个|米|天|年|月|日|分|秒|人|台|笔|斤|位|公里|%|％)")
+
+
+def canonical_digits(text: str) -> str:
+    """Spoken and Chinese digits in digit-like runs of three or more as ASCII; same length as ``text``."""
+    return _DIGIT_RUN.sub(lambda m: m.group().translate(_NUMERALS), text)
+
+
+def _keyword_pattern(keyword: str) -> str:
+    if keyword.isdigit():
+        # A number on its own: no digit, and no digit one separator away, on either side.
+        return r"(?<![0-9])(?<![0-9][ \-])" + r"[ \-]?".join(keyword) + r"(?![ \-]?[0-9])"
+    return re.escape(keyword)
+
+
+# --- the third parties -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ThirdParty:
+    code: str
+    category: str
+    name_zh: str
+    needs: str  # 'none', 'action' or 'intent' (see the module docstring, step 4)
+    not_when: re.Pattern[str] | None
+    not_near: re.Pattern[str] | None
+
+
+class ThirdPartyError(ValueError):
+    """A row of the third-party list that cannot be used, with the row named."""
+
+
+class ThirdParties:
+    """The keyword index over the seed's rows: one regex, each keyword mapped to its party."""
+
+    def __init__(self, rows: Sequence[dict[str, str]], source: bytes = b"") -> None:
+        self.parties: list[ThirdParty] = []
+        self._by_keyword: dict[str, ThirdParty] = {}
+        for number, row in enumerate(rows, start=2):
+            party = self._party(row, number)
+            self.parties.append(party)
+            for keyword in _split(row.get("keywords")):
+                if self._by_keyword.get(keyword, party) is not party:
+                    raise ThirdPartyError(f"row {number}: keyword {keyword!r} already belongs to "
+                                          f"{self._by_keyword[keyword].code}")
+                self._by_keyword[keyword] = party
+        if not self._by_keyword:
+            raise ThirdPartyError("the third-party list has no keywords")
+        keywords = sorted(self._by_keyword, key=len, reverse=True)
+        self.pattern = re.compile("|".join(_keyword_pattern(k) for k in keywords), re.IGNORECASE)
+        self._lowered = {k.lower(): p for k, p in self._by_keyword.items()}
+        self.version = f"{RULES_VERSION}+{hashlib.sha1(source).hexdigest()[:10]}"
+
+    @staticmethod
+    def _party(row: dict[str, str], number: int) -> ThirdParty:
+        code = (row.get("party_code") or "").strip()
+        category = (row.get("category") or "").strip()
+        needs = (row.get("needs") or "none").strip()
+        if not code or category not in CATEGORIES or needs not in NEEDS:
+            raise ThirdPartyError(f"row {number}: party_code must be set, category one of {', '.join(CATEGORIES)}, "
+                                  f"needs one of {', '.join(NEEDS)} (got {code!r}, {category!r}, {needs!r})")
+        not_when, not_near = _split(row.get("not_when")), _split(row.get("not_near"))
+        return ThirdParty(code, category, (row.get("name_zh") or "").strip(), needs,
+                          re.compile(_alternation(not_when), re.IGNORECASE) if not_when else None,
+                          re.compile(_alternation(not_near), re.IGNORECASE) if not_near else None)
+
+    @classmethod
+    def from_csv(cls, path: Path) -> "ThirdParties":
+        """Read the seed; raises :class:`ThirdPartyError` for a row that cannot be used."""
+        data = path.read_bytes()
+        return cls(list(csv.DictReader(data.decode("utf-8-sig").splitlines())), source=data)
+
+    def party_of(self, mention: str) -> ThirdParty:
+        return self._lowered[_SEPARATORS.sub("", mention).lower() if mention[0].isdigit() else mention.lower()]
+
+
+def _split(cell: str | None) -> list[str]:
+    return [k.strip() for k in (cell or "").split("|") if k.strip()]
+
+
+# --- clauses -----------------------------------------------------------------------------------
+_CLAUSE_END = re.compile(r"[，。！？,.!?；;：:\n…~～]")
+_PART_BREAK = re.compile(r"但是|可是|不过|然而|否则|要不然|不然|要不(?!要)|只是|结果|(?<!不)但(?!愿)")
+
+# --- negation ----------------------------------------------------------------------------------
+_NOT_NEGATING = ["是不是", "要不要", "会不会", "能不能", "想不想", "去不去", "敢不敢", "可不可以", "有没有", "不得不", "不能不", "不得已", "不惜", "不排除", "不怕", "不在乎", "不介意", "不管", "不论", "不如",
+                 "不然", "要不然", "要不", "不服", "不满", "不仅", "不但", "不光", "不停", "不断", "不少", "不行",
+                 "不了", "不到位", "不通", "不理", "没用", "没人", "没办法"]
+_BELIEF = ["别以为", "不要以为", "你别以为", "别觉得", "不要觉得", "别当", "别小看", "不要小看"]
+_RHETORICAL = ["难道", "你以为", "你们以为"]
+_VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没准备", "不愿意", "不愿", "不必", "不需要", "没必要",
+               "没有必要", "无需", "用不着", "犯不着", "不至于", "懒得", "没想过", "没想", "不考虑", "不敢", "暂时不",
+               "暂不", "不再", "再也不", "绝不", "决不", "从未", "从没", "从来没有", "从来没", "并未", "并没有", "并不",
+               "还没有", "还没", "无意", "并非", "不太想", "先不", "才不", "没有要", "不是要", "不是想", "也不会", "不用"]
+_BARE = ["不要", "不是", "没有", "不", "没", "别", "未"]
+_IMPERATIVE = {"别", "不要", "别再", "不要再"}
+_CUE_KIND = ({w: "skip" for w in _NOT_NEGATING} | {w: "belief" for w in _BELIEF} | {w: "rhetorical" for w in _RHETORICAL}
+             | {w: "volitional" for w in _VOLITIONAL} | {w: "bare" for w in _BARE})
+_CUES = re.compile(_alternation(list(_CUE_KIND)))
+_LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|"
+                        r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|什么|一定|随便|轻易|急着|麻烦)*")
+_SCOPE_BREAK = re.compile(r"就(?!是)|才|便|只能|只好|只得|必须|我要|我会|我就|我得|那我|然后|还是|了|吧|吗|呢|啊")
+_CAUSATIVE = re.compile(r"逼|迫使|让我|叫我|害我|等我|等到我")
+_NEGATED_AFTER = re.compile(r"^.{0,6}?(不会|不想|不打算|没打算|懒得|不必|没必要|犯不着|不至于|没有|不|没)"
+                            r"(会|想|要|再|去|打|找|投诉|告|起诉|曝光|联系|发|报)")
+_VOLITIONAL_REACH = 14
+# Between two plain cues, only these make a double negation (没说不去, 不是不想); a repeated cue
+# (不用不用不用打) or two cues over two predicates (不会去投诉也不会打) do not.
+_DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
+
+# --- action, intent, context -------------------------------------------------------------------
+_STRONG_BEFORE = re.compile(r"(找|请|联系|咨询|委托|告诉|投诉到|投诉给|举报到|举报给|反映到|反映给|告到|闹到|捅到|诉至|交给|"
+                            r"提交给|提交到|寄给|报料给|爆料给|投稿给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫)"
+                            r"[^，。！？]{0,4}$")
+_WEAK_BEFORE = re.compile(r"(去|到|上|在|向|跟|给|和|打|发|挂|晒)[^，。！？]{0,4}$")
+_STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|曝光|告|见|评理|介入|报道|立案|主持公道|讨.?说法|"
+                           r"维权|打官司|挂|发函|求助|报案|调解|采访|联系你们|找你们|联系|查查|查一查|打.{0,2}电话|电话投诉|"
+                           r"留言|发帖|说理|发律师函)")
+_INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|"
+                     r"明天|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
+                     r"上了|过了|让大家|让网友|评评理|避雷|扩散")
+_REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|"
+                       r"立案了|寄出|联系了|反映了|投诉了|举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
+_CONDITIONAL = re.compile(r"再不|如果|要是|假如|若|否则|不然|要不|的话|再这样|再拖|再有下次|再敷衍|再推诿|不.{0,8}就")
+_HEDGED = re.compile(r"可能|也许|或许|考虑|说不定|看情况")
+_QUESTION_INFO = re.compile(r"多少|怎么|如何|哪里|哪儿|在哪|什么|几点|几号|电话是|号码|网址|地址|渠道|请问|想问|问一下|想了解|"
+                            r"了解一下|求问|有人知道|能不能|可不可以|可以.{0,10}吗|是不是管|管不管")
+_QUESTION_END = re.compile(r"[？?]|[吗么呢]\s*$")
+_RHETORICAL_MARK = re.compile(r"难道|非要|非得|逼|是不是想|是不是要|想让我|要我|让我|你以为|不怕|信不信|等着|我要|我会|我就|已经|我已|"
+                              r"让你们")
+_COMPLAINT_INTENT = re.compile(r"我要投诉|我要举报|要投诉你们|投诉你们")
+_THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里说|看新闻|报道说|网上说|有人|别人|他人|朋友说|同事|家人说|邻居|隔壁|客服说|"
+                           r"客服建议|师傅说|建议我|说可以|说如果")
+_FIRST_PERSON_INTENT = re.compile(r"我要|我也要|我会|我就|我已经|我已")
+_ADVICE = re.compile(r"大家收藏|小知识|科普|遇到.{0,8}可以")
+_RELIEF = re.compile(r"幸好|还好|幸亏|多亏|好在|谢谢|感谢|解决了|处理好了|退款了")
+_AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为")
+_WITHDRAWN = re.compile(r"(?<!不是)(?<!没)(?<!没有)(气话|开玩笑|说说而已)|别当真")
+
+# Other senses read from the words around a mention (step 3).
+_WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
+_IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
+_PLACE_AFTER = re.compile(r"^\s?(的\s?)?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
+_PUBLICATION_AFTER = re.compile(r"^\s?(的\s?)?(报道说|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|"
+                                r"降准|降息|加息)")
+_FRAUD_BEFORE = re.compile(r"(冒充|假冒|自称|冒称|假装)\s?(是\s?)?$")
+_COMPARISON = (re.compile(r"(比|像)\s?$"), re.compile(r"^\s?(还|更|一样|似的)"))
 
 
 @dataclass(frozen=True)
 class Escalation:
+    """One text's verdict: ``risk`` with the clause that shows it, the third party's category
+    and seed code, and ``confidence`` (estimated probability of a level-3 escalation, 0..1)."""
+
     risk: bool
-    channel: str | None
+    category: str | None
+    party: str | None
     evidence: str | None
+    confidence: float
 
 
-def _clause(text: str, start: int, end: int) -> str:
-    left = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
-    right = _CLAUSE_END.search(text, end)
-    return text[left:right.start() if right else len(text)].strip()
+NO_ESCALATION = Escalation(False, None, None, None, 0.0)
 
 
-def detect_escalation(text: str | None) -> Escalation:
-    """Flag a third-party threat or report, with the clause that shows it."""
-    normalised = normalize(text).text
-    for match in _THREAT.finditer(normalised):
-        clause_start = max((m.end() for m in _CLAUSE_END.finditer(normalised, 0, match.start())), default=0)
-        if _NEGATION.search(normalised[clause_start:match.start()]):
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+
+
+class EscalationDetector:
+    """Reads texts against one third-party list; stateless and thread-safe after construction."""
+
+    def __init__(self, parties: ThirdParties) -> None:
+        self.parties = parties
+
+    @property
+    def version(self) -> str:
+        return self.parties.version
+
+    def detect(self, text: str | None) -> Escalation:
+        """The strongest mention's verdict; a text without a usable mention gets ``NO_ESCALATION``."""
+        clean = normalize(text, asr=True).text
+        if not clean:
+            return NO_ESCALATION
+        canon = canonical_digits(clean)
+        best: tuple[float, ThirdParty, _Span] | None = None
+        for match in self.parties.pattern.finditer(canon):
+            party = self.parties.party_of(match.group())
+            confidence = self._judge(canon, match.start(), match.end(), party)
+            if confidence is not None and (best is None or confidence > best[0]):
+                best = (confidence, party, self._clause(canon, match.start()))
+        if best is None:
+            return NO_ESCALATION
+        confidence, party, clause = best
+        if confidence < THRESHOLD:
+            return Escalation(False, None, None, None, confidence)
+        return Escalation(True, party.category, party.code, clean[clause.start:clause.end].strip(), confidence)
+
+    def detect_many(self, texts: Sequence[str | None]) -> list[Escalation]:
+        return [self.detect(text) for text in texts]
+
+    # -- one mention ---------------------------------------------------------------------------
+    def _judge(self, text: str, start: int, end: int, party: ThirdParty) -> float | None:
+        """Confidence that this mention is the writer's escalation, or None when it is no mention
+        of the third party at all (another word sense, a number that is an id, no action)."""
+        clause = self._clause(text, start)
+        part = self._part(text, clause, start)
+        before, after = text[clause.start:start], text[end:clause.end]
+        if not self._is_third_party_sense(text, start, end, party, clause, before, after):
+            return None
+        intent = _INTENT.search(text[part.start:part.end]) is not None
+        action_start = start
+        if party.needs == "action":
+            window = text[max(part.start, start - 8):start]
+            strong, weak = _STRONG_BEFORE.search(window), _WEAK_BEFORE.search(window)
+            if strong:
+                action_start = start - len(window) + strong.start()
+            elif not _STRONG_AFTER.search(text[end:part.end]):
+                if not (weak and intent):
+                    return None
+                action_start = start - len(window) + weak.start()
+        elif party.needs == "intent" and not intent:
+            return None
+        whole = text
+        state = _negation_state(text[part.start:action_start].replace(" ", ""))
+        if state == "negated" or _NEGATED_AFTER.search(text[end:part.end].replace(" ", "")):
+            return 0.1
+        clause_text = text[clause.start:clause.end + 1]
+        if _WITHDRAWN.search(whole) or _ADVICE.search(whole):
+            return 0.25
+        if _RELIEF.search(whole) and _AVERTED.search(text[clause.start:start]):
+            return 0.3
+        if _THIRD_PERSON.search(before) and not _FIRST_PERSON_INTENT.search(clause_text):
+            return 0.3
+        rhetorical = _RHETORICAL_MARK.search(clause_text) is not None or state == "double"
+        if not rhetorical and (_QUESTION_END.search(clause_text) or _QUESTION_INFO.search(clause_text)):
+            return 0.7 if _COMPLAINT_INTENT.search(whole) else 0.35
+        part_text = text[part.start:part.end]
+        if _REPORTED.search(part_text):
+            confidence = 0.95
+        elif intent or rhetorical:
+            confidence = 0.92
+        elif state in ("double", "causative") or _CONDITIONAL.search(part_text):
+            confidence = 0.9
+        else:
+            confidence = 0.8
+        return min(confidence, 0.75) if _HEDGED.search(part_text) else confidence
+
+    def _is_third_party_sense(self, text: str, start: int, end: int, party: ThirdParty, clause: _Span,
+                              before: str, after: str) -> bool:
+        if party.not_when is not None:
+            window_start = max(0, start - 8)
+            for other in party.not_when.finditer(text, window_start, min(len(text), end + 8)):
+                if other.start() < end and other.end() > start:
+                    return False
+        if party.not_near is not None and party.not_near.search(text, clause.start, clause.end):
+            return False
+        if text[start].isdigit() and (_ID_LABEL.search(before) or _UNIT_AFTER.search(after)):
+            return False
+        return not (_WORKPLACE_AFTER.search(after) or _PLACE_AFTER.search(after) or _PUBLICATION_AFTER.search(after)
+                    or _FRAUD_BEFORE.search(before)
+                    or (_IDENTITY[0].search(before) and _IDENTITY[1].search(after))
+                    or (_COMPARISON[0].search(before) and _COMPARISON[1].search(after)))
+
+    @staticmethod
+    def _clause(text: str, position: int) -> _Span:
+        left = max((m.end() for m in _CLAUSE_END.finditer(text, 0, position)), default=0)
+        right = _CLAUSE_END.search(text, position)
+        return _Span(left, right.start() if right else len(text))
+
+    @staticmethod
+    def _part(text: str, clause: _Span, position: int) -> _Span:
+        """The clause cut at contrast and condition connectives: a negation's scope stops there."""
+        left, right = clause.start, clause.end
+        for connective in _PART_BREAK.finditer(text, clause.start, clause.end):
+            if connective.end() <= position:
+                left = connective.end()
+            elif connective.start() >= position:
+                right = connective.start()
+                break
+        return _Span(left, right)
+
+
+def _negation_state(prefix: str) -> str:
+    """'none', 'negated', 'double' (two cues cancel) or 'causative' (别逼我…) for the words before
+    a mention's action in its clause part, spaces removed."""
+    cues = [m for m in _CUES.finditer(prefix) if _CUE_KIND[m.group()] != "skip"]
+    governing = None
+    for index in range(len(cues) - 1, -1, -1):
+        cue = cues[index]
+        kind = _CUE_KIND[cue.group()]
+        if kind == "rhetorical":
             continue
-        return Escalation(True, match.lastgroup, _clause(normalised, match.start(), match.end()))
-    return Escalation(False, None, None)
+        if _in_scope(kind, prefix[cue.end():]):
+            governing = index
+        break
+    if governing is None:
+        return "none"
+    cue = cues[governing]
+    gap = prefix[cue.end():]
+    if cue.group() in _IMPERATIVE | {"不要"} and _CAUSATIVE.search(gap):
+        return "causative"
+    if governing > 0:
+        outer = cues[governing - 1]
+        between = prefix[outer.end():cue.start()]
+        if _CUE_KIND[outer.group()] in ("belief", "rhetorical"):
+            if len(between) <= 6 and not _SCOPE_BREAK.search(between):
+                return "double"
+        elif _DOUBLE_BETWEEN.fullmatch(between):
+            return "double"
+    return "negated"
+
+
+def _in_scope(kind: str, gap: str) -> bool:
+    if _SCOPE_BREAK.search(gap):
+        return False
+    if kind == "bare":
+        return _LIGHT_GAP.fullmatch(gap) is not None or _CAUSATIVE.search(gap) is not None
+    return len(gap) <= _VOLITIONAL_REACH
