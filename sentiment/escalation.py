@@ -72,10 +72,10 @@ def _alternation(words: Sequence[str]) -> str:
 _NUMERALS = str.maketrans("零〇幺一二两三四五六七八九", "0011223456789")
 _DIGIT_LIKE = "0-9零〇幺一二两三四五六七八九"
 _DIGIT_RUN = re.compile(rf"[{_DIGIT_LIKE}](?:[ \-]?[{_DIGIT_LIKE}]){{2,}}")
-_SEPARATORS = re.compile(r"[ \-]")
+_SEPARATORS = re.compile(r" |(?<=[0-9])-(?=[0-9])")
 _ID_LABEL = re.compile(
     r"(单号|订单|编号|尾号|账号|帐号|卡号|工号|房号|房间号?|门牌号?|车牌号?|型号|密码|验证码|取件码|会员号|运单|"
-    r"批次号?|序列号|串号|后[四五六几]位|第|ID|No\.?)[A-Za-z\-\s:：#是为]{0,6}$", re.IGNORECASE)
+    r"批次号?|序列号|串号|后[四五六几]位|ID|No\.?)[^0-9，。！？]{0,4}$", re.IGNORECASE)
 _UNIT_AFTER = re.compile(r"^\s?(元|块|号(?!码)|件|个|米|天|年|月|日|分|秒|人|台|笔|斤|位|公里|%|％)")
 
 
@@ -85,10 +85,16 @@ def canonical_digits(text: str) -> str:
 
 
 def _keyword_pattern(keyword: str) -> str:
+    """A keyword as speech recognition may space it (法庭 上 见); a number only on its own."""
     if keyword.isdigit():
-        # A number on its own: no digit, and no digit one separator away, on either side.
+        # No digit, and no digit one separator away, on either side.
         return r"(?<![0-9])(?<![0-9][ \-])" + r"[ \-]?".join(keyword) + r"(?![ \-]?[0-9])"
-    return re.escape(keyword)
+    return " ?".join(re.escape(c) for c in keyword)
+
+
+def _phrases(words: Sequence[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(_keyword_pattern(w) for w in sorted(words, key=len, reverse=True)),
+                      re.IGNORECASE) if words else None
 
 
 # --- the third parties -------------------------------------------------------------------------
@@ -136,9 +142,8 @@ class ThirdParties:
             raise ThirdPartyError(f"row {number}: party_code must be set, category one of {', '.join(CATEGORIES)}, "
                                   f"needs one of {', '.join(NEEDS)} (got {code!r}, {category!r}, {needs!r})")
         not_when, not_near = _split(row.get("not_when")), _split(row.get("not_near"))
-        return ThirdParty(code, category, (row.get("name_zh") or "").strip(), needs,
-                          re.compile(_alternation(not_when), re.IGNORECASE) if not_when else None,
-                          re.compile(_alternation(not_near), re.IGNORECASE) if not_near else None)
+        return ThirdParty(code, category, (row.get("name_zh") or "").strip(), needs, _phrases(not_when),
+                          _phrases(not_near))
 
     @classmethod
     def from_csv(cls, path: Path) -> "ThirdParties":
@@ -147,7 +152,7 @@ class ThirdParties:
         return cls(list(csv.DictReader(data.decode("utf-8-sig").splitlines())), source=data)
 
     def party_of(self, mention: str) -> ThirdParty:
-        return self._lowered[_SEPARATORS.sub("", mention).lower() if mention[0].isdigit() else mention.lower()]
+        return self._lowered[_SEPARATORS.sub("", mention).lower()]
 
 
 def _split(cell: str | None) -> list[str]:
@@ -163,7 +168,7 @@ _NOT_NEGATING = ["是不是", "要不要", "会不会", "能不能", "想不想"
                  "不然", "要不然", "要不", "不服", "不满", "不仅", "不但", "不光", "不停", "不断", "不少", "不行",
                  "不了", "不到位", "不通", "不理", "没用", "没人", "没办法"]
 _BELIEF = ["别以为", "不要以为", "你别以为", "别觉得", "不要觉得", "别当", "别小看", "不要小看"]
-_RHETORICAL = ["难道", "你以为", "你们以为"]
+_RHETORICAL = ["难道", "你以为", "你们以为", "你觉得", "你们觉得", "是不是觉得", "以为我"]
 _VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没准备", "不愿意", "不愿", "不必", "不需要", "没必要",
                "没有必要", "无需", "用不着", "犯不着", "不至于", "懒得", "没想过", "没想", "不考虑", "不敢", "暂时不",
                "暂不", "不再", "再也不", "绝不", "决不", "从未", "从没", "从来没有", "从来没", "并未", "并没有", "并不",
@@ -193,7 +198,7 @@ _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|
                            r"维权|打官司|挂|发函|求助|报案|调解|采访|联系你们|找你们|联系|查查|查一查|打.{0,2}电话|电话投诉|"
                            r"留言|发帖|说理|发律师函)")
 _INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|"
-                     r"明天|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
+                     r"明天|今天就|今晚|待会|回头|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
                      r"上了|过了|让大家|让网友|评评理|避雷|扩散")
 _REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|"
                        r"立案了|寄出|联系了|反映了|投诉了|举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
@@ -285,7 +290,9 @@ class EscalationDetector:
         before, after = text[clause.start:start], text[end:clause.end]
         if not self._is_third_party_sense(text, start, end, party, clause, before, after):
             return None
-        intent = _INTENT.search(text[part.start:part.end]) is not None
+        # A purpose often follows in the next clause: 今晚发微博，让大家看看.
+        following = _CLAUSE_END.search(text, clause.end + 1)
+        intent = _INTENT.search(text, part.start, following.start() if following else len(text)) is not None
         action_start = start
         if party.needs == "action":
             window = text[max(part.start, start - 8):start]
