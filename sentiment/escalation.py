@@ -180,23 +180,23 @@ _CUE_KIND = ({w: "skip" for w in _NOT_NEGATING} | {w: "belief" for w in _BELIEF}
 _CUES = re.compile(_alternation(list(_CUE_KIND)))
 _LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|"
                         r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|什么|一定|随便|轻易|急着|麻烦)*")
-_SCOPE_BREAK = re.compile(r"就(?!是)|才|便|只能|只好|只得|必须|我要|我会|我就|我得|那我|然后|还是|了|吧|吗|呢|啊")
+_SCOPE_BREAK = re.compile(r"就(?!是)|才|便|只能|只好|只得|必须|我要|我会|我就|我得|那我|然后|还是|(?<![为除])了|吧|吗|呢|啊")
 _CAUSATIVE = re.compile(r"逼|迫使|让我|叫我|害我|等我|等到我")
 _NEGATED_AFTER = re.compile(r"^.{0,6}?(不会|不想|不打算|没打算|懒得|不必|没必要|犯不着|不至于|没有|不|没)"
-                            r"(会|想|要|再|去|打|找|投诉|告|起诉|曝光|联系|发|报)")
+                            r"(会|想|要|再|去|打|找|请|投诉|告|起诉|曝光|联系|发|报)")
 _VOLITIONAL_REACH = 14
 # Between two plain cues, only these make a double negation (没说不去, 不是不想); a repeated cue
 # (不用不用不用打) or two cues over two predicates (不会去投诉也不会打) do not.
 _DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
 
 # --- action, intent, context -------------------------------------------------------------------
-_STRONG_BEFORE = re.compile(r"(找|请|联系|咨询|委托|告诉|投诉到|投诉给|举报到|举报给|反映到|反映给|告到|闹到|捅到|诉至|交给|"
-                            r"提交给|提交到|寄给|报料给|爆料给|投稿给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫)"
-                            r"[^，。！？]{0,4}$")
-_WEAK_BEFORE = re.compile(r"(去|到|上|在|向|跟|给|和|打|发|挂|晒)[^，。！？]{0,4}$")
+_STRONG_BEFORE = re.compile(r"找|请|聘请|联系|咨询|委托|告诉|投诉到|投诉给|举报到|举报给|反映到|反映给|告到|闹到|捅到|诉至|交给|"
+                            r"提交给|提交到|寄给|报料给|爆料给|投稿给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫")
+_WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒")
+_VERB_REACH = 4  # characters between a verb and the mention it governs (找个好律师, 发到小红书)
 _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|曝光|告|见|评理|介入|报道|立案|主持公道|讨.?说法|"
                            r"维权|打官司|挂|发函|求助|报案|调解|采访|联系你们|找你们|联系|查查|查一查|打.{0,2}电话|电话投诉|"
-                           r"留言|发帖|说理|发律师函)")
+                           r"留言|发帖|说理|发律师函|请|找|聘请|委托)")
 _INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|"
                      r"明天|今天就|今晚|待会|回头|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
                      r"上了|过了|让大家|让网友|评评理|避雷|扩散")
@@ -295,14 +295,15 @@ class EscalationDetector:
         intent = _INTENT.search(text, part.start, following.start() if following else len(text)) is not None
         action_start = start
         if party.needs == "action":
-            window = text[max(part.start, start - 8):start]
-            strong, weak = _STRONG_BEFORE.search(window), _WEAK_BEFORE.search(window)
-            if strong:
-                action_start = start - len(window) + strong.start()
+            window_start = max(part.start, start - 8)
+            strong = _nearest_verb(_STRONG_BEFORE, text, window_start, start)
+            weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
+            if strong is not None:
+                action_start = strong
             elif not _STRONG_AFTER.search(text[end:part.end]):
-                if not (weak and intent):
+                if weak is None or not intent:
                     return None
-                action_start = start - len(window) + weak.start()
+                action_start = weak
         elif party.needs == "intent" and not intent:
             return None
         whole = text
@@ -363,6 +364,12 @@ class EscalationDetector:
                 right = connective.start()
                 break
         return _Span(left, right)
+
+
+def _nearest_verb(verbs: re.Pattern[str], text: str, start: int, end: int) -> int | None:
+    """Start of the verb closest before ``end`` (at most ``_VERB_REACH`` characters away), if any."""
+    found = [m.start() for m in verbs.finditer(text, start, end) if end - m.end() <= _VERB_REACH]
+    return found[-1] if found else None
 
 
 def _negation_state(prefix: str) -> str:

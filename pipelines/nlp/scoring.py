@@ -18,13 +18,10 @@ from pipelines.nlp.tables import NLP_DDL, PARTITIONED_TABLES
 from pipelines.settings import Settings, get_settings
 from sentiment.calls import call_arc
 from sentiment.engines import SentimentEngine, load_engine
-from sentiment.escalation import detect_escalation
+from sentiment.escalation import EscalationDetector, ThirdParties
 from sentiment.normalize import normalize
 from sentiment.scoring import UNKNOWN, Thresholds
 from sentiment.topics import Taxonomy, TopicModel
-
-ESCALATION_VERSION = "escalation-rules-1"
-
 
 @dataclass
 class NlpReport:
@@ -98,6 +95,7 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
     engine = sentiment_engine(settings)
     thresholds = Thresholds(settings.sentiment_negative_below, settings.sentiment_positive_above)
     topics_version = topic_version(settings.topic_taxonomy)
+    escalation_detector = EscalationDetector(ThirdParties.from_csv(settings.escalation_parties))
     report = NlpReport()
     with warehouse() as conn:
         conn.execute(NLP_DDL)
@@ -165,11 +163,12 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
                 _add(topic_rows, doc_type=doc_type, doc_id=doc_id, topic_code=assignment.topic,
                      method=assignment.method, confidence=assignment.confidence, evidence=assignment.evidence,
                      model_version=topics_version, _partition_date=day)
-                escalation = detect_escalation(text)
+                escalation = escalation_detector.detect(text)
                 report.escalations += escalation.risk
                 _add(escalation_rows, doc_type=doc_type, doc_id=doc_id, escalation_risk=escalation.risk,
-                     escalation_channel=escalation.channel, escalation_evidence=escalation.evidence,
-                     model_version=ESCALATION_VERSION, _partition_date=day)
+                     escalation_category=escalation.category, escalation_party=escalation.party,
+                     escalation_confidence=escalation.confidence, escalation_evidence=escalation.evidence,
+                     model_version=escalation_detector.version, _partition_date=day)
             _insert(conn, "document_topics", topic_rows)
             _insert(conn, "escalations", escalation_rows)
             conn.commit()
