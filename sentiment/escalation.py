@@ -159,6 +159,8 @@ def _split(cell: str | None) -> list[str]:
     return [k.strip() for k in (cell or "").split("|") if k.strip()]
 
 
+_MENTION = re.compile(r"@[\w\u4e00-\u9fff\-]{1,30}")  # as sentiment.normalize reads a mention
+
 # --- clauses -----------------------------------------------------------------------------------
 _CLAUSE_END = re.compile(r"[，。！？,.!?；;：:\n…~～]")
 _PART_BREAK = re.compile(r"但是|可是|不过|然而|否则|要不然|不然|要不(?!要)|只是|结果|(?<!不)但(?!愿)")
@@ -179,7 +181,7 @@ _CUE_KIND = ({w: "skip" for w in _NOT_NEGATING} | {w: "belief" for w in _BELIEF}
              | {w: "volitional" for w in _VOLITIONAL} | {w: "bare" for w in _BARE})
 _CUES = re.compile(_alternation(list(_CUE_KIND)))
 _LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|"
-                        r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|什么|一定|随便|轻易|急着|麻烦)*")
+                        r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|说|什么|一定|随便|轻易|急着|麻烦)*")
 _SCOPE_BREAK = re.compile(r"就(?!是)|才|便|只能|只好|只得|必须|我要|我会|我就|我得|那我|然后|还是|(?<![为除])了|吧|吗|呢|啊")
 _CAUSATIVE = re.compile(r"逼|迫使|让我|叫我|害我|等我|等到我")
 _NEGATED_AFTER = re.compile(r"^.{0,6}?(不会|不想|不打算|没打算|懒得|不必|没必要|犯不着|不至于|没有|不|没)"
@@ -194,12 +196,12 @@ _STRONG_BEFORE = re.compile(r"找|请|聘请|联系|咨询|委托|告诉|投诉�
                             r"提交给|提交到|寄给|报料给|爆料给|投稿给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫")
 _WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒")
 _VERB_REACH = 4  # characters between a verb and the mention it governs (找个好律师, 发到小红书)
-_STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|曝光|告|见|评理|介入|报道|立案|主持公道|讨.?说法|"
+_STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|曝光|告(?=你|他|到|上)|见|评理|介入|报道|立案|主持公道|讨.?说法|"
                            r"维权|打官司|挂|发函|求助|报案|调解|采访|联系你们|找你们|联系|查查|查一查|打.{0,2}电话|电话投诉|"
                            r"留言|发帖|说理|发律师函|请|找|聘请|委托)")
 _INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|"
                      r"明天|今天就|今晚|待会|回头|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
-                     r"上了|过了|让大家|让网友|评评理|避雷|扩散")
+                     r"过了|让大家|让网友|评评理|避雷|扩散")
 _REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|"
                        r"立案了|寄出|联系了|反映了|投诉了|举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
 _CONDITIONAL = re.compile(r"再不|如果|要是|假如|若|否则|不然|要不|的话|再这样|再拖|再有下次|再敷衍|再推诿|不.{0,8}就")
@@ -214,9 +216,11 @@ _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里说|看新闻|报�
                            r"客服建议|师傅说|建议我|说可以|说如果")
 _FIRST_PERSON_INTENT = re.compile(r"我要|我也要|我会|我就|我已经|我已")
 _ADVICE = re.compile(r"大家收藏|小知识|科普|遇到.{0,8}可以")
-_RELIEF = re.compile(r"幸好|还好|幸亏|多亏|好在|谢谢|感谢|解决了|处理好了|退款了")
+# Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
+_RELIEF = re.compile(r"幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|"
+                     r"退钱了|补发了")
 _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为")
-_WITHDRAWN = re.compile(r"(?<!不是)(?<!没)(?<!没有)(气话|开玩笑|说说而已)|别当真")
+_WITHDRAWN = re.compile(r"(?<!不)是(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤诉")
 
 # Other senses read from the words around a mention (step 3).
 _WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
@@ -261,7 +265,7 @@ class EscalationDetector:
 
     def detect(self, text: str | None) -> Escalation:
         """The strongest mention's verdict; a text without a usable mention gets ``NO_ESCALATION``."""
-        clean = normalize(text, asr=True).text
+        clean = normalize(self._keep_party_mentions(text), asr=True).text
         if not clean:
             return NO_ESCALATION
         canon = canonical_digits(clean)
@@ -278,6 +282,13 @@ class EscalationDetector:
             return Escalation(False, None, None, None, confidence)
         return Escalation(True, party.category, party.code, clean[clause.start:clause.end].strip(), confidence)
 
+    def _keep_party_mentions(self, text: str | None) -> str | None:
+        """@中国消费者协会, @12315: tagging a third party's account names it, so its name stays in
+        the text (normalisation drops other @mentions)."""
+        if not text or "@" not in text:
+            return text
+        return _MENTION.sub(lambda m: m.group()[1:] if self.parties.pattern.search(m.group()) else m.group(), text)
+
     def detect_many(self, texts: Sequence[str | None]) -> list[Escalation]:
         return [self.detect(text) for text in texts]
 
@@ -292,7 +303,8 @@ class EscalationDetector:
             return None
         # A purpose often follows in the next clause: 今晚发微博，让大家看看.
         following = _CLAUSE_END.search(text, clause.end + 1)
-        intent = _INTENT.search(text, part.start, following.start() if following else len(text)) is not None
+        reach = following.start() if following else len(text)
+        intent = _INTENT.search(text, part.start, reach) is not None or _REPORTED.search(text, part.start, reach) is not None
         action_start = start
         if party.needs == "action":
             window_start = max(part.start, start - 8)
@@ -306,14 +318,14 @@ class EscalationDetector:
                 action_start = weak
         elif party.needs == "intent" and not intent:
             return None
-        whole = text
+        whole = text.replace(" ", "")  # text-level context, read across ASR spacing
         state = _negation_state(text[part.start:action_start].replace(" ", ""))
         if state == "negated" or _NEGATED_AFTER.search(text[end:part.end].replace(" ", "")):
             return 0.1
         clause_text = text[clause.start:clause.end + 1]
         if _WITHDRAWN.search(whole) or _ADVICE.search(whole):
             return 0.25
-        if _RELIEF.search(whole) and _AVERTED.search(text[clause.start:start]):
+        if _RELIEF.search(whole) and _AVERTED.search(before):
             return 0.3
         if _THIRD_PERSON.search(before) and not _FIRST_PERSON_INTENT.search(clause_text):
             return 0.3
