@@ -76,7 +76,7 @@ _SEPARATORS = re.compile(r" |(?<=[0-9])-(?=[0-9])")
 _ID_LABEL = re.compile(
     r"(单号|订单|编号|尾号|账号|帐号|卡号|工号|房号|房间号?|门牌号?|车牌号?|型号|密码|验证码|取件码|会员号|运单|"
     r"批次号?|序列号|串号|后[四五六几]位|ID|No\.?)[^0-9，。！？]{0,4}$", re.IGNORECASE)
-_UNIT_AFTER = re.compile(r"^\s?(元|块|号(?!码)|件|个|米|天|年|月|日|分|秒|人|台|笔|斤|位|公里|%|％)")
+_UNIT_AFTER = re.compile(r"^\s?(元|块|号(?!码)|件|个|次|米|天|年|月|日|分|秒|人|台|笔|斤|位|公里|%|％)")
 
 
 def canonical_digits(text: str) -> str:
@@ -218,7 +218,7 @@ _FIRST_PERSON_INTENT = re.compile(r"我要|我也要|我会|我就|我已经|我
 _ADVICE = re.compile(r"大家收藏|小知识|科普|遇到.{0,8}可以")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
 _RELIEF = re.compile(r"幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|"
-                     r"退钱了|补发了")
+                     r"退钱了|补发了|算了|作罢")
 _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为")
 _WITHDRAWN = re.compile(r"(?<!不)是(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤诉")
 

@@ -4,6 +4,7 @@ The sentences here are development cases; the benchmark sets in bench/datasets/ 
 repeated here, so the bench stays a measurement.
 """
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,14 @@ def test_a_keyword_belongs_to_one_party(tmp_path: Path) -> None:
     seed.write_text(f"{SEED_COLUMNS}\na,legal,甲,律师,none,,\nb,media,乙,记者|律师,none,,\n", encoding="utf-8")
     with pytest.raises(ThirdPartyError, match="row 3: keyword '律师' already belongs to a"):
         ThirdParties.from_csv(seed)
+
+
+def _dev_cases() -> list[tuple[str, bool]]:
+    with (Path(__file__).parent / "escalation_dev_cases.csv").open(encoding="utf-8", newline="") as handle:
+        return [(row["text"], row["is_threat"] == "1") for row in csv.DictReader(handle)]
+
+
+@pytest.mark.parametrize(("text", "is_threat"), _dev_cases())
+def test_development_cases(detector: EscalationDetector, text: str, is_threat: bool) -> None:
+    """The probes the rules were developed on (not the benchmark sets), kept as regressions."""
+    assert detector.detect(text).risk is is_threat
