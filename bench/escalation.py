@@ -81,7 +81,8 @@ def run() -> dict:
         print(f"  {name}: {result['n']} sentences, precision {result['precision']:.3f}, "
               f"recall {result['recall']:.3f}, {len(result['errors'])} misread", flush=True)
         for error in result["errors"]:
-            print(f"    {'missed' if error['expected'] else 'false alarm'} ({error['confidence']:.2f}): {error['text']}")
+            kind = "missed" if error["expected"] else "false alarm"
+            print(f"    {kind} ({error['confidence']:.2f}): {error['text']}")
     figures["texts_per_second"] = round(throughput(detector, texts))
     print(f"  throughput: {figures['texts_per_second']:,} texts/s (normalisation included, one core)")
     main = figures["sets"]["eval"]

@@ -43,7 +43,8 @@ How one text is read (rules, each named after the case it handles):
 ``confidence`` is the estimated probability that the text is a level-3 escalation: a report of
 having already escalated 0.95, a first-person threat 0.92, a conditional or double-negation
 threat 0.9, a bare mention 0.8, a hedged one (可能, 考虑) 0.75, an information question 0.35,
-someone else's or an averted escalation 0.3, a negated one 0.1. ``risk`` is ``confidence >= 0.5``.
+someone else's or an averted escalation 0.3, a withdrawn one or advice to readers 0.25, a negated
+one 0.1, no mention 0. ``risk`` is ``confidence >= 0.5``.
 Measured on the hand-written set ``bench/datasets/escalation_eval.csv`` by ``python -m bench escalation``.
 """
 
@@ -166,8 +167,9 @@ _CLAUSE_END = re.compile(r"[，。！？,.!?；;：:\n…~～]")
 _PART_BREAK = re.compile(r"但是|可是|不过|然而|否则|要不然|不然|要不(?!要)|只是|结果|(?<!不)但(?!愿)")
 
 # --- negation ----------------------------------------------------------------------------------
-_NOT_NEGATING = ["是不是", "要不要", "会不会", "能不能", "想不想", "去不去", "敢不敢", "可不可以", "有没有", "不得不", "不能不", "不得已", "不惜", "不排除", "不怕", "不在乎", "不介意", "不管", "不论", "不如",
-                 "不然", "要不然", "要不", "不服", "不满", "不仅", "不但", "不光", "不停", "不断", "不少", "不行",
+# A-not-A questions and words with 不/没 that negate nothing a mention hangs on.
+_NOT_NEGATING = ["是不是", "要不要", "会不会", "能不能", "想不想", "去不去", "敢不敢", "可不可以", "有没有", "不得不",
+                 "不能不", "不得已", "不惜", "不排除", "不怕", "不在乎", "不介意", "不管", "不论", "不如", "不然", "要不然", "要不", "不服", "不满", "不仅", "不但", "不光", "不停", "不断", "不少", "不行",
                  "不了", "不到位", "不通", "不理", "没用", "没人", "没办法"]
 _BELIEF = ["别以为", "不要以为", "你别以为", "别觉得", "不要觉得", "别当", "别小看", "不要小看"]
 _RHETORICAL = ["难道", "你以为", "你们以为", "你觉得", "你们觉得", "是不是觉得", "以为我"]
@@ -176,9 +178,10 @@ _VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没�
                "暂不", "不再", "再也不", "绝不", "决不", "从未", "从没", "从来没有", "从来没", "并未", "并没有", "并不",
                "还没有", "还没", "无意", "并非", "不太想", "先不", "才不", "没有要", "不是要", "不是想", "也不会", "不用"]
 _BARE = ["不要", "不是", "没有", "不", "没", "别", "未"]
-_IMPERATIVE = {"别", "不要", "别再", "不要再"}
-_CUE_KIND = ({w: "skip" for w in _NOT_NEGATING} | {w: "belief" for w in _BELIEF} | {w: "rhetorical" for w in _RHETORICAL}
-             | {w: "volitional" for w in _VOLITIONAL} | {w: "bare" for w in _BARE})
+_IMPERATIVE = {"别", "不要"}
+_CUE_KIND = ({w: "skip" for w in _NOT_NEGATING} | {w: "belief" for w in _BELIEF}
+             | {w: "rhetorical" for w in _RHETORICAL} | {w: "volitional" for w in _VOLITIONAL}
+             | {w: "bare" for w in _BARE})
 _CUES = re.compile(_alternation(list(_CUE_KIND)))
 _LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|"
                         r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|说|什么|一定|随便|轻易|急着|麻烦)*")
@@ -304,24 +307,38 @@ class EscalationDetector:
         # A purpose often follows in the next clause: 今晚发微博，让大家看看.
         following = _CLAUSE_END.search(text, clause.end + 1)
         reach = following.start() if following else len(text)
-        intent = _INTENT.search(text, part.start, reach) is not None or _REPORTED.search(text, part.start, reach) is not None
-        action_start = start
-        if party.needs == "action":
-            window_start = max(part.start, start - 8)
-            strong = _nearest_verb(_STRONG_BEFORE, text, window_start, start)
-            weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
-            if strong is not None:
-                action_start = strong
-            elif not _STRONG_AFTER.search(text[end:part.end]):
-                if weak is None or not intent:
-                    return None
-                action_start = weak
-        elif party.needs == "intent" and not intent:
+        intent = bool(_INTENT.search(text, part.start, reach) or _REPORTED.search(text, part.start, reach))
+        action_start = self._action_start(text, start, end, party, part, intent)
+        if action_start is None:
             return None
-        whole = text.replace(" ", "")  # text-level context, read across ASR spacing
         state = _negation_state(text[part.start:action_start].replace(" ", ""))
         if state == "negated" or _NEGATED_AFTER.search(text[end:part.end].replace(" ", "")):
             return 0.1
+        return self._confidence(text, start, clause, part, state, intent)
+
+    @staticmethod
+    def _action_start(text: str, start: int, end: int, party: ThirdParty, part: _Span, intent: bool) -> int | None:
+        """Where the escalating predicate starts (its verb, or the mention itself); None when the
+        party needs an action or intent that the text does not give (step 4)."""
+        if party.needs == "intent":
+            return start if intent else None
+        if party.needs == "none":
+            return start
+        window_start = max(part.start, start - 8)
+        strong = _nearest_verb(_STRONG_BEFORE, text, window_start, start)
+        if strong is not None:
+            return strong
+        if _STRONG_AFTER.search(text[end:part.end]):
+            return start
+        weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
+        return weak if weak is not None and intent else None
+
+    @staticmethod
+    def _confidence(text: str, start: int, clause: _Span, part: _Span, state: str, intent: bool) -> float:
+        """Steps 6 and 7 and the confidence scale of the module docstring, for a mention that is
+        not negated."""
+        whole = text.replace(" ", "")  # text-level context, read across ASR spacing
+        before = text[clause.start:start]
         clause_text = text[clause.start:clause.end + 1]
         if _WITHDRAWN.search(whole) or _ADVICE.search(whole):
             return 0.25
@@ -401,7 +418,7 @@ def _negation_state(prefix: str) -> str:
         return "none"
     cue = cues[governing]
     gap = prefix[cue.end():]
-    if cue.group() in _IMPERATIVE | {"不要"} and _CAUSATIVE.search(gap):
+    if cue.group() in _IMPERATIVE and _CAUSATIVE.search(gap):
         return "causative"
     if governing > 0:
         outer = cues[governing - 1]
