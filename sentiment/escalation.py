@@ -199,6 +199,7 @@ _STRONG_BEFORE = re.compile(r"找|请|聘请|联系|咨询|委托|告诉|投诉�
                             r"提交给|提交到|寄给|报料给|爆料给|投稿给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫")
 _WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒")
 _VERB_REACH = 4  # characters between a verb and the mention it governs (找个好律师, 发到小红书)
+_CONTEXT_REACH = 16  # characters around a mention read for a question or someone else's escalation
 _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|曝光|告(?=你|他|到|上)|见|评理|介入|报道|立案|主持公道|讨.?说法|"
                            r"维权|打官司|挂|发函|求助|报案|调解|采访|联系你们|找你们|联系|查查|查一查|打.{0,2}电话|电话投诉|"
                            r"留言|发帖|说理|发律师函|请|找|聘请|委托)")
@@ -314,7 +315,7 @@ class EscalationDetector:
         state = _negation_state(text[part.start:action_start].replace(" ", ""))
         if state == "negated" or _NEGATED_AFTER.search(text[end:part.end].replace(" ", "")):
             return 0.1
-        return self._confidence(text, start, clause, part, state, intent)
+        return self._confidence(text, start, end, clause, part, state, intent)
 
     @staticmethod
     def _action_start(text: str, start: int, end: int, party: ThirdParty, part: _Span, intent: bool) -> int | None:
@@ -334,12 +335,13 @@ class EscalationDetector:
         return weak if weak is not None and intent else None
 
     @staticmethod
-    def _confidence(text: str, start: int, clause: _Span, part: _Span, state: str, intent: bool) -> float:
+    def _confidence(text: str, start: int, end: int, clause: _Span, part: _Span, state: str, intent: bool) -> float:
         """Steps 6 and 7 and the confidence scale of the module docstring, for a mention that is
-        not negated."""
+        not negated. Questions and other people are read near the mention: a call's customer
+        turns have no punctuation, so its clause can be the whole call."""
         whole = text.replace(" ", "")  # text-level context, read across ASR spacing
-        before = text[clause.start:start]
-        clause_text = text[clause.start:clause.end + 1]
+        before = text[max(clause.start, start - _CONTEXT_REACH):start]
+        clause_text = text[max(clause.start, start - _CONTEXT_REACH):min(clause.end + 1, end + _CONTEXT_REACH)]
         if _WITHDRAWN.search(whole) or _ADVICE.search(whole):
             return 0.25
         if _RELIEF.search(whole) and _AVERTED.search(before):
@@ -347,7 +349,8 @@ class EscalationDetector:
         if _THIRD_PERSON.search(before) and not _FIRST_PERSON_INTENT.search(clause_text):
             return 0.3
         rhetorical = _RHETORICAL_MARK.search(clause_text) is not None or state == "double"
-        if not rhetorical and (_QUESTION_END.search(clause_text) or _QUESTION_INFO.search(clause_text)):
+        stated = rhetorical or _REPORTED.search(clause_text) is not None  # 已经打了12315，电话是多少 reports
+        if not stated and (_QUESTION_END.search(clause_text) or _QUESTION_INFO.search(clause_text)):
             return 0.7 if _COMPLAINT_INTENT.search(whole) else 0.35
         part_text = text[part.start:part.end]
         if _REPORTED.search(part_text):

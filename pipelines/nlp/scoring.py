@@ -159,11 +159,14 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
             assignments = topic_model.assign([text for *_, text in topic_docs])
             topic_rows: dict[str, list] = defaultdict(list)
             escalation_rows: dict[str, list] = defaultdict(list)
-            for (doc_type, doc_id, text), assignment in zip(topic_docs, assignments):
+            # Escalation reads surveys and posts as written (it normalises them itself): normalising
+            # drops @mentions, and tagging a regulator's account (@中国消费者协会) names the third party.
+            escalation_texts = [raw for *_, raw in documents] + [text for *_, text in topic_docs[len(documents):]]
+            for (doc_type, doc_id, _), assignment, escalation_text in zip(topic_docs, assignments, escalation_texts):
                 _add(topic_rows, doc_type=doc_type, doc_id=doc_id, topic_code=assignment.topic,
                      method=assignment.method, confidence=assignment.confidence, evidence=assignment.evidence,
                      model_version=topics_version, _partition_date=day)
-                escalation = escalation_detector.detect(text)
+                escalation = escalation_detector.detect(escalation_text)
                 report.escalations += escalation.risk
                 _add(escalation_rows, doc_type=doc_type, doc_id=doc_id, escalation_risk=escalation.risk,
                      escalation_category=escalation.category, escalation_party=escalation.party,
