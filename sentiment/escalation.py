@@ -196,8 +196,9 @@ _DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
 
 # --- action, intent, context -------------------------------------------------------------------
 _STRONG_BEFORE = re.compile(r"找|请|聘请|联系|咨询|委托|告诉|投诉到|投诉给|举报到|举报给|反映到|反映给|告到|闹到|捅到|诉至|交给|"
-                            r"提交给|提交到|寄给|报料给|爆料给|投稿给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫")
+                            r"提交给|提交到|寄给|报料给|爆料给|投稿给|投给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫")
 _WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒")
+_WEAK_AFTER = re.compile(r"^[^，。！？]{0,6}?(发了|发出|发到|挂了|挂出|晒了|晒出|上传|发布了)")
 _VERB_REACH = 4  # characters between a verb and the mention it governs (找个好律师, 发到小红书)
 _CONTEXT_REACH = 16  # characters around a mention read for a question or someone else's escalation
 _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|曝光|告(?=你|他|到|上)|见|评理|介入|报道|立案|主持公道|讨.?说法|"
@@ -224,7 +225,8 @@ _ADVICE = re.compile(r"大家收藏|小知识|科普|遇到.{0,8}可以")
 _RELIEF = re.compile(r"幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|"
                      r"退钱了|补发了|算了|作罢")
 _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为")
-_WITHDRAWN = re.compile(r"(?<!不)是(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤诉")
+_WITHDRAWN = re.compile(r"(?<!不)是(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤诉|太冲动|一时冲动|"
+                        r"冲动了|收回")
 
 # Other senses read from the words around a mention (step 3).
 _WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
@@ -331,8 +333,12 @@ class EscalationDetector:
             return strong
         if _STRONG_AFTER.search(text[end:part.end]):
             return start
+        if not intent:
+            return None
         weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
-        return weak if weak is not None and intent else None
+        if weak is not None:
+            return weak
+        return start if _WEAK_AFTER.search(text[end:part.end]) else None
 
     @staticmethod
     def _confidence(text: str, start: int, end: int, clause: _Span, part: _Span, state: str, intent: bool) -> float:
@@ -372,7 +378,7 @@ class EscalationDetector:
                     return False
         if party.not_near is not None and party.not_near.search(text, clause.start, clause.end):
             return False
-        if text[start].isdigit() and (_ID_LABEL.search(before) or _UNIT_AFTER.search(after)):
+        if text[start].isdigit() and (_ID_LABEL.search(before.replace(" ", "")) or _UNIT_AFTER.search(after)):
             return False
         return not (_WORKPLACE_AFTER.search(after) or _PLACE_AFTER.search(after) or _PUBLICATION_AFTER.search(after)
                     or _FRAUD_BEFORE.search(before)
