@@ -54,6 +54,7 @@ import csv
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -170,26 +171,36 @@ _PART_BREAK = re.compile(r"但是|可是|不过|然而|否则|要不然|不然|�
 # A-not-A questions and words with 不/没 that negate nothing a mention hangs on.
 _NOT_NEGATING = ["是不是", "要不要", "会不会", "能不能", "想不想", "去不去", "敢不敢", "可不可以", "有没有", "不得不",
                  "不能不", "不得已", "不惜", "不排除", "不怕", "不在乎", "不介意", "不管", "不论", "不如", "不然", "要不然", "要不", "不服", "不满", "不仅", "不但", "不光", "不停", "不断", "不少", "不行",
-                 "不了", "不到位", "不通", "不理", "没用", "没人", "没办法"]
+                 "不了", "不到位", "不通", "不理", "没用", "没人", "没办法",
+                 # verb-不-complement: 对不上 is "does not match", not a negated 上
+                 "对不上", "联系不上", "连不上", "登不上", "跟不上", "打不通", "接不通", "找不到", "收不到", "买不到",
+                 "到不了", "用不了", "受不了", "等不了", "退不了", "说不清", "修不好", "看不上", "看不到"]
 _BELIEF = ["别以为", "不要以为", "你别以为", "别觉得", "不要觉得", "别当", "别小看", "不要小看"]
 _RHETORICAL = ["难道", "你以为", "你们以为", "你觉得", "你们觉得", "是不是觉得", "以为我"]
 _VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没准备", "不愿意", "不愿", "不必", "不需要", "没必要",
                "没有必要", "无需", "用不着", "犯不着", "不至于", "懒得", "没想过", "没想", "不考虑", "不敢", "暂时不",
-               "暂不", "不再", "再也不", "绝不", "决不", "从未", "从没", "从来没有", "从来没", "并未", "并没有", "并不",
-               "还没有", "还没", "无意", "并非", "不太想", "先不", "才不", "没有要", "不是要", "不是想", "也不会", "不用"]
-_BARE = ["不要", "不是", "没有", "不", "没", "别", "未"]
+               "暂不", "不再", "再也不", "绝不", "决不", "无意", "不太想", "从来没想过", "从没想过", "还没想过",
+               "还没想好", "没想好", "先不", "才不", "没有要", "不是要", "不是想", "也不会", "不用",
+               # rhetorical negations: who has the time to go to …
+               "谁有空", "哪有空", "谁有时间", "哪有时间", "哪有功夫", "何必", "何苦", "犯得着", "谁会去", "谁愿意"]
+# Bare cues also negate a state (还没动静, 并没有问题), so they reach only over light words.
+_BARE = ["不要", "不是", "没有", "不", "没", "别", "未", "从未", "从没", "从来没有", "从来没", "并未", "并没有", "并不",
+         "并非", "还没有", "还没"]
 _IMPERATIVE = {"别", "不要"}
 _CUE_KIND = ({w: "skip" for w in _NOT_NEGATING} | {w: "belief" for w in _BELIEF}
              | {w: "rhetorical" for w in _RHETORICAL} | {w: "volitional" for w in _VOLITIONAL}
              | {w: "bare" for w in _BARE})
 _CUES = re.compile(_alternation(list(_CUE_KIND)))
+_CUE_FIRST_CHARS = re.compile(f"[{''.join(sorted({w[0] for w in _CUE_KIND}))}]")
 _LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|"
-                        r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|说|什么|一定|随便|轻易|急着|麻烦)*")
+                        r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|说|什么|一定|非要|非得|随便|轻易|急着|麻烦)*")
 _SCOPE_BREAK = re.compile(r"就(?!是)|才|便|只能|只好|只得|必须|我要|我会|我就|我得|那我|然后|还是|(?<![为除])了|吧|吗|呢|啊")
 _CAUSATIVE = re.compile(r"逼|迫使|让我|叫我|害我|等我|等到我")
 _NEGATED_AFTER = re.compile(r"^.{0,6}?(不会|不想|不打算|没打算|懒得|不必|没必要|犯不着|不至于|没有|不|没)"
                             r"(会|想|要|再|去|打|找|请|投诉|告|起诉|曝光|联系|发|报)")
 _VOLITIONAL_REACH = 14
+_NEGATION_WINDOW = 40  # characters before a mention that can hold its cue and an outer cue
+
 # Between two plain cues, only these make a double negation (没说不去, 不是不想); a repeated cue
 # (不用不用不用打) or two cues over two predicates (不会去投诉也不会打) do not.
 _DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
@@ -206,19 +217,23 @@ _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|
                            r"留言|发帖|说理|发律师函|请|找|聘请|委托)")
 _INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|"
                      r"明天|今天就|今晚|待会|回头|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
-                     r"过了|让大家|让网友|评评理|避雷|扩散")
+                     r"过了|让大家|让网友|评评理|避雷|扩散|信不信|等着瞧")
 _REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|"
                        r"立案了|寄出|联系了|反映了|投诉了|举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
 _CONDITIONAL = re.compile(r"再不|如果|要是|假如|若|否则|不然|要不|的话|再这样|再拖|再有下次|再敷衍|再推诿|不.{0,8}就")
 _HEDGED = re.compile(r"可能|也许|或许|考虑|说不定|看情况")
-_QUESTION_INFO = re.compile(r"多少|怎么|如何|哪里|哪儿|在哪|什么|几点|几号|电话是|号码|网址|地址|渠道|请问|想问|问一下|想了解|"
+_QUESTION_INFO = re.compile(r"多少|(?<!不)怎么|如何|哪里|哪儿|在哪|是什么|干什么|管什么|要什么|什么材料|什么时候|几点|几号|电话是|号码|网址|地址|渠道|请问|想问|问一下|想了解|"
                             r"了解一下|求问|有人知道|能不能|可不可以|可以.{0,10}吗|是不是管|管不管")
 _QUESTION_END = re.compile(r"[？?]|[吗么呢]\s*$")
-_RHETORICAL_MARK = re.compile(r"难道|非要|非得|逼|是不是想|是不是要|想让我|要我|让我|你以为|不怕|信不信|等着|我要|我会|我就|已经|我已|"
+_RHETORICAL_MARK = re.compile(r"别以为|不要以为|以为我|难道|非要|非得|逼|是不是想|是不是要|想让我|要我|让我|你以为|不怕|信不信|等着|我要|我会|我就|已经|我已|"
                               r"让你们")
+_STATED_INTENT = re.compile(r"((我要|我会|我就|我将|我也要)(?!问|咨询|了解)|(准备|打算|决定|马上|立刻|立马|明天就|今天就|一定会|必须)"
+                            r"(?=去|打|找|向|跟|起诉|投诉|举报|报|发|申请|走|联系|曝光|上|请|委托))")
 _COMPLAINT_INTENT = re.compile(r"我要投诉|我要举报|要投诉你们|投诉你们")
-_THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里说|看新闻|报道说|网上说|有人|别人|他人|朋友说|同事|家人说|邻居|隔壁|客服说|"
+_THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里说|看新闻|新闻报道|报道了|报道说|网上说|网友|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|"
+                           r"[妈爸]说|邻居|隔壁|客服说|"
                            r"客服建议|师傅说|建议我|说可以|说如果")
+_UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们")
 _FIRST_PERSON_INTENT = re.compile(r"我要|我也要|我会|我就|我已经|我已")
 _ADVICE = re.compile(r"大家收藏|小知识|科普|遇到.{0,8}可以")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
@@ -232,7 +247,7 @@ _WITHDRAWN = re.compile(r"(?<!不)是(气话|开玩笑|说说而已)|说的是�
 _WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
 _IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
 _PLACE_AFTER = re.compile(r"^\s?(的\s?)?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
-_PUBLICATION_AFTER = re.compile(r"^\s?(的\s?)?(报道说|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|"
+_PUBLICATION_AFTER = re.compile(r"^\s?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|"
                                 r"降准|降息|加息)")
 _FRAUD_BEFORE = re.compile(r"(冒充|假冒|自称|冒称|假装)\s?(是\s?)?$")
 _COMPARISON = (re.compile(r"(比|像)\s?$"), re.compile(r"^\s?(还|更|一样|似的)"))
@@ -310,7 +325,8 @@ class EscalationDetector:
         # A purpose often follows in the next clause: 今晚发微博，让大家看看.
         following = _CLAUSE_END.search(text, clause.end + 1)
         reach = following.start() if following else len(text)
-        intent = bool(_INTENT.search(text, part.start, reach) or _REPORTED.search(text, part.start, reach))
+        near = text[part.start:reach].replace(" ", "")  # markers read across ASR spacing (我 要 → 我要)
+        intent = bool(_INTENT.search(near) or _REPORTED.search(near))
         action_start = self._action_start(text, start, end, party, part, intent)
         if action_start is None:
             return None
@@ -346,19 +362,21 @@ class EscalationDetector:
         not negated. Questions and other people are read near the mention: a call's customer
         turns have no punctuation, so its clause can be the whole call."""
         whole = text.replace(" ", "")  # text-level context, read across ASR spacing
-        before = text[max(clause.start, start - _CONTEXT_REACH):start]
+        before = text[max(clause.start, start - _CONTEXT_REACH):start].replace(" ", "")
         clause_text = text[max(clause.start, start - _CONTEXT_REACH):min(clause.end + 1, end + _CONTEXT_REACH)]
+        clause_text = clause_text.replace(" ", "")
         if _WITHDRAWN.search(whole) or _ADVICE.search(whole):
             return 0.25
         if _RELIEF.search(whole) and _AVERTED.search(before):
             return 0.3
-        if _THIRD_PERSON.search(before) and not _FIRST_PERSON_INTENT.search(clause_text):
+        if (_THIRD_PERSON.search(before) and not _FIRST_PERSON_INTENT.search(clause_text)) or _UNRELATED.search(whole):
             return 0.3
         rhetorical = _RHETORICAL_MARK.search(clause_text) is not None or state == "double"
-        stated = rhetorical or _REPORTED.search(clause_text) is not None  # 已经打了12315，电话是多少 reports
+        # 已经打了12315，电话是多少 and 请问怎么处理，准备去法院起诉 state; they do not ask.
+        stated = rhetorical or bool(_REPORTED.search(clause_text) or _STATED_INTENT.search(clause_text))
         if not stated and (_QUESTION_END.search(clause_text) or _QUESTION_INFO.search(clause_text)):
             return 0.7 if _COMPLAINT_INTENT.search(whole) else 0.35
-        part_text = text[part.start:part.end]
+        part_text = text[part.start:part.end].replace(" ", "")
         if _REPORTED.search(part_text):
             confidence = 0.95
         elif intent or rhetorical:
@@ -410,10 +428,36 @@ def _nearest_verb(verbs: re.Pattern[str], text: str, start: int, end: int) -> in
     return found[-1] if found else None
 
 
+@lru_cache(maxsize=1)
+def _tokenizer():
+    """A private jieba dictionary, so words other modules add to jieba's global one (topics'
+    user dictionary) cannot move a cue's word boundary."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def _cues(prefix: str) -> list[re.Match[str]]:
+    """Negation cues that start a word: 不 in 解决不了 or 别 in 特别 is no cue. Non-overlapping,
+    in order; cues that negate nothing (不得不, 不怕…) are dropped."""
+    found: list[re.Match[str]] = []
+    position = 0
+    for token in _tokenizer().cut(prefix, HMM=False):
+        cue = _CUES.match(prefix, position)
+        if cue and (not found or cue.start() >= found[-1].end()):
+            found.append(cue)
+        position += len(token)
+    return [cue for cue in found if _CUE_KIND[cue.group()] != "skip"]
+
+
 def _negation_state(prefix: str) -> str:
     """'none', 'negated', 'double' (two cues cancel) or 'causative' (别逼我…) for the words before
     a mention's action in its clause part, spaces removed."""
-    cues = [m for m in _CUES.finditer(prefix) if _CUE_KIND[m.group()] != "skip"]
+    prefix = prefix[-_NEGATION_WINDOW:]
+    cues = _cues(prefix) if _CUE_FIRST_CHARS.search(prefix) else []
     governing = None
     for index in range(len(cues) - 1, -1, -1):
         cue = cues[index]
