@@ -8,7 +8,8 @@ The third parties are data: the analyst-owned seed ``dbt_project/seeds/third_par
 How one text is read (rules, each named after the case it handles):
 
 1. **Normalise** with :func:`sentiment.normalize.normalize` (``asr=True``: a filler token never
-   carries escalation), then map spoken digits to ASCII in any run of three or more digit-like
+   carries escalation), keeping @mentions of a third party's account (@中国消费者协会), which
+   normalisation would drop; then map spoken digits to ASCII in any run of three or more digit-like
    characters (幺二三幺五, 一二三 一五 → 12315). The mapping keeps every offset, so evidence is
    cut from the normalised text.
 2. **Find mentions** of every keyword. A keyword made of digits (12315, 12345, 12378…) matches only
@@ -24,7 +25,8 @@ How one text is read (rules, each named after the case it handles):
    with a first-person intent or report (我要发微博, 已挂到网上). ``needs=intent`` parties
    (报警) need the intent or report alone.
 5. **Negation scope.** Clauses end at punctuation; a clause is cut again at 但是/不过/否则/不然….
-   A negation cue governs the mention when it is in the same part, before the action, and the
+   Cues count only where a word starts (jieba), so 解决不了 and 特别 hold no 不 or 别. A negation
+   cue governs the mention when it is in the same part, before the action, and the
    words between are in its scope: short, with no new predicate (就, 才, 我要, 了, 吧…). Volitional
    cues (不会, 不想, 懒得, 犯不着, 不至于…) reach up to 14 characters; bare 不/没/别 reach only
    over light words (去, 再, 找, 打…), so 不解决我就去12315 and 不退款我去消协 stay threats.
@@ -38,14 +40,16 @@ How one text is read (rules, each named after the case it handles):
    你信不信) are threats.
 7. **Context.** Someone else's escalation (听说有人打了12315, 朋友说可以打12345), advice to
    readers (遇到纠纷可以拨打12315), an escalation averted (幸好解决了，不然我就去消协了) or taken
-   back (说要打12315是气话) is not the writer's threat.
+   back (说要打12315是气话) is not the writer's threat. Questions and other people are read within
+   16 characters of the mention, because a call's customer turns have no punctuation.
 
-``confidence`` is the estimated probability that the text is a level-3 escalation: a report of
+``confidence`` is a fixed score per reading, ordered by how sure the reading is (set by hand, not
+fitted to data), meant as the probability that the text is a level-3 escalation: a report of
 having already escalated 0.95, a first-person threat 0.92, a conditional or double-negation
 threat 0.9, a bare mention 0.8, a hedged one (可能, 考虑) 0.75, an information question 0.35,
 someone else's or an averted escalation 0.3, a withdrawn one or advice to readers 0.25, a negated
 one 0.1, no mention 0. ``risk`` is ``confidence >= 0.5``.
-Measured on the hand-written set ``bench/datasets/escalation_eval.csv`` by ``python -m bench escalation``.
+Measured on the hand-written sets in ``bench/datasets/`` (see their README) by ``python -m bench escalation``.
 """
 
 from __future__ import annotations
