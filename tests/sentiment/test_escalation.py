@@ -99,6 +99,22 @@ def test_spoken_and_spaced_forms_of_12315(detector: EscalationDetector, text: st
     assert result.risk and result.party == "hotline_12315" and result.confidence == pytest.approx(0.92)
 
 
+@pytest.mark.parametrize(("text", "category"), [
+    ("我特别想去12315投诉你们", "consumer_association"),       # 别 inside 特别 is no cue
+    ("你们解决不了我就去消协", "consumer_association"),         # nor 不 inside 解决不了
+    ("账单对不上，我已经向银保监反映了", "regulator"),
+])
+def test_negation_cues_count_only_where_a_word_starts(detector: EscalationDetector, text: str,
+                                                       category: str) -> None:
+    _flagged(detector, text, category)
+
+
+def test_a_tagged_third_party_account_is_a_mention(detector: EscalationDetector) -> None:
+    result = detector.detect("已经向@中国消费者协会 投诉了，坐等回复")
+    assert result.risk and result.category == "consumer_association" and result.evidence == "已经向中国消费者协会 投诉了"
+    _not_flagged(detector, "@星河通信客服 宽带什么时候修好")
+
+
 def test_spoken_digits_keep_offsets() -> None:
     text = "嗯 打了幺二三 幺五 订单一二三四五六七"
     canonical = canonical_digits(text)
