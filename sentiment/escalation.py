@@ -494,3 +494,18 @@ def _in_scope(kind: str, gap: str) -> bool:
     if kind == "bare":
         return _LIGHT_GAP.fullmatch(gap) is not None or _CAUSATIVE.search(gap) is not None
     return len(gap) <= _VOLITIONAL_REACH
+
+
+# The list the project ships; the nightly and the CLI pass the configured one (VOC_ESCALATION_PARTIES).
+SHIPPED_PARTIES = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "third_parties.csv"
+
+
+@lru_cache(maxsize=1)
+def _shipped_detector() -> EscalationDetector:
+    return EscalationDetector(ThirdParties.from_csv(SHIPPED_PARTIES))
+
+
+def detect_escalation(text: str | None) -> Escalation:
+    """One text against the shipped third-party list: the entry point for a notebook or a script
+    (the pipeline builds an :class:`EscalationDetector` from its configured list instead)."""
+    return _shipped_detector().detect(text)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sentiment.escalation import NO_ESCALATION, EscalationDetector, ThirdParties, ThirdPartyError, canonical_digits
+from sentiment.escalation import (NO_ESCALATION, SHIPPED_PARTIES, EscalationDetector, ThirdParties, ThirdPartyError,
+                                  canonical_digits, detect_escalation)
 from sentiment.normalize import normalize
 
-SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "third_parties.csv"
+SEED = SHIPPED_PARTIES
 SEED_COLUMNS = "party_code,category,name_zh,keywords,needs,not_when,not_near"
 
 
@@ -248,3 +249,8 @@ def _dev_cases() -> list[tuple[str, bool]]:
 def test_development_cases(detector: EscalationDetector, text: str, is_threat: bool) -> None:
     """The probes the rules were developed on (not the benchmark sets), kept as regressions."""
     assert detector.detect(text).risk is is_threat
+
+
+def test_the_notebook_entry_point_reads_the_shipped_list() -> None:
+    assert detect_escalation("别以为我不敢打幺二三幺五").party == "hotline_12315"
+    assert not detect_escalation("订单号812315667").risk
