@@ -105,7 +105,8 @@ def detect_escalation_csv(input_path: Path, output_path: Path, text_column: str,
     try:
         detector = EscalationDetector(ThirdParties.from_csv(parties_path))
     except (OSError, UnicodeDecodeError, ThirdPartyError) as error:
-        raise CsvToolError(f"third-party list {parties_path} (VOC_ESCALATION_PARTIES) cannot be used: {error}") from error
+        raise CsvToolError(f"third-party list {parties_path} (VOC_ESCALATION_PARTIES) cannot be used: "
+                           f"{error}") from error
 
     def annotate(texts: list[str]) -> list[dict[str, object]]:
         return [{"escalation_risk": str(e.risk).lower(), "escalation_evidence": e.evidence,

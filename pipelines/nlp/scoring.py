@@ -23,6 +23,7 @@ from sentiment.normalize import normalize
 from sentiment.scoring import UNKNOWN, Thresholds
 from sentiment.topics import Taxonomy, TopicModel
 
+
 @dataclass
 class NlpReport:
     documents: int = 0
