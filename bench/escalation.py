@@ -1,11 +1,11 @@
 """Escalation (complaint level 3): precision and recall on hand-written sets, and throughput.
 
 The sets are in bench/datasets/ (see its README.md): ``escalation_eval.csv`` (324 sentences) and
-five hold-out sets written after the rules of their day (100, 60, 61, 39 and 40 sentences). Nothing trains on
-them; the detector is rules over the third_parties seed. Throughput is measured on the texts
-of all sets cycled to THROUGHPUT_TEXTS, through normalisation and detection, on one core: nearly
-every one names a third party, so every rule runs (the slow case; texts without a mention only
-pay normalisation and one keyword scan).
+five hold-out sets written after the rules of their day (100, 60, 61, 39 and 40 sentences).
+Nothing trains on them; the detector is rules over the third_parties seed. Throughput is measured
+on the texts of all sets cycled to THROUGHPUT_TEXTS, through normalisation and detection, on one
+core: nearly every one names a third party, so every rule runs (the slow case; texts without a
+mention only pay normalisation and one keyword scan).
 """
 
 from __future__ import annotations
