@@ -234,7 +234,7 @@ _RHETORICAL_MARK = re.compile(r"别以为|不要以为|以为我|难道|非要|�
 _STATED_INTENT = re.compile(r"((我要|我会|我就|我将|我也要)(?!问|咨询|了解)|(准备|打算|决定|马上|立刻|立马|明天就|今天就|一定会|必须)"
                             r"(?=去|打|找|向|跟|起诉|投诉|举报|报|发|申请|走|联系|曝光|上|请|委托))")
 _COMPLAINT_INTENT = re.compile(r"我要投诉|我要举报|要投诉你们|投诉你们")
-_THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里说|看新闻|新闻报道|报道了|报道说|网上说|网友|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|"
+_THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里说|看新闻|新闻报道|报道了|报道说|网上说|网友|多人说|很多人|好多人|评论区|大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|"
                            r"[妈爸]说|邻居|隔壁|客服说|"
                            r"客服建议|师傅说|建议我|说可以|说如果")
 _UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们")
@@ -250,7 +250,7 @@ _WITHDRAWN = re.compile(r"(?<!不)是(气话|开玩笑|说说而已)|说的是�
 # Other senses read from the words around a mention (step 3).
 _WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
 _IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
-_PLACE_AFTER = re.compile(r"^\s?(的\s?)?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
+_PLACE_AFTER = re.compile(r"^\s?(的\s?)?(大楼|大厦|办公楼|所在)?\s?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
 _PUBLICATION_AFTER = re.compile(r"^\s?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|"
                                 r"降准|降息|加息)")
 _FRAUD_BEFORE = re.compile(r"(冒充|假冒|自称|冒称|假装)\s?(是\s?)?$")
