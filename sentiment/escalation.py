@@ -81,7 +81,8 @@ _DIGIT_RUN = re.compile(rf"[{_DIGIT_LIKE}](?:[ \-]?[{_DIGIT_LIKE}]){{2,}}")
 _SEPARATORS = re.compile(r" |(?<=[0-9])-(?=[0-9])")
 _ID_LABEL = re.compile(
     r"(单号|订单|编号|尾号|账号|帐号|卡号|工号|房号|房间号?|门牌号?|车牌号?|型号|密码|验证码|取件码|会员号|运单|"
-    r"批次号?|序列号|串号|后[四五六几]位|ID|No\.?)[^0-9，。！？]{0,4}$", re.IGNORECASE)
+    r"批次号?|序列号|串号|后[四五六几]位|ID|No\.?)[^0-9，。！？]{0,4}$"
+    r"|(金额|价格|总价|费用|共计|合计|花了)[是为约共:：\s]{0,2}$", re.IGNORECASE)
 _UNIT_AFTER = re.compile(r"^\s?(元|块|号(?!码)|件|个|次|路|室|房|米|天|年|月|日|分|秒|人|台|笔|斤|位|公里|%|％)")
 
 
@@ -93,8 +94,8 @@ def canonical_digits(text: str) -> str:
 def _keyword_pattern(keyword: str) -> str:
     """A keyword as speech recognition may space it (法庭 上 见); a number only on its own."""
     if keyword.isdigit():
-        # No digit, and no digit one separator away, on either side.
-        return r"(?<![0-9])(?<![0-9][ \-])" + r"[ \-]?".join(keyword) + r"(?![ \-]?[0-9])"
+        # No digit, and no digit one separator or decimal point away, on either side.
+        return r"(?<![0-9])(?<![0-9][ \-.])" + r"[ \-]?".join(keyword) + r"(?![ \-.]?[0-9])"
     return " ?".join(re.escape(c) for c in keyword)
 
 
@@ -221,7 +222,7 @@ _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|
                            r"留言|发帖|说理|发律师函|请|找|聘请|委托)")
 _INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|"
                      r"明天|今天就|今晚|待会|回头|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
-                     r"过了|让大家|让网友|评评理|避雷|扩散|信不信|等着瞧")
+                     r"过了|让大家|让网友|评评理|避雷|扩散|信不信|等着瞧|别以为|不要以为")
 _REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|"
                        r"立案了|寄出|联系了|反映了|投诉了|举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
 _CONDITIONAL = re.compile(r"再不|如果|要是|假如|若|否则|不然|要不|的话|再这样|再拖|再有下次|再敷衍|再推诿|不.{0,8}就")
