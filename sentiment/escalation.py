@@ -181,7 +181,7 @@ _NOT_NEGATING = ["是不是", "要不要", "会不会", "能不能", "想不想"
                  "对不上", "联系不上", "连不上", "登不上", "跟不上", "打不通", "接不通", "找不到", "收不到", "买不到",
                  "到不了", "用不了", "受不了", "等不了", "退不了", "说不清", "修不好", "看不上", "看不到"]
 _BELIEF = ["别以为", "不要以为", "你别以为", "别觉得", "不要觉得", "别当", "别小看", "不要小看"]
-_RHETORICAL = ["难道", "你以为", "你们以为", "你觉得", "你们觉得", "是不是觉得", "以为我"]
+_RHETORICAL = ["难道", "你以为", "你们以为", "你觉得", "你们觉得", "是不是觉得", "以为我", "谁说"]
 _VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没准备", "不愿意", "不愿", "不必", "不需要", "没必要",
                "没有必要", "无需", "用不着", "犯不着", "不至于", "懒得", "没想过", "没想", "不考虑", "不敢", "暂时不",
                "暂不", "不再", "再也不", "绝不", "决不", "无意", "不太想", "从来没想过", "从没想过", "还没想过",
@@ -198,7 +198,8 @@ _CUE_KIND = ({w: "skip" for w in _NOT_NEGATING} | {w: "belief" for w in _BELIEF}
 _CUES = re.compile(_alternation(list(_CUE_KIND)))
 _CUE_FIRST_CHARS = re.compile(f"[{''.join(sorted({w[0] for w in _CUE_KIND}))}]")
 _LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|"
-                        r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|说|什么|一定|非要|非得|随便|轻易|急着|麻烦)*")
+                        r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|说|什么|一定|非要|非得|随便|轻易|急着|麻烦|"
+                        r"闹|投诉|举报|反映|申诉|起诉|告|报|捅|曝光|联系|请|委托|发|挂)*")
 _SCOPE_BREAK = re.compile(r"就(?!是)|才|便|只能|只好|只得|必须|我要|我会|我就|我得|那我|然后|还是|(?<![为除])了|吧|吗|呢|啊")
 _CAUSATIVE = re.compile(r"逼|迫使|让我|叫我|害我|等我|等到我")
 _NEGATED_AFTER = re.compile(r"^.{0,6}?(不会|不想|不打算|没打算|懒得|不必|没必要|犯不着|不至于|没有|不|没)"
@@ -215,11 +216,13 @@ _STRONG_BEFORE = re.compile(r"找|请|聘请|联系|咨询|委托|告诉|投诉�
                             r"提交给|提交到|寄给|报料给|爆料给|投稿给|投给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫")
 _WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒")
 _WEAK_AFTER = re.compile(r"^[^，。！？]{0,6}?(发了|发出|发到|挂了|挂出|晒了|晒出|上传|发布了)")
+_POTENTIAL_NEGATIVE = re.compile(r"(找|请|打|去|告|起诉|投诉|联系|上)不(到|了|起|成|赢|通|上)")
+_TITLE = re.compile(r"《[^》]{0,20}》")
 _VERB_REACH = 4  # characters between a verb and the mention it governs (找个好律师, 发到小红书)
 _CONTEXT_REACH = 16  # characters around a mention read for a question or someone else's escalation
 _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|曝光|告(?=你|他|到|上)|见|评理|介入|报道|立案|主持公道|讨.?说法|"
                            r"维权|打官司|挂|发函|求助|报案|调解|采访|联系你们|找你们|联系|查查|查一查|打.{0,2}电话|电话投诉|"
-                           r"留言|发帖|说理|发律师函|请|找|聘请|委托)")
+                           r"留言|发帖|说理|发律师函|请|找|聘请|委托|写信)")
 _INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|"
                      r"明天|今天就|今晚|待会|回头|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
                      r"过了|让大家|让网友|评评理|避雷|扩散|信不信|等着瞧|别以为|不要以为")
@@ -335,7 +338,9 @@ class EscalationDetector:
         action_start = self._action_start(text, start, end, party, part, intent)
         if action_start is None:
             return None
-        state = _negation_state(text[part.start:action_start].replace(" ", ""))
+        # 找不到律师 / 请不起律师: an inability, unless a challenge cue stands over it (别以为我找不到律师).
+        inner = _POTENTIAL_NEGATIVE.match(text[action_start:start].replace(" ", "")) is not None
+        state = _negation_state(text[part.start:action_start].replace(" ", ""), inner)
         if state == "negated" or _NEGATED_AFTER.search(text[end:part.end].replace(" ", "")):
             return 0.1
         return self._confidence(text, start, end, clause, part, state, intent)
@@ -348,7 +353,8 @@ class EscalationDetector:
             return start if intent else None
         if party.needs == "none":
             return start
-        window_start = max(part.start, start - 8)
+        titles = sum(len(t) for t in _TITLE.findall(text, max(part.start, start - 30), start))
+        window_start = max(part.start, start - 8 - titles)
         strong = _nearest_verb(_STRONG_BEFORE, text, window_start, start)
         if strong is not None:
             return strong
@@ -428,8 +434,10 @@ class EscalationDetector:
 
 
 def _nearest_verb(verbs: re.Pattern[str], text: str, start: int, end: int) -> int | None:
-    """Start of the verb closest before ``end`` (at most ``_VERB_REACH`` characters away), if any."""
-    found = [m.start() for m in verbs.finditer(text, start, end) if end - m.end() <= _VERB_REACH]
+    """Start of the verb closest before ``end`` (at most ``_VERB_REACH`` characters away, a title
+    in book marks such as 《消费者之声》 counting as none), if any."""
+    found = [m.start() for m in verbs.finditer(text, start, end)
+             if len(_TITLE.sub("", text[m.end():end])) <= _VERB_REACH]
     return found[-1] if found else None
 
 
@@ -458,11 +466,15 @@ def _cues(prefix: str) -> list[re.Match[str]]:
     return [cue for cue in found if _CUE_KIND[cue.group()] != "skip"]
 
 
-def _negation_state(prefix: str) -> str:
+def _negation_state(prefix: str, inner: bool = False) -> str:
     """'none', 'negated', 'double' (two cues cancel) or 'causative' (别逼我…) for the words before
-    a mention's action in its clause part, spaces removed."""
+    a mention's action in its clause part, spaces removed. ``inner``: the action itself is
+    negated (找不到), so the nearest cue, a challenge included, cancels it."""
     prefix = prefix[-_NEGATION_WINDOW:]
     cues = _cues(prefix) if _CUE_FIRST_CHARS.search(prefix) else []
+    if inner:
+        near = [c for c in cues if len(prefix) - c.end() <= 6 and not _SCOPE_BREAK.search(prefix[c.end():])]
+        return "double" if near else "negated"
     governing = None
     for index in range(len(cues) - 1, -1, -1):
         cue = cues[index]
