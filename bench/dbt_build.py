@@ -70,7 +70,9 @@ def _fill(path: Path, first_day: int, days: int, per_day: int) -> None:
                    CASE WHEN hash(call_id) % 2 = 0 THEN 'negative' ELSE 'neutral' END, 'positive', 'bench', _partition_date
             FROM raw.calls""")
         conn.execute(f"""
-            INSERT INTO nlp.escalations SELECT 'call', 'CL' || i, h % 100 = 0, NULL, NULL, 'bench', d FROM ids""")
+            INSERT INTO nlp.escalations (doc_type, doc_id, escalation_risk, escalation_confidence, model_version,
+                                         _partition_date)
+            SELECT 'call', 'CL' || i, h % 100 = 0, CASE WHEN h % 100 = 0 THEN 0.9 ELSE 0.0 END, 'bench', d FROM ids""")
         conn.execute(f"""
             INSERT INTO raw.surveys SELECT 'SV' || i, 'C' || (h % {max(1, CONTACTS // 3)}), 'CL' || i, 'call',
                 d + INTERVAL 20 HOUR, (h // 47 % 11)::TINYINT, (1 + h // 53 % 5)::TINYINT, '满意', 0, {lineage}

@@ -163,7 +163,8 @@ def cmd_topics_discover(args: argparse.Namespace) -> int:
 def cmd_escalation_detect(args: argparse.Namespace) -> int:
     from pipelines.nlp.csv_tools import detect_escalation_csv
 
-    return _tool(lambda: detect_escalation_csv(args.input, args.output, args.text_column))
+    parties = get_settings().escalation_parties
+    return _tool(lambda: detect_escalation_csv(args.input, args.output, args.text_column, parties))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -308,9 +309,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     escalation = commands.add_parser("escalation", help="detect third-party escalation risk in a CSV file")
     escalation_cmds = escalation.add_subparsers(dest="action", required=True, metavar="ACTION")
-    detect = escalation_cmds.add_parser("detect", help="add escalation_risk and escalation_evidence columns",
-                                        description="Flag texts that threaten or report going to 12315, a regulator, "
-                                                    "the media or a lawyer (negations respected).")
+    detect = escalation_cmds.add_parser("detect", help="add escalation_risk, escalation_evidence, escalation_category "
+                                                       "and escalation_confidence columns",
+                                        description="Flag texts that threaten or report going to a third party "
+                                                    "(12315, consumer associations, regulators, 12345, complaint "
+                                                    "platforms, the media, lawyers and courts) from the list in "
+                                                    "VOC_ESCALATION_PARTIES; negation scope, questions and spoken "
+                                                    "numbers are read.")
     csv_args(detect)
     detect.set_defaults(func=cmd_escalation_detect)
 

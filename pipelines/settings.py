@@ -20,6 +20,7 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_SENTIMENT_POSITIVE_ABOVE | 0.6 | probability of positive over which a text is positive |
 | VOC_DBT_PROJECT_DIR | <repo>/dbt_project | the dbt project the nightly run builds |
 | VOC_TOPIC_TAXONOMY | <repo>/dbt_project/seeds/topic_taxonomy.csv | the analyst-owned topic taxonomy |
+| VOC_ESCALATION_PARTIES | <repo>/dbt_project/seeds/third_parties.csv | the analyst-owned third parties of escalation (complaint level 3) |
 | VOC_SUPERSET_VENV | <repo>/.venv-superset | Superset's own virtualenv (made by `make`) |
 | VOC_SUPERSET_PORT | 8088 | port of the Superset web server on 127.0.0.1 |
 | VOC_SUPERSET_DATABASE_URI | sqlite:///$VOC_DATA_DIR/superset/superset.db | Superset's metadata database (any SQLAlchemy URL) |
@@ -62,6 +63,7 @@ class Settings:
     sentiment_negative_below: float
     sentiment_positive_above: float
     topic_taxonomy: Path
+    escalation_parties: Path
     dbt_project_dir: Path
     superset_venv: Path
     superset_port: int
@@ -89,6 +91,7 @@ class Settings:
             sentiment_positive_above=float(_env("VOC_SENTIMENT_POSITIVE_ABOVE", "0.6")),
             dbt_project_dir=Path(_env("VOC_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))).resolve(),
             topic_taxonomy=Path(_env("VOC_TOPIC_TAXONOMY", str(REPO_ROOT / "dbt_project" / "seeds" / "topic_taxonomy.csv"))).resolve(),
+            escalation_parties=Path(_env("VOC_ESCALATION_PARTIES", str(REPO_ROOT / "dbt_project" / "seeds" / "third_parties.csv"))).resolve(),
             superset_venv=Path(_env("VOC_SUPERSET_VENV", str(REPO_ROOT / ".venv-superset"))).resolve(),
             superset_port=int(_env("VOC_SUPERSET_PORT", "8088")),
             superset_admin_user=_env("VOC_SUPERSET_ADMIN_USER", "admin"),

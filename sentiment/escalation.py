@@ -1,48 +1,524 @@
-"""Complaint level 3: texts that threaten or report going to a third party.
+"""Complaint level 3: a text that threatens, or reports, taking the matter to a third party.
 
-Patterns cover consumer bodies (12315, also as ASR speaks it: 幺二三幺五; 消费者协会/消协), regulators (银保监, 金融监管, 工信部,
-市场监管, 通信管理局), the media (曝光, 记者, 媒体, 电视台, 上热搜) and the law (律师函, 起诉,
-法院, 仲裁). A match preceded closely by a negation (不会, 不想, 没打算, 暂时不…) in the same
-clause is not a threat: "不会去投诉" is a customer staying inside. The evidence is the clause.
+The third parties are data: the analyst-owned seed ``dbt_project/seeds/third_parties.csv``
+(``party_code, category, name_zh, keywords, needs, not_when, not_near``), loaded with
+:meth:`ThirdParties.from_csv` and passed in. Categories: ``regulator``, ``consumer_association``,
+``media``, ``legal``, ``government_hotline``, ``complaint_platform``.
+
+How one text is read (rules, each named after the case it handles):
+
+1. **Normalise** with :func:`sentiment.normalize.normalize` (``asr=True``: a filler token never
+   carries escalation), keeping @mentions of a third party's account (@中国消费者协会), which
+   normalisation would drop; then map spoken digits to ASCII in any run of three or more digit-like
+   characters (幺二三幺五, 一二三 一五 → 12315). The mapping keeps every offset, so evidence is
+   cut from the normalised text.
+2. **Find mentions** of every keyword. A keyword made of digits (12315, 12345, 12378…) matches only
+   as a number on its own: not inside a longer digit run (订单号812315667), not spread over a
+   space-separated run (一二三一五 零零 八), not right after an id label (工号、尾号、取件码…), not
+   before a unit (12315元).
+3. **Word sense.** A mention is dropped when one of the party's ``not_when`` phrases overlaps it
+   (拍照曝光, 多媒体, 人行道), when a ``not_near`` word sits in the same clause (相机, 门锁), or
+   when the words around it give another sense: a workplace (在法院工作), a place (消协隔壁), a
+   publication (消协发布, 工信部新规), a fraud warning (冒充12315), a comparison (比12315还管用).
+4. **Action.** ``needs=action`` parties (律师, 法院, 记者, 工信部…) count only with an escalation
+   verb: a strong one next to them (找律师, 向工信部投诉, 记者来采访), or a weak one (发, 去, 上)
+   with a first-person intent or report (我要发微博, 已挂到网上). ``needs=intent`` parties
+   (报警) need the intent or report alone.
+5. **Negation scope.** Clauses end at punctuation; a clause is cut again at 但是/不过/否则/不然….
+   Cues count only where a word starts (jieba), so 解决不了 and 特别 hold no 不 or 别. A negation
+   cue governs the mention when it is in the same part, before the action, and the
+   words between are in its scope: short, with no new predicate (就, 才, 我要, 了, 吧…). Volitional
+   cues (不会, 不想, 懒得, 犯不着, 不至于…) reach up to 14 characters; bare 不/没/别 reach only
+   over light words (去, 再, 找, 打…), so 不解决我就去12315 and 不退款我去消协 stay threats.
+   Cues that do not negate (不得不, 不排除, 不怕, 不惜) are skipped. Two cues in one scope cancel
+   (别以为我不敢去消协, 不要以为我不会找律师, 你以为我不敢); an imperative cue over a causative
+   (别逼我打12315, 不要让我去消协) is a threat. A cue right after the mention negates it too
+   (消协我是不会去的).
+6. **Questions.** A question that asks for information (12315电话是多少, 消协在哪里) is weaker
+   than a threat: confidence 0.35, not flagged, unless the same text also states a complaint
+   intent (我要投诉…), then 0.7. Rhetorical questions (难道要我去12315吗, 你们不怕被曝光吗,
+   你信不信) are threats.
+7. **Context.** Someone else's escalation (听说有人打了12315, 朋友说可以打12345), advice to
+   readers (遇到纠纷可以拨打12315), an escalation averted (幸好解决了，不然我就去消协了) or taken
+   back (说要打12315是气话) is not the writer's threat. Questions and other people are read within
+   16 characters of the mention, because a call's customer turns have no punctuation.
+
+``confidence`` is a fixed score per reading, ordered by how sure the reading is (set by hand, not
+fitted to data), meant as the probability that the text is a level-3 escalation: a report of
+having already escalated 0.95, a first-person threat 0.92, a conditional or double-negation
+threat 0.9, a bare mention 0.8, a hedged one (可能, 考虑) 0.75, an information question 0.35,
+someone else's or an averted escalation 0.3, a withdrawn one or advice to readers 0.25, a negated
+one 0.1, no mention 0. ``risk`` is ``confidence >= 0.5``.
+Measured on the hand-written sets in ``bench/datasets/`` (see their README) by ``python -m bench escalation``.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
 
 from sentiment.normalize import normalize
 
-THIRD_PARTIES = {
-    "consumer_body": r"12315|幺二三幺五|一二三一五|消费者协会|消协|消保委",
-    "regulator": r"银保监|金融监管|工信部|市场监管|通信管理局|监管部门|监管局|人民银行|银监会|证监会",
-    "media": r"曝光|记者|媒体|电视台|报社|上热搜|发到网上|网上曝|微博曝",
-    "legal": r"律师函|律师|起诉|法院|仲裁|打官司|诉讼",
-}
-_THREAT = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in THIRD_PARTIES.items()))
-_NEGATION = re.compile(r"(不会|不想|不打算|没打算|暂时不|并不|没有要|不至于|不用|别|不必|无需)[^，。！？,.!?；;]{0,8}$")
-_CLAUSE_END = re.compile(r"[，。！？,.!?；;\n]")
+CATEGORIES = ("regulator", "consumer_association", "media", "legal", "government_hotline", "complaint_platform")
+NEEDS = ("none", "action", "intent")
+THRESHOLD = 0.5
+RULES_VERSION = "escalation-rules-2"
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# --- spoken digits -----------------------------------------------------------------------------
+_NUMERALS = str.maketrans("零〇幺一二两三四五六七八九", "0011223456789")
+_DIGIT_LIKE = "0-9零〇幺一二两三四五六七八九"
+_DIGIT_RUN = re.compile(rf"[{_DIGIT_LIKE}](?:[ \-]?[{_DIGIT_LIKE}]){{2,}}")
+_SEPARATORS = re.compile(r" |(?<=[0-9])-(?=[0-9])")
+_ID_LABEL = re.compile(
+    r"(单号|订单|编号|尾号|账号|帐号|卡号|工号|房号|房间号?|门牌号?|车牌号?|型号|密码|验证码|取件码|会员号|运单|"
+    r"批次号?|序列号|串号|后[四五六几]位|ID|No\.?)[^0-9，。！？]{0,4}$"
+    r"|(金额|价格|总价|费用|共计|合计|花了)[是为约共:：\s]{0,2}$", re.IGNORECASE)
+_UNIT_AFTER = re.compile(r"^\s?(元|块|号(?!码)|件|个|次|路|室|房|米|天|年|月|日|分|秒|人|台|笔|斤|位|公里|%|％)")
+
+
+def canonical_digits(text: str) -> str:
+    """Spoken and Chinese digits in digit-like runs of three or more as ASCII; same length as ``text``."""
+    return _DIGIT_RUN.sub(lambda m: m.group().translate(_NUMERALS), text)
+
+
+def _keyword_pattern(keyword: str) -> str:
+    """A keyword as speech recognition may space it (法庭 上 见); a number only on its own."""
+    if keyword.isdigit():
+        # No digit, and no digit one separator or decimal point away, on either side.
+        return r"(?<![0-9])(?<![0-9][ \-.])" + r"[ \-]?".join(keyword) + r"(?![ \-.]?[0-9])"
+    return " ?".join(re.escape(c) for c in keyword)
+
+
+def _phrases(words: Sequence[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(_keyword_pattern(w) for w in sorted(words, key=len, reverse=True)),
+                      re.IGNORECASE) if words else None
+
+
+# --- the third parties -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ThirdParty:
+    code: str
+    category: str
+    name_zh: str
+    needs: str  # 'none', 'action' or 'intent' (see the module docstring, step 4)
+    not_when: re.Pattern[str] | None
+    not_near: re.Pattern[str] | None
+
+
+class ThirdPartyError(ValueError):
+    """A row of the third-party list that cannot be used, with the row named."""
+
+
+class ThirdParties:
+    """The keyword index over the seed's rows: one regex, each keyword mapped to its party."""
+
+    def __init__(self, rows: Sequence[dict[str, str]], source: bytes = b"") -> None:
+        self.parties: list[ThirdParty] = []
+        self._by_keyword: dict[str, ThirdParty] = {}
+        for number, row in enumerate(rows, start=2):
+            party = self._party(row, number)
+            self.parties.append(party)
+            for keyword in _split(row.get("keywords")):
+                if self._by_keyword.get(keyword, party) is not party:
+                    raise ThirdPartyError(f"row {number}: keyword {keyword!r} already belongs to "
+                                          f"{self._by_keyword[keyword].code}")
+                self._by_keyword[keyword] = party
+        if not self._by_keyword:
+            raise ThirdPartyError("the third-party list has no keywords")
+        keywords = sorted(self._by_keyword, key=len, reverse=True)
+        self.pattern = re.compile("|".join(_keyword_pattern(k) for k in keywords), re.IGNORECASE)
+        self._lowered = {k.lower(): p for k, p in self._by_keyword.items()}
+        self.version = f"{RULES_VERSION}+{hashlib.sha1(source).hexdigest()[:10]}"
+
+    @staticmethod
+    def _party(row: dict[str, str], number: int) -> ThirdParty:
+        code = (row.get("party_code") or "").strip()
+        category = (row.get("category") or "").strip()
+        needs = (row.get("needs") or "none").strip()
+        if not code or category not in CATEGORIES or needs not in NEEDS:
+            raise ThirdPartyError(f"row {number}: party_code must be set, category one of {', '.join(CATEGORIES)}, "
+                                  f"needs one of {', '.join(NEEDS)} (got {code!r}, {category!r}, {needs!r})")
+        not_when, not_near = _split(row.get("not_when")), _split(row.get("not_near"))
+        return ThirdParty(code, category, (row.get("name_zh") or "").strip(), needs, _phrases(not_when),
+                          _phrases(not_near))
+
+    @classmethod
+    def from_csv(cls, path: Path) -> "ThirdParties":
+        """Read the seed; raises :class:`ThirdPartyError` for a row that cannot be used."""
+        data = path.read_bytes()
+        return cls(list(csv.DictReader(data.decode("utf-8-sig").splitlines())), source=data)
+
+    def party_of(self, mention: str) -> ThirdParty:
+        return self._lowered[_SEPARATORS.sub("", mention).lower()]
+
+
+def _split(cell: str | None) -> list[str]:
+    return [k.strip() for k in (cell or "").split("|") if k.strip()]
+
+
+_MENTION = re.compile(r"@[\w\u4e00-\u9fff\-]{1,30}")  # as sentiment.normalize reads a mention
+
+# --- clauses -----------------------------------------------------------------------------------
+_CLAUSE_END = re.compile(r"[，。！？,.!?；;：:\n…~～]")
+_PART_BREAK = re.compile(r"但是|可是|不过|然而|否则|要不然|不然|要不(?!要)|只是|结果|(?<!不)但(?!愿)")
+
+# --- negation ----------------------------------------------------------------------------------
+# A-not-A questions and words with 不/没 that negate nothing a mention hangs on.
+_NOT_NEGATING = ["是不是", "要不要", "会不会", "能不能", "想不想", "去不去", "敢不敢", "可不可以", "有没有", "不得不",
+                 "不能不", "不得已", "不惜", "不排除", "不怕", "不在乎", "不介意", "不管", "不论", "不如", "不然", "要不然", "要不", "不服", "不满", "不仅", "不但", "不光", "不停", "不断", "不少", "不行",
+                 "不了", "不到位", "不通", "不理", "没用", "没人", "没办法",
+                 # verb-不-complement: 对不上 is "does not match", not a negated 上
+                 "对不上", "联系不上", "连不上", "登不上", "跟不上", "打不通", "接不通", "找不到", "收不到", "买不到",
+                 "到不了", "用不了", "受不了", "等不了", "退不了", "说不清", "修不好", "看不上", "看不到"]
+_BELIEF = ["别以为", "不要以为", "你别以为", "别觉得", "不要觉得", "别当", "别小看", "不要小看"]
+_RHETORICAL = ["难道", "你以为", "你们以为", "你觉得", "你们觉得", "是不是觉得", "以为我", "谁说"]
+_VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没准备", "不愿意", "不愿", "不必", "不需要", "没必要",
+               "没有必要", "无需", "用不着", "犯不着", "不至于", "懒得", "没想过", "没想", "不考虑", "不敢", "暂时不",
+               "暂不", "不再", "再也不", "绝不", "决不", "无意", "不太想", "从来没想过", "从没想过", "还没想过",
+               "还没想好", "没想好", "先不", "才不", "没有要", "不是要", "不是想", "也不会", "不用",
+               # rhetorical negations: who has the time to go to …
+               "谁有空", "哪有空", "谁有时间", "哪有时间", "哪有功夫", "何必", "何苦", "犯得着", "谁会去", "谁愿意"]
+# Bare cues also negate a state (还没动静, 并没有问题), so they reach only over light words.
+_BARE = ["不要", "不是", "没有", "不", "没", "别", "未", "从未", "从没", "从来没有", "从来没", "并未", "并没有", "并不",
+         "并非", "还没有", "还没"]
+_IMPERATIVE = {"别", "不要"}
+_CUE_KIND = ({w: "skip" for w in _NOT_NEGATING} | {w: "belief" for w in _BELIEF}
+             | {w: "rhetorical" for w in _RHETORICAL} | {w: "volitional" for w in _VOLITIONAL}
+             | {w: "bare" for w in _BARE})
+_CUES = re.compile(_alternation(list(_CUE_KIND)))
+_CUE_FIRST_CHARS = re.compile(f"[{''.join(sorted({w[0] for w in _CUE_KIND}))}]")
+_LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|"
+                        r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|说|什么|一定|非要|非得|随便|轻易|急着|麻烦|"
+                        r"闹|投诉|举报|反映|申诉|起诉|告|报|捅|曝光|联系|请|委托|发|挂)*")
+_SCOPE_BREAK = re.compile(r"就(?!是)|才|便|只能|只好|只得|必须|我要|我会|我就|我得|那我|然后|还是|(?<![为除])了|吧|吗|呢|啊")
+_CAUSATIVE = re.compile(r"逼|迫使|让我|叫我|害我|等我|等到我")
+_NEGATED_AFTER = re.compile(r"^.{0,6}?(不会|不想|不打算|没打算|懒得|不必|没必要|犯不着|不至于|没有|不|没)"
+                            r"(会|想|要|再|去|打|找|请|投诉|告|起诉|曝光|联系|发|报)")
+_VOLITIONAL_REACH = 14
+_NEGATION_WINDOW = 40  # characters before a mention that can hold its cue and an outer cue
+
+# Between two plain cues, only these make a double negation (没说不去, 不是不想); a repeated cue
+# (不用不用不用打) or two cues over two predicates (不会去投诉也不会打) do not.
+_DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
+
+# --- action, intent, context -------------------------------------------------------------------
+_STRONG_BEFORE = re.compile(r"找|请|聘请|联系|咨询|委托|告诉|投诉到|投诉给|举报到|举报给|反映到|反映给|告到|闹到|捅到|诉至|交给|"
+                            r"提交给|提交到|寄给|报料给|爆料给|投稿给|投给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫")
+_WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒")
+_WEAK_AFTER = re.compile(r"^[^，。！？]{0,6}?(发了|发出|发到|挂了|挂出|晒了|晒出|上传|发布了)")
+_POTENTIAL_NEGATIVE = re.compile(r"(找|请|打|去|告|起诉|投诉|联系|上)不(到|了|起|成|赢|通|上)")
+_TITLE = re.compile(r"《[^》]{0,20}》")
+_VERB_REACH = 4  # characters between a verb and the mention it governs (找个好律师, 发到小红书)
+_CONTEXT_REACH = 16  # characters around a mention read for a question or someone else's escalation
+_STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|曝光|告(?=你|他|到|上)|见|评理|介入|报道|立案|主持公道|讨.?说法|"
+                           r"维权|打官司|挂|发函|求助|报案|调解|采访|联系你们|找你们|联系|查查|查一查|打.{0,2}电话|电话投诉|"
+                           r"留言|发帖|说理|发律师函|请|找|聘请|委托|写信)")
+_INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|"
+                     r"明天|今天就|今晚|待会|回头|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
+                     r"过了|让大家|让网友|评评理|避雷|扩散|信不信|等着瞧|别以为|不要以为")
+_REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|"
+                       r"立案了|寄出|联系了|反映了|投诉了|举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
+_CONDITIONAL = re.compile(r"再不|如果|要是|假如|若|否则|不然|要不|的话|再这样|再拖|再有下次|再敷衍|再推诿|不.{0,8}就")
+_HEDGED = re.compile(r"可能|也许|或许|考虑|说不定|看情况")
+_QUESTION_INFO = re.compile(r"多少|(?<!不)怎么|如何|哪里|哪儿|在哪|是什么|干什么|管什么|要什么|什么材料|什么时候|几点|几号|电话是|号码|网址|地址|渠道|请问|想问|问一下|想了解|"
+                            r"了解一下|求问|有人知道|能不能|可不可以|可以.{0,10}吗|是不是管|管不管")
+_QUESTION_END = re.compile(r"[？?]|[吗么呢]\s*$")
+_RHETORICAL_MARK = re.compile(r"别以为|不要以为|以为我|难道|非要|非得|逼|是不是想|是不是要|想让我|要我|让我|你以为|不怕|信不信|等着|我要|我会|我就|已经|我已|"
+                              r"让你们")
+_STATED_INTENT = re.compile(r"((起诉|告|投诉|举报|曝光|挂)(你们|你|贵司|贵公司|商家|这家)|(我要|我会|我就|我将|我也要)(?!问|咨询|了解)|(准备|打算|决定|马上|立刻|立马|明天就|今天就|一定会|必须)"
+                            r"(?=去|打|找|向|跟|起诉|投诉|举报|报|发|申请|走|联系|曝光|上|请|委托))")
+_COMPLAINT_INTENT = re.compile(r"我要投诉|我要举报|要投诉你们|投诉你们")
+_THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视上|报道里|看新闻|新闻报道|报道了|报道说|网上说|网友|多人说|很多人|好多人|评论区|大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|"
+                           r"[妈爸]说|邻居|隔壁|客服说|"
+                           r"客服建议|师傅说|建议我|说可以|说如果")
+_UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们")
+_FIRST_PERSON_INTENT = re.compile(r"我要|我也要|我会|我就|我已经|我已")
+_ADVICE = re.compile(r"大家收藏|小知识|科普|遇到.{0,8}可以")
+# Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
+_RELIEF = re.compile(r"幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|"
+                     r"退钱了|补发了|算了|作罢")
+_AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为")
+_WITHDRAWN = re.compile(r"(?<!不)是(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤诉|太冲动|一时冲动|"
+                        r"冲动了|收回")
+
+# Other senses read from the words around a mention (step 3).
+_WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
+_IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
+_PLACE_AFTER = re.compile(r"^\s?(的\s?)?(大楼|大厦|办公楼|所在)?\s?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
+_PUBLICATION_AFTER = re.compile(r"^\s?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|"
+                                r"降准|降息|加息)")
+_FRAUD_BEFORE = re.compile(r"(冒充|假冒|自称|冒称|假装)\s?(是\s?)?$")
+_COMPARISON = (re.compile(r"(比|像)\s?$"), re.compile(r"^\s?(还|更|一样|似的)"))
 
 
 @dataclass(frozen=True)
 class Escalation:
+    """One text's verdict: ``risk`` with the clause that shows it, the third party's category
+    and seed code, and ``confidence`` (estimated probability of a level-3 escalation, 0..1)."""
+
     risk: bool
-    channel: str | None
+    category: str | None
+    party: str | None
     evidence: str | None
+    confidence: float
 
 
-def _clause(text: str, start: int, end: int) -> str:
-    left = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
-    right = _CLAUSE_END.search(text, end)
-    return text[left:right.start() if right else len(text)].strip()
+NO_ESCALATION = Escalation(False, None, None, None, 0.0)
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+
+
+class EscalationDetector:
+    """Reads texts against one third-party list; stateless and thread-safe after construction."""
+
+    def __init__(self, parties: ThirdParties) -> None:
+        self.parties = parties
+
+    @property
+    def version(self) -> str:
+        return self.parties.version
+
+    def detect(self, text: str | None) -> Escalation:
+        """The strongest mention's verdict; a text without a usable mention gets ``NO_ESCALATION``."""
+        clean = normalize(self._keep_party_mentions(text), asr=True).text
+        if not clean:
+            return NO_ESCALATION
+        canon = canonical_digits(clean)
+        best: tuple[float, ThirdParty, _Span] | None = None
+        for match in self.parties.pattern.finditer(canon):
+            party = self.parties.party_of(match.group())
+            confidence = self._judge(canon, match.start(), match.end(), party)
+            if confidence is not None and (best is None or confidence > best[0]):
+                best = (confidence, party, self._clause(canon, match.start()))
+        if best is None:
+            return NO_ESCALATION
+        confidence, party, clause = best
+        if confidence < THRESHOLD:
+            return Escalation(False, None, None, None, confidence)
+        return Escalation(True, party.category, party.code, clean[clause.start:clause.end].strip(), confidence)
+
+    def _keep_party_mentions(self, text: str | None) -> str | None:
+        """@中国消费者协会, @12315: tagging a third party's account names it, so its name stays in
+        the text (normalisation drops other @mentions)."""
+        if not text or "@" not in text:
+            return text
+        return _MENTION.sub(lambda m: m.group()[1:] if self.parties.pattern.search(m.group()) else m.group(), text)
+
+    def detect_many(self, texts: Sequence[str | None]) -> list[Escalation]:
+        return [self.detect(text) for text in texts]
+
+    # -- one mention ---------------------------------------------------------------------------
+    def _judge(self, text: str, start: int, end: int, party: ThirdParty) -> float | None:
+        """Confidence that this mention is the writer's escalation, or None when it is no mention
+        of the third party at all (another word sense, a number that is an id, no action)."""
+        clause = self._clause(text, start)
+        part = self._part(text, clause, start)
+        before, after = text[clause.start:start], text[end:clause.end]
+        if not self._is_third_party_sense(text, start, end, party, clause, before, after):
+            return None
+        # A purpose often follows in the next clause: 今晚发微博，让大家看看.
+        following = _CLAUSE_END.search(text, clause.end + 1)
+        reach = following.start() if following else len(text)
+        near = text[part.start:reach].replace(" ", "")  # markers read across ASR spacing (我 要 → 我要)
+        intent = bool(_INTENT.search(near) or _REPORTED.search(near))
+        action_start = self._action_start(text, start, end, party, part, intent)
+        if action_start is None:
+            return None
+        # 找不到律师 / 请不起律师: an inability, unless a challenge cue stands over it (别以为我找不到律师).
+        inner = _POTENTIAL_NEGATIVE.match(text[action_start:start].replace(" ", "")) is not None
+        state = _negation_state(text[part.start:action_start].replace(" ", ""), inner)
+        if state == "negated" or _NEGATED_AFTER.search(text[end:part.end].replace(" ", "")):
+            return 0.1
+        return self._confidence(text, start, end, clause, part, state, intent)
+
+    @staticmethod
+    def _action_start(text: str, start: int, end: int, party: ThirdParty, part: _Span, intent: bool) -> int | None:
+        """Where the escalating predicate starts (its verb, or the mention itself); None when the
+        party needs an action or intent that the text does not give (step 4)."""
+        if party.needs == "intent":
+            return start if intent else None
+        if party.needs == "none":
+            return start
+        titles = sum(len(t) for t in _TITLE.findall(text, max(part.start, start - 30), start))
+        window_start = max(part.start, start - 8 - titles)
+        strong = _nearest_verb(_STRONG_BEFORE, text, window_start, start)
+        if strong is not None:
+            return strong
+        if _STRONG_AFTER.search(text[end:part.end]):
+            return start
+        if not intent:
+            return None
+        weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
+        if weak is not None:
+            return weak
+        return start if _WEAK_AFTER.search(text[end:part.end]) else None
+
+    @staticmethod
+    def _confidence(text: str, start: int, end: int, clause: _Span, part: _Span, state: str, intent: bool) -> float:
+        """Steps 6 and 7 and the confidence scale of the module docstring, for a mention that is
+        not negated. Questions and other people are read near the mention: a call's customer
+        turns have no punctuation, so its clause can be the whole call."""
+        whole = text.replace(" ", "")  # text-level context, read across ASR spacing
+        before = text[max(clause.start, start - _CONTEXT_REACH):start].replace(" ", "")
+        clause_text = text[max(clause.start, start - _CONTEXT_REACH):min(clause.end + 1, end + _CONTEXT_REACH)]
+        clause_text = clause_text.replace(" ", "")
+        if _WITHDRAWN.search(whole) or _ADVICE.search(whole):
+            return 0.25
+        if _RELIEF.search(whole) and _AVERTED.search(before):
+            return 0.3
+        if (_THIRD_PERSON.search(before) and not _FIRST_PERSON_INTENT.search(clause_text)) or _UNRELATED.search(whole):
+            return 0.3
+        rhetorical = _RHETORICAL_MARK.search(clause_text) is not None or state == "double"
+        # 已经打了12315，电话是多少 and 请问怎么处理，准备去法院起诉 state; they do not ask.
+        stated = rhetorical or bool(_REPORTED.search(clause_text) or _STATED_INTENT.search(clause_text))
+        if not stated and (_QUESTION_END.search(clause_text) or _QUESTION_INFO.search(clause_text)):
+            return 0.7 if _COMPLAINT_INTENT.search(whole) else 0.35
+        part_text = text[part.start:part.end].replace(" ", "")
+        if _REPORTED.search(part_text):
+            confidence = 0.95
+        elif intent or rhetorical:
+            confidence = 0.92
+        elif state in ("double", "causative") or _CONDITIONAL.search(part_text):
+            confidence = 0.9
+        else:
+            confidence = 0.8
+        return min(confidence, 0.75) if _HEDGED.search(part_text) else confidence
+
+    def _is_third_party_sense(self, text: str, start: int, end: int, party: ThirdParty, clause: _Span,
+                              before: str, after: str) -> bool:
+        if party.not_when is not None:
+            window_start = max(0, start - 8)
+            for other in party.not_when.finditer(text, window_start, min(len(text), end + 8)):
+                if other.start() < end and other.end() > start:
+                    return False
+        if party.not_near is not None and party.not_near.search(text, clause.start, clause.end):
+            return False
+        if text[start].isdigit() and (_ID_LABEL.search(before.replace(" ", "")) or _UNIT_AFTER.search(after)):
+            return False
+        return not (_WORKPLACE_AFTER.search(after) or _PLACE_AFTER.search(after) or _PUBLICATION_AFTER.search(after)
+                    or _FRAUD_BEFORE.search(before)
+                    or (_IDENTITY[0].search(before) and _IDENTITY[1].search(after))
+                    or (_COMPARISON[0].search(before) and _COMPARISON[1].search(after)))
+
+    @staticmethod
+    def _clause(text: str, position: int) -> _Span:
+        left = max((m.end() for m in _CLAUSE_END.finditer(text, 0, position)), default=0)
+        right = _CLAUSE_END.search(text, position)
+        return _Span(left, right.start() if right else len(text))
+
+    @staticmethod
+    def _part(text: str, clause: _Span, position: int) -> _Span:
+        """The clause cut at contrast and condition connectives: a negation's scope stops there."""
+        left, right = clause.start, clause.end
+        for connective in _PART_BREAK.finditer(text, clause.start, clause.end):
+            if connective.end() <= position:
+                left = connective.end()
+            elif connective.start() >= position:
+                right = connective.start()
+                break
+        return _Span(left, right)
+
+
+def _nearest_verb(verbs: re.Pattern[str], text: str, start: int, end: int) -> int | None:
+    """Start of the verb closest before ``end`` (at most ``_VERB_REACH`` characters away, a title
+    in book marks such as 《消费者之声》 counting as none), if any."""
+    found = [m.start() for m in verbs.finditer(text, start, end)
+             if len(_TITLE.sub("", text[m.end():end])) <= _VERB_REACH]
+    return found[-1] if found else None
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    """A private jieba dictionary, so words other modules add to jieba's global one (topics'
+    user dictionary) cannot move a cue's word boundary."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def _cues(prefix: str) -> list[re.Match[str]]:
+    """Negation cues that start a word: 不 in 解决不了 or 别 in 特别 is no cue. Non-overlapping,
+    in order; cues that negate nothing (不得不, 不怕…) are dropped."""
+    found: list[re.Match[str]] = []
+    position = 0
+    for token in _tokenizer().cut(prefix, HMM=False):
+        cue = _CUES.match(prefix, position)
+        if cue and (not found or cue.start() >= found[-1].end()):
+            found.append(cue)
+        position += len(token)
+    return [cue for cue in found if _CUE_KIND[cue.group()] != "skip"]
+
+
+def _negation_state(prefix: str, inner: bool = False) -> str:
+    """'none', 'negated', 'double' (two cues cancel) or 'causative' (别逼我…) for the words before
+    a mention's action in its clause part, spaces removed. ``inner``: the action itself is
+    negated (找不到), so the nearest cue, a challenge included, cancels it."""
+    prefix = prefix[-_NEGATION_WINDOW:]
+    cues = _cues(prefix) if _CUE_FIRST_CHARS.search(prefix) else []
+    if inner:
+        near = [c for c in cues if len(prefix) - c.end() <= 6 and not _SCOPE_BREAK.search(prefix[c.end():])]
+        return "double" if near else "negated"
+    governing = None
+    for index in range(len(cues) - 1, -1, -1):
+        cue = cues[index]
+        kind = _CUE_KIND[cue.group()]
+        if kind == "rhetorical":
+            continue
+        if _in_scope(kind, prefix[cue.end():]):
+            governing = index
+        break
+    if governing is None:
+        return "none"
+    cue = cues[governing]
+    gap = prefix[cue.end():]
+    if cue.group() in _IMPERATIVE and _CAUSATIVE.search(gap):
+        return "causative"
+    if governing > 0:
+        outer = cues[governing - 1]
+        between = prefix[outer.end():cue.start()]
+        if _CUE_KIND[outer.group()] in ("belief", "rhetorical"):
+            if len(between) <= 6 and not _SCOPE_BREAK.search(between):
+                return "double"
+        elif _DOUBLE_BETWEEN.fullmatch(between):
+            return "double"
+    return "negated"
+
+
+def _in_scope(kind: str, gap: str) -> bool:
+    if _SCOPE_BREAK.search(gap):
+        return False
+    if kind == "bare":
+        return _LIGHT_GAP.fullmatch(gap) is not None or _CAUSATIVE.search(gap) is not None
+    return len(gap) <= _VOLITIONAL_REACH
+
+
+# The list the project ships; the nightly and the CLI pass the configured one (VOC_ESCALATION_PARTIES).
+SHIPPED_PARTIES = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "third_parties.csv"
+
+
+@lru_cache(maxsize=1)
+def _shipped_detector() -> EscalationDetector:
+    return EscalationDetector(ThirdParties.from_csv(SHIPPED_PARTIES))
 
 
 def detect_escalation(text: str | None) -> Escalation:
-    """Flag a third-party threat or report, with the clause that shows it."""
-    normalised = normalize(text).text
-    for match in _THREAT.finditer(normalised):
-        clause_start = max((m.end() for m in _CLAUSE_END.finditer(normalised, 0, match.start())), default=0)
-        if _NEGATION.search(normalised[clause_start:match.start()]):
-            continue
-        return Escalation(True, match.lastgroup, _clause(normalised, match.start(), match.end()))
-    return Escalation(False, None, None)
+    """One text against the shipped third-party list: the entry point for a notebook or a script
+    (the pipeline builds an :class:`EscalationDetector` from its configured list instead)."""
+    return _shipped_detector().detect(text)

@@ -23,7 +23,7 @@ NLP_TABLES = {
     "turn_sentiment": "Sentiment of every call turn, customer and agent, in order.",
     "call_arcs": "Per call: the customer's start, end and minimum sentiment; recovery (转怒为喜) and deterioration.",
     "document_topics": "Topic of each survey, post and call: taxonomy pattern, model fallback or none.",
-    "escalations": "Third-party escalation risk (12315, regulators, media, lawyers) with the evidence clause.",
+    "escalations": "Third-party escalation (complaint level 3) with its category, confidence and evidence clause.",
 }
 
 

@@ -92,15 +92,28 @@ def score_sentiment_csv(input_path: Path, output_path: Path, text_column: str, e
                    f"sentiment ({engine.name})")
 
 
-def detect_escalation_csv(input_path: Path, output_path: Path, text_column: str) -> int:
-    from sentiment.escalation import detect_escalation
+ESCALATION_COLUMNS = ["escalation_risk", "escalation_evidence", "escalation_category", "escalation_confidence"]
+
+
+def detect_escalation_csv(input_path: Path, output_path: Path, text_column: str, parties_path: Path) -> int:
+    """Add the escalation columns: risk (true/false), the evidence clause, the third party's
+    category (empty when not flagged) and the confidence (0..1, two decimals)."""
+    from sentiment.escalation import EscalationDetector, ThirdParties, ThirdPartyError
+
+    if not input_path.exists():
+        raise CsvToolError(f"input file {input_path} does not exist")
+    try:
+        detector = EscalationDetector(ThirdParties.from_csv(parties_path))
+    except (OSError, UnicodeDecodeError, ThirdPartyError) as error:
+        raise CsvToolError(f"third-party list {parties_path} (VOC_ESCALATION_PARTIES) cannot be used: "
+                           f"{error}") from error
 
     def annotate(texts: list[str]) -> list[dict[str, object]]:
-        found = [detect_escalation(t) for t in texts]
-        return [{"escalation_risk": str(e.risk).lower(), "escalation_evidence": e.evidence} for e in found]
+        return [{"escalation_risk": str(e.risk).lower(), "escalation_evidence": e.evidence,
+                 "escalation_category": e.category, "escalation_confidence": f"{e.confidence:.2f}"}
+                for e in detector.detect_many(texts)]
 
-    return map_csv(input_path, output_path, text_column, ["escalation_risk", "escalation_evidence"], annotate,
-                   "escalation")
+    return map_csv(input_path, output_path, text_column, ESCALATION_COLUMNS, annotate, "escalation")
 
 
 def discover_topics_csv(input_path: Path, output_path: Path, text_column: str, k: int) -> int:

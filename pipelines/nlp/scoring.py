@@ -18,12 +18,10 @@ from pipelines.nlp.tables import NLP_DDL, PARTITIONED_TABLES
 from pipelines.settings import Settings, get_settings
 from sentiment.calls import call_arc
 from sentiment.engines import SentimentEngine, load_engine
-from sentiment.escalation import detect_escalation
+from sentiment.escalation import EscalationDetector, ThirdParties
 from sentiment.normalize import normalize
 from sentiment.scoring import UNKNOWN, Thresholds
 from sentiment.topics import Taxonomy, TopicModel
-
-ESCALATION_VERSION = "escalation-rules-1"
 
 
 @dataclass
@@ -98,6 +96,7 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
     engine = sentiment_engine(settings)
     thresholds = Thresholds(settings.sentiment_negative_below, settings.sentiment_positive_above)
     topics_version = topic_version(settings.topic_taxonomy)
+    escalation_detector = EscalationDetector(ThirdParties.from_csv(settings.escalation_parties))
     report = NlpReport()
     with warehouse() as conn:
         conn.execute(NLP_DDL)
@@ -161,15 +160,19 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
             assignments = topic_model.assign([text for *_, text in topic_docs])
             topic_rows: dict[str, list] = defaultdict(list)
             escalation_rows: dict[str, list] = defaultdict(list)
-            for (doc_type, doc_id, text), assignment in zip(topic_docs, assignments):
+            # Escalation reads surveys and posts as written (it normalises them itself): normalising
+            # drops @mentions, and tagging a regulator's account (@中国消费者协会) names the third party.
+            escalation_texts = [raw for *_, raw in documents] + [text for *_, text in topic_docs[len(documents):]]
+            for (doc_type, doc_id, _), assignment, escalation_text in zip(topic_docs, assignments, escalation_texts):
                 _add(topic_rows, doc_type=doc_type, doc_id=doc_id, topic_code=assignment.topic,
                      method=assignment.method, confidence=assignment.confidence, evidence=assignment.evidence,
                      model_version=topics_version, _partition_date=day)
-                escalation = detect_escalation(text)
+                escalation = escalation_detector.detect(escalation_text)
                 report.escalations += escalation.risk
                 _add(escalation_rows, doc_type=doc_type, doc_id=doc_id, escalation_risk=escalation.risk,
-                     escalation_channel=escalation.channel, escalation_evidence=escalation.evidence,
-                     model_version=ESCALATION_VERSION, _partition_date=day)
+                     escalation_category=escalation.category, escalation_party=escalation.party,
+                     escalation_confidence=escalation.confidence, escalation_evidence=escalation.evidence,
+                     model_version=escalation_detector.version, _partition_date=day)
             _insert(conn, "document_topics", topic_rows)
             _insert(conn, "escalations", escalation_rows)
             conn.commit()

@@ -24,8 +24,12 @@ CREATE TABLE IF NOT EXISTS nlp.document_topics (
     model_version VARCHAR NOT NULL, _partition_date DATE NOT NULL);
 CREATE TABLE IF NOT EXISTS nlp.escalations (
     doc_type VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, escalation_risk BOOLEAN NOT NULL,
-    escalation_channel VARCHAR, escalation_evidence VARCHAR, model_version VARCHAR NOT NULL,
-    _partition_date DATE NOT NULL);
+    escalation_category VARCHAR, escalation_party VARCHAR, escalation_confidence REAL NOT NULL,
+    escalation_evidence VARCHAR, model_version VARCHAR NOT NULL, _partition_date DATE NOT NULL);
+-- Warehouses made before the escalation detector had categories: add its columns in place.
+ALTER TABLE nlp.escalations ADD COLUMN IF NOT EXISTS escalation_category VARCHAR;
+ALTER TABLE nlp.escalations ADD COLUMN IF NOT EXISTS escalation_party VARCHAR;
+ALTER TABLE nlp.escalations ADD COLUMN IF NOT EXISTS escalation_confidence REAL;
 CREATE TABLE IF NOT EXISTS nlp.topic_candidates (
     theme_id INTEGER NOT NULL, terms VARCHAR NOT NULL, size INTEGER NOT NULL,
     examples VARCHAR NOT NULL, window_start DATE NOT NULL, window_end DATE NOT NULL,

@@ -97,9 +97,12 @@ def test_sentiment_score_command(settings: Settings, comments_csv: Path, tmp_pat
 def test_escalation_detect_command(comments_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "escalation.csv"
     assert main(["escalation", "detect", "--input", str(comments_csv), "--text-column", "评论", "--output", str(out)]) == 0
-    flags = {row["id"]: (row["escalation_risk"], row["escalation_evidence"]) for row in _rows(out)}
-    assert flags["4"] == ("true", "再不解决我就去12315投诉")
-    assert flags["5"] == ("false", "") and flags["1"][0] == "false"
+    rows = _rows(out)
+    assert list(rows[0]) == ["id", "评论", "escalation_risk", "escalation_evidence", "escalation_category",
+                             "escalation_confidence"]
+    flags = {row["id"]: tuple(row[c] for c in list(row)[2:]) for row in rows}
+    assert flags["4"] == ("true", "再不解决我就去12315投诉", "consumer_association", "0.92")
+    assert flags["5"] == ("false", "", "", "0.00") and flags["1"][0] == "false"
 
 
 def test_topics_discover_command(comments_csv: Path, tmp_path: Path) -> None:
@@ -119,6 +122,20 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     assert main(["topics", "discover", "--input", str(tmp_path / "missing.csv"), "--text-column", "t",
                  "--output", str(tmp_path / "y.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_escalation_detect_explains_a_broken_third_party_list(comments_csv: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    parties = tmp_path / "third_parties.csv"
+    parties.write_text("party_code,category,name_zh,keywords,needs,not_when,not_near\nx,police,警察,警察,none,,\n",
+                       encoding="utf-8")
+    monkeypatch.setenv("VOC_ESCALATION_PARTIES", str(parties))
+    assert main(["escalation", "detect", "--input", str(comments_csv), "--text-column", "评论",
+                 "--output", str(tmp_path / "x.csv")]) == 2
+    error = capsys.readouterr().err
+    assert f"third-party list {parties} (VOC_ESCALATION_PARTIES) cannot be used: row 2:" in error
+    assert "Traceback" not in error
 
 
 def test_topic_candidates_are_discovered_from_unmatched_texts(settings: Settings, small_demo: dict) -> None:

@@ -1,2 +1,3 @@
-select doc_type, doc_id, escalation_risk, escalation_channel, escalation_evidence
+select doc_type, doc_id, escalation_risk, escalation_category, escalation_party, escalation_confidence,
+       escalation_evidence
 from {{ source('nlp', 'escalations') }}
