@@ -39,7 +39,7 @@ def pii_audit(context: AssetCheckExecutionContext) -> AssetCheckResult:
     # On the verbatims, the last table to join texts (a call's customer turns), and after everything
     # the snapshot copies; blocking, so a failure stops the publish step downstream of it.
     with warehouse() as conn:
-        result = run_audit(conn, SERVING_TABLES, context.run_id)
+        result = run_audit(conn, SERVING_TABLES, context.run.run_id)
     context.log.info(result.summary())
     return AssetCheckResult(
         passed=result.passed,

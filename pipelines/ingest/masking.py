@@ -95,8 +95,9 @@ PATTERNS: tuple[PiiPattern, ...] = (
                _id_card, "44030619851112341X", right="0-9Xx"),
     # First-generation cards (before 1999): 6-digit area, birth date yymmdd, 3-digit sequence.
     PiiPattern("id_card_15", rf"[1-9][0-9]{{5}}[0-9]{{2}}{_DATE}[0-9]{{3}}", _id_card, "110105491231002"),
+    # Not glued to a Latin letter: CL2026080100000002 is a system's identifier, not a card as people write it.
     PiiPattern("bank_card", r"[0-9]{4}(?:[ -]?[0-9]{4}){3}(?:[ -]?[0-9]{1,3})?", _keep_last4,
-               "6222 0212 3456 7890 123"),
+               "6222 0212 3456 7890 123", left="0-9A-Za-z"),
     PiiPattern("mobile_cn", rf"{_CN_PREFIX}?1[3-9][0-9](?:{_SEP}[0-9]{{4}}){{2}}", _keep_prefix_and_last4,
                "138.1234.5678"),
     # Hong Kong (+852) and Macau (+853): 8 digits, only with the country code, else any 8 digits would do.

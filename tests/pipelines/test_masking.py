@@ -76,7 +76,7 @@ def test_each_pattern_masks_its_example_in_python_and_sql_alike(pattern) -> None
     "text",
     ["订单号2026080112金额1380元", "工号 8848 的客服", "等了 120 分钟", "套餐 58 元 10GB", "2026-08-01 10:23:45",
      "订单 XH2026080112 还没发货", "退款 1,380.00 元", "2026.08.01 到货", "快递单号 SF1234567890123",
-     "满意度 5 分，推荐度 10 分", "三四天了"],
+     "满意度 5 分，推荐度 10 分", "三四天了", "工单 CL2026080100000002 已关闭"],
 )
 def test_leaves_ordinary_numbers_alone(text: str) -> None:
     assert mask_pii(text) == (text, 0)
