@@ -63,6 +63,12 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         for error in outcome.errors:
             print(f"  {error}", file=sys.stderr)
+        if any("pii_audit" in step for step in outcome.failed_steps):
+            from pipelines.status import audit_status
+
+            audit = audit_status()
+            print("\n".join(audit.lines() if audit else []), file=sys.stderr)
+            print("Nothing was published: dashboards keep the last good snapshot.", file=sys.stderr)
         print("Data from earlier successful runs is unchanged. Details: Dagster UI, run "
               f"{outcome.run_id}.", file=sys.stderr)
         return 1

@@ -2,12 +2,14 @@
 detector (``pipelines.ingest.masking.ALL_PATTERNS``, compiled for DuckDB), failing closed.
 
 Scanned: every VARCHAR column of the ``raw`` and ``nlp`` schemas and of every table the serving
-snapshot copies (``pipelines.publish.SERVING_TABLES``), after folding full-width forms as masking
-does. Any clear match fails the audit. Each audit is recorded in ``audit.pii_audits`` (one row,
+snapshot copies (``pipelines.publish.SERVING_TABLES``), with each pattern's ``sql_regex``: the
+masking regex widened to accept full-width forms, which finds on the stored text what masking
+finds on the folded text. Any clear match fails the audit. Each audit is recorded in ``audit.pii_audits`` (one row,
 findings as JSON with a masked example each), which ``voc status`` shows and publish consults.
 
-The scan is SQL: one pass per table, every (column, pattern) pair counted in one aggregate, so
-DuckDB runs the regular expressions on all cores and the rows never cross into Python.
+The scan is SQL: one pass per table; each value is tried against all patterns at once (one RE2
+automaton), and only the values that match are counted per pattern, so DuckDB runs the regular
+expressions on all cores and the rows never cross into Python.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ from datetime import datetime
 
 import duckdb
 
-from pipelines.ingest.masking import ALL_PATTERNS, PLAIN_NUMBER, SPOKEN, PiiPattern, masked_example
-from sentiment.normalize import FULLWIDTH_TO_ASCII
+from pipelines.ingest.masking import ALL_PATTERNS, PLAIN_NUMBER, SPOKEN, PiiPattern, masked_example, widen
 
 AUDITED_SCHEMAS = ("raw", "nlp")
 # Machine-made hex digests, not text anyone wrote: their digit runs are chance, not numbers.
@@ -89,8 +90,7 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-_FOLD_FROM = _literal("".join(chr(code) for code in FULLWIDTH_TO_ASCII))
-_FOLD_TO = _literal("".join(chr(code) for code in FULLWIDTH_TO_ASCII.values()))
+_ANY_PATTERN = _literal("|".join(f"(?:{pattern.sql_regex})" for pattern in ALL_PATTERNS))
 
 
 def _quoted(name: str) -> str:
@@ -98,11 +98,11 @@ def _quoted(name: str) -> str:
 
 
 def _condition(pattern: PiiPattern, value: str) -> str:
-    """SQL that is true when ``value`` (already folded) holds ``pattern`` in clear."""
+    """SQL that is true when ``value`` holds ``pattern`` in clear."""
     regex = _literal(pattern.sql_regex)
     if pattern is SPOKEN:  # a plain ASCII number was judged by the structured patterns
         return (f"len(list_filter(regexp_extract_all({value}, {regex}), "
-                f"lambda m: NOT regexp_full_match(m, {_literal(PLAIN_NUMBER)}))) > 0")
+                f"lambda m: NOT regexp_full_match(m, {_literal(widen(PLAIN_NUMBER))}))) > 0")
     return f"regexp_matches({value}, {regex})"
 
 
@@ -129,19 +129,18 @@ def _scan_table(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str])
     """Rows in ``table`` and its findings: one query counts every (column, pattern) pair."""
     schema, name = table.split(".", 1)
     source = f"{_quoted(schema)}.{_quoted(name)}"
-    folded = ", ".join(f"translate({_quoted(c)}, {_FOLD_FROM}, {_FOLD_TO}) AS c{i}" for i, c in enumerate(columns))
+    candidates = ", ".join(f"CASE WHEN regexp_matches({_quoted(c)}, {_ANY_PATTERN}) THEN {_quoted(c)} END AS c{i}"
+                           for i, c in enumerate(columns))
     counts = ", ".join(f"count(*) FILTER (WHERE {_condition(p, f'c{i}')})"
                        for i in range(len(columns)) for p in ALL_PATTERNS)
-    row = conn.execute(f"SELECT count(*), {counts} FROM (SELECT {folded} FROM {source})").fetchone()
+    row = conn.execute(f"SELECT count(*), {counts} FROM (SELECT {candidates} FROM {source})").fetchone()
     findings = []
     pairs = [(column, pattern) for column in columns for pattern in ALL_PATTERNS]
     for (column, pattern), hits in zip(pairs, row[1:]):
-        if not hits:
-            continue
-        value = f"translate({_quoted(column)}, {_FOLD_FROM}, {_FOLD_TO})"
-        example = conn.execute(
-            f"SELECT {_quoted(column)} FROM {source} WHERE {_condition(pattern, value)} LIMIT 1").fetchone()[0]
-        findings.append(Finding(table, column, pattern.name, hits, masked_example(example)))
+        if hits:
+            example = conn.execute(f"SELECT {_quoted(column)} FROM {source} "
+                                   f"WHERE {_condition(pattern, _quoted(column))} LIMIT 1").fetchone()[0]
+            findings.append(Finding(table, column, pattern.name, hits, masked_example(example)))
     return row[0], findings
 
 

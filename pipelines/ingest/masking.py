@@ -52,6 +52,75 @@ def _email(text: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+_FULLWIDTH_OF = {ascii_: wide for wide, ascii_ in FULLWIDTH_TO_ASCII.items()}
+_CLASS_SPECIAL = set("\\]^-[")
+
+
+def _class_char(code: int) -> str:
+    char = chr(code)
+    return f"\\{char}" if char in _CLASS_SPECIAL else char
+
+
+def _widen_class(items: list[tuple[int, int]], negated: bool) -> str:
+    """A character class holding ``items`` (inclusive code point ranges) and their full-width forms."""
+    ranges = list(items)
+    for low, high in items:
+        if low in _FULLWIDTH_OF and high in _FULLWIDTH_OF and high - low == _FULLWIDTH_OF[high] - _FULLWIDTH_OF[low]:
+            ranges.append((_FULLWIDTH_OF[low], _FULLWIDTH_OF[high]))
+    body = "".join(_class_char(low) if low == high else f"{_class_char(low)}-{_class_char(high)}"
+                   for low, high in ranges)
+    return f"[{'^' if negated else ''}{body}]"
+
+
+def widen(regex: str) -> str:
+    """Rewrite a regex of this module so that, run on a text, it matches where the original matches
+    the folded text: each ASCII literal or class member also accepts its full-width form.
+
+    Understands what the cores use: classes with ranges and escapes, escaped literals, groups
+    ``(?:``, alternation, quantifiers ``? * + {m,n}`` and anchors. ``\\t`` stays a tab.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(regex):
+        char = regex[i]
+        if char == "[":
+            i += 1
+            negated = regex[i] == "^"
+            i += negated
+            items: list[tuple[int, int]] = []
+            while regex[i] != "]":
+                low = regex[i + 1] if regex[i] == "\\" else regex[i]
+                i += 2 if regex[i] == "\\" else 1
+                low_code = 9 if low == "t" and regex[i - 2] == "\\" else ord(low)
+                if regex[i] == "-" and regex[i + 1] != "]":
+                    high = regex[i + 2] if regex[i + 1] == "\\" else regex[i + 1]
+                    i += 3 if regex[i + 1] == "\\" else 2
+                    items.append((low_code, ord(high)))
+                else:
+                    items.append((low_code, low_code))
+            out.append(_widen_class(items, negated))
+            i += 1
+        elif char == "\\":
+            literal = regex[i + 1]
+            out.append("\\t" if literal == "t" else _widen_class([(ord(literal), ord(literal))], False))
+            i += 2
+        elif char == "{":
+            end = regex.index("}", i)
+            out.append(regex[i:end + 1])
+            i = end + 1
+        elif char == "(" and regex.startswith("(?:", i):
+            out.append("(?:")
+            i += 3
+        elif char in "()|?*+^$":
+            out.append(char)
+            i += 1
+        else:
+            code = ord(char)
+            out.append(_widen_class([(code, code)], False) if code in _FULLWIDTH_OF else char)
+            i += 1
+    return "".join(out)
+
+
 @dataclass(frozen=True)
 class PiiPattern:
     """One kind of personal data.
@@ -76,10 +145,11 @@ class PiiPattern:
 
     @property
     def sql_regex(self) -> str:
-        """The same pattern for DuckDB's ``regexp_matches``: guards consume their character."""
+        """The same pattern for DuckDB's ``regexp_matches`` on the unfolded text: guards consume
+        their character, and every ASCII character also matches its full-width form."""
         left = f"(?:^|[^{self.left}])" if self.left else ""
         right = f"(?:[^{self.right}]|$)" if self.right else ""
-        return f"{left}(?:{self.core}){right}"
+        return widen(f"{left}(?:{self.core}){right}")
 
 
 _SEP = "[ .-]?"  # one optional space, dot or dash between digit groups (138.1234.5678)
