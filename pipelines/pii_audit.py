@@ -4,8 +4,9 @@ detector (``pipelines.ingest.masking.ALL_PATTERNS``, compiled for DuckDB), faili
 Scanned: every VARCHAR column of the ``raw`` and ``nlp`` schemas and of every table the serving
 snapshot copies (``pipelines.publish.SERVING_TABLES``), with each pattern's ``sql_regex``: the
 masking regex widened to accept full-width forms, which finds on the stored text what masking
-finds on the folded text. Any clear match fails the audit. Each audit is recorded in ``audit.pii_audits`` (one row,
-findings as JSON with a masked example each), which ``voc status`` shows and publish consults.
+finds on the folded text. Any clear match fails the audit. Each audit is recorded in
+``audit.pii_audits`` (one row, findings as JSON with a masked example each), which ``voc status``
+shows and publish consults.
 
 The scan is SQL: one pass per table; each value is tried against all patterns at once (one RE2
 automaton), and only the values that match are counted per pattern, so DuckDB runs the regular
@@ -111,7 +112,6 @@ def audited_columns(conn: duckdb.DuckDBPyConnection, serving_tables: tuple[str, 
     rows = conn.execute(
         """SELECT c.table_schema || '.' || c.table_name, c.column_name
            FROM information_schema.columns AS c
-           JOIN information_schema.tables AS t USING (table_catalog, table_schema, table_name)
            WHERE c.table_catalog = current_database() AND c.data_type = 'VARCHAR'
              AND (c.table_schema IN (SELECT unnest(?::VARCHAR[]))
                   OR c.table_schema || '.' || c.table_name IN (SELECT unnest(?::VARCHAR[])))

@@ -4,7 +4,9 @@ and, compiled for DuckDB, to audit every text column afterwards (``pipelines.pii
 Each pattern is written once, as a core regex that Python's ``re`` and DuckDB's RE2 read alike
 (``[0-9]``, never ``\\d`` or ``\\s``, which differ between the two; no look-arounds, which RE2 lacks).
 Digit boundaries are stated as character classes: Python turns them into look-arounds, SQL into
-``(^|[^...])`` guards, so both engines find the same numbers.
+``(^|[^...])`` guards. For SQL, ``widen`` also lets each ASCII character match its full-width
+form, so the audit finds on stored text what masking finds on folded text (DuckDB's ``translate``
+is too slow to fold every value).
 
 Matching runs on the text with full-width forms folded to ASCII (``１３８``, ``＠``, ``．``), the
 fold ``sentiment.normalize`` applies before scoring, so normalisation can never reveal a number
@@ -76,8 +78,8 @@ def widen(regex: str) -> str:
     """Rewrite a regex of this module so that, run on a text, it matches where the original matches
     the folded text: each ASCII literal or class member also accepts its full-width form.
 
-    Understands what the cores use: classes with ranges and escapes, escaped literals, groups
-    ``(?:``, alternation, quantifiers ``? * + {m,n}`` and anchors. ``\\t`` stays a tab.
+    Understands what the cores use: classes with ranges and escaped members, escaped literals
+    (``\\+``), groups ``(?:``, alternation, quantifiers ``? * + {m,n}`` and anchors.
     """
     out: list[str] = []
     i = 0
@@ -91,18 +93,17 @@ def widen(regex: str) -> str:
             while regex[i] != "]":
                 low = regex[i + 1] if regex[i] == "\\" else regex[i]
                 i += 2 if regex[i] == "\\" else 1
-                low_code = 9 if low == "t" and regex[i - 2] == "\\" else ord(low)
                 if regex[i] == "-" and regex[i + 1] != "]":
                     high = regex[i + 2] if regex[i + 1] == "\\" else regex[i + 1]
                     i += 3 if regex[i + 1] == "\\" else 2
-                    items.append((low_code, ord(high)))
+                    items.append((ord(low), ord(high)))
                 else:
-                    items.append((low_code, low_code))
+                    items.append((ord(low), ord(low)))
             out.append(_widen_class(items, negated))
             i += 1
         elif char == "\\":
-            literal = regex[i + 1]
-            out.append("\\t" if literal == "t" else _widen_class([(ord(literal), ord(literal))], False))
+            literal = ord(regex[i + 1])
+            out.append(_widen_class([(literal, literal)], False))
             i += 2
         elif char == "{":
             end = regex.index("}", i)
@@ -306,6 +307,8 @@ def _cut(text: str, cuts: list[tuple[int, int]]) -> str:
 
 def masked_example(text: str, width: int = 60) -> str:
     """A short excerpt of ``text`` after masking, around its first mask: safe to show in reports."""
-    masked, _ = mask_pii(text)
+    masked, masks = mask_pii(text)
+    if not masks:  # the audit and masking disagree: show nothing rather than the clear value
+        return "(withheld: masking finds nothing here, check the pattern table)"
     first = masked.find("*")
     return masked[max(first - width // 2, 0):][:width]
