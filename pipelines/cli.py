@@ -63,6 +63,12 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         for error in outcome.errors:
             print(f"  {error}", file=sys.stderr)
+        if any("pii_audit" in step for step in outcome.failed_steps):
+            from pipelines.status import audit_status
+
+            audit = audit_status()
+            print("\n".join(audit.lines() if audit else []), file=sys.stderr)
+            print("Nothing was published: dashboards keep the last good snapshot.", file=sys.stderr)
         print("Data from earlier successful runs is unchanged. Details: Dagster UI, run "
               f"{outcome.run_id}.", file=sys.stderr)
         return 1
@@ -72,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_status(start: date | None, end: date | None) -> None:
-    from pipelines.status import load_status
+    from pipelines.status import audit_status, load_status
 
     days, reasons = load_status(start, end)
     totals: dict[str, list[int]] = {}
@@ -91,6 +97,8 @@ def _print_status(start: date | None, end: date | None) -> None:
         print("\nquarantine reasons:")
         for source, code, count in reasons:
             print(f"  {source:<10}{code:<18}{count:>8,}")
+    audit = audit_status()
+    print("\n" + ("\n".join(audit.lines()) if audit else "PII audit: not run yet (the nightly runs it before publishing)"))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -256,7 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="show Dagster's debug events")
     run.set_defaults(func=cmd_run)
 
-    status = commands.add_parser("status", help="what is loaded, per source and day, with quarantine counts")
+    status = commands.add_parser("status", help="what is loaded, per source and day, with quarantine counts "
+                                                  "and the last PII audit")
     status.add_argument("--start", type=_date, help="first day to show (default: all)")
     status.add_argument("--end", type=_date, help="last day to show")
     status.set_defaults(func=cmd_status)

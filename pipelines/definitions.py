@@ -6,11 +6,11 @@ from pipelines.defs.dbt import dbt_models, dbt_resource
 from pipelines.defs.ingest import ingest_assets, ingest_checks
 from pipelines.defs.jobs import model_job, nightly_job, nightly_schedule
 from pipelines.defs.nlp import nlp_assets
-from pipelines.defs.publish import serving_snapshot
+from pipelines.defs.publish import pii_audit, serving_snapshot
 
 defs = Definitions(
     assets=[*ingest_assets, *nlp_assets, dbt_models, serving_snapshot],
-    asset_checks=[*ingest_checks],
+    asset_checks=[*ingest_checks, pii_audit],
     jobs=[nightly_job, model_job],
     schedules=[nightly_schedule],
     resources={"dbt": dbt_resource()},

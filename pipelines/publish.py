@@ -7,6 +7,9 @@ file open keeps its snapshot until its query ends. The new *path* matters: DuckD
 already open in the same process under the same path, so Superset (whose connection mutator opens
 the link's target) would otherwise answer the next query from the old file while an old query runs.
 Old versions are deleted once two newer ones exist; on POSIX an open reader keeps its unlinked file.
+
+Nothing is published unless the PII audit (``pipelines.pii_audit``) passes on the warehouse as it is
+now: on a failure the link keeps pointing at the last good snapshot.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.ingest.warehouse import warehouse
+from pipelines.pii_audit import PiiAuditFailed, latest_audit, run_audit
 from pipelines.settings import Settings, get_settings
 
 SERVING_TABLES = (
@@ -64,8 +68,12 @@ def _prune(folder: Path, keep: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def publish(settings: Settings | None = None) -> Publication:
-    """Copy the serving tables into a new file and swap the link to it; the old file stays until then."""
+def publish(settings: Settings | None = None, run_id: str | None = None) -> Publication:
+    """Copy the serving tables into a new file and swap the link to it; the old file stays until then.
+
+    Audits the warehouse first, unless an audit of this Dagster run (``run_id``, the nightly's
+    blocking check) already passed. Raises ``PiiAuditFailed`` and publishes nothing on a finding.
+    """
     settings = settings or get_settings()
     link = serving_path(settings)
     folder = _versions_dir(settings)
@@ -75,6 +83,11 @@ def publish(settings: Settings | None = None) -> Publication:
     partial.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     with warehouse() as conn:
+        audit = latest_audit(conn)
+        if run_id is None or audit is None or audit.run_id != run_id:
+            audit = run_audit(conn, SERVING_TABLES, run_id)
+        if not audit.passed:
+            raise PiiAuditFailed(f"nothing published, dashboards keep the last good snapshot. {audit.summary()}")
         conn.execute(f"ATTACH '{partial}' AS serving")
         try:
             for table in SERVING_TABLES:

@@ -1,10 +1,12 @@
-"""What has been loaded, per source and day: the operator's morning question."""
+"""What has been loaded, per source and day, and whether the last PII audit passed: the operator's
+morning questions."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from pipelines.ingest.warehouse import warehouse
+from pipelines.pii_audit import AuditResult, latest_audit
 
 
 def load_status(start: date | None = None, end: date | None = None) -> tuple[list[tuple], list[tuple]]:
@@ -24,3 +26,9 @@ def load_status(start: date | None = None, end: date | None = None) -> tuple[lis
             params,
         ).fetchall()
     return days, reasons
+
+
+def audit_status() -> AuditResult | None:
+    """The last PII audit of the warehouse (None before the first nightly publish)."""
+    with warehouse(read_only=True) as conn:
+        return latest_audit(conn)

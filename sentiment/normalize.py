@@ -21,10 +21,10 @@ _HASHTAG = re.compile(r"#([^#\s]{1,40})#")
 _EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
 _SPACES = re.compile(r"\s+")
 _REPOST = re.compile(r"//@[^:：]{1,30}[:：]")
-_ASR_FILLERS = ("嗯", "呃", "啊", "那个", "就是", "然后", "这个", "对")
-_FILLER_TOKENS = frozenset(_ASR_FILLERS)
+ASR_FILLERS = ("嗯", "呃", "啊", "那个", "就是", "然后", "这个", "对")
+_FILLER_TOKENS = frozenset(ASR_FILLERS)
 # Full-width ASCII (U+FF01..U+FF5E) maps onto U+0021..U+007E; the ideographic space onto a space.
-_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+FULLWIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +50,7 @@ class Normalized:
 def normalize(text: str | None, asr: bool = False) -> Normalized:
     """Normalise one text. ``asr=True`` also removes spoken fillers from call-centre turns."""
     original = text or ""
-    value = html.unescape(original).translate(_FULLWIDTH)
+    value = html.unescape(original).translate(FULLWIDTH_TO_ASCII)
     value = _t2s().convert(value)
     emojis = tuple(_EMOJI.findall(value))
     value = _REPOST.sub(" ", value)

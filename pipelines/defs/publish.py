@@ -1,10 +1,26 @@
-"""The last nightly step: swap a fresh serving snapshot in for the dashboards."""
+"""The last nightly steps: audit for clear PII, then swap a fresh serving snapshot in for the dashboards."""
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    asset_check,
+)
 
 from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL
+from pipelines.defs.nlp import NLP_TABLES, nlp_key
 from pipelines.defs.partitions import daily_partitions
+from pipelines.ingest.warehouse import warehouse
+from pipelines.pii_audit import run_audit
 from pipelines.publish import SERVING_TABLES, publish
+
+VERBATIMS_KEY = AssetKey(["marts", "rpt_verbatims"])
 
 
 def publish_deps() -> list[AssetKey]:
@@ -12,15 +28,41 @@ def publish_deps() -> list[AssetKey]:
     return [AssetKey(table.split(".")) for table in SERVING_TABLES]
 
 
+@asset_check(
+    asset=VERBATIMS_KEY, name="pii_audit", blocking=True, pool=WAREHOUSE_POOL,
+    additional_deps=[key for key in publish_deps() if key != VERBATIMS_KEY]
+    + [nlp_key(table) for table in (*NLP_TABLES, "topic_candidates")],
+    description="Every text column of raw, nlp and the serving tables scanned with the masking detector; "
+                "any clear phone, ID, card or e-mail fails, and the blocked publish keeps the last good snapshot.",
+)
+def pii_audit(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    # On the verbatims, the last table to join texts (a call's customer turns), and after everything
+    # the snapshot copies; blocking, so a failure stops the publish step downstream of it.
+    with warehouse() as conn:
+        result = run_audit(conn, SERVING_TABLES, context.run.run_id)
+    context.log.info(result.summary())
+    return AssetCheckResult(
+        passed=result.passed,
+        severity=AssetCheckSeverity.ERROR,
+        description=result.summary(),
+        metadata={
+            "tables": result.tables, "columns": result.columns, "rows_scanned": result.rows_scanned,
+            "seconds": result.seconds,
+            "findings": MetadataValue.json([finding.__dict__ for finding in result.findings[:50]]),
+        },
+    )
+
+
 @asset(
     key=AssetKey(["serving", "snapshot"]), group_name="publish", kinds={"duckdb"}, deps=publish_deps(),
     partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(),
     retry_policy=TRANSIENT_RETRY, pool=WAREHOUSE_POOL,
     description="The serving DuckDB file dashboards read, rebuilt beside the live one and swapped in whole, "
-                "so dashboards never lock the working file nor see half-built data.",
+                "so dashboards never lock the working file nor see half-built data; refused while the PII "
+                "audit fails.",
 )
 def serving_snapshot(context: AssetExecutionContext) -> MaterializeResult:
-    publication = publish()
+    publication = publish(run_id=context.run_id)
     context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
     return MaterializeResult(metadata={"path": str(publication.path), "tables": MetadataValue.json(publication.tables),
                                        "published_at": publication.published_at.isoformat()})

@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, ValidationError
 
+from pipelines.ingest.masking import mask_pii
 from pipelines.ingest.readers import Record, file_sha256, sniff_encoding
 from pipelines.ingest.schemas import TimestampError
 from pipelines.ingest.sources import SOURCES, SourceSpec, text_lengths
@@ -192,8 +193,9 @@ def _load_file(writer: _BatchWriter, spec: SourceSpec, path: Path, relative: str
                     summary.pii_masks += row[-1] if table != "calls" else 0
             report.rows_loaded += 1
         else:
-            writer.add("quarantine", (spec.name, code, reason, record.raw), relative,
-                       report.file_hash, record.row_number)
+            # A rejected row keeps its content for the operator, masked like any loaded text.
+            content = (spec.name, code, mask_pii(reason)[0], mask_pii(record.raw)[0])
+            writer.add("quarantine", content, relative, report.file_hash, record.row_number)
             report.rows_quarantined += 1
             summary.reasons[code] += 1
 

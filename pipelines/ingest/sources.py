@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 from pydantic import BaseModel
 
-from pipelines.ingest.masking import mask_pii
+from pipelines.ingest.masking import mask_pii, mask_turns
 from pipelines.ingest.readers import Record, read_csv, read_jsonl
 from pipelines.ingest.schemas import CallRow, SocialPostRow, SurveyRow
 
@@ -50,12 +50,11 @@ def _survey_rows(row: SurveyRow) -> RawRows:
 
 
 def _call_rows(row: CallRow) -> RawRows:
-    turns = []
-    total_masks = 0
-    for index, turn in enumerate(row.turns):
-        text, masks = mask_pii(turn.text)
-        total_masks += masks
-        turns.append((row.call_id, index, turn.speaker, turn.start_s, turn.end_s, text, masks))
+    # Masked as a whole call: ASR may split one number over two turns of the same speaker.
+    masked = mask_turns([(turn.speaker, turn.text) for turn in row.turns])
+    turns = [(row.call_id, index, turn.speaker, turn.start_s, turn.end_s, text, masks)
+             for index, (turn, (text, masks)) in enumerate(zip(row.turns, masked))]
+    total_masks = sum(masks for _, masks in masked)
     call = (
         row.call_id, row.customer_id, row.customer_tier, row.agent_id, row.agent_team,
         row.started_at, row.queue_wait_seconds, row.duration_seconds, row.reason_code,

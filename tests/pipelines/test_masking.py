@@ -1,41 +1,95 @@
 import re
 
+import duckdb
 import pytest
 
-from pipelines.ingest.masking import mask_pii
+from pipelines.ingest.masking import ALL_PATTERNS, PLAIN_NUMBER, fold, mask_pii, mask_turns, widen
+from sentiment.normalize import normalize
 
-# Shapes of unmasked PII; used here and by the raw-table scan in test_loader.
+# Shapes of unmasked PII, written independently of the detector; used here and by the raw-table
+# scan in test_loader.
 UNMASKED = re.compile(
     r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)\d{17}[\dXx]|(?<!\d)\d{16,19}(?!\d)|\d{4} \d{4} \d{4} \d{4}"
-    r"|[A-Za-z0-9._%+-]{2,}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+    r"|[A-Za-z0-9._%+-]{2,}[@＠][A-Za-z0-9.-]+[.．][A-Za-z]{2,}"
     r"|[0-9零〇一幺二两三四五六七八九](?:\s*(?:(?:嗯|呃|啊|那个|就是)\s*)?[0-9零〇一幺二两三四五六七八九]){10,}"
 )
 
+# One row per format of issue 13 (and the ones masked before it): text, masked text, masks.
+FORMATS = [
+    ("我的手机13812345678请回电", "我的手机138****5678请回电", 1),
+    ("联系电话 +86 139-2345-6789", "联系电话 139****6789", 1),
+    ("电话：１８６１２３４５６７８", "电话：186****5678", 1),
+    ("手机138.1234.5678谢谢", "手机138****5678谢谢", 1),
+    ("手机 138 1234 5678", "手机 138****5678", 1),
+    ("幺三八，一二三四，五六七八", "****五六七八", 1),
+    ("嗯 我手机号是幺三八幺二三四五六七八", "嗯 我手机号是****五六七八", 1),
+    ("台湾手机0912-345-678可以打", "台湾手机****5678可以打", 1),
+    ("香港号码+852 9123 4567", "香港号码****4567", 1),
+    ("澳门电话(+853)6612-3456", "澳门电话****3456", 1),
+    ("座机010-6234 5678找王经理", "座机****5678找王经理", 1),
+    ("深圳办公室0755-12345678", "深圳办公室****5678", 1),
+    ("身份证号码44030619851112341X已提交", "身份证号码440***********341X已提交", 1),
+    ("老身份证110105491231002还能用吗", "老身份证110********1002还能用吗", 1),
+    ("卡号6222021234567890123扣款两次", "卡号****0123扣款两次", 1),
+    ("尾号 6217 0000 1111 2222 的卡", "尾号 ****2222 的卡", 1),
+    ("邮箱 wang.xiaoming@163.com 收不到账单", "邮箱 w***@163.com 收不到账单", 1),
+    ("邮箱 ｗａｎｇ＠１６３．ｃｏｍ 收不到", "邮箱 w***@163.com 收不到", 1),
+    ("邮箱 wang＠qq．com，谢谢", "邮箱 w***@qq.com，谢谢", 1),
+    ("手机13712345678 邮箱a@b.cn", "手机137****5678 邮箱a***@b.cn", 2),
+]
 
-@pytest.mark.parametrize(
-    ("text", "expected", "count"),
-    [
-        ("我的手机13812345678请回电", "我的手机138****5678请回电", 1),
-        ("联系电话 +86 139-2345-6789", "联系电话 139****6789", 1),
-        ("电话：１８６１２３４５６７８", "电话：186****5678", 1),
-        ("身份证号码44030619851112341X已提交", "身份证号码440***********341X已提交", 1),
-        ("卡号6222021234567890123扣款两次", "卡号****0123扣款两次", 1),
-        ("尾号 6217 0000 1111 2222 的卡", "尾号 ****2222 的卡", 1),
-        ("邮箱 wang.xiaoming@163.com 收不到账单", "邮箱 w***@163.com 收不到账单", 1),
-        ("手机13712345678 邮箱a@b.cn", "手机137****5678 邮箱a***@b.cn", 2),
-    ],
-)
-def test_masks_real_looking_numbers(text: str, expected: str, count: int) -> None:
+
+@pytest.mark.parametrize(("text", "expected", "count"), FORMATS)
+def test_masks_every_format(text: str, expected: str, count: int) -> None:
     masked, masks = mask_pii(text)
     assert masked == expected
     assert masks == count
     assert not UNMASKED.search(masked)
+    assert mask_pii(masked) == (masked, 0)  # masks are never themselves taken for numbers
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["订单号2026080112金额1380元", "工号 8848 的客服", "等了 120 分钟", "套餐 58 元 10GB", "2026-08-01 10:23:45"],
-)
+@pytest.mark.parametrize(("text", "expected", "count"), FORMATS)
+def test_normalisation_reveals_nothing(text: str, expected: str, count: int) -> None:
+    """What sentiment scoring sees (full-width folded, fillers dropped) holds no clear number."""
+    shown = normalize(mask_pii(text)[0], asr=True).text
+    assert mask_pii(shown)[1] == 0 and not UNMASKED.search(shown)
+
+
+ORDINARY = ["订单号2026080112金额1380元", "工号 8848 的客服", "等了 120 分钟", "套餐 58 元 10GB", "2026-08-01 10:23:45",
+            "订单 XH2026080112 还没发货", "退款 1,380.00 元", "2026.08.01 到货", "快递单号 SF1234567890123",
+            "满意度 5 分，推荐度 10 分", "三四天了", "工单 CL2026080100000002 已关闭"]
+_TO_FULLWIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
+
+
+@pytest.mark.parametrize("pattern", ALL_PATTERNS, ids=lambda p: p.name)
+def test_each_pattern_masks_its_example(pattern) -> None:
+    for example in (pattern.example, pattern.example.translate(_TO_FULLWIDTH)):
+        masked, masks = mask_pii(f"客户说{example}，请核实")
+        assert masks == 1 and example not in masked and masked.startswith("客户说")
+
+
+def _python_finds(pattern, text: str) -> bool:
+    return any(not (pattern.name == "spoken_digits" and re.fullmatch(PLAIN_NUMBER, m.group()))
+               for m in re.finditer(pattern.python_regex, fold(text)))
+
+
+@pytest.mark.parametrize("pattern", ALL_PATTERNS, ids=lambda p: p.name)
+def test_duckdb_finds_on_stored_text_what_python_finds_on_folded_text(pattern) -> None:
+    """The audit's SQL (widened, unfolded) and masking's Python (folded) agree, in either width."""
+    texts = [text for text, _, _ in FORMATS] + [p.example for p in ALL_PATTERNS] + ORDINARY
+    texts += [text.translate(_TO_FULLWIDTH) for text in texts] + [mask_pii(text)[0] for text in texts]
+    if pattern.name == "spoken_digits":
+        sql = (f"SELECT len(list_filter(regexp_extract_all(?, ?), lambda m: NOT regexp_full_match(m, "
+               f"'{widen(PLAIN_NUMBER)}'))) > 0")
+    else:
+        sql = "SELECT regexp_matches(?, ?)"
+    with duckdb.connect() as conn:
+        sql_finds = {text: conn.execute(sql, [text, pattern.sql_regex]).fetchone()[0] for text in texts}
+    assert sql_finds == {text: _python_finds(pattern, text) for text in texts}
+    assert any(sql_finds.values())
+
+
+@pytest.mark.parametrize("text", ORDINARY)
 def test_leaves_ordinary_numbers_alone(text: str) -> None:
     assert mask_pii(text) == (text, 0)
 
@@ -46,9 +100,9 @@ def test_number_inside_longer_digit_run_is_not_a_mobile() -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("嗯 我手机号是幺三八幺二三四五六七八", "嗯 我手机号是****五六七八"),
     ("卡号六二二二 嗯 零二一二 三四五六 七八九零", "卡号****七八九零"),
     ("我的 手机 1 3 8 1 2 3 4 5 6 7 8", "我的 手机 ****5678"),
+    ("号码是幺三八 然后 一二三四 对 五六七八", "号码是****五六七八"),
 ])
 def test_spoken_and_scattered_numbers_from_asr(text: str, expected: str) -> None:
     masked, masks = mask_pii(text)
@@ -62,3 +116,22 @@ def test_plain_words_with_numerals_are_not_numbers() -> None:
 
 def test_empty_text() -> None:
     assert mask_pii("") == ("", 0)
+
+
+def test_a_number_split_over_two_customer_turns_is_masked_in_both() -> None:
+    turns = [("agent", "请问您的手机号"), ("customer", "我手机是幺三八一二三四"), ("agent", "嗯您说"),
+             ("customer", "五六七八 谢谢"), ("agent", "好的已记录")]
+    masked = mask_turns(turns)
+    assert masked == [("请问您的手机号", 0), ("我手机是****", 1), ("嗯您说", 0), ("**** 谢谢", 1), ("好的已记录", 0)]
+    joined = " ".join(text for (speaker, _), (text, _) in zip(turns, masked) if speaker == "customer")
+    assert mask_pii(joined)[1] == 0 and not UNMASKED.search(joined)
+
+
+def test_split_ascii_mobile_and_a_turn_masked_alone_too() -> None:
+    masked = mask_turns([("customer", "号码 138 1234"), ("customer", "5678"), ("customer", "卡号6222021234567890123")])
+    assert masked == [("号码 ****", 1), ("****", 1), ("卡号****0123", 1)]
+
+
+def test_numbers_in_separate_turns_are_not_joined_into_one() -> None:
+    turns = [("customer", "等了 120"), ("customer", "分钟 工号 8848")]
+    assert mask_turns(turns) == [("等了 120", 0), ("分钟 工号 8848", 0)]

@@ -1,0 +1,178 @@
+"""The PII audit: every text column that analysts or dashboards can read, scanned with the masking
+detector (``pipelines.ingest.masking.ALL_PATTERNS``, compiled for DuckDB), failing closed.
+
+Scanned: every VARCHAR column of the ``raw`` and ``nlp`` schemas and of every table the serving
+snapshot copies (``pipelines.publish.SERVING_TABLES``), with each pattern's ``sql_regex``: the
+masking regex widened to accept full-width forms, which finds on the stored text what masking
+finds on the folded text. Any clear match fails the audit. Each audit is recorded in
+``audit.pii_audits`` (one row, findings as JSON with a masked example each), which ``voc status``
+shows and publish consults.
+
+The scan is SQL: one pass per table; each value is tried against all patterns at once (one RE2
+automaton), and only the values that match are counted per pattern, so DuckDB runs the regular
+expressions on all cores and the rows never cross into Python.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import duckdb
+
+from pipelines.ingest.masking import ALL_PATTERNS, PLAIN_NUMBER, SPOKEN, PiiPattern, masked_example, widen
+
+AUDITED_SCHEMAS = ("raw", "nlp")
+# Machine-made hex digests, not text anyone wrote: their digit runs are chance, not numbers.
+NOT_TEXT_COLUMNS = frozenset({"_file_hash", "text_hash"})
+
+AUDIT_DDL = """
+CREATE SCHEMA IF NOT EXISTS audit;
+CREATE TABLE IF NOT EXISTS audit.pii_audits (
+    audited_at TIMESTAMP NOT NULL, passed BOOLEAN NOT NULL, tables INTEGER NOT NULL,
+    columns INTEGER NOT NULL, rows_scanned BIGINT NOT NULL, seconds DOUBLE NOT NULL,
+    findings VARCHAR NOT NULL, run_id VARCHAR);
+"""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Rows of ``table.column`` where pattern ``pattern`` finds a clear value; ``example`` is masked."""
+
+    table: str
+    column: str
+    pattern: str
+    rows: int
+    example: str
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    audited_at: datetime
+    tables: int
+    columns: int
+    rows_scanned: int
+    seconds: float
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+    run_id: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+    def lines(self) -> list[str]:
+        """A headline, then one line per column holding clear PII: its patterns, rows, a masked example."""
+        head = (f"PII audit {self.audited_at:%Y-%m-%d %H:%M:%S}: {'passed' if self.passed else 'FAILED'}, "
+                f"{self.columns} text columns of {self.tables} tables, {self.rows_scanned:,} rows, "
+                f"{self.seconds:.1f} s")
+        by_column: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            by_column.setdefault(f"{finding.table}.{finding.column}", []).append(finding)
+        return [head] + [
+            f"  {column}: " + ", ".join(f"{f.pattern} in {f.rows:,} rows" for f in found)
+            + f" (e.g. {found[0].example!r})"
+            for column, found in by_column.items()
+        ]
+
+    def summary(self, columns: int = 3) -> str:
+        """One line for logs and errors: the headline and the first ``columns`` columns at fault."""
+        head, *details = self.lines()
+        more = f"; and {len(details) - columns} more columns" if len(details) > columns else ""
+        return head + (": " + "; ".join(line.strip() for line in details[:columns]) + more if details else "")
+
+
+class PiiAuditFailed(RuntimeError):
+    """Clear personal data was found; nothing is published until the audit passes."""
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_ANY_PATTERN = _literal("|".join(f"(?:{pattern.sql_regex})" for pattern in ALL_PATTERNS))
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _condition(pattern: PiiPattern, value: str) -> str:
+    """SQL that is true when ``value`` holds ``pattern`` in clear."""
+    regex = _literal(pattern.sql_regex)
+    if pattern is SPOKEN:  # a plain ASCII number was judged by the structured patterns
+        return (f"len(list_filter(regexp_extract_all({value}, {regex}), "
+                f"lambda m: NOT regexp_full_match(m, {_literal(widen(PLAIN_NUMBER))}))) > 0")
+    return f"regexp_matches({value}, {regex})"
+
+
+def audited_columns(conn: duckdb.DuckDBPyConnection, serving_tables: tuple[str, ...]) -> dict[str, list[str]]:
+    """Text columns to scan, per ``schema.table``: all of ``raw`` and ``nlp``, and the serving tables."""
+    rows = conn.execute(
+        """SELECT c.table_schema || '.' || c.table_name, c.column_name
+           FROM information_schema.columns AS c
+           WHERE c.table_catalog = current_database() AND c.data_type = 'VARCHAR'
+             AND (c.table_schema IN (SELECT unnest(?::VARCHAR[]))
+                  OR c.table_schema || '.' || c.table_name IN (SELECT unnest(?::VARCHAR[])))
+           ORDER BY 1, c.ordinal_position""",
+        [list(AUDITED_SCHEMAS), list(serving_tables)],
+    ).fetchall()
+    columns: dict[str, list[str]] = {}
+    for table, column in rows:
+        if column not in NOT_TEXT_COLUMNS:
+            columns.setdefault(table, []).append(column)
+    return columns
+
+
+def _scan_table(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> tuple[int, list[Finding]]:
+    """Rows in ``table`` and its findings: one query counts every (column, pattern) pair."""
+    schema, name = table.split(".", 1)
+    source = f"{_quoted(schema)}.{_quoted(name)}"
+    candidates = ", ".join(f"CASE WHEN regexp_matches({_quoted(c)}, {_ANY_PATTERN}) THEN {_quoted(c)} END AS c{i}"
+                           for i, c in enumerate(columns))
+    counts = ", ".join(f"count(*) FILTER (WHERE {_condition(p, f'c{i}')})"
+                       for i in range(len(columns)) for p in ALL_PATTERNS)
+    row = conn.execute(f"SELECT count(*), {counts} FROM (SELECT {candidates} FROM {source})").fetchone()
+    findings = []
+    pairs = [(column, pattern) for column in columns for pattern in ALL_PATTERNS]
+    for (column, pattern), hits in zip(pairs, row[1:]):
+        if hits:
+            example = conn.execute(f"SELECT {_quoted(column)} FROM {source} "
+                                   f"WHERE {_condition(pattern, _quoted(column))} LIMIT 1").fetchone()[0]
+            findings.append(Finding(table, column, pattern.name, hits, masked_example(example)))
+    return row[0], findings
+
+
+def run_audit(conn: duckdb.DuckDBPyConnection, serving_tables: tuple[str, ...],
+              run_id: str | None = None) -> AuditResult:
+    """Scan, record the result in ``audit.pii_audits`` and return it (``run_id``: the Dagster run)."""
+    started = time.perf_counter()
+    audited_at = datetime.now().replace(microsecond=0)
+    columns = audited_columns(conn, serving_tables)
+    rows_scanned, findings = 0, []
+    for table, names in columns.items():
+        rows, found = _scan_table(conn, table, names)
+        rows_scanned += rows
+        findings.extend(found)
+    result = AuditResult(audited_at, len(columns), sum(map(len, columns.values())), rows_scanned,
+                         round(time.perf_counter() - started, 2), tuple(findings), run_id)
+    conn.execute(AUDIT_DDL)
+    conn.execute("INSERT INTO audit.pii_audits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 [result.audited_at, result.passed, result.tables, result.columns, result.rows_scanned,
+                  result.seconds, json.dumps([asdict(f) for f in findings], ensure_ascii=False), run_id])
+    return result
+
+
+def latest_audit(conn: duckdb.DuckDBPyConnection) -> AuditResult | None:
+    """The most recent recorded audit, or None when none has run on this warehouse."""
+    exists = conn.execute("SELECT count(*) FROM information_schema.tables "
+                          "WHERE table_schema = 'audit' AND table_name = 'pii_audits'").fetchone()[0]
+    if not exists:
+        return None
+    row = conn.execute("SELECT audited_at, tables, columns, rows_scanned, seconds, findings, run_id "
+                       "FROM audit.pii_audits ORDER BY audited_at DESC, rowid DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    findings = tuple(Finding(**item) for item in json.loads(row[5]))
+    return AuditResult(row[0], row[1], row[2], row[3], row[4], findings, row[6])

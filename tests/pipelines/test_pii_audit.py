@@ -1,0 +1,124 @@
+"""The PII audit: it finds every format when masking is switched off, and a failed audit blocks publish."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+
+from pipelines.ingest.masking import ALL_PATTERNS, mask_pii
+from pipelines.settings import Settings
+from tests.conftest import DEMO_START, make_demo
+from tests.pipelines.test_masking import FORMATS, UNMASKED
+
+SPLIT_CALL_ID = "CLSPLIT1"
+
+
+def _plant(settings: Settings, day: date) -> None:
+    """Land, for ``day``, one survey per pattern example and per issue-13 format, and a call whose
+    mobile number ASR split over two customer turns."""
+    texts = [f"客户留言{p.example}请回电" for p in ALL_PATTERNS] + [text for text, _, _ in FORMATS]
+    folder = settings.landing_dir / "surveys" / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "planted.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["survey_id", "customer_id", "interaction_id", "channel", "submitted_at", "nps", "csat", "comment"])
+        for index, text in enumerate(texts):
+            writer.writerow([f"PL{day:%m%d}{index:04d}", "C0000001", "", "app", f"{day} 10:00:00", 3, 2, text])
+    call = {
+        "call_id": f"{SPLIT_CALL_ID}{day:%m%d}", "customer_id": "C0000001", "customer_tier": "gold",
+        "agent_id": "A001", "agent_team": "billing", "started_at": f"{day} 11:00:00", "queue_wait_seconds": 30,
+        "duration_seconds": 60, "reason_code": "billing", "resolved_flag": False, "complaint_flag": True,
+        "turns": [
+            {"speaker": "agent", "start_s": 0, "end_s": 2, "text": "您好请问有什么可以帮您"},
+            {"speaker": "customer", "start_s": 2, "end_s": 6, "text": "账单多扣了钱 太失望了 我手机是幺三八一二三四"},
+            {"speaker": "agent", "start_s": 6, "end_s": 7, "text": "嗯您说"},
+            {"speaker": "customer", "start_s": 7, "end_s": 9, "text": "五六七八 尽快回电"},
+        ],
+    }
+    folder = settings.landing_dir / "calls" / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "planted.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(call, ensure_ascii=False) + "\n")
+
+
+def _masking_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a masking bug would do: every text loaded as it came."""
+    import pipelines.ingest.sources as sources
+
+    monkeypatch.setattr(sources, "mask_pii", lambda text: (text, 0))
+    monkeypatch.setattr(sources, "mask_turns", lambda turns: [(text, 0) for _, text in turns])
+
+
+def test_audit_finds_every_pattern_in_raw_when_masking_is_off(settings: Settings,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.ingest.loader import load_partition
+    from pipelines.ingest.warehouse import warehouse
+    from pipelines.pii_audit import latest_audit, run_audit
+    from pipelines.publish import SERVING_TABLES
+
+    _plant(settings, DEMO_START)
+    for source in ("surveys", "calls"):
+        load_partition(source, DEMO_START)
+    with warehouse() as conn:
+        clean = run_audit(conn, SERVING_TABLES)
+    assert clean.passed, clean.summary()
+    assert clean.columns >= 10 and clean.rows_scanned > len(ALL_PATTERNS)
+
+    _masking_off(monkeypatch)
+    for source in ("surveys", "calls"):
+        load_partition(source, DEMO_START)
+    with warehouse() as conn:
+        result = run_audit(conn, SERVING_TABLES)
+        recorded = latest_audit(conn)
+    assert not result.passed
+    found = {(f.table, f.column, f.pattern) for f in result.findings}
+    for pattern in ALL_PATTERNS:
+        assert ("raw.surveys", "comment", pattern.name) in found, pattern.name
+    assert ("raw.call_turns", "text", "spoken_digits") not in found  # each half is too short alone
+    for finding in result.findings:
+        assert finding.rows >= 1 and "*" in finding.example and not UNMASKED.search(finding.example)
+    assert recorded is not None and recorded.findings == result.findings and "FAILED" in recorded.summary()
+
+
+def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from pipelines.cli import main
+    from pipelines.pii_audit import PiiAuditFailed
+    from pipelines.publish import publish, serving_path
+    from pipelines.runner import run_nightly
+
+    make_demo(settings, days=2, customers=300)
+    _plant(settings, DEMO_START)
+    assert run_nightly(DEMO_START, DEMO_START).success
+    good = serving_path().resolve()
+    with duckdb.connect(str(good), read_only=True) as conn:
+        joined = conn.execute("SELECT text FROM marts.rpt_verbatims WHERE verbatim_id = ?",
+                              [f"call:{SPLIT_CALL_ID}{DEMO_START:%m%d}"]).fetchone()[0]
+        verbatims = [text for (text,) in conn.execute("SELECT text FROM marts.rpt_verbatims").fetchall()]
+    # The dashboards join a call's customer turns; the number ASR split over two is masked in both.
+    assert "尽快回电" in joined and mask_pii(joined)[1] == 0 and not UNMASKED.search(joined)
+    assert [text for text in verbatims if mask_pii(text)[1]] == []
+
+    day = DEMO_START + timedelta(days=1)
+    _plant(settings, day)
+    _masking_off(monkeypatch)
+    outcome = run_nightly(day, day)
+    assert not outcome.success
+    assert any("pii_audit" in step for step in outcome.failed_steps), outcome.failed_steps
+    assert serving_path().resolve() == good  # dashboards keep the last good snapshot
+    with duckdb.connect(str(good), read_only=True) as conn:
+        assert conn.execute("SELECT data_through FROM voc_publication").fetchone()[0] == DEMO_START
+    with pytest.raises(PiiAuditFailed, match="nothing published"):
+        publish()
+    assert serving_path().resolve() == good
+
+    assert main(["status"]) == 0
+    printed = capsys.readouterr().out
+    assert "PII audit" in printed and "FAILED" in printed
+    for table in ("raw.surveys", "nlp.document_sentiment", "marts.rpt_verbatims"):
+        assert table in printed, table
+    assert not UNMASKED.search(printed)
