@@ -141,6 +141,63 @@ def test_nps_and_margin_of_error_match_ground_truth(built: Settings) -> None:
         assert low_n == (n < 30)
 
 
+def _previous_period(period_type: str, start: date) -> date:
+    """The calendar's previous day, Monday-start week or month."""
+    if period_type == "day":
+        return start - timedelta(days=1)
+    if period_type == "week":
+        return start - timedelta(days=7)
+    return (start - timedelta(days=1)).replace(day=1)
+
+
+def test_nps_change_compares_with_the_calendar_previous_period(built: Settings) -> None:
+    """Per tier (diamond customers leave many days and some weeks empty): an empty previous period
+    gives no change, never a comparison with an older period."""
+    tier_of = {row["customer_id"]: row["tier"] for row in _truth(built, "customers")}
+    # A survey takes its call's tier; when that call was quarantined, the customer's tier from any
+    # other loaded call (int_customer_tiers), else standard.
+    called = {row["customer_id"] for row in _truth(built, "calls")}
+    counts: dict[tuple[str, date, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in _truth(built, "surveys"):
+        if row["nps"] == "":
+            continue
+        tier = tier_of[row["customer_id"]] if row["customer_id"] in called else "standard"
+        nps = int(row["nps"])
+        for period_type, start in _periods(datetime.fromisoformat(row["submitted_at"]).date()).items():
+            counts[(period_type, start, tier)][0 if nps >= 9 else 1 if nps >= 7 else 2] += 1
+    score = {key: 100 * (pro - det) / (pro + pas + det) for key, (pro, pas, det) in counts.items()}
+    expected = {}
+    for (period_type, start, tier), value in score.items():
+        before = score.get((period_type, _previous_period(period_type, start), tier))
+        expected[(period_type, start, tier)] = None if before is None else value - before
+    rows = _mart(built, "SELECT period_type, period_start, dimension_value, nps_change FROM kpi.kpi_nps "
+                        "WHERE dimension = 'tier'")
+    actual = {(p, s, v): change for p, s, v, change in rows}
+    assert set(actual) == set(expected)
+    for key, change in expected.items():
+        assert (actual[key] is None) == (change is None), key
+        assert change is None or math.isclose(actual[key], change, abs_tol=1e-9), key
+    older_only = [key for key, change in expected.items() if change is None and any(
+        k[0] == key[0] and k[2] == key[2] and k[1] < key[1] for k in score)]
+    assert older_only, "an empty previous period after an older non-empty one must be exercised"
+
+
+def test_topic_baseline_averages_the_calendar_weeks_before(built: Settings) -> None:
+    """The trailing baseline averages the previous calendar weeks, counting quiet weeks as 0."""
+    weeks = {_periods(DEMO_START + timedelta(days=i))["week"] for i in range(DAYS)}
+    rows = _mart(built, "SELECT week_start, topic_code, volume, baseline_volume, baseline_weeks FROM kpi.kpi_topic_trends")
+    volume = {(w, t): v for w, t, v, _, _ in rows}
+    topics = {t for _, t, *_ in rows}
+    assert {(w, t) for w in weeks for t in topics} == set(volume), "every calendar week for every topic"
+    assert any(v == 0 for v in volume.values()), "a quiet week must be exercised"
+    n = 8
+    for week, topic, _, baseline, baseline_weeks in rows:
+        before = [volume[(w, topic)] for w in sorted(weeks) if week - timedelta(weeks=n) <= w < week]
+        assert baseline_weeks == len(before)
+        assert (baseline is None) == (not before)
+        assert baseline is None or math.isclose(baseline, sum(before) / len(before))
+
+
 def test_iceberg_logged_levels_match_ground_truth(built: Settings) -> None:
     expected: dict[tuple[str, date, str], int] = defaultdict(int)
     for row in _truth(built, "calls"):
