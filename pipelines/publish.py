@@ -22,7 +22,7 @@ from pipelines.settings import Settings, get_settings
 
 SERVING_TABLES = (
     "kpi.kpi_fcr", "kpi.kpi_repeat_complaints", "kpi.kpi_nps", "kpi.kpi_csat", "kpi.kpi_sentiment",
-    "kpi.kpi_iceberg", "kpi.kpi_sla", "kpi.kpi_recovery", "kpi.kpi_topic_trends", "kpi.kpi_followup",
+    "kpi.kpi_iceberg", "kpi.kpi_sla", "kpi.kpi_recovery", "kpi.kpi_topic_trends", "kpi.kpi_followup", "kpi.kpi_key_drivers",
     "marts.fct_followups",
     "marts.fct_contacts", "marts.fct_complaints", "marts.fct_survey_responses", "marts.fct_social_posts",
     "marts.dim_customers", "marts.dim_topics", "marts.dim_dates", "seeds.kpi_targets",

@@ -47,19 +47,29 @@ class Incident:
     days: int
     volume_factor: float
     resolve_penalty: float
+    # The planted key driver: customers whose issue began during the incident answer the survey
+    # this many points lower on the 0-10 scale (floored at 0).
+    nps_drop: int = 0
 
     def active(self, day: date) -> bool:
         return self.start <= day < self.start + timedelta(days=self.days)
 
 
+OUTAGE_NPS_DROP = 2
+
+
 def default_incidents(start: date) -> list[Incident]:
     """Incidents placed relative to the demo start so any window shows them."""
     return [
-        Incident("两周配送中断 delivery outage", "delivery", start + timedelta(days=40), 14, 5.0, 0.25),
+        Incident("两周配送中断 delivery outage", "delivery", start + timedelta(days=40), 14, 5.0, 0.25, OUTAGE_NPS_DROP),
         Incident("计费系统差错 billing error", "billing_error", start + timedelta(days=75), 6, 7.0, 0.2),
         Incident("基站故障 network outage", "network_signal", start + timedelta(days=100), 3, 4.0, 0.2),
     ]
 
+
+# Survey answers (0-10) after a call that resolved the issue, and after one that did not.
+NPS_WEIGHTS_RESOLVED = (1, 1, 1, 1, 1, 2, 3, 8, 14, 30, 38)
+NPS_WEIGHTS_UNRESOLVED = (14, 10, 12, 12, 10, 10, 10, 8, 6, 4, 4)
 
 # Chance that a detractor, complaint or level-3 case gets an outbound follow-up call, and the mean
 # delay in hours (exponential): higher tiers are called back more often and sooner.
@@ -118,7 +128,7 @@ class _Truth:
                   "true_sentiment", "true_resolved", "agent_resolved_flag", "complaint_flag",
                   "third_party_escalation", "true_recovery", "previous_contact_id", "direction", "defect"],
         "surveys": ["survey_id", "customer_id", "interaction_id", "topic", "true_sentiment",
-                    "nps", "csat", "submitted_at", "defect"],
+                    "nps", "csat", "submitted_at", "incident_nps_drop", "defect"],
         "social": ["post_id", "customer_id", "issue_id", "topic", "true_sentiment",
                    "mentions_brand", "is_contact", "third_party_escalation", "posted_at",
                    "previous_contact_id", "defect"],
@@ -334,13 +344,11 @@ class DemoGenerator:
                  False, False, False, False, False, "", "outbound"]
         return record, truth
 
-    def survey_row(self, call: dict, truth: list, day: date) -> tuple[dict, list]:
+    def survey_row(self, call: dict, truth: list, day: date, nps_drop: int = 0) -> tuple[dict, list]:
         rng = self.rng
         resolved = truth[7]
-        if resolved:
-            nps = rng.choices(range(11), [1, 1, 1, 1, 1, 2, 3, 8, 14, 30, 38])[0]
-        else:
-            nps = rng.choices(range(11), [14, 10, 12, 12, 10, 10, 10, 8, 6, 4, 4])[0]
+        nps = rng.choices(range(11), NPS_WEIGHTS_RESOLVED if resolved else NPS_WEIGHTS_UNRESOLVED)[0]
+        nps = max(0, nps - nps_drop)
         csat = max(1, min(5, round(nps / 2.2) + rng.choice([-1, 0, 0, 1])))
         sentiment = "positive" if nps >= 9 else "negative" if nps <= 6 else "neutral"
         comment = self.written_text(truth[3], sentiment) if rng.random() < 0.7 else ""
@@ -351,7 +359,8 @@ class DemoGenerator:
         row = {"survey_id": survey_id, "customer_id": call["customer_id"], "interaction_id": call["call_id"],
                "channel": "call", "submitted_at": submitted, "nps": nps if rng.random() > 0.05 else "",
                "csat": csat, "comment": comment}
-        truth_row = [survey_id, call["customer_id"], call["call_id"], truth[3], sentiment, row["nps"], csat, submitted.isoformat(sep=" ")]
+        truth_row = [survey_id, call["customer_id"], call["call_id"], truth[3], sentiment, row["nps"], csat,
+                     submitted.isoformat(sep=" "), nps_drop]
         return row, truth_row
 
     def post(self, day: date, topic: str, sentiment: str, author: str, customer: Customer | None,
@@ -406,6 +415,10 @@ class DemoGenerator:
             issues.append(Issue(self._next_id("IS", day), rng.choice(self.customers), topic, day, prob))
         return issues
 
+    def _nps_drop(self, issue: Issue) -> int:
+        """The planted driver's drop for an issue that began during an incident on its topic."""
+        return sum(i.nps_drop for i in self.incidents if i.topic == issue.topic and i.active(issue.opened))
+
     def generate_day(self, day: date, truth: _Truth) -> dict[str, int]:
         rng = self.rng
         calls: list[dict] = []
@@ -439,7 +452,7 @@ class DemoGenerator:
                 if call_truth[9] or call_truth[10]:  # a logged complaint or a level-3 threat
                     self.schedule_followup(customer, issue.topic, call["agent_team"], datetime.fromisoformat(call_truth[5]))
                 if rng.random() < self.config.survey_rate:
-                    survey, survey_truth = self.survey_row(call, call_truth, day)
+                    survey, survey_truth = self.survey_row(call, call_truth, day, self._nps_drop(issue))
                     survey["_defect"] = self._defect(SURVEY_DEFECTS)
                     surveys.append(survey)
                     truth.write("surveys", survey_truth + [survey["_defect"]])
