@@ -51,24 +51,25 @@ decided as (
 )
 
 select
-    trigger_type,
-    trigger_id,
-    customer_id,
-    customer_tier,
-    agent_team,
-    topic_code,
-    trigger_level,
-    trigger_at,
-    cast(trigger_at as date) as trigger_date,
-    followup_due_at,
-    followed_up_at,
-    hours_to_followup,
-    is_followed_up_in_window,
-    not is_followed_up_in_window and followup_due_at > as_of_at as is_followup_pending,
-    followed_up_at is null as is_waiting,
-    case when followed_up_at is null then {{ hours_between('trigger_at', 'as_of_at') }} end as hours_waiting,
-    count(*) over (partition by customer_id) as customer_trigger_count,
-    case customer_tier when 'diamond' then 1 when 'gold' then 2 when 'silver' then 3 else 4 end as tier_rank,
+    decided.trigger_type,
+    decided.trigger_id,
+    decided.customer_id,
+    decided.customer_tier,
+    decided.agent_team,
+    decided.topic_code,
+    decided.trigger_level,
+    decided.trigger_at,
+    cast(decided.trigger_at as date) as trigger_date,
+    decided.followup_due_at,
+    decided.followed_up_at,
+    decided.hours_to_followup,
+    decided.is_followed_up_in_window,
+    not decided.is_followed_up_in_window and decided.followup_due_at > decided.as_of_at as is_followup_pending,
+    decided.followed_up_at is null as is_waiting,
+    case when decided.followed_up_at is null then {{ hours_between('decided.trigger_at', 'decided.as_of_at') }} end
+        as hours_waiting,
+    count(*) over (partition by decided.customer_id) as customer_trigger_count,
+    case decided.customer_tier when 'diamond' then 1 when 'gold' then 2 when 'silver' then 3 else 4 end as tier_rank,
     verbatims.text as verbatim
 from decided
 left join {{ ref('rpt_verbatims') }} as verbatims on verbatims.verbatim_id = decided.verbatim_id
