@@ -31,14 +31,15 @@ class DeliveryReport:
     failed: list[tuple[str, str, int, str]] = field(default_factory=list)
 
 
-def deliver_alerts(config: AlertConfig, through: date) -> DeliveryReport:
-    """Send every recent alert a configured channel has not received yet and record each outcome.
+def deliver_alerts(config: AlertConfig, start: date) -> DeliveryReport:
+    """Send every alert of the run's days (and recent failures) a configured channel has not
+    received yet, and record each outcome.
     Delivery problems are recorded, never raised; the warehouse is not held while sending."""
     report = DeliveryReport()
     if not config.channels:
         return report
     with warehouse() as conn:
-        todo = undelivered(conn, config, through)
+        todo = undelivered(conn, config, start)
     outcomes = [(alert, channel, deliver(channel, alert, config.retry)) for alert, channel in todo]
     with warehouse() as conn:
         for alert, channel, result in outcomes:

@@ -59,14 +59,15 @@ def _alert(row: tuple) -> Alert:
     return Alert(key, rule, event_date, title, tuple(json.loads(facts).items()), evidence, link)
 
 
-def undelivered(conn: duckdb.DuckDBPyConnection, config: AlertConfig, through: date) -> list[tuple[Alert, Channel]]:
-    """(alert, channel) pairs a configured channel wants and has not received, for recent events."""
+def undelivered(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: date) -> list[tuple[Alert, Channel]]:
+    """(alert, channel) pairs a configured channel wants and has not received, for events from
+    RETRY_DAYS before the run's first day on (a failure of last week is tried again tonight)."""
     ensure_ledger(conn)
     sent = {(key, channel) for key, channel in conn.execute(
         "SELECT alert_key, channel FROM alerts.alert_deliveries WHERE status = 'sent'").fetchall()}
     rows = conn.execute("""SELECT alert_key, rule, event_date, title, facts, evidence, link FROM alerts.alert_ledger
                            WHERE event_date >= ? ORDER BY event_date, alert_key""",
-                        [through - timedelta(days=RETRY_DAYS)]).fetchall()
+                        [start - timedelta(days=RETRY_DAYS)]).fetchall()
     return [(alert, channel) for alert in map(_alert, rows) for channel in config.channels
             if channel.wants(alert.rule) and (alert.key, channel.name) not in sent]
 

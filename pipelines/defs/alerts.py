@@ -55,7 +55,7 @@ def alert_ledger(context: AssetExecutionContext) -> MaterializeResult:
 )
 def alert_deliveries(context: AssetExecutionContext) -> MaterializeResult:
     config = load_alert_config(get_settings().alerts_config)
-    report = deliver_alerts(config, date.fromisoformat(context.partition_key_range.end))
+    report = deliver_alerts(config, date.fromisoformat(context.partition_key_range.start))
     for title, channel, attempts, error in report.failed:
         context.log.warning(f"alert not delivered to {channel} after {attempts} attempts: {error} ({title})")
     if not config.channels:
