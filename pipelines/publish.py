@@ -19,16 +19,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pipelines.alerts.ledger import ensure_ledger
 from pipelines.ingest.warehouse import warehouse
 from pipelines.pii_audit import PiiAuditFailed, latest_audit, run_audit
 from pipelines.settings import Settings, get_settings
 
 SERVING_TABLES = (
     "kpi.kpi_fcr", "kpi.kpi_repeat_complaints", "kpi.kpi_nps", "kpi.kpi_csat", "kpi.kpi_sentiment",
-    "kpi.kpi_iceberg", "kpi.kpi_sla", "kpi.kpi_recovery", "kpi.kpi_topic_trends",
+    "kpi.kpi_iceberg", "kpi.kpi_sla", "kpi.kpi_recovery", "kpi.kpi_topic_trends", "kpi.kpi_followup", "kpi.kpi_key_drivers",
+    "marts.fct_followups",
     "marts.fct_contacts", "marts.fct_complaints", "marts.fct_survey_responses", "marts.fct_social_posts",
     "marts.dim_customers", "marts.dim_topics", "marts.dim_dates", "seeds.kpi_targets",
-    "marts.rpt_iceberg_levels", "marts.rpt_verbatims", "marts.rpt_contacts_daily",
+    "marts.rpt_iceberg_levels", "marts.rpt_verbatims", "marts.rpt_contacts_daily", "alerts.alert_ledger",
 )
 
 
@@ -88,6 +90,7 @@ def publish(settings: Settings | None = None, run_id: str | None = None) -> Publ
             audit = run_audit(conn, SERVING_TABLES, run_id)
         if not audit.passed:
             raise PiiAuditFailed(f"nothing published, dashboards keep the last good snapshot. {audit.summary()}")
+        ensure_ledger(conn)  # a warehouse whose alert step never ran still publishes an empty 告警记录
         conn.execute(f"ATTACH '{partial}' AS serving")
         try:
             for table in SERVING_TABLES:

@@ -28,6 +28,7 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_SUPERSET_ADMIN_USER | admin | the Superset admin `voc` creates |
 | VOC_SUPERSET_ADMIN_PASSWORD | generated | its password; generated once into $VOC_DATA_DIR/superset/secrets.json |
 | SUPERSET_SECRET_KEY | generated | Superset's session key; generated once into the same git-ignored file |
+| VOC_ALERTS_CONFIG | <repo>/alerts.yaml | alert rules and delivery channels (SMTP, 企业微信, 钉钉, 飞书, JSON webhook) |
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Settings:
     superset_venv: Path
     superset_port: int
     superset_admin_user: str
+    alerts_config: Path
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -95,6 +97,7 @@ class Settings:
             superset_venv=Path(_env("VOC_SUPERSET_VENV", str(REPO_ROOT / ".venv-superset"))).resolve(),
             superset_port=int(_env("VOC_SUPERSET_PORT", "8088")),
             superset_admin_user=_env("VOC_SUPERSET_ADMIN_USER", "admin"),
+            alerts_config=Path(_env("VOC_ALERTS_CONFIG", str(REPO_ROOT / "alerts.yaml"))).resolve(),
         )
 
 

@@ -2,7 +2,9 @@
 
 The world: customers of 星河通信 run into issues (a customer and a topic). Each issue produces one
 or more contacts (calls, or posts that @ the brand) until it is resolved or the customer gives up;
-calls are followed by surveys now and then; the public also posts about the brand. Incidents
+calls are followed by surveys now and then; the public also posts about the brand. The company calls
+detractors, complainants and level-3 cases back (outbound follow-up calls, 回访), sooner and more
+often for higher tiers, sometimes after the 48-hour window, sometimes never. Incidents
 (a delivery outage, a billing error) raise issue volume on their topics. Everything streams day by
 day, so memory stays flat however many days or customers are asked for.
 """
@@ -45,18 +47,44 @@ class Incident:
     days: int
     volume_factor: float
     resolve_penalty: float
+    # The planted key driver: customers whose issue began during the incident answer the survey
+    # this many points lower on the 0-10 scale (floored at 0).
+    nps_drop: int = 0
 
     def active(self, day: date) -> bool:
         return self.start <= day < self.start + timedelta(days=self.days)
 
 
+OUTAGE_NPS_DROP = 2
+
+
 def default_incidents(start: date) -> list[Incident]:
     """Incidents placed relative to the demo start so any window shows them."""
     return [
-        Incident("两周配送中断 delivery outage", "delivery", start + timedelta(days=40), 14, 5.0, 0.25),
+        Incident("两周配送中断 delivery outage", "delivery", start + timedelta(days=40), 14, 5.0, 0.25, OUTAGE_NPS_DROP),
         Incident("计费系统差错 billing error", "billing_error", start + timedelta(days=75), 6, 7.0, 0.2),
         Incident("基站故障 network outage", "network_signal", start + timedelta(days=100), 3, 4.0, 0.2),
     ]
+
+
+# Survey answers (0-10) after a call that resolved the issue, and after one that did not.
+NPS_WEIGHTS_RESOLVED = (1, 1, 1, 1, 1, 2, 3, 8, 14, 30, 38)
+NPS_WEIGHTS_UNRESOLVED = (14, 10, 12, 12, 10, 10, 10, 8, 6, 4, 4)
+
+# Chance that a detractor, complaint or level-3 case gets an outbound follow-up call, and the mean
+# delay in hours (exponential): higher tiers are called back more often and sooner.
+FOLLOWUP_RATE = {"diamond": 0.95, "gold": 0.85, "silver": 0.6, "standard": 0.45}
+FOLLOWUP_MEAN_DELAY_HOURS = {"diamond": 8.0, "gold": 16.0, "silver": 30.0, "standard": 40.0}
+
+
+@dataclass(frozen=True)
+class FollowupDue:
+    """An outbound call the company will make at ``due`` about ``topic``."""
+
+    due: datetime
+    customer: Customer
+    topic: str
+    team: str
 
 
 @dataclass
@@ -98,9 +126,9 @@ class _Truth:
         "customers": ["customer_id", "tier", "weibo_id"],
         "calls": ["call_id", "customer_id", "issue_id", "topic", "contact_index", "started_at",
                   "true_sentiment", "true_resolved", "agent_resolved_flag", "complaint_flag",
-                  "third_party_escalation", "true_recovery", "previous_contact_id", "defect"],
+                  "third_party_escalation", "true_recovery", "previous_contact_id", "direction", "defect"],
         "surveys": ["survey_id", "customer_id", "interaction_id", "topic", "true_sentiment",
-                    "nps", "csat", "submitted_at", "defect"],
+                    "nps", "csat", "submitted_at", "incident_nps_drop", "defect"],
         "social": ["post_id", "customer_id", "issue_id", "topic", "true_sentiment",
                    "mentions_brand", "is_contact", "third_party_escalation", "posted_at",
                    "previous_contact_id", "defect"],
@@ -132,6 +160,9 @@ class DemoGenerator:
         self.pending: dict[date, list[Issue]] = defaultdict(list)
         self.serial = 0
         self.topics = list(TOPIC_WEIGHTS)
+        # Follow-ups draw from their own stream so the inbound world stays the one other seeds know.
+        self.followup_rng = random.Random(config.seed + 1)
+        self.followups: dict[date, list[FollowupDue]] = defaultdict(list)
 
     # ---- small helpers -------------------------------------------------------------------
     def _next_id(self, prefix: str, day: date) -> str:
@@ -170,11 +201,12 @@ class DemoGenerator:
             return f"卡号6222 02{rng.randint(10, 99)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)} {rng.randint(100, 999)}"
         return f"邮箱是user{rng.randint(1, 99999)}@example.com"
 
-    def _defect(self, kinds: tuple[str, ...]) -> str:
+    def _defect(self, kinds: tuple[str, ...], rng: random.Random | None = None) -> str:
         """Real exports carry a few broken rows; the loader must quarantine exactly these."""
-        if self.rng.random() >= self.config.defect_rate:
+        rng = rng or self.rng
+        if rng.random() >= self.config.defect_rate:
             return ""
-        return self.rng.choice(kinds)
+        return rng.choice(kinds)
 
     # ---- texts ----------------------------------------------------------------------------
     def opinion(self, sentiment: str, topic: str | None = None) -> str:
@@ -273,21 +305,50 @@ class DemoGenerator:
             "started_at": started.isoformat(sep=" ") + "+08:00", "queue_wait_seconds": wait,
             "duration_seconds": int(clock), "reason_code": issue.topic,
             "resolved_flag": agent_flag, "complaint_flag": complaint, "escalation_tier": tier,
-            "transfer_count": rng.choices([0, 1, 2], [0.8, 0.15, 0.05])[0], "turns": turns,
+            "transfer_count": rng.choices([0, 1, 2], [0.8, 0.15, 0.05])[0], "direction": "inbound", "turns": turns,
         }
         truth = [call_id, issue.customer.customer_id, issue.issue_id, issue.topic, contact_index,
                  started.isoformat(sep=" "), start_sentiment if start_sentiment == end_sentiment else f"{start_sentiment}->{end_sentiment}",
-                 resolved, agent_flag, complaint, escalate, recovered, previous or ""]
+                 resolved, agent_flag, complaint, escalate, recovered, previous or "", "inbound"]
         issue.contacts.append(call_id)
         return record, truth
 
-    def survey_row(self, call: dict, truth: list, day: date) -> tuple[dict, list]:
+    def schedule_followup(self, customer: Customer, topic: str, team: str, trigger_at: datetime) -> None:
+        """Maybe call the customer back after a detractor answer, a complaint or a level-3 case."""
+        rng = self.followup_rng
+        if rng.random() >= FOLLOWUP_RATE[customer.tier]:
+            return
+        due = trigger_at + timedelta(hours=0.25 + rng.expovariate(1 / FOLLOWUP_MEAN_DELAY_HOURS[customer.tier]))
+        self.followups[due.date()].append(FollowupDue(due, customer, topic, team))
+
+    def followup_call(self, followup: FollowupDue) -> tuple[dict, list]:
+        """An outbound follow-up call: not a contact, never surveyed, never a complaint."""
+        rng = self.followup_rng
+        call_id = self._next_id("CO", followup.due.date())
+        texts = [("agent", rng.choice(P.AGENT_FOLLOWUP_OPENINGS)), ("customer", rng.choice(P.CUSTOMER_FOLLOWUP_REPLIES)),
+                 ("agent", rng.choice(P.AGENT_FOLLOWUP_CLOSINGS))]
+        turns, clock = [], 0.0
+        for speaker, text in texts:
+            length = max(1.5, len(text) * 0.25)
+            turns.append({"speaker": speaker, "start_s": round(clock, 1), "end_s": round(clock + length, 1), "text": text})
+            clock += length + 1.0
+        started = followup.due.replace(microsecond=0)
+        record = {
+            "call_id": call_id, "customer_id": followup.customer.customer_id, "customer_tier": followup.customer.tier,
+            "agent_id": f"A{rng.randint(1, 180):04d}", "agent_team": followup.team,
+            "started_at": started.isoformat(sep=" ") + "+08:00", "queue_wait_seconds": 0,
+            "duration_seconds": int(clock), "reason_code": followup.topic, "resolved_flag": False,
+            "complaint_flag": False, "escalation_tier": 1, "transfer_count": 0, "direction": "outbound", "turns": turns,
+        }
+        truth = [call_id, followup.customer.customer_id, "", followup.topic, 0, started.isoformat(sep=" "), "neutral",
+                 False, False, False, False, False, "", "outbound"]
+        return record, truth
+
+    def survey_row(self, call: dict, truth: list, day: date, nps_drop: int = 0) -> tuple[dict, list]:
         rng = self.rng
         resolved = truth[7]
-        if resolved:
-            nps = rng.choices(range(11), [1, 1, 1, 1, 1, 2, 3, 8, 14, 30, 38])[0]
-        else:
-            nps = rng.choices(range(11), [14, 10, 12, 12, 10, 10, 10, 8, 6, 4, 4])[0]
+        nps = rng.choices(range(11), NPS_WEIGHTS_RESOLVED if resolved else NPS_WEIGHTS_UNRESOLVED)[0]
+        nps = max(0, nps - nps_drop)
         csat = max(1, min(5, round(nps / 2.2) + rng.choice([-1, 0, 0, 1])))
         sentiment = "positive" if nps >= 9 else "negative" if nps <= 6 else "neutral"
         comment = self.written_text(truth[3], sentiment) if rng.random() < 0.7 else ""
@@ -298,7 +359,8 @@ class DemoGenerator:
         row = {"survey_id": survey_id, "customer_id": call["customer_id"], "interaction_id": call["call_id"],
                "channel": "call", "submitted_at": submitted, "nps": nps if rng.random() > 0.05 else "",
                "csat": csat, "comment": comment}
-        truth_row = [survey_id, call["customer_id"], call["call_id"], truth[3], sentiment, row["nps"], csat, submitted.isoformat(sep=" ")]
+        truth_row = [survey_id, call["customer_id"], call["call_id"], truth[3], sentiment, row["nps"], csat,
+                     submitted.isoformat(sep=" "), nps_drop]
         return row, truth_row
 
     def post(self, day: date, topic: str, sentiment: str, author: str, customer: Customer | None,
@@ -353,6 +415,10 @@ class DemoGenerator:
             issues.append(Issue(self._next_id("IS", day), rng.choice(self.customers), topic, day, prob))
         return issues
 
+    def _nps_drop(self, issue: Issue) -> int:
+        """The planted driver's drop for an issue that began during an incident on its topic."""
+        return sum(i.nps_drop for i in self.incidents if i.topic == issue.topic and i.active(issue.opened))
+
     def generate_day(self, day: date, truth: _Truth) -> dict[str, int]:
         rng = self.rng
         calls: list[dict] = []
@@ -373,6 +439,9 @@ class DemoGenerator:
                 truth.write("social", [post["post_id"], customer.customer_id, issue.issue_id, issue.topic,
                                        sentiment, True, True, escalate, post["posted_at"], previous or "",
                                        post["_defect"]])
+                if escalate:
+                    posted = datetime.strptime(post["posted_at"], "%a %b %d %H:%M:%S %z %Y").replace(tzinfo=None)
+                    self.schedule_followup(customer, issue.topic, TEAMS[4], posted)
                 resolved = rng.random() < issue.resolve_prob * 0.8
             else:
                 call, call_truth = self.call_record(issue, day, index, previous)
@@ -380,14 +449,23 @@ class DemoGenerator:
                 calls.append(call)
                 truth.write("calls", call_truth + [call["_defect"]])
                 resolved = call_truth[7]
+                if call_truth[9] or call_truth[10]:  # a logged complaint or a level-3 threat
+                    self.schedule_followup(customer, issue.topic, call["agent_team"], datetime.fromisoformat(call_truth[5]))
                 if rng.random() < self.config.survey_rate:
-                    survey, survey_truth = self.survey_row(call, call_truth, day)
+                    survey, survey_truth = self.survey_row(call, call_truth, day, self._nps_drop(issue))
                     survey["_defect"] = self._defect(SURVEY_DEFECTS)
                     surveys.append(survey)
                     truth.write("surveys", survey_truth + [survey["_defect"]])
+                    if survey["nps"] != "" and survey["nps"] <= 6:
+                        self.schedule_followup(customer, issue.topic, call["agent_team"], survey["submitted_at"])
             if not resolved and index < 5 and rng.random() < 0.85:
                 gap = 1 + int(rng.expovariate(1 / 3.5))
                 self.pending[day + timedelta(days=gap)].append(issue)
+        for followup in sorted(self.followups.pop(day, []), key=lambda f: f.due):
+            call, call_truth = self.followup_call(followup)
+            call["_defect"] = self._defect(CALL_DEFECTS, self.followup_rng)
+            calls.append(call)
+            truth.write("calls", call_truth + [call["_defect"]])
         for _ in range(int(self.config.public_posts_per_day * sum(self._topic_weights(day)) / sum(TOPIC_WEIGHTS.values()))):
             topic = rng.choices(self.topics, self._topic_weights(day))[0]
             sentiment = rng.choices(["negative", "neutral", "positive"], [0.5, 0.3, 0.2])[0]

@@ -150,3 +150,10 @@ TRADITIONAL = str.maketrans(
 )
 
 SPOKEN_DIGITS = str.maketrans("0123456789", "零幺二三四五六七八九")
+
+# Outbound follow-up calls (回访): the company calls a detractor, a complainant or a level-3 case back.
+AGENT_FOLLOWUP_OPENINGS = ["您好 这里是星河通信客户关怀回访 关于您之前反映的问题想跟您确认一下",
+                           "您好 我是星河通信投诉处理组的 您上次反映的情况我们跟进一下",
+                           "您好 打扰了 这边是星河通信 回访一下您前几天的问题处理得怎么样了"]
+CUSTOMER_FOLLOWUP_REPLIES = ["嗯 现在好一些了", "还没完全处理好 你们再跟一下", "好的 谢谢你们回电话", "行 知道了"]
+AGENT_FOLLOWUP_CLOSINGS = ["好的 我们会继续跟进 有问题随时联系我们", "感谢您的反馈 祝您生活愉快"]

@@ -136,6 +136,9 @@ class CallRow(_Row):
     complaint_flag: Flag
     escalation_tier: Annotated[int, Field(ge=1, le=4)] = 1
     transfer_count: Count = 0
+    # An outbound call (a follow-up, 回访) is the company calling, not a customer contact; older
+    # exports without the field hold inbound calls only.
+    direction: Literal["inbound", "outbound"] = "inbound"
     turns: Annotated[list[CallTurn], Field(min_length=1)]
 
 

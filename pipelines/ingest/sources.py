@@ -59,7 +59,7 @@ def _call_rows(row: CallRow) -> RawRows:
         row.call_id, row.customer_id, row.customer_tier, row.agent_id, row.agent_team,
         row.started_at, row.queue_wait_seconds, row.duration_seconds, row.reason_code,
         row.resolved_flag, row.complaint_flag, row.escalation_tier, row.transfer_count,
-        len(row.turns), total_masks,
+        len(row.turns), total_masks, row.direction,
     )
     return {"calls": [call], "call_turns": turns}
 
@@ -109,6 +109,7 @@ SOURCES: dict[str, SourceSpec] = {
                 ("reason_code", pa.string()), ("resolved_flag", pa.bool_()),
                 ("complaint_flag", pa.bool_()), ("escalation_tier", pa.int8()),
                 ("transfer_count", pa.int32()), ("turn_count", pa.int32()), ("pii_masks", pa.int32()),
+                ("direction", pa.string()),
             ),
             "call_turns": _schema(
                 ("call_id", pa.string()), ("turn_index", pa.int32()), ("speaker", pa.string()),

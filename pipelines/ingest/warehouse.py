@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS raw.calls (
     reason_code VARCHAR NOT NULL, resolved_flag BOOLEAN NOT NULL, complaint_flag BOOLEAN NOT NULL,
     escalation_tier TINYINT NOT NULL, transfer_count INTEGER NOT NULL, turn_count INTEGER NOT NULL,
     pii_masks INTEGER NOT NULL, {LINEAGE_COLUMNS});
+-- Added after the first release: warehouses created before it gain the column, inbound by default.
+ALTER TABLE raw.calls ADD COLUMN IF NOT EXISTS direction VARCHAR DEFAULT 'inbound';
 CREATE TABLE IF NOT EXISTS raw.call_turns (
     call_id VARCHAR NOT NULL, turn_index INTEGER NOT NULL, speaker VARCHAR NOT NULL,
     start_s DOUBLE NOT NULL, end_s DOUBLE NOT NULL, text VARCHAR NOT NULL,

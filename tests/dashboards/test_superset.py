@@ -217,6 +217,19 @@ def test_every_dashboard_a_role_may_open_renders_for_it(stack: Stack, who: str) 
         assert not empty, f"{who} on {check.slug}: charts {empty} returned no rows"
         assert check.title_shown
 
+def test_every_chart_answers_the_data_api_and_csv_without_a_browser(stack: Stack) -> None:
+    """Each chart's saved query_context drives /api/v1/chart/{id}/data, which CSV export and report
+    schedules call: every chart answers with rows, as JSON and as CSV, with no browser involved."""
+    assert all(chart["query_context"] for chart in _bundle("charts")), "every chart in the bundle carries a query_context"
+    charts = stack.api.listing("chart")
+    assert len(charts) == len(_bundle("charts"))
+    for chart in charts:
+        answer = stack.api.get(f"/api/v1/chart/{chart['id']}/data/?format=json&type=full")
+        rows = sum(int(result.get("rowcount") or 0) for result in answer["result"])
+        assert rows > 0, f"{chart['slice_name']}: no rows from the chart data API"
+        exported = stack.api.http.get(f"{stack.url}/api/v1/chart/{chart['id']}/data/?format=csv&type=full", timeout=120)
+        assert exported.status_code == 200 and len(exported.text.strip().splitlines()) >= 2, chart["slice_name"]
+
 
 def test_nightly_publish_while_a_dashboard_query_runs(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """A long dashboard query holds the old snapshot while the nightly run publishes a new one: both

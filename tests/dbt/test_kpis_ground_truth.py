@@ -18,6 +18,7 @@ from tests.conftest import DEMO_START, make_demo
 DAYS = 24
 FCR_WINDOW = timedelta(days=7)
 REPEAT_WINDOW = timedelta(days=30)
+FOLLOWUP_WINDOW = timedelta(hours=48)
 
 
 def _truth(settings: Settings, name: str) -> list[dict[str, str]]:
@@ -76,6 +77,8 @@ def test_fcr_matches_ground_truth(built: Settings) -> None:
     as_of = datetime.combine(DEMO_START + timedelta(days=DAYS), datetime.min.time())
     events, agent_flag = [], {}
     for row in _truth(built, "calls"):
+        if row["direction"] == "outbound":
+            continue  # the company calling back is not a contact
         events.append((row["customer_id"], row["topic"], datetime.fromisoformat(row["started_at"]), row["call_id"]))
         agent_flag[row["call_id"]] = row["agent_resolved_flag"] == "True"
     for row in _truth(built, "social"):
@@ -139,6 +142,97 @@ def test_nps_and_margin_of_error_match_ground_truth(built: Settings) -> None:
         assert math.isclose(nps, 100 * (p_pro - p_det), abs_tol=1e-9)
         assert math.isclose(moe, 100 * 1.96 * math.sqrt((p_pro + p_det - (p_pro - p_det) ** 2) / n), abs_tol=1e-9)
         assert low_n == (n < 30)
+
+
+def test_followup_rate_matches_ground_truth(built: Settings) -> None:
+    """Detractor answers and logged complaints, each followed up by an outbound call within 48 h or not
+    (level-3 cases depend on text detection and are checked in test_nlp, not here)."""
+    as_of = datetime.combine(DEMO_START + timedelta(days=DAYS), datetime.min.time())
+    calls = _truth(built, "calls")
+    outbound: dict[str, list[datetime]] = defaultdict(list)
+    for row in calls:
+        if row["direction"] == "outbound":
+            outbound[row["customer_id"]].append(datetime.fromisoformat(row["started_at"]))
+    assert outbound, "the demo must contain outbound follow-up calls"
+    triggers = [("complaint", r["customer_id"], datetime.fromisoformat(r["started_at"]))
+                for r in calls if r["complaint_flag"] == "True"]
+    triggers += [("detractor", r["customer_id"], datetime.fromisoformat(r["submitted_at"]))
+                 for r in _truth(built, "surveys") if r["nps"] != "" and int(r["nps"]) <= 6]
+    expected: dict[tuple[str, date, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for kind, customer, when in triggers:
+        after = [t for t in outbound[customer] if t > when]
+        in_window = bool(after) and min(after) <= when + FOLLOWUP_WINDOW
+        pending = not in_window and when + FOLLOWUP_WINDOW > as_of
+        for period_type, start in _periods(when.date()).items():
+            counts = expected[(period_type, start, kind)]
+            counts[0] += 1
+            counts[1] += pending
+            counts[2] += in_window
+    rows = _mart(built, """SELECT period_type, period_start, dimension_value, triggers, pending_triggers,
+                                  followed_up_in_window, followup_rate, eligible_triggers
+                           FROM kpi.kpi_followup WHERE dimension = 'trigger' AND dimension_value <> 'level_3'""")
+    assert {(p, s, v): [a, b, c] for p, s, v, a, b, c, *_ in rows} == dict(expected)
+    late = sum(1 for kind, customer, when in triggers if any(when + FOLLOWUP_WINDOW < t for t in outbound[customer]))
+    assert late and sum(v[2] for k, v in expected.items() if k[0] == "month") > 0, "both outcomes must occur"
+    for *_, followed, rate, eligible in rows:
+        assert (rate is None and eligible == 0) or math.isclose(rate, followed / eligible)
+
+
+def _previous_period(period_type: str, start: date) -> date:
+    """The calendar's previous day, Monday-start week or month."""
+    if period_type == "day":
+        return start - timedelta(days=1)
+    if period_type == "week":
+        return start - timedelta(days=7)
+    return (start - timedelta(days=1)).replace(day=1)
+
+
+def test_nps_change_compares_with_the_calendar_previous_period(built: Settings) -> None:
+    """Per tier (diamond customers leave many days and some weeks empty): an empty previous period
+    gives no change, never a comparison with an older period."""
+    tier_of = {row["customer_id"]: row["tier"] for row in _truth(built, "customers")}
+    # A survey takes its call's tier; when that call was quarantined, the customer's tier from any
+    # other loaded call (int_customer_tiers), else standard.
+    called = {row["customer_id"] for row in _truth(built, "calls")}
+    counts: dict[tuple[str, date, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in _truth(built, "surveys"):
+        if row["nps"] == "":
+            continue
+        tier = tier_of[row["customer_id"]] if row["customer_id"] in called else "standard"
+        nps = int(row["nps"])
+        for period_type, start in _periods(datetime.fromisoformat(row["submitted_at"]).date()).items():
+            counts[(period_type, start, tier)][0 if nps >= 9 else 1 if nps >= 7 else 2] += 1
+    score = {key: 100 * (pro - det) / (pro + pas + det) for key, (pro, pas, det) in counts.items()}
+    expected = {}
+    for (period_type, start, tier), value in score.items():
+        before = score.get((period_type, _previous_period(period_type, start), tier))
+        expected[(period_type, start, tier)] = None if before is None else value - before
+    rows = _mart(built, "SELECT period_type, period_start, dimension_value, nps_change FROM kpi.kpi_nps "
+                        "WHERE dimension = 'tier'")
+    actual = {(p, s, v): change for p, s, v, change in rows}
+    assert set(actual) == set(expected)
+    for key, change in expected.items():
+        assert (actual[key] is None) == (change is None), key
+        assert change is None or math.isclose(actual[key], change, abs_tol=1e-9), key
+    older_only = [key for key, change in expected.items() if change is None and any(
+        k[0] == key[0] and k[2] == key[2] and k[1] < key[1] for k in score)]
+    assert older_only, "an empty previous period after an older non-empty one must be exercised"
+
+
+def test_topic_baseline_averages_the_calendar_weeks_before(built: Settings) -> None:
+    """The trailing baseline averages the previous calendar weeks, counting quiet weeks as 0."""
+    weeks = {_periods(DEMO_START + timedelta(days=i))["week"] for i in range(DAYS)}
+    rows = _mart(built, "SELECT week_start, topic_code, volume, baseline_volume, baseline_weeks FROM kpi.kpi_topic_trends")
+    volume = {(w, t): v for w, t, v, _, _ in rows}
+    topics = {t for _, t, *_ in rows}
+    assert {(w, t) for w in weeks for t in topics} == set(volume), "every calendar week for every topic"
+    assert any(v == 0 for v in volume.values()), "a quiet week must be exercised"
+    n = 8
+    for week, topic, _, baseline, baseline_weeks in rows:
+        before = [volume[(w, topic)] for w in sorted(weeks) if week - timedelta(weeks=n) <= w < week]
+        assert baseline_weeks == len(before)
+        assert (baseline is None) == (not before)
+        assert baseline is None or math.isclose(baseline, sum(before) / len(before))
 
 
 def test_iceberg_logged_levels_match_ground_truth(built: Settings) -> None:

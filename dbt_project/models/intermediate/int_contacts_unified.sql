@@ -26,6 +26,9 @@ with calls as (
     from {{ ref('stg_calls__calls') }} as c
     left join {{ ref('stg_nlp__call_arcs') }} as a on a.call_id = c.call_id
     left join {{ ref('stg_nlp__escalations') }} as e on e.doc_type = 'call' and e.doc_id = c.call_id
+    -- An outbound follow-up is the company reaching out, not a contact: it must not reopen an
+    -- issue, break first-contact resolution or count in SLA and volumes (fct_followups uses it).
+    where c.direction = 'inbound'
 ),
 
 brand_posts as (

@@ -1,6 +1,7 @@
 -- NPS with n and the 95% margin of error in points; points with n below nps_min_n are flagged,
 -- and a week-over-week (or month-over-month) change is significant only beyond the combined
--- margin sqrt(moe_now^2 + moe_before^2).
+-- margin sqrt(moe_now^2 + moe_before^2). "Previous" is the calendar's previous period; when it had no
+-- responses the change is null.
 {% set dims = {'channel': 'channel', 'topic': 'topic_code', 'tier': 'customer_tier'} %}
 with responses as (
     select * from {{ ref('fct_survey_responses') }} where nps is not null
@@ -36,14 +37,21 @@ scored as (
 ),
 
 with_previous as (
+    -- The calendar's previous period (dim_periods), not the previous row: after a week without
+    -- responses there is no week-over-week change rather than a comparison with an older week.
     select
         scored.*,
-        lag(nps) over (partition by period_type, dimension, dimension_value order by period_start) as previous_nps,
-        lag(margin_of_error) over (partition by period_type, dimension, dimension_value order by period_start)
-            as previous_margin_of_error,
-        lag(is_low_n) over (partition by period_type, dimension, dimension_value order by period_start)
-            as previous_is_low_n
+        previous.nps as previous_nps,
+        previous.margin_of_error as previous_margin_of_error,
+        previous.is_low_n as previous_is_low_n
     from scored
+    left join {{ ref('dim_periods') }} as calendar
+        on calendar.period_type = scored.period_type and calendar.period_start = scored.period_start
+    left join scored as previous
+        on previous.period_type = scored.period_type
+        and previous.period_start = calendar.previous_period_start
+        and previous.dimension = scored.dimension
+        and previous.dimension_value = scored.dimension_value
 )
 
 select

@@ -1,5 +1,5 @@
 -- Weekly topic volume across sources, its negative share, and an emerging flag (蝴蝶效应): this
--- week against the mean of the trailing emerging_baseline_weeks weeks.
+-- week against the mean of the trailing emerging_baseline_weeks calendar weeks, with a significance test.
 with mentions as (
     select topic_code, contact_date as event_date,
            case when sentiment_label = 'negative' then 1 else 0 end as is_negative
@@ -22,31 +22,60 @@ weekly as (
     group by 1, 2
 ),
 
+-- Every calendar week (dim_periods) for every topic, zero where nothing was said: the trailing
+-- baseline then averages the calendar's previous weeks, quiet weeks included, never older ones.
+dense as (
+    select
+        weeks.period_start as week_start,
+        topics.topic_code,
+        coalesce(weekly.volume, 0) as volume,
+        coalesce(weekly.negative_volume, 0) as negative_volume
+    from {{ ref('dim_periods') }} as weeks
+    cross join (select distinct topic_code from weekly) as topics
+    left join weekly on weekly.week_start = weeks.period_start and weekly.topic_code = topics.topic_code
+    where weeks.period_type = 'week'
+),
+
 with_baseline as (
     select
-        weekly.*,
-        avg(cast(volume as double)) over (
-            partition by topic_code order by week_start
-            rows between {{ var('emerging_baseline_weeks') }} preceding and 1 preceding
-        ) as baseline_volume,
-        count(*) over (
-            partition by topic_code order by week_start
-            rows between {{ var('emerging_baseline_weeks') }} preceding and 1 preceding
-        ) as baseline_weeks
-    from weekly
+        dense.*,
+        sum(volume) over baseline_window as baseline_total,
+        count(*) over baseline_window as baseline_weeks
+    from dense
+    window baseline_window as (
+        partition by topic_code order by week_start
+        rows between {{ var('emerging_baseline_weeks') }} preceding and 1 preceding
+    )
+),
+
+-- Significance: under "same weekly rate as the baseline", this week's share of (this week +
+-- baseline weeks) is Binomial(n, 1/(k+1)) (the conditional test for two Poisson rates); z is its
+-- one-sided normal approximation with continuity correction.
+tested as (
+    select
+        with_baseline.*,
+        {{ safe_ratio('baseline_total', 'baseline_weeks') }} as baseline_volume,
+        case when baseline_weeks > 0 and volume + baseline_total > 0 then
+            (volume - 0.5 - (volume + baseline_total) / (baseline_weeks + 1.0))
+            / sqrt((volume + baseline_total) * baseline_weeks / power(baseline_weeks + 1.0, 2))
+        end as emerging_z
+    from with_baseline
 )
 
 select
-    with_baseline.week_start,
-    with_baseline.topic_code,
+    tested.week_start,
+    tested.topic_code,
     topics.name_zh as topic_name_zh,
     volume,
     negative_volume,
     {{ safe_ratio('negative_volume', 'volume') }} as negative_share,
     baseline_volume,
+    baseline_weeks,
     {{ safe_ratio('volume', 'baseline_volume') }} as volume_vs_baseline,
+    emerging_z,
     coalesce(baseline_weeks >= 4
         and volume >= {{ var('emerging_min_volume') }}
-        and volume > baseline_volume * {{ var('emerging_ratio') }}, false) as is_emerging
-from with_baseline
-left join {{ ref('dim_topics') }} as topics on topics.topic_code = with_baseline.topic_code
+        and volume > baseline_volume * {{ var('emerging_ratio') }}
+        and emerging_z >= {{ var('emerging_min_z') }}, false) as is_emerging
+from tested
+left join {{ ref('dim_topics') }} as topics on topics.topic_code = tested.topic_code

@@ -14,5 +14,6 @@ select
     cast(escalation_tier as integer) as escalation_tier,
     transfer_count,
     turn_count,
+    coalesce(direction, 'inbound') as direction,
     _partition_date as partition_date
 from {{ source('raw', 'calls') }}

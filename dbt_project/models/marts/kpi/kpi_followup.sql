@@ -1,0 +1,28 @@
+-- Follow-up rate (回访及时率): among detractors, logged complaints and level-3 cases whose
+-- followup_window_hours window has closed or that were followed up, the share called back
+-- within the window. By trigger period (day / week / month), team, tier and trigger type.
+{% set dims = {'team': 'agent_team_key', 'tier': 'customer_tier', 'trigger': 'trigger_type'} %}
+with followups as (
+    select *, coalesce(agent_team, '(无坐席)') as agent_team_key from {{ ref('fct_followups') }}
+),
+
+periods as ({{ period_rows('followups', 'trigger_date') }}),
+
+counts as (
+    select
+        period_type,
+        period_start,
+        {{ kpi_slice_columns(dims) }},
+        count(*) as triggers,
+        count(case when is_followup_pending then 1 end) as pending_triggers,
+        count(case when not is_followup_pending then 1 end) as eligible_triggers,
+        count(case when is_followed_up_in_window then 1 end) as followed_up_in_window,
+        count(case when is_waiting then 1 end) as waiting_triggers
+    from periods
+    group by {{ kpi_grouping_sets(dims) }}
+)
+
+select
+    counts.*,
+    {{ safe_ratio('followed_up_in_window', 'eligible_triggers') }} as followup_rate
+from counts

@@ -1,0 +1,92 @@
+"""Send one alert to one channel, retrying with exponential backoff (tenacity).
+
+``deliver`` never raises for a delivery problem: it returns a ``DeliveryResult`` saying how many
+attempts were made and the last error, for the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from tenacity import Retrying, stop_after_attempt, wait_exponential
+
+from pipelines.alerts.config import Channel, Retry
+from pipelines.alerts.messages import WEBHOOK_PAYLOADS, email
+from pipelines.alerts.rules import Alert
+
+
+class DeliveryError(RuntimeError):
+    """The receiver refused or could not be reached."""
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    sent: bool
+    attempts: int
+    error: str | None
+
+
+def _post_json(url: str, payload: dict, timeout_s: float) -> None:
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            answer = response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        raise DeliveryError(f"HTTP {error.code} from {url.split('?')[0]}") from None
+    except OSError as error:
+        raise DeliveryError(f"{url.split('?')[0]} unreachable: {error}") from None
+    # The group bots answer HTTP 200 with an error code in the body (errcode / code != 0).
+    try:
+        result = json.loads(answer) if answer.strip() else {}
+    except json.JSONDecodeError:
+        return
+    code = result.get("errcode", result.get("code", 0)) if isinstance(result, dict) else 0
+    if code not in (0, None):
+        raise DeliveryError(f"receiver answered error {code}: {result.get('errmsg') or result.get('msg')}")
+
+
+def _send_mail(channel: Channel, alert: Alert, timeout_s: float) -> None:
+    message = email(alert, channel.sender or "", channel.recipients)
+    try:
+        if channel.ssl:
+            server: smtplib.SMTP = smtplib.SMTP_SSL(channel.host or "", channel.port, timeout=timeout_s,
+                                                    context=ssl.create_default_context())
+        else:
+            server = smtplib.SMTP(channel.host or "", channel.port, timeout=timeout_s)
+        with server:
+            if channel.starttls:
+                server.starttls(context=ssl.create_default_context())
+            if channel.username:
+                server.login(channel.username, channel.password or "")
+            server.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        raise DeliveryError(f"SMTP {channel.host}:{channel.port}: {error}") from None
+
+
+def send_once(channel: Channel, alert: Alert, timeout_s: float) -> None:
+    """One attempt; raises DeliveryError."""
+    if channel.type == "smtp":
+        _send_mail(channel, alert, timeout_s)
+    else:
+        _post_json(channel.url or "", WEBHOOK_PAYLOADS[channel.type](alert), timeout_s)
+
+
+def deliver(channel: Channel, alert: Alert, retry: Retry) -> DeliveryResult:
+    """Send with up to ``retry.attempts`` attempts, waiting first_wait_s, then twice as long, ..."""
+    attempts = 0
+    try:
+        for attempt in Retrying(stop=stop_after_attempt(retry.attempts), reraise=True,
+                                wait=wait_exponential(multiplier=retry.first_wait_s, min=retry.first_wait_s)):
+            with attempt:
+                attempts = attempt.retry_state.attempt_number
+                send_once(channel, alert, retry.timeout_s)
+    except DeliveryError as error:
+        return DeliveryResult(False, attempts, str(error))
+    return DeliveryResult(True, attempts, None)

@@ -1,0 +1,88 @@
+"""The alert ledger in the warehouse: what was found, and what was delivered where.
+
+``alerts.alert_ledger``: one row per alert (its key names the event, so a rerun or backfill of the
+same night finds the same key and adds nothing). ``alerts.alert_deliveries``: one row per alert and
+channel with status ``sent`` or ``failed``, attempts and the last error; a ``sent`` row is never
+sent again, a ``failed`` one is tried again by the next run. The ledger's ``delivery_status``
+sums it up: ``not_delivered`` (no channel configured for the rule), ``pending``, ``sent``, ``failed``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import duckdb
+
+from pipelines.alerts.config import AlertConfig, Channel
+from pipelines.alerts.delivery import DeliveryResult
+from pipelines.alerts.messages import RULE_ZH
+from pipelines.alerts.rules import Alert
+
+LEDGER_DDL = """
+CREATE SCHEMA IF NOT EXISTS alerts;
+CREATE TABLE IF NOT EXISTS alerts.alert_ledger (
+    alert_key VARCHAR PRIMARY KEY, rule VARCHAR NOT NULL, rule_name_zh VARCHAR NOT NULL,
+    event_date DATE NOT NULL, title VARCHAR NOT NULL, facts VARCHAR NOT NULL, evidence VARCHAR NOT NULL,
+    link VARCHAR NOT NULL, found_at TIMESTAMP NOT NULL, channels VARCHAR NOT NULL,
+    delivery_status VARCHAR NOT NULL, delivered_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS alerts.alert_deliveries (
+    alert_key VARCHAR NOT NULL, channel VARCHAR NOT NULL, channel_type VARCHAR NOT NULL,
+    status VARCHAR NOT NULL, attempts INTEGER NOT NULL, last_error VARCHAR, updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (alert_key, channel));
+"""
+# A failed delivery is tried again by later runs for this many days after its event.
+RETRY_DAYS = 7
+
+
+def ensure_ledger(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(LEDGER_DDL)
+
+
+def record_alerts(conn: duckdb.DuckDBPyConnection, alerts: list[Alert], config: AlertConfig) -> list[Alert]:
+    """Add alerts not seen before; return only those (a rerun returns none)."""
+    ensure_ledger(conn)
+    known = {row[0] for row in conn.execute("SELECT alert_key FROM alerts.alert_ledger").fetchall()}
+    new = [alert for alert in alerts if alert.key not in known]
+    now = datetime.now().replace(microsecond=0)
+    for alert in new:
+        channels = [channel.name for channel in config.channels if channel.wants(alert.rule)]
+        conn.execute("INSERT INTO alerts.alert_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", [
+            alert.key, alert.rule, RULE_ZH[alert.rule], alert.event_date, alert.title,
+            json.dumps(dict(alert.facts), ensure_ascii=False), alert.evidence, alert.link, now,
+            ", ".join(channels), "pending" if channels else "not_delivered"])
+    return new
+
+
+def _alert(row: tuple) -> Alert:
+    key, rule, event_date, title, facts, evidence, link = row
+    return Alert(key, rule, event_date, title, tuple(json.loads(facts).items()), evidence, link)
+
+
+def undelivered(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: date) -> list[tuple[Alert, Channel]]:
+    """(alert, channel) pairs a configured channel wants and has not received, for events from
+    RETRY_DAYS before the run's first day on (a failure of last week is tried again tonight)."""
+    ensure_ledger(conn)
+    sent = {(key, channel) for key, channel in conn.execute(
+        "SELECT alert_key, channel FROM alerts.alert_deliveries WHERE status = 'sent'").fetchall()}
+    rows = conn.execute("""SELECT alert_key, rule, event_date, title, facts, evidence, link FROM alerts.alert_ledger
+                           WHERE event_date >= ? ORDER BY event_date, alert_key""",
+                        [start - timedelta(days=RETRY_DAYS)]).fetchall()
+    return [(alert, channel) for alert in map(_alert, rows) for channel in config.channels
+            if channel.wants(alert.rule) and (alert.key, channel.name) not in sent]
+
+
+def record_delivery(conn: duckdb.DuckDBPyConnection, alert: Alert, channel: Channel, result: DeliveryResult) -> None:
+    now = datetime.now().replace(microsecond=0)
+    conn.execute("""
+        INSERT INTO alerts.alert_deliveries VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (alert_key, channel) DO UPDATE SET status = excluded.status, channel_type = excluded.channel_type,
+            attempts = alert_deliveries.attempts + excluded.attempts, last_error = excluded.last_error,
+            updated_at = excluded.updated_at""",
+        [alert.key, channel.name, channel.type, "sent" if result.sent else "failed", result.attempts, result.error, now])
+    conn.execute("""
+        UPDATE alerts.alert_ledger SET
+            delivery_status = CASE WHEN EXISTS (SELECT 1 FROM alerts.alert_deliveries d
+                                                 WHERE d.alert_key = ? AND d.status = 'failed') THEN 'failed' ELSE 'sent' END,
+            delivered_at = CASE WHEN ? THEN coalesce(delivered_at, ?) ELSE delivered_at END
+        WHERE alert_key = ?""", [alert.key, result.sent, now, alert.key])

@@ -1,0 +1,246 @@
+"""Alerts delivered for real: a local SMTP server (aiosmtpd) and a local HTTP receiver stand in for
+the mail server and the 企业微信 / 钉钉 / 飞书 / JSON webhooks, and the real nightly runs over demo
+days with a planted complaint spike, a level-3 case and a diamond detractor."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import orjson
+import pytest
+import yaml
+
+from pipelines.services import free_port
+from pipelines.settings import Settings
+from tests.conftest import DEMO_START, make_demo
+
+DAYS = 10
+LAST_DAY = DEMO_START + timedelta(days=DAYS - 1)
+SPIKE_TOPIC, SPIKE_CALLS = "billing_error", 14
+BOT_ANSWERS = {"/wecom": {"errcode": 0, "errmsg": "ok"}, "/dingtalk": {"errcode": 0, "errmsg": "ok"},
+               "/feishu": {"code": 0, "msg": "success"}, "/json": {}}
+
+
+class Receiver:
+    """A real HTTP server in a thread that records every JSON body posted to it, by path."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, list[dict]] = defaultdict(list)
+        received = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received[self.path].append(json.loads(body))
+                answer = json.dumps(BOT_ANSWERS.get(self.path, {})).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        mailbox = self.messages
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's naming
+                mailbox.append(message_from_bytes(envelope.content))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def close(self) -> None:
+        self.controller.stop()
+
+
+def _channels(receiver_url: str, smtp_port: int) -> list[dict]:
+    return [
+        {"name": "邮件", "type": "smtp", "host": "127.0.0.1", "port": smtp_port, "sender": "voc@example.com",
+         "recipients": ["ops@example.com"]},
+        {"name": "企业微信", "type": "wecom", "url": receiver_url + "/wecom"},
+        {"name": "钉钉", "type": "dingtalk", "url": receiver_url + "/dingtalk"},
+        {"name": "飞书", "type": "feishu", "url": receiver_url + "/feishu"},
+        {"name": "JSON", "type": "webhook", "url": receiver_url + "/json"},
+    ]
+
+
+def _write_config(path: Path, channels: list[dict]) -> None:
+    path.write_text(yaml.safe_dump({"dashboard_url": "http://voc.example", "channels": channels,
+                                    "retry": {"attempts": 3, "first_wait_s": 0.05, "timeout_s": 2}},
+                                   allow_unicode=True), encoding="utf-8")
+
+
+def _call(call_id: str, customer: str, tier: str, topic: str, started: datetime, text: str, complaint: bool) -> dict:
+    return {"call_id": call_id, "customer_id": customer, "customer_tier": tier, "agent_id": "A0001",
+            "agent_team": "一线A组", "started_at": started.isoformat(sep=" ") + "+08:00", "queue_wait_seconds": 10,
+            "duration_seconds": 120, "reason_code": topic, "resolved_flag": False, "complaint_flag": complaint,
+            "escalation_tier": 1, "transfer_count": 0, "direction": "inbound",
+            "turns": [{"speaker": "agent", "start_s": 0, "end_s": 3, "text": "您好 请问有什么可以帮您"},
+                      {"speaker": "customer", "start_s": 4, "end_s": 12, "text": text}]}
+
+
+def _plant(settings: Settings) -> dict[str, str]:
+    """Add a landing file of planted calls and one of a planted survey on the last day."""
+    customers = list(csv.DictReader((settings.ground_truth_dir / "customers.csv").open(encoding="utf-8")))
+    diamond = next(c["customer_id"] for c in customers if c["tier"] == "diamond")
+    ordinary = [c["customer_id"] for c in customers if c["tier"] == "standard"][-SPIKE_CALLS - 1:]
+    noon = datetime.combine(LAST_DAY, datetime.min.time()) + timedelta(hours=12)
+    calls = [_call(f"PLANT{i:03d}", customer, "standard", SPIKE_TOPIC, noon + timedelta(minutes=i),
+                   "这个月账单多扣了我一百多块钱 太离谱了 我要投诉", True) for i, customer in enumerate(ordinary[:SPIKE_CALLS])]
+    calls.append(_call("PLANT-L3", ordinary[-1], "standard", "delivery", noon + timedelta(hours=2),
+                       "快递丢了一个月没人管 我已经打了12315投诉你们了", False))
+    calls.append(_call("PLANT-VIP", diamond, "diamond", "network_signal", noon + timedelta(hours=3),
+                       "家里宽带又断了 修了三次还是不行", False))
+    folder = settings.landing_dir / "calls" / LAST_DAY.isoformat()
+    (folder / "planted_calls.jsonl").write_bytes(b"\n".join(orjson.dumps(c) for c in calls) + b"\n")
+    survey_folder = settings.landing_dir / "surveys" / LAST_DAY.isoformat()
+    with (survey_folder / "planted_survey.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["survey_id", "customer_id", "interaction_id", "channel", "submitted_at", "nps", "csat", "comment"])
+        writer.writerow(["PLANT-SV", diamond, "PLANT-VIP", "call", (noon + timedelta(hours=4)).isoformat(sep=" "),
+                         2, 1, "修了三次还是断网 非常失望"])
+    return {"diamond": diamond}
+
+
+def _spike_complaints(settings: Settings) -> int:
+    """Logged complaints on the spike topic on the last day, from the generator's truth plus the planted ones."""
+    natural = sum(1 for row in csv.DictReader((settings.ground_truth_dir / "calls.csv").open(encoding="utf-8"))
+                  if not row["defect"] and row["complaint_flag"] == "True" and row["topic"] == SPIKE_TOPIC
+                  and row["started_at"].startswith(LAST_DAY.isoformat()))
+    return natural + SPIKE_CALLS
+
+
+def _ledger(settings: Settings) -> dict[str, dict]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        cursor = conn.execute("SELECT * FROM alerts.alert_ledger")
+        names = [c[0] for c in cursor.description]
+        return {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
+
+
+def _received_keys(receiver: Receiver, mailbox: Mailbox, ledger: dict[str, dict]) -> dict[str, Counter]:
+    """Alert keys each channel received, read back from each format's own fields."""
+    by_title = {alert["title"]: key for key, alert in ledger.items()}
+    return {
+        "smtp": Counter(m["X-VoC-Alert-Key"] for m in mailbox.messages),
+        "wecom": Counter(by_title[b["markdown"]["content"].splitlines()[0].strip("*")] for b in receiver.bodies["/wecom"]),
+        "dingtalk": Counter(by_title[b["markdown"]["title"]] for b in receiver.bodies["/dingtalk"]),
+        "feishu": Counter(by_title[b["card"]["header"]["title"]["content"]] for b in receiver.bodies["/feishu"]),
+        "webhook": Counter(b["alert_key"] for b in receiver.bodies["/json"]),
+    }
+
+
+@pytest.fixture
+def receivers() -> Iterator[tuple[Receiver, Mailbox]]:
+    receiver, mailbox = Receiver(), Mailbox()
+    try:
+        yield receiver, mailbox
+    finally:
+        receiver.close()
+        mailbox.close()
+
+
+def test_alerts_arrive_once_in_every_format_and_a_dead_receiver_never_stops_publish(
+        settings: Settings, receivers: tuple[Receiver, Mailbox], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.publish import serving_path
+    from pipelines.runner import run_nightly
+
+    receiver, mailbox = receivers
+    config = tmp_path / "alerts.yaml"
+    _write_config(config, _channels(receiver.url, mailbox.port))
+    monkeypatch.setenv("VOC_ALERTS_CONFIG", str(config))
+    make_demo(settings, days=DAYS, customers=2500, seed=5)
+    planted = _plant(settings)
+
+    assert run_nightly(DEMO_START, LAST_DAY).success
+    ledger = _ledger(settings)
+    spike = ledger[f"complaint_spike:topic:{SPIKE_TOPIC}:{LAST_DAY}"]
+    assert json.loads(spike["facts"])["当日投诉"] == str(_spike_complaints(settings))
+    level3 = ledger["level3_case:PLANT-L3"]
+    assert "12315" in level3["evidence"]
+    vip = ledger["vip_detractor:PLANT-SV"]
+    assert json.loads(vip["facts"])["推荐度(0-10)"] == "2" and planted["diamond"] in vip["title"]
+    assert "native_filters=" in vip["link"] and vip["link"].startswith("http://voc.example/superset/dashboard/operations/")
+
+    received = _received_keys(receiver, mailbox, ledger)
+    for channel, keys in received.items():
+        assert keys == Counter(set(ledger)), f"{channel}: every alert exactly once"
+    assert all(alert["delivery_status"] == "sent" for alert in ledger.values())
+    spike_mail = next(m for m in mailbox.messages if m["X-VoC-Alert-Key"] == spike["alert_key"])
+    assert "投诉激增" in str(make_header(decode_header(spike_mail["Subject"])))
+    body = spike_mail.get_payload(decode=True).decode("utf-8")
+    assert f"当日投诉:{_spike_complaints(settings)}" in body and "打开看板:http://voc.example/" in body
+    card = next(b for b in receiver.bodies["/feishu"] if b["card"]["header"]["title"]["content"] == vip["title"])
+    assert card["msg_type"] == "interactive" and card["card"]["elements"][0]["tag"] == "markdown"
+    assert "修了三次还是断网" in card["card"]["elements"][0]["content"]
+
+    # A rerun of the same night finds the same alerts and sends nothing new.
+    assert run_nightly(LAST_DAY, LAST_DAY).success
+    assert _ledger(settings).keys() == ledger.keys()
+    assert _received_keys(receiver, mailbox, ledger) == received
+
+    # A receiver that is down: retried, recorded as failed, and the publish still happens.
+    down = f"http://127.0.0.1:{free_port()}/down"
+    _write_config(config, _channels(receiver.url, mailbox.port) + [{"name": "坏掉的群", "type": "webhook", "url": down}])
+    before = serving_path().resolve()
+    assert run_nightly(LAST_DAY, LAST_DAY).success
+    assert serving_path().resolve() != before, "the publish happened"
+    assert _received_keys(receiver, mailbox, ledger) == received
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        failed = conn.execute("SELECT count(*), min(attempts), max(attempts), min(last_error) FROM alerts.alert_deliveries "
+                              "WHERE channel = '坏掉的群' AND status = 'failed'").fetchone()
+        recent = conn.execute("SELECT count(*) FROM alerts.alert_ledger WHERE event_date >= ?",
+                              [LAST_DAY - timedelta(days=7)]).fetchone()[0]
+    assert failed[0] == recent and failed[1] == failed[2] == 3 and "unreachable" in failed[3]
+    with duckdb.connect(str(serving_path()), read_only=True) as serving:
+        statuses = dict(serving.execute("SELECT delivery_status, count(*) FROM alerts.alert_ledger GROUP BY 1").fetchall())
+    assert sum(statuses.values()) == len(ledger)
+
+
+def test_without_a_channel_alerts_are_recorded_as_not_delivered(settings: Settings, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.alerts import find_alerts, load_alert_config
+    from pipelines.runner import run_nightly
+
+    monkeypatch.setenv("VOC_ALERTS_CONFIG", str(tmp_path / "absent.yaml"))  # every default, no channel
+    make_demo(settings, days=6, customers=4000, seed=8)
+    last = DEMO_START + timedelta(days=5)
+    assert run_nightly(DEMO_START, last).success
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        statuses = conn.execute("SELECT DISTINCT delivery_status FROM alerts.alert_ledger").fetchall()
+        deliveries = conn.execute("SELECT count(*) FROM alerts.alert_deliveries").fetchone()[0]
+        level3 = conn.execute("SELECT count(*) FROM marts.fct_contacts WHERE third_party_escalation").fetchone()[0]
+        recorded = conn.execute("SELECT count(*) FROM alerts.alert_ledger WHERE rule = 'level3_case'").fetchone()[0]
+    assert statuses == [("not_delivered",)] and deliveries == 0
+    assert recorded == level3 > 0, "every level-3 case is an alert"
+    found, new = find_alerts(load_alert_config(tmp_path / "absent.yaml"), DEMO_START, last)
+    assert len(found) >= level3 and not new, "a backfill of the same days adds nothing to the ledger"
