@@ -58,7 +58,7 @@ def build_model(log=print) -> dict:
     cache = settings.model_cache_dir / f"teacher-labels-{config.config_hash}.npz"
     return train_sentiment_model(config, settings.sentiment_model_dir, organisation_texts(config.org_texts_limit),
                                  command=f"VOC_SENTIMENT_TRAIN_CONFIG={shown} voc train sentiment", log=log,
-                                 teacher_cache=cache)
+                                 teacher_cache=cache, teacher_dir=settings.sentiment_teacher_dir)
 
 
 def adapt(out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:
