@@ -3,8 +3,8 @@ a label out, with the `unknown` path for texts that carry no sentiment (see ``co
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -48,17 +48,23 @@ class Scored:
     @classmethod
     def from_probabilities(cls, probabilities: Sequence[float], thresholds: "Thresholds") -> "Scored":
         negative, neutral, positive = (float(p) for p in probabilities)
-        polar = negative + positive
-        score = positive / polar if polar > 0 else 0.5
+        score = float(polarity(np.array([[negative, neutral, positive]]))[0])
         return cls(score, thresholds.label(score, neutral), negative, neutral, positive)
+
+
+def polarity(probabilities: np.ndarray) -> np.ndarray:
+    """(n, 3) → (n,) P(pos) / (P(pos) + P(neg)): the ``sentiment_score`` column (0.5 if both are 0)."""
+    polar = probabilities[:, 0] + probabilities[:, 2]
+    return np.divide(probabilities[:, 2], polar, out=np.full(len(polar), 0.5, dtype=np.float32), where=polar > 0)
 
 
 UNKNOWN_RESULT = Scored(None, UNKNOWN)
 
 
-def score_normalised(texts: Sequence[str], engine: SentimentEngine,
+def score_normalised(texts: Sequence[str], predict: Callable[[list[str]], np.ndarray],
                      thresholds: Thresholds = Thresholds()) -> list[Scored]:
-    """Score already-normalised texts: the model sees only those with words in them."""
+    """Score already-normalised texts; ``predict`` (an engine's ``predict_proba``, or a cache in
+    front of it: texts → (n, 3)) sees only those with words in them."""
     results = [UNKNOWN_RESULT] * len(texts)
     for_model = []
     for i, text in enumerate(texts):
@@ -70,7 +76,7 @@ def score_normalised(texts: Sequence[str], engine: SentimentEngine,
         else:
             for_model.append(i)
     if for_model:
-        probabilities = engine.predict_proba([texts[i] for i in for_model])
+        probabilities = predict([texts[i] for i in for_model])
         for i, row in zip(for_model, probabilities):
             results[i] = Scored.from_probabilities(row, thresholds)
     return results
@@ -79,10 +85,4 @@ def score_normalised(texts: Sequence[str], engine: SentimentEngine,
 def score_texts(texts: Sequence[str | None], engine: SentimentEngine, thresholds: Thresholds = Thresholds(),
                 asr: bool = False) -> list[Scored]:
     """Score raw texts; empty, missing or contentless ones are ``unknown``, never an error."""
-    return score_normalised([normalize(text, asr=asr).text for text in texts], engine, thresholds)
-
-
-def as_matrix(results: Sequence[Scored]) -> np.ndarray:
-    """(n, 3) probabilities of scored results (unknown rows are NaN): for metrics."""
-    return np.array([[r.negative, r.neutral, r.positive] if r.score is not None else [np.nan] * 3
-                     for r in results], dtype=np.float32)
+    return score_normalised([normalize(text, asr=asr).text for text in texts], engine.predict_proba, thresholds)

@@ -7,6 +7,8 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+CLASSES = ("negative", "neutral", "positive")  # the column order of every engine's probabilities
+
 
 class SentimentEngine(Protocol):
     name: str

@@ -23,9 +23,8 @@ from typing import Sequence
 import numpy as np
 
 
+from sentiment.engines import CLASSES
 from sentiment.engines.stack_head import StackHead
-
-CLASSES = ("negative", "neutral", "positive")
 
 
 def _class_columns(label2id: dict[str, int], n_labels: int) -> list[int]:

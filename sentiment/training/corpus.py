@@ -19,9 +19,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment.engines import CLASSES
 from sentiment.normalize import normalize
 
-CLASSES = ("negative", "neutral", "positive")
 CLASS_INDEX = {name: i for i, name in enumerate(CLASSES)}
 
 

@@ -12,7 +12,7 @@ import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, BertConfig, BertModel, BertPreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-CLASSES = ("negative", "neutral", "positive")
+from sentiment.engines import CLASSES
 
 
 class MeanPooledBertConfig(BertConfig):

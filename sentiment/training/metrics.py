@@ -8,11 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-
-def polarity(probabilities: np.ndarray) -> np.ndarray:
-    """P(pos) / (P(pos) + P(neg)): the ``sentiment_score`` column."""
-    polar = probabilities[:, 0] + probabilities[:, 2]
-    return np.divide(probabilities[:, 2], polar, out=np.full(len(polar), 0.5, dtype=np.float32), where=polar > 0)
+from sentiment.scoring import polarity
 
 
 def binary_metrics(probabilities: np.ndarray, labels: Sequence[int]) -> dict:
@@ -43,7 +39,7 @@ def three_class_metrics(predicted: Sequence[str], probabilities: np.ndarray, lab
     predicted vs true negative share, and the ECE of the probabilities."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    from sentiment.training.corpus import CLASSES
+    from sentiment.engines import CLASSES
 
     truth = [CLASSES[y] for y in labels]
     known = ~np.isnan(probabilities).any(axis=1)

@@ -27,6 +27,7 @@ class TeacherConfig:
     batch_size: int = 32
     learning_rate: float = 4e-5
     layers: int | None = None  # keep only the lowest N of e5's 12 layers (tests use 1)
+    frozen_layers: int = 0  # embeddings and the lowest N layers stay as e5 made them (CPU budget)
     checkpoint_steps: int = 50
     seed: int = 13
 
@@ -59,6 +60,10 @@ def train_teacher(texts: Sequence[str], labels: Sequence[int], service_texts: Se
     out_dir.mkdir(parents=True, exist_ok=True)
     encoder, tokenizer = convert(keep_texts=list(vocab_texts) + list(texts))
     model = MeanPooledClassifier.from_encoder(encoder, 3, layers=config.layers)
+    if config.frozen_layers:
+        # No gradient below the first trained layer: backward stops there, which saves its cost.
+        for module in [model.bert.embeddings, *model.bert.encoder.layer[:config.frozen_layers]]:
+            module.requires_grad_(False)
     tokenizer.model_max_length = config.max_length
     rows = _training_rows(texts, labels, set(service_texts), config)
     batches = [rows[i:i + config.batch_size] for i in range(0, len(rows), config.batch_size)] * config.epochs
@@ -69,7 +74,8 @@ def train_teacher(texts: Sequence[str], labels: Sequence[int], service_texts: Se
         flat = sorted((j for batch in batches[start:start + 20] for j in batch), key=lambda j: len(encoded[j]))
         chunked += [flat[i:i + config.batch_size] for i in range(0, len(flat), config.batch_size)]
     total = len(chunked)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate,
+                                  weight_decay=0.01)
     warmup = max(1, total // 10)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
