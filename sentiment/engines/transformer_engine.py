@@ -22,7 +22,6 @@ from typing import Sequence
 
 import numpy as np
 
-
 from sentiment.engines import CLASSES
 from sentiment.engines.stack_head import StackHead
 

