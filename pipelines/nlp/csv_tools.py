@@ -74,22 +74,33 @@ def map_csv(input_path: Path, output_path: Path, text_column: str, new_columns: 
     return count
 
 
+SENTIMENT_COLUMNS = ["sentiment_score", "sentiment_label", "sentiment_negative", "sentiment_neutral",
+                     "sentiment_positive"]
+
+
 def score_sentiment_csv(input_path: Path, output_path: Path, text_column: str, engine_name: str,
-                        model_dir: Path | None, cache_dir: Path, negative_below: float, positive_above: float) -> int:
+                        model_dir: Path | None, cache_dir: Path, thresholds) -> int:
+    """Add ``SENTIMENT_COLUMNS``; ``thresholds`` is a ``sentiment.scoring.Thresholds``."""
     from sentiment.engines import load_engine
-    from sentiment.scoring import Thresholds, score_texts
+    from sentiment.scoring import score_texts
 
     if not input_path.exists():
         raise CsvToolError(f"input file {input_path} does not exist")
-    engine = load_engine(engine_name, model_dir, cache_dir)
-    thresholds = Thresholds(negative_below, positive_above)
+    try:
+        engine = load_engine(engine_name, model_dir, cache_dir)
+    except FileNotFoundError as error:
+        raise CsvToolError(str(error)) from None
+
+    def rounded(value: float | None) -> float | None:
+        return None if value is None else round(value, 6)
 
     def annotate(texts: list[str]) -> list[dict[str, object]]:
-        return [{"sentiment_score": None if s.score is None else round(s.score, 6), "sentiment_label": s.label}
+        return [{"sentiment_score": rounded(s.score), "sentiment_label": s.label,
+                 "sentiment_negative": rounded(s.negative), "sentiment_neutral": rounded(s.neutral),
+                 "sentiment_positive": rounded(s.positive)}
                 for s in score_texts(texts, engine, thresholds)]
 
-    return map_csv(input_path, output_path, text_column, ["sentiment_score", "sentiment_label"], annotate,
-                   f"sentiment ({engine.name})")
+    return map_csv(input_path, output_path, text_column, SENTIMENT_COLUMNS, annotate, f"sentiment ({engine.name})")
 
 
 ESCALATION_COLUMNS = ["escalation_risk", "escalation_evidence", "escalation_category", "escalation_confidence"]

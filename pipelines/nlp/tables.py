@@ -13,6 +13,17 @@ CREATE TABLE IF NOT EXISTS nlp.turn_sentiment (
     call_id VARCHAR NOT NULL, turn_index INTEGER NOT NULL, speaker VARCHAR NOT NULL,
     sentiment_score REAL, sentiment_label VARCHAR NOT NULL, model_version VARCHAR NOT NULL,
     _partition_date DATE NOT NULL);
+-- Three calibrated class probabilities (sum 1; null when unknown), added in place to warehouses
+-- made before they existed.
+ALTER TABLE nlp.sentiment_cache ADD COLUMN IF NOT EXISTS p_negative REAL;
+ALTER TABLE nlp.sentiment_cache ADD COLUMN IF NOT EXISTS p_neutral REAL;
+ALTER TABLE nlp.sentiment_cache ADD COLUMN IF NOT EXISTS p_positive REAL;
+ALTER TABLE nlp.document_sentiment ADD COLUMN IF NOT EXISTS sentiment_negative REAL;
+ALTER TABLE nlp.document_sentiment ADD COLUMN IF NOT EXISTS sentiment_neutral REAL;
+ALTER TABLE nlp.document_sentiment ADD COLUMN IF NOT EXISTS sentiment_positive REAL;
+ALTER TABLE nlp.turn_sentiment ADD COLUMN IF NOT EXISTS sentiment_negative REAL;
+ALTER TABLE nlp.turn_sentiment ADD COLUMN IF NOT EXISTS sentiment_neutral REAL;
+ALTER TABLE nlp.turn_sentiment ADD COLUMN IF NOT EXISTS sentiment_positive REAL;
 CREATE TABLE IF NOT EXISTS nlp.call_arcs (
     call_id VARCHAR NOT NULL, customer_start_score REAL, customer_end_score REAL,
     customer_min_score REAL, agent_mean_score REAL, scored_customer_turns INTEGER NOT NULL,

@@ -1,4 +1,4 @@
-"""Sentiment engines behind one interface: normalised texts in, probability of positive out."""
+"""Sentiment engines behind one interface: normalised texts in, three class probabilities out."""
 
 from __future__ import annotations
 
@@ -7,32 +7,37 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+CLASSES = ("negative", "neutral", "positive")  # the column order of every engine's probabilities
+
 
 class SentimentEngine(Protocol):
     name: str
     version: str
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Probability that each (already normalised, non-empty) text is positive."""
+        """(n, 3) probabilities of negative, neutral, positive for (normalised, non-empty) texts."""
 
 
-ENGINES = ("snownlp", "transformer")
+ENGINES = ("snownlp", "transformer", "transformer-large")
 
 
 def load_engine(name: str, model_dir: Path | None = None, cache_dir: Path | None = None) -> SentimentEngine:
     """Build an engine by name.
 
-    For 'transformer', ``model_dir`` is any local Hugging Face checkpoint and ``cache_dir`` (if
-    given) where its int8 ONNX copy is kept for fast CPU scoring.
+    'transformer' is the nightly student, 'transformer-large' its teacher (built on demand by
+    ``voc train sentiment``); for both ``model_dir`` is any local Hugging Face checkpoint and
+    ``cache_dir`` (if given) where its int8 ONNX copy is kept for fast CPU scoring.
     """
     if name == "snownlp":
         from sentiment.engines.snownlp_engine import SnowNLPEngine
 
         return SnowNLPEngine()
-    if name == "transformer":
+    if name in ("transformer", "transformer-large"):
         from sentiment.engines.transformer_engine import TransformerEngine
 
         if model_dir is None:
-            raise ValueError("the transformer engine needs a model directory")
-        return TransformerEngine(model_dir, cache_dir=cache_dir)
+            raise ValueError(f"the {name} engine needs a model directory")
+        if name == "transformer-large" and not (Path(model_dir) / "config.json").exists():
+            raise FileNotFoundError(f"no teacher model in {model_dir}: build it with `voc train sentiment`")
+        return TransformerEngine(model_dir, cache_dir=cache_dir, name=name)
     raise ValueError(f"unknown sentiment engine {name!r}; choose one of {', '.join(ENGINES)}")

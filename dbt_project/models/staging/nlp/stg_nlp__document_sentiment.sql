@@ -1,2 +1,3 @@
-select doc_type, doc_id, sentiment_score, sentiment_label, model_version
+select doc_type, doc_id, sentiment_score, sentiment_label,
+       sentiment_negative, sentiment_neutral, sentiment_positive, model_version
 from {{ source('nlp', 'document_sentiment') }}
