@@ -69,7 +69,7 @@ class Topic:
     code: str
     parent: str | None
     name_zh: str
-    keywords: tuple[Keyword, ...]
+    keywords: tuple[Keyword, ...]  # longest anchor first, so overlapping hits keep the specific one
 
 
 @dataclass(frozen=True)
@@ -129,9 +129,9 @@ class Taxonomy:
         topics = []
         for row in rows:
             entries = [k.strip() for k in (row.get("keywords") or "").split("|") if k.strip()]
-            keywords = tuple(Keyword(tuple(p.strip().lower() for p in entry.split("+") if p.strip()))
-                             for entry in entries)
-            topics.append(Topic(row["topic_code"], row.get("parent_code") or None, row["name_zh"], keywords))
+            keywords = sorted((Keyword(tuple(p.strip().lower() for p in entry.split("+") if p.strip()))
+                               for entry in entries), key=lambda k: -len(k.parts[0]))
+            topics.append(Topic(row["topic_code"], row.get("parent_code") or None, row["name_zh"], tuple(keywords)))
         return cls(topics)
 
     @classmethod
@@ -146,11 +146,16 @@ class Taxonomy:
         evidence: dict[str, str] = {}
         for topic in self.leaves:
             total = 0.0
+            covered: list[tuple[int, int]] = []  # a span counts once per topic: 骚扰电话 is not also 骚扰
             for keyword in topic.keywords:
                 anchor = keyword.parts[0]
                 start = lowered.find(anchor)
                 while start >= 0:
                     end = start + len(anchor)
+                    if any(start < right and left < end for left, right in covered):
+                        start = lowered.find(anchor, end)
+                        continue
+                    covered.append((start, end))
                     weight = _hit_weight(lowered, start, end)
                     if weight and len(keyword.parts) > 1:
                         left, right = _bounds(_SENTENCE_END, lowered, start, end)

@@ -27,6 +27,6 @@ def test_one_turn_has_no_arc_and_unscored_turns_are_skipped() -> None:
 
 
 def test_thresholds_are_configuration() -> None:
-    scores = [0.3, 0.35, 0.65, 0.7]
+    scores = [0.2, 0.35, 0.65, 0.8]
     assert call_arc(scores).recovered
     assert not call_arc(scores, Thresholds(negative_below=0.2, positive_above=0.8)).recovered

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from sentiment.normalize import normalize
 from sentiment.topics import Taxonomy, TopicModel, discover_themes, tokenize
 
 TAXONOMY = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "topic_taxonomy.csv"
@@ -21,7 +22,7 @@ def test_patterns_then_model_then_other() -> None:
     training = ["快递三天还没到", "物流太慢了", "快递员态度差", "账单多扣了钱", "扣费不对", "话费乱扣",
                 "信号太差", "宽带断网", "网速慢"] * 5
     model.fit(training)
-    result = model.assign(["快遞三天還沒到", "这个月被乱收钱了", "", "今天天气不错"])
+    result = model.assign([normalize(t).text for t in ["快遞三天還沒到", "这个月被乱收钱了", "", "今天天气不错"]])
     assert result[0].topic == "delivery" and result[0].method == "pattern" and result[0].evidence == "快递"
     assert result[1].method in {"model", "none"}
     assert result[2].topic == "other" and result[2].method == "none"
