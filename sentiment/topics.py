@@ -35,7 +35,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sentiment.normalize import content_kind, normalize
+from sentiment.normalize import PLACEHOLDER, content_kind, normalize
 
 OTHER = "other"
 USER_DICT = Path(__file__).resolve().parent / "resources" / "jieba_userdict.txt"
@@ -147,6 +147,7 @@ class Taxonomy:
         for topic in self.leaves:
             total = 0.0
             covered: list[tuple[int, int]] = []  # a span counts once per topic: 骚扰电话 is not also 骚扰
+            first = (len(text), len(text))  # the earliest hit is the evidence
             for keyword in topic.keywords:
                 anchor = keyword.parts[0]
                 start = lowered.find(anchor)
@@ -162,10 +163,11 @@ class Taxonomy:
                         weight *= all(part in lowered[left:right] for part in keyword.parts[1:])
                     if weight:
                         total += weight * keyword.weight
-                        evidence.setdefault(topic.code, text[start:end])
+                        first = min(first, (start, end))
                     start = lowered.find(anchor, end)
             if total:
                 scores[topic.code] = total
+                evidence[topic.code] = text[first[0]:first[1]]
         return Match(scores, evidence)
 
     def match(self, text: str) -> tuple[str | None, str | None, float]:
@@ -270,9 +272,10 @@ def _jieba():
 
 
 def tokenize(text: str) -> list[str]:
-    """jieba words of two or more characters, without stopwords, numbers, punctuation or markup;
-    a negator joins the word after it (没 信号 → 没信号, 不 满意 → 不满意) so negation survives."""
-    words = [w for w in _jieba().lcut(normalize(text).text) if w.strip()]
+    """jieba words of two or more characters, without stopwords, numbers, punctuation, markup or
+    masking placeholders; a negator joins the word after it (没 信号 → 没信号, 不 满意 → 不满意)
+    so negation survives."""
+    words = [w for w in _jieba().lcut(PLACEHOLDER.sub(" ", normalize(text).text)) if w.strip()]
     merged: list[str] = []
     for word in words:
         if merged and merged[-1] in _NEGATORS and not re.fullmatch(r"[\W_\d]+", word):

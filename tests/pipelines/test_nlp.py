@@ -129,3 +129,28 @@ def test_topic_candidates_are_discovered_from_unmatched_texts(settings: Settings
         rows = conn.execute("SELECT terms, size, examples, window_end FROM nlp.topic_candidates").fetchall()
     assert rows and all(terms and examples for terms, _, examples, _ in rows)
     assert {row[3] for row in rows} == {date(2026, 8, 3)}
+
+
+def test_topics_assign_command_for_comments_and_dialogues(settings: Settings, tmp_path: Path) -> None:
+    comments = tmp_path / "comments.csv"
+    comments.write_text("id,评论\n1,发票抬头开错了\n2,快递三天没到\n3,\n4,今天天气不错\n", encoding="utf-8")
+    out = tmp_path / "assigned.csv"
+    assert main(["topics", "assign", "--input", str(comments), "--text-column", "评论", "--output", str(out)]) == 0
+    rows = {row["id"]: row for row in _rows(out)}
+    assert (rows["1"]["topic_code"], rows["1"]["topic_name"]) == ("invoice", "发票")
+    assert rows["2"]["topic_code"] == "delivery" and 0.5 < float(rows["2"]["topic_confidence"]) <= 1
+    assert rows["3"]["topic_code"] == "other" and float(rows["3"]["topic_confidence"]) == 0
+
+    dialogues = tmp_path / "dialogues.csv"
+    with dialogues.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["call", "dialogue"])
+        writer.writerow(["a", "客服:您好，请问有什么可以帮您？退款的话我帮您查\n客户:[订单x]\n客户:我想改一下收货地址\n客服:好的"])
+        writer.writerow(["b", "客服:您好，转人工请稍等\n客户:转人工"])
+    out = tmp_path / "calls.csv"
+    assert main(["topics", "assign", "--input", str(dialogues), "--text-column", "dialogue", "--source", "calls",
+                 "--output", str(out)]) == 0
+    rows = {row["call"]: row for row in _rows(out)}
+    assert rows["a"]["topic_code"] == "order_change"  # the agent's 退款 never counts
+    assert rows["b"]["topic_code"] != "waiting_time"
+    assert list(rows["a"]) == ["call", "dialogue", "topic_code", "topic_name", "topic_confidence"]
