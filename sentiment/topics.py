@@ -3,8 +3,9 @@ unsupervised discovery of themes the taxonomy does not have yet.
 
 The taxonomy is data (topic_code, parent_code, name_zh, keywords): the dbt seed
 ``topic_taxonomy.csv`` is its home, and callers pass its rows in. ``keywords`` is ``a|b|c``; an
-entry ``a+b`` fires only when every part occurs in one sentence (转人工+排队: asking for a person
-is not a waiting complaint, queueing for one is). Keyword hits are read in context:
+entry ``a+b`` fires only when the other parts follow ``a`` within 8 characters of one sentence
+(转人工+排队: asking for a person is not a waiting complaint, queueing for one is), and ``~a`` is a
+weak context word (燃气, 宽带) weighing 0.5. Keyword hits are read in context:
 
 - a hit negated as a problem (没有质量问题, 不是快递的问题, 没发现任何故障) does not fire, while a
   negated resource is the complaint itself (没信号, 没收到, 没开发票) and fires;
@@ -49,16 +50,22 @@ _NEGATED = re.compile(r"(没有|没|无|不是|并非|并不是|不存在|谈不
 _PROBLEM = re.compile(r"问题|毛病|故障|异常|坏|差|影响|瑕疵|破损|慢")
 _ALL_CLEAR = re.compile(r"^(都|也|还|倒|倒是|一直)?(没(有)?(什么|啥)?(问题|毛病)|没事|正常|挺好|很好|不错|还行|还可以|满意)")
 _MENTION_WEIGHT = 0.3
+WEAK_WEIGHT = 0.5
+CO_OCCURRENCE_WINDOW = 8  # characters after the anchor, within its sentence
 
 
 @dataclass(frozen=True)
 class Keyword:
-    """One seed entry: ``parts`` must all occur in one sentence; the first is the evidence."""
+    """One seed entry: ``parts`` must all occur in one sentence; the first is the evidence.
+    A weak entry (``~燃气``) names a context, not the issue, and weighs ``WEAK_WEIGHT``."""
 
     parts: tuple[str, ...]
+    weak: bool = False
 
     @property
     def weight(self) -> float:
+        if self.weak:
+            return WEAK_WEIGHT
         if len(self.parts) > 1:
             return 1.5
         return min(2.0, 1.0 + 0.25 * max(0, len(self.parts[0]) - 2))
@@ -129,7 +136,8 @@ class Taxonomy:
         topics = []
         for row in rows:
             entries = [k.strip() for k in (row.get("keywords") or "").split("|") if k.strip()]
-            keywords = sorted((Keyword(tuple(p.strip().lower() for p in entry.split("+") if p.strip()))
+            keywords = sorted((Keyword(tuple(p.strip().lower() for p in entry.lstrip("~").split("+") if p.strip()),
+                                       weak=entry.startswith("~"))
                                for entry in entries), key=lambda k: -len(k.parts[0]))
             topics.append(Topic(row["topic_code"], row.get("parent_code") or None, row["name_zh"], tuple(keywords)))
         return cls(topics)
@@ -140,7 +148,9 @@ class Taxonomy:
             return cls.from_rows(list(csv.DictReader(handle)))
 
     def scores(self, text: str) -> Match:
-        """Weighted keyword hits of one normalised text, per topic (module doc for the rules)."""
+        """Weighted keyword hits of one normalised text, per topic (module doc for the rules).
+        Spaces are ignored: speech recognition splits words (信号 特别 差, 退 了)."""
+        text = text.replace(" ", "")
         lowered = text.lower()
         scores: dict[str, float] = {}
         evidence: dict[str, str] = {}
@@ -160,7 +170,8 @@ class Taxonomy:
                     weight = _hit_weight(lowered, start, end)
                     if weight and len(keyword.parts) > 1:
                         left, right = _bounds(_SENTENCE_END, lowered, start, end)
-                        weight *= all(part in lowered[left:right] for part in keyword.parts[1:])
+                        near = lowered[end:min(right, end + CO_OCCURRENCE_WINDOW)]
+                        weight *= all(part in near for part in keyword.parts[1:])
                     if weight:
                         total += weight * keyword.weight
                         first = min(first, (start, end))
