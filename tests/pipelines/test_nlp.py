@@ -40,6 +40,15 @@ def test_nightly_scores_every_document_once_with_its_model_version(settings: Set
         assert one("SELECT count(*) FROM nlp.document_sentiment WHERE sentiment_label = 'unknown' AND sentiment_score IS NOT NULL") == 0
         assert one("SELECT count(*) FROM nlp.document_sentiment d JOIN raw.surveys s ON d.doc_id = s.survey_id "
                    "WHERE s.comment = '' AND d.sentiment_label <> 'unknown'") == 0
+        # greeting and bare politeness turns carry no score, so they move no call
+        assert one("SELECT count(*) FROM nlp.turn_sentiment WHERE text_normalized IN ('好', '行吧', '好的 谢谢你啊')") > 0
+        assert one("SELECT count(*) FROM nlp.turn_sentiment WHERE text_normalized IN ('好', '行吧', '好的 谢谢你啊') "
+                   "AND (sentiment_score IS NOT NULL OR sentiment_label <> 'neutral')") == 0
+        # every call's text topic comes from the customer's words, and the demo's texts name the reason code
+        calls = conn.execute("SELECT t.topic_code, t.confidence, c.reason_code FROM nlp.document_topics t "
+                             "JOIN raw.calls c ON t.doc_type = 'call' AND t.doc_id = c.call_id").fetchall()
+        assert calls and all(topic == reason for topic, _, reason in calls)
+        assert all(0 < confidence <= 1 for topic, confidence, _ in calls if topic != "other")
         before = conn.execute("SELECT * FROM nlp.document_sentiment ORDER BY doc_id").fetchall()
 
     rerun = score_partition(DEMO_START, fit_topic_model([DEMO_START]))
