@@ -163,3 +163,14 @@ def test_topics_assign_command_for_comments_and_dialogues(settings: Settings, tm
     assert rows["a"]["topic_code"] == "order_change"  # the agent's 退款 never counts
     assert rows["b"]["topic_code"] != "waiting_time"
     assert list(rows["a"]) == ["call", "dialogue", "topic_code", "topic_name", "topic_confidence"]
+
+
+def test_topics_discover_command_on_identical_texts(tmp_path: Path) -> None:
+    same = tmp_path / "same.csv"
+    same.write_text("评论\n" + "又没信号了\n" * 12, encoding="utf-8")
+    out = tmp_path / "themes.csv"
+    assert main(["topics", "discover", "--input", str(same), "--text-column", "评论", "--k", "4",
+                 "--output", str(out)]) == 0
+    rows = _rows(out)
+    assert len(rows) == 12 and {row["topic_id"] for row in rows} == {"0"}
+    assert rows[0]["topic_terms"] == "没信号"
