@@ -28,7 +28,6 @@ select
     contacted_at,
     contact_date,
     topic_code,
-    topic_confidence,
     reason_topic,
     is_logged_complaint,
     agent_resolved,
