@@ -149,36 +149,42 @@ class Taxonomy:
 
     def scores(self, text: str) -> Match:
         """Weighted keyword hits of one normalised text, per topic (module doc for the rules).
-        Spaces are ignored: speech recognition splits words (信号 特别 差, 退 了)."""
+        Spaces are ignored: speech recognition splits words (信号 特别 差, 退 了). A span counts
+        once per topic (骚扰电话 is not also 骚扰), and a hit inside a longer hit of another topic
+        gives way to it (什么时候能到 inside 什么时候能到账)."""
         text = text.replace(" ", "")
         lowered = text.lower()
-        scores: dict[str, float] = {}
-        evidence: dict[str, str] = {}
+        hits: dict[str, list[tuple[int, int, float]]] = {}
         for topic in self.leaves:
-            total = 0.0
-            covered: list[tuple[int, int]] = []  # a span counts once per topic: 骚扰电话 is not also 骚扰
-            first = (len(text), len(text))  # the earliest hit is the evidence
+            found: list[tuple[int, int, float]] = []
             for keyword in topic.keywords:
                 anchor = keyword.parts[0]
                 start = lowered.find(anchor)
                 while start >= 0:
                     end = start + len(anchor)
-                    if any(start < right and left < end for left, right in covered):
-                        start = lowered.find(anchor, end)
-                        continue
-                    covered.append((start, end))
-                    weight = _hit_weight(lowered, start, end)
+                    weight = 0.0
+                    if not any(start < right and left < end for left, right, _ in found):
+                        weight = _hit_weight(lowered, start, end)
                     if weight and len(keyword.parts) > 1:
-                        left, right = _bounds(_SENTENCE_END, lowered, start, end)
-                        near = lowered[end:min(right, end + CO_OCCURRENCE_WINDOW)]
+                        _, sentence_end = _bounds(_SENTENCE_END, lowered, start, end)
+                        near = lowered[end:min(sentence_end, end + CO_OCCURRENCE_WINDOW)]
                         weight *= all(part in near for part in keyword.parts[1:])
                     if weight:
-                        total += weight * keyword.weight
-                        first = min(first, (start, end))
+                        found.append((start, end, weight * keyword.weight))
                     start = lowered.find(anchor, end)
-            if total:
-                scores[topic.code] = total
-                evidence[topic.code] = text[first[0]:first[1]]
+            if found:
+                hits[topic.code] = found
+        spans = [(code, start, end) for code, found in hits.items() for start, end, _ in found]
+        scores: dict[str, float] = {}
+        evidence: dict[str, str] = {}
+        for code, found in hits.items():
+            kept = [(start, end, weight) for start, end, weight in found
+                    if not any(other != code and left <= start and end <= right and right - left > end - start
+                               for other, left, right in spans)]
+            if kept:
+                scores[code] = sum(weight for _, _, weight in kept)
+                first = min(kept)
+                evidence[code] = text[first[0]:first[1]]
         return Match(scores, evidence)
 
     def match(self, text: str) -> tuple[str | None, str | None, float]:
