@@ -7,13 +7,13 @@ import sys
 
 from pipelines.settings import get_settings
 
-from bench import dashboards, dbt_build, escalation, ingest, sentiment
+from bench import dashboards, dbt_build, escalation, ingest, sentiment, topics
 from bench.results import RESULTS, write_section
 
 
 def main() -> None:
-    """Run every section, or those named on the command line (ingest, sentiment, escalation, dbt)."""
-    wanted = set(sys.argv[1:]) or {"ingest", "sentiment", "escalation", "dbt"}
+    """Run every section, or those named on the command line (ingest, sentiment, escalation, topics, dbt)."""
+    wanted = set(sys.argv[1:]) or {"ingest", "sentiment", "escalation", "topics", "dbt"}
     work = get_settings().data_dir / "bench"
     if "ingest" in wanted:
         print("ingestion benchmark: 1,000,000 survey rows, 200,000 call transcripts")
@@ -24,6 +24,9 @@ def main() -> None:
     if "escalation" in wanted:
         print("escalation benchmark: precision and recall on the hand-written sets, throughput")
         write_section("escalation", escalation.run())
+    if "topics" in wanted:
+        print("topic benchmark: accuracy over the full taxonomy on bench/data/topic_eval.csv")
+        write_section("topics", topics.run())
     if "dbt" not in wanted:
         print(f"results written to {RESULTS}")
         return

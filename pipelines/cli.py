@@ -168,6 +168,24 @@ def cmd_topics_discover(args: argparse.Namespace) -> int:
     return _tool(lambda: discover_topics_csv(args.input, args.output, args.text_column, args.k))
 
 
+def cmd_topics_assign(args: argparse.Namespace) -> int:
+    from pipelines.nlp.csv_tools import assign_topics_csv
+
+    settings = get_settings()
+
+    def warehouse_texts() -> list[str]:
+        from pipelines.ingest.warehouse import warehouse
+        from pipelines.nlp.scoring import topic_training_texts
+
+        if not settings.warehouse_path.exists():
+            return []
+        with warehouse(read_only=True) as conn:
+            return topic_training_texts(conn)
+
+    return _tool(lambda: assign_topics_csv(args.input, args.output, args.text_column, args.source,
+                                           settings.topic_taxonomy, warehouse_texts))
+
+
 def cmd_escalation_detect(args: argparse.Namespace) -> int:
     from pipelines.nlp.csv_tools import detect_escalation_csv
 
@@ -311,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     csv_args(score)
     score.set_defaults(func=cmd_sentiment_score)
 
-    topics = commands.add_parser("topics", help="discover themes in a CSV file's texts")
+    topics = commands.add_parser("topics", help="assign taxonomy topics to, or discover themes in, a CSV file's texts")
     topics_cmds = topics.add_subparsers(dest="action", required=True, metavar="ACTION")
     discover = topics_cmds.add_parser("discover", help="add topic_id and topic_terms columns (NMF over jieba words)",
                                       description="Find K themes in the texts (NMF over jieba-token TF-IDF) and add "
@@ -319,6 +337,16 @@ def build_parser() -> argparse.ArgumentParser:
     discover.add_argument("--k", type=_positive, default=8, help="number of themes (default 8)")
     csv_args(discover)
     discover.set_defaults(func=cmd_topics_discover)
+    assign = topics_cmds.add_parser(
+        "assign", help="add topic_code, topic_name and topic_confidence (the nightly's taxonomy and model)",
+        description="Assign each text a topic of the taxonomy seed (dbt_project/seeds/topic_taxonomy.csv) as the "
+                    "nightly does: keywords in context first, then a TF-IDF model trained on the keyword-labelled "
+                    "texts of the warehouse and this file, else other. With --source calls the text column holds "
+                    "a whole dialogue, one turn per line starting 客户: or 客服:, and only customer lines count.")
+    assign.add_argument("--source", choices=["calls", "surveys", "social"], default="surveys",
+                        help="what the texts are (default surveys)")
+    csv_args(assign)
+    assign.set_defaults(func=cmd_topics_assign)
 
     escalation = commands.add_parser("escalation", help="detect third-party escalation risk in a CSV file")
     escalation_cmds = escalation.add_subparsers(dest="action", required=True, metavar="ACTION")

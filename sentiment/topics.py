@@ -1,17 +1,34 @@
-"""Topics: an analyst-editable taxonomy first, a model for what its patterns miss, and
+"""Topics: an analyst-editable taxonomy first, a model for what its keywords miss, and
 unsupervised discovery of themes the taxonomy does not have yet.
 
-The taxonomy is data (topic_code, parent_code, name_zh, keywords as ``a|b|c`` patterns): the
-dbt seed ``topic_taxonomy.csv`` is its home, and callers pass its rows in. Pattern matches are
-exact and explainable; the model (character TF-IDF + logistic regression, trained on the texts
-the patterns label unambiguously) covers the rest and gives up to ``other`` when unsure.
-Discovery factorises jieba-token TF-IDF with NMF and reports top terms and example texts.
+The taxonomy is data (topic_code, parent_code, name_zh, keywords): the dbt seed
+``topic_taxonomy.csv`` is its home, and callers pass its rows in. ``keywords`` is ``a|b|c``; an
+entry ``a+b`` fires only when the other parts follow ``a`` within 8 characters of one sentence
+(转人工+排队: asking for a person is not a waiting complaint, queueing for one is), and ``~a`` is a
+weak context word (燃气, 宽带) weighing 0.5. Keyword hits are read in context:
+
+- a hit negated as a problem (没有质量问题, 不是快递的问题, 没发现任何故障) does not fire, while a
+  negated resource is the complaint itself (没信号, 没收到, 没开发票) and fires;
+- a hit followed by an all-clear (信号挺好, 质量没问题) counts as a passing mention (weight 0.3).
+
+Each hit weighs 1 plus 0.25 per character beyond two (capped at 2): long phrases are more
+specific than short words. The topic with the highest total wins (ties: the earlier seed row);
+its confidence is ``(1 - exp(-1.5·top)) · top / (top + second)``, so one clean hit gives 0.78,
+two 0.95, and a tie at most 0.5. For calls the customer's turns are read in order with weight
+``1 / (1 + 0.5·i)`` for the i-th informative turn: customers state why they call first. The model
+(character TF-IDF + logistic regression, trained on the texts the keywords label) covers the
+rest and gives up to ``other`` when unsure. Discovery factorises jieba-token TF-IDF with NMF.
+
+Texts given to :class:`TopicModel` are already normalised (``sentiment.normalize``): the nightly
+normalises each document once and every step reads that text.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,11 +36,39 @@ from typing import Sequence
 
 import numpy as np
 
-from sentiment.normalize import normalize
+from sentiment.normalize import PLACEHOLDER, content_kind, normalize
 
 OTHER = "other"
 USER_DICT = Path(__file__).resolve().parent / "resources" / "jieba_userdict.txt"
 _STOPWORDS = frozenset("的 了 是 我 你 他 她 它 们 在 有 和 就 都 也 还 又 很 太 吧 吗 呢 啊 嗯 这 那 个 一 不 没 要 说 给 到 去 来 让 被 把 对 但 而 与 及 等 着 过 会 能 可以 什么 怎么 为什么 已经 一直 还是 就是 那个 这个 然后 我们 你们 他们 自己 一下 真的 非常 特别 一个 没有".split())
+_NEGATORS = frozenset({"不", "没", "没有", "无", "别", "未", "不是", "不太", "不够", "不会"})
+
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_CLAUSE_END = re.compile(r"[，,。！？!?；;、\n]")
+# A negation right before a hit (optionally "没有任何", "没发现"), and problem words after it.
+_NEGATED = re.compile(r"(没有|没|无|不是|并非|并不是|不存在|谈不上|不算)(任何|什么|啥|出现过?|发现过?|遇到过?|太大的?|大的|明显的?)?的?$")
+_PROBLEM = re.compile(r"问题|毛病|故障|异常|坏|差|影响|瑕疵|破损|慢")
+_ALL_CLEAR = re.compile(r"^(都|也|还|倒|倒是|一直)?(没(有)?(什么|啥)?(问题|毛病)|没事|正常|挺好|很好|不错|还行|还可以|满意)")
+_MENTION_WEIGHT = 0.3
+WEAK_WEIGHT = 0.5
+CO_OCCURRENCE_WINDOW = 8  # characters after the anchor, within its sentence
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """One seed entry: ``parts`` must all occur in one sentence; the first is the evidence.
+    A weak entry (``~燃气``) names a context, not the issue, and weighs ``WEAK_WEIGHT``."""
+
+    parts: tuple[str, ...]
+    weak: bool = False
+
+    @property
+    def weight(self) -> float:
+        if self.weak:
+            return WEAK_WEIGHT
+        if len(self.parts) > 1:
+            return 1.5
+        return min(2.0, 1.0 + 0.25 * max(0, len(self.parts[0]) - 2))
 
 
 @dataclass(frozen=True)
@@ -31,7 +76,7 @@ class Topic:
     code: str
     parent: str | None
     name_zh: str
-    pattern: re.Pattern[str] | None
+    keywords: tuple[Keyword, ...]  # longest anchor first, so overlapping hits keep the specific one
 
 
 @dataclass(frozen=True)
@@ -42,18 +87,59 @@ class TopicAssignment:
     evidence: str | None
 
 
+@dataclass(frozen=True)
+class Match:
+    """Keyword scores of one text: per topic code, the weighted hits and the first evidence."""
+
+    scores: dict[str, float]
+    evidence: dict[str, str]
+
+    def best(self) -> tuple[str | None, float, float]:
+        """(topic, its score, the runner-up's score); ties go to the earlier seed row."""
+        ranked = sorted(self.scores.items(), key=lambda item: -item[1])  # stable: seed order kept
+        if not ranked:
+            return None, 0.0, 0.0
+        return ranked[0][0], ranked[0][1], ranked[1][1] if len(ranked) > 1 else 0.0
+
+
+def keyword_confidence(top: float, second: float) -> float:
+    """Confidence of a keyword assignment from the winning and runner-up scores (module doc)."""
+    return round((1 - math.exp(-1.5 * top)) * top / (top + second), 4) if top > 0 else 0.0
+
+
+def _bounds(pattern: re.Pattern[str], text: str, start: int, end: int) -> tuple[int, int]:
+    left = max((m.end() for m in pattern.finditer(text, 0, start)), default=0)
+    right = pattern.search(text, end)
+    return left, right.start() if right else len(text)
+
+
+def _hit_weight(text: str, start: int, end: int) -> float:
+    """1 for a hit, 0 when negated as a problem, ``_MENTION_WEIGHT`` when followed by an all-clear."""
+    clause_start, clause_end = _bounds(_CLAUSE_END, text, start, end)
+    before = text[max(clause_start, start - 8):start].replace(" ", "")
+    after = text[end:min(clause_end, end + 6)].replace(" ", "")
+    if _NEGATED.search(before) and _PROBLEM.search(text[start:end] + after[:4]):
+        return 0.0
+    if _ALL_CLEAR.match(after):
+        return _MENTION_WEIGHT
+    return 1.0
+
+
 class Taxonomy:
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.topics = list(topics)
-        self.leaves = [t for t in self.topics if t.pattern is not None]
+        self.leaves = [t for t in self.topics if t.keywords]
+        self.names = {t.code: t.name_zh for t in self.topics}
 
     @classmethod
     def from_rows(cls, rows: Sequence[dict[str, str]]) -> "Taxonomy":
         topics = []
         for row in rows:
-            keywords = [k.strip() for k in (row.get("keywords") or "").split("|") if k.strip()]
-            pattern = re.compile("|".join(re.escape(k) for k in keywords), re.IGNORECASE) if keywords else None
-            topics.append(Topic(row["topic_code"], row.get("parent_code") or None, row["name_zh"], pattern))
+            entries = [k.strip() for k in (row.get("keywords") or "").split("|") if k.strip()]
+            keywords = sorted((Keyword(tuple(p.strip().lower() for p in entry.lstrip("~").split("+") if p.strip()),
+                                       weak=entry.startswith("~"))
+                               for entry in entries), key=lambda k: -len(k.parts[0]))
+            topics.append(Topic(row["topic_code"], row.get("parent_code") or None, row["name_zh"], tuple(keywords)))
         return cls(topics)
 
     @classmethod
@@ -61,60 +147,134 @@ class Taxonomy:
         with path.open(encoding="utf-8") as handle:
             return cls.from_rows(list(csv.DictReader(handle)))
 
-    def match(self, text: str) -> tuple[str | None, str | None, int]:
-        """Topic with the most keyword hits (ties: the earlier row), its first hit, and the hit count."""
-        best: tuple[str | None, str | None, int] = (None, None, 0)
+    def scores(self, text: str) -> Match:
+        """Weighted keyword hits of one normalised text, per topic (module doc for the rules).
+        Spaces are ignored: speech recognition splits words (信号 特别 差, 退 了). A span counts
+        once per topic (骚扰电话 is not also 骚扰), and a hit inside a longer hit of another topic
+        gives way to it (什么时候能到 inside 什么时候能到账)."""
+        text = text.replace(" ", "")
+        lowered = text.lower()
+        hits: dict[str, list[tuple[int, int, float]]] = {}
         for topic in self.leaves:
-            hits = topic.pattern.findall(text)  # type: ignore[union-attr]
-            if len(hits) > best[2]:
-                best = (topic.code, hits[0], len(hits))
-        return best
+            found: list[tuple[int, int, float]] = []
+            for keyword in topic.keywords:
+                anchor = keyword.parts[0]
+                start = lowered.find(anchor)
+                while start >= 0:
+                    end = start + len(anchor)
+                    weight = 0.0
+                    if not any(start < right and left < end for left, right, _ in found):
+                        weight = _hit_weight(lowered, start, end)
+                    if weight and len(keyword.parts) > 1:
+                        _, sentence_end = _bounds(_SENTENCE_END, lowered, start, end)
+                        near = lowered[end:min(sentence_end, end + CO_OCCURRENCE_WINDOW)]
+                        weight *= all(part in near for part in keyword.parts[1:])
+                    if weight:
+                        found.append((start, end, weight * keyword.weight))
+                    start = lowered.find(anchor, end)
+            if found:
+                hits[topic.code] = found
+        spans = [(code, start, end) for code, found in hits.items() for start, end, _ in found]
+        scores: dict[str, float] = {}
+        evidence: dict[str, str] = {}
+        for code, found in hits.items():
+            kept = [(start, end, weight) for start, end, weight in found
+                    if not any(other != code and left <= start and end <= right and right - left > end - start
+                               for other, left, right in spans)]
+            if kept:
+                scores[code] = sum(weight for _, _, weight in kept)
+                first = min(kept)
+                evidence[code] = text[first[0]:first[1]]
+        return Match(scores, evidence)
+
+    def match(self, text: str) -> tuple[str | None, str | None, float]:
+        """The winning topic of one normalised text, its first hit, and its confidence."""
+        found = self.scores(text)
+        topic, top, second = found.best()
+        return topic, found.evidence.get(topic) if topic else None, keyword_confidence(top, second)
+
+    def match_turns(self, turns: Sequence[str]) -> tuple[str | None, str | None, float]:
+        """Like :meth:`match` over a caller's turns in order, earlier informative turns weighing more."""
+        combined: dict[str, float] = {}
+        evidence: dict[str, str] = {}
+        informative = [t for t in turns if content_kind(t) == "content"]
+        for i, turn in enumerate(informative):
+            found = self.scores(turn)
+            for code, score in found.scores.items():
+                combined[code] = combined.get(code, 0.0) + score / (1 + 0.5 * i)
+                evidence.setdefault(code, found.evidence[code])
+        ordered = {t.code: combined[t.code] for t in self.leaves if t.code in combined}
+        topic, top, second = Match(ordered, evidence).best()
+        return topic, evidence.get(topic) if topic else None, keyword_confidence(top, second)
+
+
+def customer_text(turns: Sequence[str]) -> str:
+    """The informative customer turns of a call as one text (what the model reads)."""
+    return " ".join(t for t in turns if content_kind(t) == "content")
 
 
 class TopicModel:
-    """Patterns first; a classifier trained on pattern-labelled texts for the rest."""
+    """Keywords first; a classifier trained on keyword-labelled texts for the rest."""
 
     def __init__(self, taxonomy: Taxonomy, min_confidence: float = 0.45) -> None:
         self.taxonomy = taxonomy
         self.min_confidence = min_confidence
         self.classifier = None
+        self.training_size = 0
 
     def fit(self, texts: Sequence[str]) -> "TopicModel":
+        """Train on the normalised texts the keywords label; with too little or too uniform data
+        (a small day) the model stays unfitted and assignment falls back to keywords and ``other``."""
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
 
-        normalised = [normalize(t).text for t in texts]
-        labelled = [(text, self.taxonomy.match(text)[0]) for text in normalised]
+        labelled = [(text, self.taxonomy.match(text)[0]) for text in texts if text]
         labelled = [(text, topic) for text, topic in labelled if topic]
-        if len({topic for _, topic in labelled}) >= 2:
-            self.classifier = make_pipeline(
-                TfidfVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-                LogisticRegression(C=2.0, max_iter=1000),
-            ).fit([t for t, _ in labelled], [c for _, c in labelled])
+        counts = Counter(topic for _, topic in labelled)
+        labelled = [(text, topic) for text, topic in labelled if counts[topic] >= 2]
+        self.classifier, self.training_size = None, 0
+        if len({topic for _, topic in labelled}) < 2:
+            return self
+        pipeline = make_pipeline(
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2 if len(labelled) >= 50 else 1,
+                            sublinear_tf=True),
+            LogisticRegression(C=2.0, max_iter=1000),
+        )
+        try:
+            self.classifier = pipeline.fit([t for t, _ in labelled], [c for _, c in labelled])
+            self.training_size = len(labelled)
+        except ValueError:  # e.g. "After pruning, no terms remain": nothing to learn from today
+            self.classifier = None
         return self
 
-    def assign(self, texts: Sequence[str | None], asr: bool = False) -> list[TopicAssignment]:
-        normalised = [normalize(t, asr=asr).text for t in texts]
-        results: list[TopicAssignment | None] = []
-        missed: list[int] = []
-        for i, text in enumerate(normalised):
-            topic, evidence, hits = self.taxonomy.match(text) if text else (None, None, 0)
-            if topic:
-                results.append(TopicAssignment(topic, "pattern", 1.0, evidence))
-            elif not text:
-                results.append(TopicAssignment(OTHER, "none", 0.0, None))
-            else:
-                results.append(None)
-                missed.append(i)
+    def _fallback(self, results: list[TopicAssignment | None], texts: Sequence[str]) -> list[TopicAssignment]:
+        missed = [i for i, r in enumerate(results) if r is None and texts[i]]
         if missed and self.classifier is not None:
-            probabilities = self.classifier.predict_proba([normalised[i] for i in missed])
+            probabilities = self.classifier.predict_proba([texts[i] for i in missed])
             classes = self.classifier.classes_
             for i, row in zip(missed, probabilities):
                 best = int(np.argmax(row))
                 if row[best] >= self.min_confidence:
-                    results[i] = TopicAssignment(str(classes[best]), "model", float(row[best]), None)
+                    results[i] = TopicAssignment(str(classes[best]), "model", round(float(row[best]), 4), None)
         return [r or TopicAssignment(OTHER, "none", 0.0, None) for r in results]
+
+    def assign(self, texts: Sequence[str | None]) -> list[TopicAssignment]:
+        """Topics of normalised documents (surveys, posts)."""
+        values = [t or "" for t in texts]
+        results: list[TopicAssignment | None] = []
+        for text in values:
+            topic, evidence, confidence = self.taxonomy.match(text) if text else (None, None, 0.0)
+            results.append(TopicAssignment(topic, "pattern", confidence, evidence) if topic else None)
+        return self._fallback(results, values)
+
+    def assign_calls(self, calls: Sequence[Sequence[str]]) -> list[TopicAssignment]:
+        """Topics of calls from their normalised customer turns in order (agent turns never count)."""
+        results: list[TopicAssignment | None] = []
+        for turns in calls:
+            topic, evidence, confidence = self.taxonomy.match_turns(turns)
+            results.append(TopicAssignment(topic, "pattern", confidence, evidence) if topic else None)
+        return self._fallback(results, [customer_text(turns) for turns in calls])
 
 
 @lru_cache(maxsize=1)
@@ -129,9 +289,18 @@ def _jieba():
 
 
 def tokenize(text: str) -> list[str]:
-    """jieba words of two or more characters, without stopwords, numbers or punctuation."""
-    words = _jieba().lcut(normalize(text).text)
-    return [w for w in words if len(w) > 1 and w not in _STOPWORDS and not re.fullmatch(r"[\W_\d]+", w)]
+    """jieba words of two or more characters, without stopwords, numbers, punctuation, markup or
+    masking placeholders; a negator joins the word after it (没 信号 → 没信号, 不 满意 → 不满意)
+    so negation survives."""
+    words = [w for w in _jieba().lcut(PLACEHOLDER.sub(" ", normalize(text).text)) if w.strip()]
+    merged: list[str] = []
+    for word in words:
+        if merged and merged[-1] in _NEGATORS and not re.fullmatch(r"[\W_\d]+", word):
+            merged[-1] += word
+        else:
+            merged.append(word)
+    return [w for w in merged if len(w) > 1 and w not in _STOPWORDS and w not in _NEGATORS
+            and not re.fullmatch(r"[\W_\d]+", w) and content_kind(w) == "content"]
 
 
 @dataclass(frozen=True)
@@ -142,21 +311,42 @@ class DiscoveredTheme:
     examples: list[str]
 
 
+def _single_theme(texts: Sequence[str], tokens: list[str], present: list[int], top_terms: int,
+                  examples: int) -> tuple[list[int], list[DiscoveredTheme]]:
+    """Too few distinct texts to factorise: one theme holding them all, named by its frequent words."""
+    members = set(present)
+    assignment = [0 if i in members else -1 for i in range(len(texts))]
+    counts = Counter(word for i in present for word in tokens[i].split())
+    terms = [word for word, _ in counts.most_common(top_terms)]
+    return assignment, [DiscoveredTheme(0, terms, len(present), [texts[i] for i in present[:examples]])]
+
+
 def discover_themes(texts: Sequence[str], k: int = 8, top_terms: int = 8, examples: int = 3,
                     seed: int = 0) -> tuple[list[int], list[DiscoveredTheme]]:
-    """NMF over jieba-token TF-IDF: each text's theme id (-1 when empty) and each theme's terms."""
+    """NMF over jieba-token TF-IDF: each text's theme id (-1 when it has no words) and each theme's
+    terms. Degenerate input never raises: no words gives no themes; one distinct text (or identical
+    texts) gives one theme; k shrinks to the number of distinct texts."""
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     tokens = [" ".join(tokenize(t or "")) for t in texts]
     present = [i for i, t in enumerate(tokens) if t]
     assignment = [-1] * len(texts)
-    if len(present) < k:
+    distinct = len({tokens[i] for i in present})
+    if not present:
         return assignment, []
-    vectorizer = TfidfVectorizer(token_pattern=r"[^ ]+", min_df=2 if len(present) > 50 else 1, max_df=0.5,
-                                 sublinear_tf=True)
-    matrix = vectorizer.fit_transform([tokens[i] for i in present])
+    k = min(k, distinct)
+    if k < 2:
+        return _single_theme(texts, tokens, present, top_terms, examples)
+    vectorizer = TfidfVectorizer(token_pattern=r"[^ ]+", min_df=2 if len(present) > 50 else 1,
+                                 max_df=0.5 if distinct >= 10 else 1.0, sublinear_tf=True)
+    try:
+        matrix = vectorizer.fit_transform([tokens[i] for i in present])
+    except ValueError:  # every term pruned (e.g. all texts share the same words)
+        return _single_theme(texts, tokens, present, top_terms, examples)
     k = min(k, matrix.shape[1])
+    if k < 2:
+        return _single_theme(texts, tokens, present, top_terms, examples)
     model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
     weights = model.fit_transform(matrix)
     vocabulary = np.array(vectorizer.get_feature_names_out())
@@ -166,6 +356,6 @@ def discover_themes(texts: Sequence[str], k: int = 8, top_terms: int = 8, exampl
     themes = []
     for theme in range(k):
         members = [present[row] for row in np.argsort(-weights[:, theme]) if best[row] == theme]
-        terms = list(vocabulary[np.argsort(-model.components_[theme])[:top_terms]])
+        terms = [str(t) for t in vocabulary[np.argsort(-model.components_[theme])[:top_terms]]]
         themes.append(DiscoveredTheme(theme, terms, len(members), [texts[i] for i in members[:examples]]))
     return assignment, themes

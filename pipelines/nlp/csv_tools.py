@@ -127,6 +127,60 @@ def detect_escalation_csv(input_path: Path, output_path: Path, text_column: str,
     return map_csv(input_path, output_path, text_column, ESCALATION_COLUMNS, annotate, "escalation")
 
 
+CUSTOMER_PREFIXES = ("客户:", "客户：")
+AGENT_PREFIXES = ("客服:", "客服：")
+
+
+def customer_turns(dialogue: str) -> list[str]:
+    """A dialogue's customer turns, normalised as the nightly normalises call turns: one turn per
+    line, each starting 客户: or 客服:; a line without either continues the turn before it."""
+    from sentiment.normalize import normalize
+
+    turns: list[tuple[str, str]] = []
+    for line in (dialogue or "").splitlines():
+        line = line.strip()
+        if line.startswith(CUSTOMER_PREFIXES):
+            turns.append(("customer", line[3:]))
+        elif line.startswith(AGENT_PREFIXES):
+            turns.append(("agent", line[3:]))
+        elif line and turns:
+            turns[-1] = (turns[-1][0], turns[-1][1] + " " + line)
+    return [normalize(text, asr=True).text for speaker, text in turns if speaker == "customer"]
+
+
+def assign_topics_csv(input_path: Path, output_path: Path, text_column: str, source: str, taxonomy_path: Path,
+                      warehouse_texts: Callable[[], list[str]]) -> int:
+    """Add topic_code, topic_name and topic_confidence with the nightly's taxonomy, model and
+    fallback. The model trains on the keyword-labelled texts of the warehouse (``warehouse_texts``,
+    all three sources, as the nightly) plus this file's; ``source='calls'`` reads whole dialogues
+    through their customer lines. Reads every row first (the model needs them), then writes."""
+    from sentiment.normalize import normalize
+    from sentiment.topics import Taxonomy, TopicModel, customer_text
+
+    _, rows, _ = _open_rows(input_path, text_column)
+    raw = [row.get(text_column) or "" for row in rows]
+    taxonomy = Taxonomy.from_csv(taxonomy_path)
+    if source == "calls":
+        calls = [customer_turns(text) for text in raw]
+        own = [customer_text(turns) for turns in calls]
+    else:
+        own = [normalize(text).text for text in raw]
+    model = TopicModel(taxonomy).fit(warehouse_texts() + own)
+    found = model.assign_calls(calls) if source == "calls" else model.assign(own)
+    iterator = iter(found)
+
+    def annotate(chunk: list[str]) -> list[dict[str, object]]:
+        out = []
+        for _ in chunk:
+            assignment = next(iterator)
+            out.append({"topic_code": assignment.topic, "topic_name": taxonomy.names.get(assignment.topic, ""),
+                        "topic_confidence": round(assignment.confidence, 4)})
+        return out
+
+    return map_csv(input_path, output_path, text_column, ["topic_code", "topic_name", "topic_confidence"], annotate,
+                   f"topics ({source})")
+
+
 def discover_topics_csv(input_path: Path, output_path: Path, text_column: str, k: int) -> int:
     """Themes need every text at once (NMF), so this one reads the texts first, then writes."""
     from sentiment.topics import discover_themes

@@ -1,5 +1,11 @@
 """Score one partition's documents: sentiment (cached by text hash and model version), call
-arcs, topics and escalation risk, written to the ``nlp`` schema in one transaction."""
+arcs, topics and escalation risk, written to the ``nlp`` schema in one transaction.
+
+Each document and each call turn is normalised once here (``sentiment.normalize``; turns with
+``asr=True``), kept beside the original as ``text_normalized``, and that one text is what
+sentiment, topics and escalation read. Calls are read through their customer turns only: the
+agent's greeting is no topic, and the agent's wrap-up ``reason_code`` stays in ``raw.calls``.
+Turns without content (placeholders, numbers, greetings, bare 好的/谢谢) are not scored."""
 
 from __future__ import annotations
 
@@ -21,9 +27,9 @@ from pipelines.settings import Settings, get_settings
 from sentiment.calls import call_arc
 from sentiment.engines import CLASSES, SentimentEngine, load_engine
 from sentiment.escalation import EscalationDetector, ThirdParties
-from sentiment.normalize import normalize
+from sentiment.normalize import content_kind, normalize
 from sentiment.scoring import UNKNOWN, Scored, polarity, score_normalised
-from sentiment.topics import Taxonomy, TopicModel
+from sentiment.topics import Taxonomy, TopicModel, customer_text
 
 
 @dataclass
@@ -122,12 +128,18 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
                ORDER BY call_id, turn_index""", [day]).fetchall()
         doc_texts = [normalize(text).text for _, _, text in documents]
         turn_texts = [normalize(text, asr=True).text for *_, text in turns]
+        turn_kinds = [content_kind(text) for text in turn_texts]
         conn.begin()
         try:
             for table in PARTITIONED_TABLES:
                 conn.execute(f"DELETE FROM nlp.{table} WHERE _partition_date = ?", [day])
-            scored = score_normalised(doc_texts + turn_texts, _cached_predict(conn, engine, report), thresholds)
+            # Greetings and thanks (好的/谢谢/在吗) in a call are courtesy, not opinion: neutral, with no
+            # score, so they never move a call's sentiment or arc.
+            turn_for_model = [text if kind != "politeness" else "" for text, kind in zip(turn_texts, turn_kinds)]
+            scored = score_normalised(doc_texts + turn_for_model, _cached_predict(conn, engine, report), thresholds)
             doc_scores, turn_scores = scored[:len(doc_texts)], scored[len(doc_texts):]
+            turn_scores = [Scored(None, "neutral") if kind == "politeness" else result
+                           for kind, result in zip(turn_kinds, turn_scores)]
 
             doc_rows: dict[str, list] = defaultdict(list)
             for (doc_type, doc_id, _), text, result in zip(documents, doc_texts, doc_scores):
@@ -138,34 +150,39 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
             _insert(conn, "document_sentiment", doc_rows)
 
             turn_rows: dict[str, list] = defaultdict(list)
-            per_call: dict[str, dict[str, list]] = defaultdict(lambda: {"customer": [], "agent": [], "text": []})
+            per_call: dict[str, dict[str, list]] = defaultdict(
+                lambda: {"customer": [], "agent": [], "text": [], "length": []})
             for (call_id, turn_index, speaker, _), text, result in zip(turns, turn_texts, turn_scores):
                 per_call[call_id][speaker].append(result.score)
                 if speaker == "customer":
                     per_call[call_id]["text"].append(text)
-                _add(turn_rows, call_id=call_id, turn_index=turn_index, speaker=speaker, **_sentiment_columns(result),
-                     model_version=engine.version, _partition_date=day)
+                    per_call[call_id]["length"].append(len(text.replace(" ", "")))
+                _add(turn_rows, call_id=call_id, turn_index=turn_index, speaker=speaker, text_normalized=text,
+                     **_sentiment_columns(result), model_version=engine.version, _partition_date=day)
             report.turns = len(turns)
             _insert(conn, "turn_sentiment", turn_rows)
 
             arc_rows: dict[str, list] = defaultdict(list)
             for call_id, sides in per_call.items():
-                arc = call_arc(sides["customer"], thresholds)
+                arc = call_arc(sides["customer"], thresholds, sides["length"])
                 agent = [s for s in sides["agent"] if s is not None]
                 report.recovered_calls += arc.recovered
                 start_label = thresholds.label(arc.start_score) if arc.start_score is not None else UNKNOWN
                 end_label = thresholds.label(arc.end_score) if arc.end_score is not None else UNKNOWN
+                call_label = thresholds.label(arc.mean_score) if arc.mean_score is not None else UNKNOWN
                 _add(arc_rows, call_id=call_id, customer_start_score=arc.start_score,
                      customer_end_score=arc.end_score, customer_min_score=arc.min_score,
+                     customer_mean_score=arc.mean_score, call_label=call_label,
                      agent_mean_score=sum(agent) / len(agent) if agent else None,
                      scored_customer_turns=arc.scored_turns, recovered=arc.recovered, deteriorated=arc.deteriorated,
                      start_label=start_label, end_label=end_label, model_version=engine.version, _partition_date=day)
             _insert(conn, "call_arcs", arc_rows)
 
-            # Topics and escalation: surveys and posts by their text, calls by the customer's words.
+            # Topics and escalation: surveys and posts by their text, calls by the customer's turns.
             topic_docs = [(doc_type, doc_id, text) for (doc_type, doc_id, _), text in zip(documents, doc_texts)]
             topic_docs += [("call", call_id, " ".join(sides["text"])) for call_id, sides in per_call.items()]
-            assignments = topic_model.assign([text for *_, text in topic_docs])
+            assignments = topic_model.assign(doc_texts)
+            assignments += topic_model.assign_calls([sides["text"] for sides in per_call.values()])
             topic_rows: dict[str, list] = defaultdict(list)
             escalation_rows: dict[str, list] = defaultdict(list)
             # Escalation reads surveys and posts as written (it normalises them itself): normalising
@@ -190,14 +207,30 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
     return report
 
 
+def topic_training_texts(conn: duckdb.DuckDBPyConnection, days: list[date] | None = None,
+                         limit: int = 50_000) -> list[str]:
+    """Normalised texts of all three sources for the topic fallback: survey comments, posts, and
+    each call's informative customer turns joined (how calls are assigned). ``days=None``: all."""
+    where = f"_partition_date IN ({', '.join('?' * len(days))})" if days else "true"
+    params = list(days or [])
+    per_source = max(1, limit // 3)
+    documents = conn.execute(
+        f"""(SELECT comment FROM raw.surveys WHERE {where} AND comment <> '' LIMIT {per_source})
+            UNION ALL (SELECT text FROM raw.social_posts WHERE {where} LIMIT {per_source})""", params + params).fetchall()
+    calls = conn.execute(
+        f"""SELECT list(text ORDER BY turn_index) FROM raw.call_turns
+            WHERE speaker = 'customer' AND call_id IN (SELECT DISTINCT call_id FROM raw.call_turns WHERE {where} LIMIT {per_source})
+            GROUP BY call_id""", params).fetchall()
+    texts = [normalize(text).text for (text,) in documents]
+    texts += [customer_text([normalize(turn, asr=True).text for turn in turns]) for (turns,) in calls]
+    return [t for t in texts if t]
+
+
 def fit_topic_model(days: list[date], settings: Settings | None = None, limit: int = 50_000) -> TopicModel:
-    """Train the topic fallback on the texts of the partitions at hand (pattern-labelled)."""
+    """Train the topic fallback on the keyword-labelled texts of the partitions at hand, all sources."""
     settings = settings or get_settings()
     with warehouse() as conn:
-        texts = [row[0] for row in conn.execute(
-            f"""SELECT comment FROM raw.surveys WHERE _partition_date IN ({', '.join('?' * len(days))}) AND comment <> ''
-                UNION ALL SELECT text FROM raw.social_posts WHERE _partition_date IN ({', '.join('?' * len(days))})
-                LIMIT {limit}""", days + days).fetchall()]
+        texts = topic_training_texts(conn, days, limit)
     return TopicModel(Taxonomy.from_csv(settings.topic_taxonomy)).fit(texts)
 
 

@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS nlp.topic_candidates (
     theme_id INTEGER NOT NULL, terms VARCHAR NOT NULL, size INTEGER NOT NULL,
     examples VARCHAR NOT NULL, window_start DATE NOT NULL, window_end DATE NOT NULL,
     discovered_at TIMESTAMP NOT NULL);
+ALTER TABLE nlp.turn_sentiment ADD COLUMN IF NOT EXISTS text_normalized VARCHAR;
+ALTER TABLE nlp.call_arcs ADD COLUMN IF NOT EXISTS customer_mean_score REAL;
+ALTER TABLE nlp.call_arcs ADD COLUMN IF NOT EXISTS call_label VARCHAR;
 """
 
 PARTITIONED_TABLES = ("document_sentiment", "turn_sentiment", "call_arcs", "document_topics", "escalations")

@@ -42,8 +42,19 @@ def test_nightly_scores_every_document_once_with_its_model_version(settings: Set
                    "WHERE s.comment = '' AND d.sentiment_label <> 'unknown'") == 0
         for table in ("document_sentiment", "turn_sentiment"):
             assert one(f"SELECT count(*) FROM nlp.{table} WHERE sentiment_label <> 'unknown'") > 0
-            assert one(f"""SELECT count(*) FROM nlp.{table} WHERE (sentiment_label = 'unknown') <> (sentiment_neutral IS NULL)
+            # probabilities come together and sum to 1; unknown texts have none
+            assert one(f"""SELECT count(*) FROM nlp.{table} WHERE (sentiment_label = 'unknown' AND sentiment_neutral IS NOT NULL)
+                           OR (sentiment_neutral IS NULL) <> (sentiment_score IS NULL)
                            OR abs(sentiment_negative + sentiment_neutral + sentiment_positive - 1) > 1e-4""") == 0
+        # greeting and bare politeness turns carry no score, so they move no call
+        assert one("SELECT count(*) FROM nlp.turn_sentiment WHERE text_normalized IN ('好', '行吧', '好的 谢谢你啊')") > 0
+        assert one("SELECT count(*) FROM nlp.turn_sentiment WHERE text_normalized IN ('好', '行吧', '好的 谢谢你啊') "
+                   "AND (sentiment_score IS NOT NULL OR sentiment_label <> 'neutral')") == 0
+        # every call's text topic comes from the customer's words, and the demo's texts name the reason code
+        calls = conn.execute("SELECT t.topic_code, t.confidence, c.reason_code FROM nlp.document_topics t "
+                             "JOIN raw.calls c ON t.doc_type = 'call' AND t.doc_id = c.call_id").fetchall()
+        assert calls and all(topic == reason for topic, _, reason in calls)
+        assert all(0 < confidence <= 1 for topic, confidence, _ in calls if topic != "other")
         before = conn.execute("SELECT * FROM nlp.document_sentiment ORDER BY doc_id").fetchall()
 
     rerun = score_partition(DEMO_START, fit_topic_model([DEMO_START]))
@@ -164,3 +175,39 @@ def test_topic_candidates_are_discovered_from_unmatched_texts(settings: Settings
         rows = conn.execute("SELECT terms, size, examples, window_end FROM nlp.topic_candidates").fetchall()
     assert rows and all(terms and examples for terms, _, examples, _ in rows)
     assert {row[3] for row in rows} == {date(2026, 8, 3)}
+
+
+def test_topics_assign_command_for_comments_and_dialogues(settings: Settings, tmp_path: Path) -> None:
+    comments = tmp_path / "comments.csv"
+    comments.write_text("id,评论\n1,发票抬头开错了\n2,快递三天没到\n3,\n4,今天天气不错\n", encoding="utf-8")
+    out = tmp_path / "assigned.csv"
+    assert main(["topics", "assign", "--input", str(comments), "--text-column", "评论", "--output", str(out)]) == 0
+    rows = {row["id"]: row for row in _rows(out)}
+    assert (rows["1"]["topic_code"], rows["1"]["topic_name"]) == ("invoice", "发票")
+    assert rows["2"]["topic_code"] == "delivery" and 0.5 < float(rows["2"]["topic_confidence"]) <= 1
+    assert rows["3"]["topic_code"] == "other" and float(rows["3"]["topic_confidence"]) == 0
+
+    dialogues = tmp_path / "dialogues.csv"
+    with dialogues.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["call", "dialogue"])
+        writer.writerow(["a", "客服:您好，请问有什么可以帮您？退款的话我帮您查\n客户:[订单x]\n客户:我想改一下收货地址\n客服:好的"])
+        writer.writerow(["b", "客服:您好，转人工请稍等\n客户:转人工"])
+    out = tmp_path / "calls.csv"
+    assert main(["topics", "assign", "--input", str(dialogues), "--text-column", "dialogue", "--source", "calls",
+                 "--output", str(out)]) == 0
+    rows = {row["call"]: row for row in _rows(out)}
+    assert rows["a"]["topic_code"] == "order_change"  # the agent's 退款 never counts
+    assert rows["b"]["topic_code"] != "waiting_time"
+    assert list(rows["a"]) == ["call", "dialogue", "topic_code", "topic_name", "topic_confidence"]
+
+
+def test_topics_discover_command_on_identical_texts(tmp_path: Path) -> None:
+    same = tmp_path / "same.csv"
+    same.write_text("评论\n" + "又没信号了\n" * 12, encoding="utf-8")
+    out = tmp_path / "themes.csv"
+    assert main(["topics", "discover", "--input", str(same), "--text-column", "评论", "--k", "4",
+                 "--output", str(out)]) == 0
+    rows = _rows(out)
+    assert len(rows) == 12 and {row["topic_id"] for row in rows} == {"0"}
+    assert rows[0]["topic_terms"] == "没信号"

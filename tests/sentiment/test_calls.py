@@ -27,6 +27,23 @@ def test_one_turn_has_no_arc_and_unscored_turns_are_skipped() -> None:
 
 
 def test_thresholds_are_configuration() -> None:
-    scores = [0.3, 0.35, 0.65, 0.7]
+    scores = [0.2, 0.35, 0.65, 0.8]
     assert call_arc(scores).recovered
     assert not call_arc(scores, Thresholds(negative_below=0.2, positive_above=0.8)).recovered
+
+
+def test_weak_polite_readings_are_no_recovery() -> None:
+    # a polite request read as mildly negative, then a mildly positive thanks: no 转怒为喜
+    assert not call_arc([0.35, 0.38, 0.62, 0.65]).recovered
+
+
+def test_call_sentiment_is_a_length_and_confidence_weighted_mean() -> None:
+    arc = call_arc([0.1, 0.9], lengths=[40, 4])
+    assert arc.mean_score is not None and arc.mean_score < 0.25  # the long complaint dominates the short aside
+    same = call_arc([0.2, 0.2, 0.2])
+    assert abs(same.mean_score - 0.2) < 1e-9
+    assert call_arc([None, None]).mean_score is None
+
+
+def test_unscored_turns_do_not_move_the_call() -> None:
+    assert call_arc([None, 0.3, None, None], lengths=[5, 20, 2, 3]).mean_score == call_arc([0.3], lengths=[20]).mean_score

@@ -40,3 +40,25 @@ def test_empty_and_none() -> None:
 def test_cache_key_depends_on_normalised_text_only() -> None:
     assert normalize("這個很好").key == normalize("这个很好").key
     assert normalize("这个很好").key != normalize("这个不好").key
+
+
+def test_weibo_api_markup_is_stripped_and_emoji_images_kept() -> None:
+    raw = ('<a href="https://m.weibo.cn/search?containerid=231522">#星河通信#</a>又丢件了'
+           '<span class="url-icon"><img alt=[怒] src="https://h5.sinaimg.cn/m/emoticon/icon/angry.png"></span><br />'
+           '<a href="http://t.cn/A6x"><span class="url-icon"><img src="link.png"></span>'
+           '<span class="surl-text">网页链接</span></a>')
+    result = normalize(raw)
+    assert result.text == "星河通信 又丢件了[怒]"
+    assert result.emojis == ("[怒]",)
+
+
+def test_placeholders_numbers_and_politeness_are_not_content() -> None:
+    from sentiment.normalize import content_kind
+
+    for text in ["[链接x]", "[订单x] [数字x]", "1234567890", "？？！", "XH2026080112"]:
+        assert content_kind(normalize(text).text) == "placeholder", text
+    for text in ["好的", "谢谢", "好的 谢谢你啊", "你好 在吗", "嗯嗯", "没有了"]:
+        assert content_kind(normalize(text, asr=True).text) == "politeness", text
+    assert content_kind("") == "empty"
+    assert content_kind("[订单x] 这个订单怎么还没发货") == "content"
+    assert normalize("[订单x]").emojis == ()  # a placeholder is no emoji

@@ -1,6 +1,11 @@
 -- Every contact in one shape. A contact is an inbound interaction: a call, or a post that
 -- addresses the brand from an account linked to a customer (domain.md). Brand mentions from
 -- unknown accounts stay in fct_social_posts: without a customer they cannot be followed up.
+-- A call's topic is its text topic (the customer's turns, stg_nlp__document_topics); the agent's
+-- wrap-up code stays beside it as reason_topic. A call's sentiment is the call-level customer
+-- sentiment (sentiment/calls.py: length- and confidence-weighted mean of the customer's turns),
+-- comparable with a survey comment's or a post's; start_sentiment_label is the opening mood
+-- that recovery (转怒为喜) starts from.
 with calls as (
     select
         c.call_id as contact_id,
@@ -10,21 +15,25 @@ with calls as (
         c.agent_team,
         c.started_at as contacted_at,
         c.started_date as contact_date,
-        c.topic_code,
+        coalesce(dt.topic_code, 'other') as topic_code,
+        c.reason_topic,
         c.is_logged_complaint,
         c.agent_resolved,
         c.escalation_tier,
         c.queue_wait_seconds,
         c.duration_seconds,
         c.transfer_count,
-        a.start_label as sentiment_label,
+        coalesce(a.call_label, 'unknown') as sentiment_label,
+        a.customer_mean_score as sentiment_score,
         a.customer_min_score as sentiment_min_score,
+        coalesce(a.start_label, 'unknown') as start_sentiment_label,
         coalesce(a.recovered, false) as recovered,
         coalesce(a.deteriorated, false) as deteriorated,
         coalesce(e.escalation_risk, false) as third_party_escalation,
         c.partition_date
     from {{ ref('stg_calls__calls') }} as c
     left join {{ ref('stg_nlp__call_arcs') }} as a on a.call_id = c.call_id
+    left join {{ ref('stg_nlp__document_topics') }} as dt on dt.doc_type = 'call' and dt.doc_id = c.call_id
     left join {{ ref('stg_nlp__escalations') }} as e on e.doc_type = 'call' and e.doc_id = c.call_id
     -- An outbound follow-up is the company reaching out, not a contact: it must not reopen an
     -- issue, break first-contact resolution or count in SLA and volumes (fct_followups uses it).
@@ -41,6 +50,7 @@ brand_posts as (
         p.posted_at as contacted_at,
         p.posted_date as contact_date,
         coalesce(dt.topic_code, 'other') as topic_code,
+        cast(null as {{ dbt.type_string() }}) as reason_topic,
         false as is_logged_complaint,
         cast(null as boolean) as agent_resolved,
         cast(null as integer) as escalation_tier,
@@ -48,7 +58,9 @@ brand_posts as (
         cast(null as integer) as duration_seconds,
         cast(null as integer) as transfer_count,
         coalesce(s.sentiment_label, 'unknown') as sentiment_label,
+        s.sentiment_score,
         s.sentiment_score as sentiment_min_score,
+        coalesce(s.sentiment_label, 'unknown') as start_sentiment_label,
         false as recovered,
         false as deteriorated,
         coalesce(e.escalation_risk, false) as third_party_escalation,

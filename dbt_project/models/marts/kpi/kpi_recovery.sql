@@ -11,10 +11,10 @@ select
     period_start,
     {{ kpi_slice_columns(dims) }},
     count(*) as calls,
-    count(case when sentiment_label = 'negative' then 1 end) as started_negative,
+    count(case when start_sentiment_label = 'negative' then 1 end) as started_negative,
     count(case when recovered then 1 end) as recovered,
     count(case when deteriorated then 1 end) as deteriorated,
-    {{ safe_ratio('count(case when recovered then 1 end)', "count(case when sentiment_label = 'negative' then 1 end)") }}
+    {{ safe_ratio('count(case when recovered then 1 end)', "count(case when start_sentiment_label = 'negative' then 1 end)") }}
         as recovery_rate
 from periods
 group by {{ kpi_grouping_sets(dims) }}

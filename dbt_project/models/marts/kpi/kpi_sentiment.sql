@@ -1,4 +1,6 @@
--- Sentiment index (mean probability of positive) and negative share, by source and topic.
+-- Sentiment index (mean probability of positive) and negative share, by source and topic. A call
+-- counts once with its call-level customer sentiment (fct_contacts.sentiment_score/label), on the
+-- same scale as a survey comment or a post.
 {% set dims = {'source': 'source', 'topic': 'topic_code'} %}
 with scored as (
     select 'survey' as source, topic_code, submitted_date as event_date, comment_sentiment_label as label,
@@ -7,7 +9,7 @@ with scored as (
     union all
     select 'social', topic_code, posted_date, sentiment_label, sentiment_score from {{ ref('fct_social_posts') }}
     union all
-    select 'call', topic_code, contact_date, sentiment_label, sentiment_min_score
+    select 'call', topic_code, contact_date, sentiment_label, sentiment_score
     from {{ ref('fct_contacts') }} where contact_channel = 'call'
 ),
 

@@ -25,7 +25,8 @@ select
     count(case when transfer_count > 0 then 1 end) as transferred,
     count(escalation_tier) as escalation_measured,
     count(case when escalation_tier > 1 then 1 end) as escalated,
-    count(case when sentiment_label = 'negative' then 1 end) as started_negative,
+    count(case when start_sentiment_label = 'negative' then 1 end) as started_negative,
+    count(case when sentiment_label = 'negative' then 1 end) as negative_contacts,
     count(case when recovered then 1 end) as recovered,
     count(case when sentiment_label <> 'unknown' then 1 end) as sentiment_known
 from {{ ref('fct_contacts') }}

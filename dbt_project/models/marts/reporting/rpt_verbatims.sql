@@ -16,7 +16,7 @@ with call_text as (
 verbatims as (
     select 'call:' || c.contact_id as verbatim_id, 'call' as source, c.contact_date as event_date,
            c.contacted_at as event_at, c.customer_id, c.customer_tier, c.agent_team, c.topic_code,
-           c.sentiment_label, c.sentiment_min_score as sentiment_score, c.third_party_escalation,
+           c.sentiment_label, c.sentiment_score, c.third_party_escalation,
            c.is_logged_complaint, t.text, c.partition_date
     from {{ ref('fct_contacts') }} as c
     join call_text as t on t.call_id = c.contact_id

@@ -8,7 +8,7 @@ select
     cast(started_at as date) as started_date,
     queue_wait_seconds,
     duration_seconds,
-    reason_code as topic_code,
+    reason_code as reason_topic,
     resolved_flag as agent_resolved,
     complaint_flag as is_logged_complaint,
     cast(escalation_tier as integer) as escalation_tier,
