@@ -13,14 +13,13 @@ from dagster import (
     asset_check,
 )
 
+from pipelines.defs.alerts import ALERT_LEDGER_KEY
 from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL
 from pipelines.defs.nlp import NLP_TABLES, nlp_key
 from pipelines.defs.partitions import daily_partitions
 from pipelines.ingest.warehouse import warehouse
 from pipelines.pii_audit import run_audit
 from pipelines.publish import SERVING_TABLES, publish
-
-VERBATIMS_KEY = AssetKey(["marts", "rpt_verbatims"])
 
 
 def publish_deps() -> list[AssetKey]:
@@ -29,15 +28,16 @@ def publish_deps() -> list[AssetKey]:
 
 
 @asset_check(
-    asset=VERBATIMS_KEY, name="pii_audit", blocking=True, pool=WAREHOUSE_POOL,
-    additional_deps=[key for key in publish_deps() if key != VERBATIMS_KEY]
+    asset=ALERT_LEDGER_KEY, name="pii_audit", blocking=True, pool=WAREHOUSE_POOL,
+    additional_deps=[key for key in publish_deps() if key != ALERT_LEDGER_KEY]
     + [nlp_key(table) for table in (*NLP_TABLES, "topic_candidates")],
     description="Every text column of raw, nlp and the serving tables scanned with the masking detector; "
                 "any clear phone, ID, card or e-mail fails, and the blocked publish keeps the last good snapshot.",
 )
 def pii_audit(context: AssetCheckExecutionContext) -> AssetCheckResult:
-    # On the verbatims, the last table to join texts (a call's customer turns), and after everything
-    # the snapshot copies; blocking, so a failure stops the publish step downstream of it.
+    # On the alert ledger, the last table to take texts (masked evidence from the verbatims, which
+    # join a call's customer turns), and after everything the snapshot copies; blocking, so a failure
+    # stops the publish and the alert deliveries downstream of it.
     with warehouse() as conn:
         result = run_audit(conn, SERVING_TABLES, context.run.run_id)
     context.log.info(result.summary())

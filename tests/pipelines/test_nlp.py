@@ -50,10 +50,12 @@ def test_nightly_scores_every_document_once_with_its_model_version(settings: Set
         assert one("SELECT count(*) FROM nlp.turn_sentiment WHERE text_normalized IN ('好', '行吧', '好的 谢谢你啊')") > 0
         assert one("SELECT count(*) FROM nlp.turn_sentiment WHERE text_normalized IN ('好', '行吧', '好的 谢谢你啊') "
                    "AND (sentiment_score IS NOT NULL OR sentiment_label <> 'neutral')") == 0
-        # every call's text topic comes from the customer's words, and the demo's texts name the reason code
+        # every inbound call's text topic comes from the customer's words, and the demo's texts name the reason code
         calls = conn.execute("SELECT t.topic_code, t.confidence, c.reason_code FROM nlp.document_topics t "
-                             "JOIN raw.calls c ON t.doc_type = 'call' AND t.doc_id = c.call_id").fetchall()
-        assert calls and all(topic == reason for topic, _, reason in calls)
+                             "JOIN raw.calls c ON t.doc_type = 'call' AND t.doc_id = c.call_id "
+                             "WHERE c.direction = 'inbound'").fetchall()  # a follow-up call is about the follow-up
+        mismatched = [(topic, reason) for topic, _, reason in calls if topic != reason]
+        assert calls and not mismatched, mismatched[:20]
         assert all(0 < confidence <= 1 for topic, confidence, _ in calls if topic != "other")
         before = conn.execute("SELECT * FROM nlp.document_sentiment ORDER BY doc_id").fetchall()
 
@@ -139,9 +141,10 @@ def test_topics_discover_command(comments_csv: Path, tmp_path: Path) -> None:
     assert main(["topics", "discover", "--input", str(comments_csv), "--text-column", "评论", "--k", "3",
                  "--output", str(out)]) == 0
     rows = _rows(out)
-    assert {row["topic_id"] for row in rows if not row["评论"]} == {"-1"}
-    assert all(row["topic_terms"] for row in rows if row["评论"])
-    assert len({row["topic_id"] for row in rows if row["评论"]}) >= 2
+    contentless = {"", "[链接x]", "👍"}  # nothing to discover a theme in: no theme, not a crash
+    assert {row["topic_id"] for row in rows if row["评论"] in contentless} == {"-1"}
+    assert all(row["topic_terms"] for row in rows if row["评论"] not in contentless)
+    assert len({row["topic_id"] for row in rows if row["评论"] not in contentless}) >= 2
 
 
 def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
