@@ -106,9 +106,12 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
     day = DEMO_START + timedelta(days=1)
     _plant(settings, day)
     _masking_off(monkeypatch)
-    outcome = run_nightly(day, day)
-    assert not outcome.success
-    assert any("pii_audit" in step for step in outcome.failed_steps), outcome.failed_steps
+    capsys.readouterr()
+    assert main(["run", "--start", day.isoformat()]) == 1
+    failure = capsys.readouterr().err
+    assert "FAILED in: marts__rpt_verbatims_pii_audit" in failure and "Traceback" not in failure
+    assert "raw.surveys.comment" in failure and "Nothing was published" in failure
+    assert not UNMASKED.search(failure)
     assert serving_path().resolve() == good  # dashboards keep the last good snapshot
     with duckdb.connect(str(good), read_only=True) as conn:
         assert conn.execute("SELECT data_through FROM voc_publication").fetchone()[0] == DEMO_START
@@ -122,3 +125,24 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
     for table in ("raw.surveys", "nlp.document_sentiment", "marts.rpt_verbatims"):
         assert table in printed, table
     assert not UNMASKED.search(printed)
+
+
+def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
+    from pipelines.ingest.loader import load_partition
+    from pipelines.ingest.warehouse import warehouse
+    from pipelines.pii_audit import run_audit
+    from pipelines.publish import SERVING_TABLES
+
+    folder = settings.landing_dir / "surveys" / DEMO_START.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "bad.csv").write_text(
+        "survey_id,customer_id,channel,submitted_at,nps,comment\n"
+        f"S1,C1,app,{DEMO_START} 10:00:00,13812345678,邮箱 wang@163.com 身份证44030619851112341X\n",
+        encoding="utf-8")
+    report = load_partition("surveys", DEMO_START)
+    assert report.reasons == {"out_of_range": 1}
+    with warehouse() as conn:
+        reason, content = conn.execute("SELECT reason, raw_content FROM raw.quarantine").fetchone()
+        audit = run_audit(conn, SERVING_TABLES)
+    assert "138****5678" in reason and "138****5678" in content and "w***@163.com" in content
+    assert not UNMASKED.search(reason + content) and audit.passed, audit.summary()
