@@ -257,7 +257,7 @@ _WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|
 _IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
 _PLACE_AFTER = re.compile(r"^\s?(的\s?)?(大楼|大厦|办公楼|所在)?\s?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
 _PUBLICATION_AFTER = re.compile(r"^\s?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|"
-                                r"降准|降息|加息)")
+                                r"降准|降息|加息|开展|查处|抽查|出台|印发|召开|表示|指出|专项)")
 _FRAUD_BEFORE = re.compile(r"(冒充|假冒|自称|冒称|假装)\s?(是\s?)?$")
 _COMPARISON = (re.compile(r"(比|像)\s?$"), re.compile(r"^\s?(还|更|一样|似的)"))
 
