@@ -213,8 +213,10 @@ _NEGATION_WINDOW = 40  # characters before a mention that can hold its cue and a
 _DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
 
 # --- action, intent, context -------------------------------------------------------------------
-_STRONG_BEFORE = re.compile(r"找|请|聘请|联系|咨询|委托|告诉|投诉到|投诉给|举报到|举报给|反映到|反映给|告到|闹到|捅到|诉至|交给|"
-                            r"提交给|提交到|寄给|报料给|爆料给|投稿给|投给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫")
+# Verbs before a mention are found in the text as written, so their characters may be ASR-spaced.
+_STRONG_BEFORE = _phrases("找 请 聘请 联系 咨询 委托 告诉 投诉到 投诉给 举报到 举报给 反映到 反映给 告到 闹到 捅到 诉至 交给 "
+                          "提交给 提交到 寄给 报料给 爆料给 投稿给 投给 打给 打电话给 致电 拨打 求助于 求助 报给 写信给 让 叫"
+                          .split())
 _WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒")
 _WEAK_AFTER = re.compile(r"^[^，。！？]{0,6}?(发了|发出|发到|挂了|挂出|晒了|晒出|上传|发布了)")
 _POTENTIAL_NEGATIVE = re.compile(r"(找|请|打|去|告|起诉|投诉|联系|上)不(到|了|起|成|赢|通|上)")
@@ -242,7 +244,7 @@ _COMPLAINT_INTENT = re.compile(r"我要投诉|我要举报|要投诉你们|投�
 _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视上|报道里|看新闻|新闻报道|报道了|报道说|网上说|网友|多人说|很多人|好多人|评论区|大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|"
                            r"[妈爸]说|邻居|隔壁|客服说|"
                            r"客服建议|师傅说|建议我|说可以|说如果")
-_UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们")
+_UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|别的公司")
 _FIRST_PERSON_INTENT = re.compile(r"我要|我也要|我会|我就|我已经|我已")
 _ADVICE = re.compile(r"大家收藏|小知识|科普|遇到.{0,8}可以")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
@@ -359,14 +361,15 @@ class EscalationDetector:
         strong = _nearest_verb(_STRONG_BEFORE, text, window_start, start)
         if strong is not None:
             return strong
-        if _STRONG_AFTER.search(text[end:part.end]):
+        after = text[end:part.end].replace(" ", "")
+        if _STRONG_AFTER.search(after):
             return start
         if not intent:
             return None
         weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
         if weak is not None:
             return weak
-        return start if _WEAK_AFTER.search(text[end:part.end]) else None
+        return start if _WEAK_AFTER.search(after) else None
 
     @staticmethod
     def _confidence(text: str, start: int, end: int, clause: _Span, part: _Span, state: str, intent: bool) -> float:
