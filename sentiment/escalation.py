@@ -217,7 +217,9 @@ _DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
 _STRONG_BEFORE = _phrases("找 请 聘请 联系 咨询 委托 告诉 投诉到 投诉给 举报到 举报给 反映到 反映给 告到 闹到 捅到 诉至 交给 "
                           "提交给 提交到 寄给 报料给 爆料给 投稿给 投给 打给 打电话给 致电 拨打 求助于 求助 报给 写信给 让 叫"
                           .split())
-_WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒")
+_WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒|写")
+# An errand right after the place (去法院交材料, 去法院办事) is a visit, not an escalation.
+_ERRAND_AFTER = re.compile(r"^(交|办|拿|取|领|缴|送|接|开会|上班|签字|参加|陪|旁听|门口|附近)")
 _WEAK_AFTER = re.compile(r"^[^，。！？]{0,6}?(发了|发出|发到|挂了|挂出|晒了|晒出|上传|发布了)")
 _POTENTIAL_NEGATIVE = re.compile(r"(找|请|打|去|告|起诉|投诉|联系|上)不(到|了|起|成|赢|通|上)")
 _TITLE = re.compile(r"《[^》]{0,20}》")
@@ -241,7 +243,7 @@ _RHETORICAL_MARK = re.compile(r"别以为|不要以为|以为我|难道|非要|�
 _STATED_INTENT = re.compile(r"((起诉|告|投诉|举报|曝光|挂)(你们|你|贵司|贵公司|商家|这家)|(我要|我会|我就|我将|我也要)(?!问|咨询|了解)|(准备|打算|决定|马上|立刻|立马|明天就|今天就|一定会|必须)"
                             r"(?=去|打|找|向|跟|起诉|投诉|举报|报|发|申请|走|联系|曝光|上|请|委托))")
 _COMPLAINT_INTENT = re.compile(r"我要投诉|我要举报|要投诉你们|投诉你们")
-_THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视上|报道里|看新闻|新闻报道|报道了|报道说|网上说|网友|多人说|很多人|好多人|评论区|大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|"
+_THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视上|报道里|看新闻|新闻报道|报道了|报道说|网上说|网友|博主|大V|网红|主播|多人说|很多人|好多人|评论区|大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|"
                            r"[妈爸]说|邻居|隔壁|客服说|"
                            r"客服建议|师傅说|建议我|说可以|说如果")
 _UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|别的公司")
@@ -368,7 +370,7 @@ class EscalationDetector:
             return None
         weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
         if weak is not None:
-            return weak
+            return None if _ERRAND_AFTER.match(after) else weak
         return start if _WEAK_AFTER.search(after) else None
 
     @staticmethod
