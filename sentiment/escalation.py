@@ -83,7 +83,8 @@ _ID_LABEL = re.compile(
     r"(单号|订单|编号|尾号|账号|帐号|卡号|工号|房号|房间号?|门牌号?|车牌号?|型号|密码|验证码|取件码|会员号|运单|"
     r"批次号?|序列号|串号|后[四五六几]位|ID|No\.?)[^0-9，。！？]{0,4}$"
     r"|(金额|价格|总价|费用|共计|合计|花了)[是为约共:：\s]{0,2}$", re.IGNORECASE)
-_UNIT_AFTER = re.compile(r"^\s?(元|块|号(?!码)|件|个|次|路|室|房|米|天|年|月|日|分|秒|人|台|笔|斤|位|公里|%|％)")
+_UNIT_AFTER = re.compile(r"^\s?(元|块|万|号(?!码)|件|个|次|路|室|房|米|天|年|月|日|分|秒|小时|人|台|笔|斤|克|公斤|位|步|层|页|张|"
+                         r"条|期|届|名|度|平|公里|%|％)")
 
 
 def canonical_digits(text: str) -> str:
@@ -225,12 +226,15 @@ _POTENTIAL_NEGATIVE = re.compile(r"(找|请|打|去|告|起诉|投诉|联系|上
 _TITLE = re.compile(r"《[^》]{0,20}》")
 _VERB_REACH = 4  # characters between a verb and the mention it governs (找个好律师, 发到小红书)
 _CONTEXT_REACH = 16  # characters around a mention read for a question or someone else's escalation
-_STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|曝光|告(?=你|他|到|上)|见|评理|介入|报道|立案|主持公道|讨.?说法|"
-                           r"维权|打官司|挂|发函|求助|报案|调解|采访|联系你们|找你们|联系|查查|查一查|打.{0,2}电话|电话投诉|"
-                           r"留言|发帖|说理|发律师函|请|找|聘请|委托|写信)")
+# After the mention: the writer's own complaint to it (工信部申诉, 律师会联系你们) counts alone; what the
+# third party does (记者采访, 媒体报道) counts only with the writer's intent (我会找记者来采访).
+_STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|告(?=你|他|到|上)|见|评理|主持公道|讨.?说法|"
+                           r"维权|打官司|发函|报案|联系你们|找你们|与贵司联系|与你们联系|跟你们联系|挂你们|曝光你们|打.{0,2}电话|"
+                           r"电话投诉|留言|发帖|说理|发律师函|写信)")
+_THIRD_PARTY_ACT_AFTER = re.compile(r"^[^，。！？]{0,6}?(曝光|介入|报道|立案|挂|求助|调解|采访|联系|查查|查一查|请|找|聘请|委托)")
 _INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|"
                      r"明天|今天就|今晚|待会|回头|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
-                     r"过了|让大家|让网友|评评理|避雷|扩散|信不信|等着瞧|别以为|不要以为")
+                     r"过了|让大家|让网友|评评理|避雷|扩散|信不信|等着瞧|别以为|不要以为|逼我|将")
 _REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|"
                        r"立案了|寄出|联系了|反映了|投诉了|举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
 _CONDITIONAL = re.compile(r"再不|如果|要是|假如|若|否则|不然|要不|的话|再这样|再拖|再有下次|再敷衍|再推诿|不.{0,8}就")
@@ -252,6 +256,9 @@ _ADVICE = re.compile(r"大家收藏|小知识|科普|遇到.{0,8}可以")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
 _RELIEF = re.compile(r"幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|"
                      r"退钱了|补发了|算了|作罢|不追究|不计较|原谅|道歉后")
+# 要不是你们及时处理，我就去消协了，谢谢: it did not happen (要不是看在老客户的份上… stays a warning).
+_COUNTERFACTUAL = re.compile(r"要不是|若不是|如果不是")
+_THANKS = re.compile(r"谢谢|感谢|及时|辛苦")
 _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为")
 _WITHDRAWN = re.compile(r"(?<!不)是(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤诉|太冲动|一时冲动|"
                         r"冲动了|收回")
@@ -262,6 +269,7 @@ _IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
 _PLACE_AFTER = re.compile(r"^\s?(的\s?)?(大楼|大厦|办公楼|所在)?\s?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
 _PUBLICATION_AFTER = re.compile(r"^\s?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|"
                                 r"降准|降息|加息|开展|查处|抽查|出台|印发|召开|表示|指出|专项)")
+_VISIT_AFTER = re.compile(r"(办事|上班|开会|交材料|交资料|签字|旁听)")
 _FRAUD_BEFORE = re.compile(r"(冒充|假冒|自称|冒称|假装)\s?(是\s?)?$")
 _COMPARISON = (re.compile(r"(比|像)\s?$"), re.compile(r"^\s?(还|更|一样|似的)"))
 
@@ -368,6 +376,8 @@ class EscalationDetector:
             return start
         if not intent:
             return None
+        if _THIRD_PARTY_ACT_AFTER.search(after):
+            return start
         weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
         if weak is not None:
             return None if _ERRAND_AFTER.match(after) else weak
@@ -384,7 +394,8 @@ class EscalationDetector:
         clause_text = clause_text.replace(" ", "")
         if _WITHDRAWN.search(whole) or _ADVICE.search(whole):
             return 0.25
-        if _RELIEF.search(whole) and _AVERTED.search(before):
+        counterfactual = _COUNTERFACTUAL.search(text, max(0, start - 30), start) and _THANKS.search(whole)
+        if (_RELIEF.search(whole) and _AVERTED.search(before)) or counterfactual:
             return 0.3
         if (_THIRD_PERSON.search(before) and not _FIRST_PERSON_INTENT.search(clause_text)) or _UNRELATED.search(whole):
             return 0.3
@@ -416,6 +427,7 @@ class EscalationDetector:
         if text[start].isdigit() and (_ID_LABEL.search(before.replace(" ", "")) or _UNIT_AFTER.search(after)):
             return False
         return not (_WORKPLACE_AFTER.search(after) or _PLACE_AFTER.search(after) or _PUBLICATION_AFTER.search(after)
+                    or _VISIT_AFTER.match(after.replace(" ", ""))
                     or _FRAUD_BEFORE.search(before)
                     or (_IDENTITY[0].search(before) and _IDENTITY[1].search(after))
                     or (_COMPARISON[0].search(before) and _COMPARISON[1].search(after)))
