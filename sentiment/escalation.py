@@ -186,7 +186,8 @@ _RHETORICAL = ["难道", "你以为", "你们以为", "你觉得", "你们觉得
                "是不是觉得", "以为我", "谁说"]
 _VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没准备", "不愿意", "不愿", "不必", "不需要", "没必要",
                "没有必要", "无需", "用不着", "犯不着", "不至于", "懒得", "没想过", "没想", "不考虑", "不敢", "暂时不",
-               "暂不", "不再", "再也不", "绝不", "决不", "无意", "不太想", "从来没想过", "从没想过", "还没想过",
+               "暂不", "不再", "再也不", "绝不", "决不", "无意", "不太想", "从来不", "从不", "向来不", "一向不", "根本不",
+               "绝对不", "从来没想过", "从没想过", "还没想过",
                "还没想好", "没想好", "先不", "才不", "没有要", "不是要", "不是想", "也不会", "不用",
                # rhetorical negations: who has the time to go to …
                "谁有空", "哪有空", "谁有时间", "哪有时间", "哪有功夫", "何必", "何苦", "犯得着", "谁会去", "谁愿意"]
@@ -257,10 +258,14 @@ _ADVICE = re.compile(r"大家收藏|小知识|科普|遇到.{0,8}可以")
 _RELIEF = re.compile(r"幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|"
                      r"退钱了|补发了|算了|作罢|不追究|不计较|原谅|道歉后")
 # 要不是你们及时处理，我就去消协了，谢谢: it did not happen (要不是看在老客户的份上… stays a warning).
+_NOT_THAT_KIND = re.compile(r"(不是|并非|从来不是)那种.{0,14}的人")  # 我不是那种动不动就打12315的人
+_VOW = re.compile(r"就不姓|我不姓|就不是人|名字倒着写")
+_ONCE = re.compile(r"本来|原本|本想|一开始")
+_REVERSAL = re.compile(r"[^。！？]{0,12}(不得不|只能|只好|必须|还是要|还是得|决定|逼得)")
 _COUNTERFACTUAL = re.compile(r"要不是|若不是|如果不是")
 _THANKS = re.compile(r"谢谢|感谢|及时|辛苦")
 _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为")
-_WITHDRAWN = re.compile(r"(?<!不)是(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤诉|太冲动|一时冲动|"
+_WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤诉|太冲动|一时冲动|"
                         r"冲动了|收回")
 
 # Other senses read from the words around a mention (step 3).
@@ -353,8 +358,16 @@ class EscalationDetector:
             return None
         # 找不到律师 / 请不起律师: an inability, unless a challenge cue stands over it (别以为我找不到律师).
         inner = _POTENTIAL_NEGATIVE.match(text[action_start:start].replace(" ", "")) is not None
-        state = _negation_state(text[part.start:action_start].replace(" ", ""), inner)
+        # Other third parties inside the scope belong to the same predicate (不找记者曝光).
+        prefix = self.parties.pattern.sub("", text[part.start:action_start]).replace(" ", "")
+        state = _negation_state(prefix, inner)
+        whole = text.replace(" ", "")
+        if _NOT_THAT_KIND.search(whole):
+            return 0.1
         if state == "negated" or _NEGATED_AFTER.search(text[end:part.end].replace(" ", "")):
+            # 不曝光你们我就不姓王 vows; 本来不想去消协，现在不得不去了 takes the negation back.
+            if _VOW.search(whole) or (_ONCE.search(prefix) and _REVERSAL.search(text, part.end)):
+                return 0.9
             return 0.1
         return self._confidence(text, start, end, clause, part, state, intent)
 
@@ -455,7 +468,7 @@ def _nearest_verb(verbs: re.Pattern[str], text: str, start: int, end: int) -> in
     """Start of the verb closest before ``end`` (at most ``_VERB_REACH`` characters away, a title
     in book marks such as 《消费者之声》 counting as none), if any."""
     found = [m.start() for m in verbs.finditer(text, start, end)
-             if len(_TITLE.sub("", text[m.end():end])) <= _VERB_REACH]
+             if len(_TITLE.sub("", text[m.end():end]).replace(" ", "")) <= _VERB_REACH]
     return found[-1] if found else None
 
 
