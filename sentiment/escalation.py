@@ -83,7 +83,8 @@ _ID_LABEL = re.compile(
     r"(单号|订单|编号|尾号|账号|帐号|卡号|工号|房号|房间号?|门牌号?|车牌号?|型号|密码|验证码|取件码|会员号|运单|"
     r"批次号?|序列号|串号|后[四五六几]位|ID|No\.?)[^0-9，。！？]{0,4}$"
     r"|(金额|价格|总价|费用|共计|合计|花了)[是为约共:：\s]{0,2}$", re.IGNORECASE)
-_UNIT_AFTER = re.compile(r"^\s?(元|块|号(?!码)|件|个|次|路|室|房|米|天|年|月|日|分|秒|人|台|笔|斤|位|公里|%|％)")
+_UNIT_AFTER = re.compile(r"^\s?(元|块|万|号(?!码)|件|个|次|路|室|房|米|天|年|月|日|分|秒|小时|人|台|笔|斤|克|公斤|位|步|层|页|张|"
+                         r"条|期|届|名|度|平|公里|%|％)")
 
 
 def canonical_digits(text: str) -> str:
@@ -175,16 +176,19 @@ _PART_BREAK = re.compile(r"但是|可是|不过|然而|否则|要不然|不然|�
 # --- negation ----------------------------------------------------------------------------------
 # A-not-A questions and words with 不/没 that negate nothing a mention hangs on.
 _NOT_NEGATING = ["是不是", "要不要", "会不会", "能不能", "想不想", "去不去", "敢不敢", "可不可以", "有没有", "不得不",
-                 "不能不", "不得已", "不惜", "不排除", "不怕", "不在乎", "不介意", "不管", "不论", "不如", "不然", "要不然", "要不", "不服", "不满", "不仅", "不但", "不光", "不停", "不断", "不少", "不行",
-                 "不了", "不到位", "不通", "不理", "没用", "没人", "没办法",
+                 "不能不", "不得已", "不惜", "不排除", "不怕", "不在乎", "不介意", "不管", "不论", "不如", "不然",
+                 "要不然", "要不", "不服", "不满", "不仅", "不但", "不光", "不停", "不断", "不少", "不行", "不了",
+                 "不到位", "不通", "不理", "没用", "没人", "没办法",
                  # verb-不-complement: 对不上 is "does not match", not a negated 上
                  "对不上", "联系不上", "连不上", "登不上", "跟不上", "打不通", "接不通", "找不到", "收不到", "买不到",
                  "到不了", "用不了", "受不了", "等不了", "退不了", "说不清", "修不好", "看不上", "看不到"]
 _BELIEF = ["别以为", "不要以为", "你别以为", "别觉得", "不要觉得", "别当", "别小看", "不要小看"]
-_RHETORICAL = ["难道", "你以为", "你们以为", "你觉得", "你们觉得", "是不是觉得", "以为我", "谁说"]
+_RHETORICAL = ["难道", "你以为", "你们以为", "你觉得", "你们觉得", "你是觉得", "你们是觉得", "你是以为", "你们是以为",
+               "是不是觉得", "以为我", "谁说"]
 _VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没准备", "不愿意", "不愿", "不必", "不需要", "没必要",
                "没有必要", "无需", "用不着", "犯不着", "不至于", "懒得", "没想过", "没想", "不考虑", "不敢", "暂时不",
-               "暂不", "不再", "再也不", "绝不", "决不", "无意", "不太想", "从来没想过", "从没想过", "还没想过",
+               "暂不", "不再", "再也不", "绝不", "决不", "无意", "不太想", "从来不", "从不", "向来不", "一向不", "根本不",
+               "绝对不", "从来没想过", "从没想过", "还没想过",
                "还没想好", "没想好", "先不", "才不", "没有要", "不是要", "不是想", "也不会", "不用",
                # rhetorical negations: who has the time to go to …
                "谁有空", "哪有空", "谁有时间", "哪有时间", "哪有功夫", "何必", "何苦", "犯得着", "谁会去", "谁愿意"]
@@ -197,9 +201,9 @@ _CUE_KIND = ({w: "skip" for w in _NOT_NEGATING} | {w: "belief" for w in _BELIEF}
              | {w: "bare" for w in _BARE})
 _CUES = re.compile(_alternation(list(_CUE_KIND)))
 _CUE_FIRST_CHARS = re.compile(f"[{''.join(sorted({w[0] for w in _CUE_KIND}))}]")
-_LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|"
-                        r"他们|们|真的|真|专门|特意|特地|直接|也|都|还|又|是|过|说|什么|一定|非要|非得|随便|轻易|急着|麻烦|"
-                        r"闹|投诉|举报|反映|申诉|起诉|告|报|捅|曝光|联系|请|委托|发|挂)*")
+_LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|他们|们|真的|真|专门|特意|"
+                        r"特地|直接|也|都|还|又|是|过|说|什么|一定|非要|非得|随便|轻易|急着|麻烦|闹|投诉|举报|反映|申诉|起诉|告|报|捅|曝光|联系|请|委托|发|"
+                        r"挂)*")
 _SCOPE_BREAK = re.compile(r"就(?!是)|才|便|只能|只好|只得|必须|我要|我会|我就|我得|那我|然后|还是|(?<![为除])了|吧|吗|呢|啊")
 _CAUSATIVE = re.compile(r"逼|迫使|让我|叫我|害我|等我|等到我")
 _NEGATED_AFTER = re.compile(r"^.{0,6}?(不会|不想|不打算|没打算|懒得|不必|没必要|犯不着|不至于|没有|不|没)"
@@ -212,51 +216,66 @@ _NEGATION_WINDOW = 40  # characters before a mention that can hold its cue and a
 _DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
 
 # --- action, intent, context -------------------------------------------------------------------
-_STRONG_BEFORE = re.compile(r"找|请|聘请|联系|咨询|委托|告诉|投诉到|投诉给|举报到|举报给|反映到|反映给|告到|闹到|捅到|诉至|交给|"
-                            r"提交给|提交到|寄给|报料给|爆料给|投稿给|投给|打给|打电话给|致电|拨打|求助于?|报给|写信给|让|叫")
-_WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒")
+# Verbs before a mention are found in the text as written, so their characters may be ASR-spaced.
+_STRONG_BEFORE = _phrases("找 请 聘请 联系 咨询 委托 告诉 投诉到 投诉给 举报到 举报给 反映到 反映给 告到 闹到 捅到 诉至 交给 "
+                          "提交给 提交到 寄给 报料给 爆料给 投稿给 投给 打给 打电话给 致电 拨打 求助于 求助 报给 写信给 让 叫"
+                          .split())
+_WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒|写")
+# An errand right after the place (去法院交材料, 去法院办事) is a visit, not an escalation.
+_ERRAND_AFTER = re.compile(r"^(交|办|拿|取|领|缴|送|接|开会|上班|签字|参加|陪|旁听|门口|附近)")
 _WEAK_AFTER = re.compile(r"^[^，。！？]{0,6}?(发了|发出|发到|挂了|挂出|晒了|晒出|上传|发布了)")
 _POTENTIAL_NEGATIVE = re.compile(r"(找|请|打|去|告|起诉|投诉|联系|上)不(到|了|起|成|赢|通|上)")
 _TITLE = re.compile(r"《[^》]{0,20}》")
 _VERB_REACH = 4  # characters between a verb and the mention it governs (找个好律师, 发到小红书)
 _CONTEXT_REACH = 16  # characters around a mention read for a question or someone else's escalation
-_STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|曝光|告(?=你|他|到|上)|见|评理|介入|报道|立案|主持公道|讨.?说法|"
-                           r"维权|打官司|挂|发函|求助|报案|调解|采访|联系你们|找你们|联系|查查|查一查|打.{0,2}电话|电话投诉|"
-                           r"留言|发帖|说理|发律师函|请|找|聘请|委托|写信)")
-_INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|"
-                     r"明天|今天就|今晚|待会|回头|一定|必须|肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|"
-                     r"过了|让大家|让网友|评评理|避雷|扩散|信不信|等着瞧|别以为|不要以为")
-_REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|"
-                       r"立案了|寄出|联系了|反映了|投诉了|举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
+# After the mention: the writer's own complaint to it (工信部申诉, 律师会联系你们) counts alone; what the
+# third party does (记者采访, 媒体报道) counts only with the writer's intent (我会找记者来采访).
+_STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|告(?=你|他|到|上)|见|评理|主持公道|讨.?说法|维权|打官司|发函|报案|联系你们|"
+                           r"找你们|与贵司联系|与你们联系|跟你们联系|挂你们|曝光你们|打.{0,2}电话|电话投诉|留言|发帖|说理|发律师函|写信)")
+_THIRD_PARTY_ACT_AFTER = re.compile(r"^[^，。！？]{0,6}?(曝光|介入|报道|立案|挂|求助|调解|采访|联系|查查|查一查|请|找|聘请|委托)")
+_INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|明天|今天就|今晚|待会|回头|一定|必须|"
+                     r"肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|过了|让大家|让网友|评评理|避雷|扩散|信不信|"
+                     r"等着瞧|别以为|不要以为|逼我|将")
+_REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|立案了|寄出|联系了|反映了|投诉了|"
+                       r"举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
 _CONDITIONAL = re.compile(r"再不|如果|要是|假如|若|否则|不然|要不|的话|再这样|再拖|再有下次|再敷衍|再推诿|不.{0,8}就")
 _HEDGED = re.compile(r"可能|也许|或许|考虑|说不定|看情况")
-_QUESTION_INFO = re.compile(r"多少|(?<!不)怎么|如何|哪里|哪儿|在哪|是什么|干什么|管什么|要什么|什么材料|什么时候|几点|几号|电话是|号码|网址|地址|渠道|请问|想问|问一下|想了解|"
-                            r"了解一下|求问|有人知道|能不能|可不可以|可以.{0,10}吗|是不是管|管不管")
+_QUESTION_INFO = re.compile(r"多少|(?<!不)怎么|如何|哪里|哪儿|在哪|是什么|干什么|管什么|要什么|什么材料|什么时候|几点|几号|电话是|号码|网址|地址|渠道|请问|想问|"
+                            r"问一下|想了解|了解一下|求问|有人知道|能不能|可不可以|可以.{0,10}吗|是不是管|管不管")
 _QUESTION_END = re.compile(r"[？?]|[吗么呢]\s*$")
-_RHETORICAL_MARK = re.compile(r"别以为|不要以为|以为我|难道|非要|非得|逼|是不是想|是不是要|想让我|要我|让我|你以为|不怕|信不信|等着|我要|我会|我就|已经|我已|"
-                              r"让你们")
-_STATED_INTENT = re.compile(r"((起诉|告|投诉|举报|曝光|挂)(你们|你|贵司|贵公司|商家|这家)|(我要|我会|我就|我将|我也要)(?!问|咨询|了解)|(准备|打算|决定|马上|立刻|立马|明天就|今天就|一定会|必须)"
+_RHETORICAL_MARK = re.compile(r"别以为|不要以为|以为我|难道|非要|非得|逼|是不是想|是不是要|想让我|要我|让我|你以为|不怕|信不信|等着|我要|我会|我就|已经|我已|让你们")
+_STATED_INTENT = re.compile(r"((起诉|告|投诉|举报|曝光|挂)(你们|你|贵司|贵公司|商家|这家)"
+                            r"|(我要|我会|我就|我将|我也要)(?!问|咨询|了解)"
+                            r"|(准备|打算|决定|马上|立刻|立马|明天就|今天就|一定会|必须)"
                             r"(?=去|打|找|向|跟|起诉|投诉|举报|报|发|申请|走|联系|曝光|上|请|委托))")
 _COMPLAINT_INTENT = re.compile(r"我要投诉|我要举报|要投诉你们|投诉你们")
-_THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视上|报道里|看新闻|新闻报道|报道了|报道说|网上说|网友|多人说|很多人|好多人|评论区|大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|"
-                           r"[妈爸]说|邻居|隔壁|客服说|"
-                           r"客服建议|师傅说|建议我|说可以|说如果")
-_UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们")
+_THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视上|报道里|看新闻|新闻报道|报道了|报道说|网上说|网友|博主|大V|网红|主播|多人说|很多人|好多人|评论区|"
+                           r"大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|[妈爸]说|(老公|老婆|丈夫|妻子|儿子|女儿|家里人)说|邻居|隔壁|"
+                           r"客服说|客服建议|师傅说|建议我|说可以|说如果")
+_UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|"
+                        r"别的公司")
 _FIRST_PERSON_INTENT = re.compile(r"我要|我也要|我会|我就|我已经|我已")
 _ADVICE = re.compile(r"大家收藏|小知识|科普|遇到.{0,8}可以")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
-_RELIEF = re.compile(r"幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|"
-                     r"退钱了|补发了|算了|作罢")
+_RELIEF = re.compile(r"幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|退钱了|补发了|算了|作罢|不追究|"
+                     r"不计较|原谅|道歉后")
+_NOT_THAT_KIND = re.compile(r"(不是|并非|从来不是)那种.{0,14}的人")  # 我不是那种动不动就打12315的人
+_VOW = re.compile(r"就不姓|我不姓|就不是人|名字倒着写")
+_ONCE = re.compile(r"本来|原本|本想|一开始")
+_REVERSAL = re.compile(r"[^。！？]{0,12}(不得不|只能|只好|必须|还是要|还是得|决定|逼得)")
+# 要不是你们及时处理，我就去消协了，谢谢: it did not happen (要不是看在老客户的份上… stays a warning).
+_COUNTERFACTUAL = re.compile(r"要不是|若不是|如果不是")
+_THANKS = re.compile(r"谢谢|感谢|及时|辛苦")
 _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为")
-_WITHDRAWN = re.compile(r"(?<!不)是(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤诉|太冲动|一时冲动|"
-                        r"冲动了|收回")
+_WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤诉|太冲动|一时冲动|冲动了|收回")
 
 # Other senses read from the words around a mention (step 3).
 _WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
 _IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
 _PLACE_AFTER = re.compile(r"^\s?(的\s?)?(大楼|大厦|办公楼|所在)?\s?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
-_PUBLICATION_AFTER = re.compile(r"^\s?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|"
-                                r"降准|降息|加息)")
+_PUBLICATION_AFTER = re.compile(r"^\s?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|降准|降息|加息|"
+                                r"开展|查处|抽查|出台|印发|召开|表示|指出|专项)")
+_VISIT_AFTER = re.compile(r"(办事|上班|开会|交材料|交资料|签字|旁听)")
 _FRAUD_BEFORE = re.compile(r"(冒充|假冒|自称|冒称|假装)\s?(是\s?)?$")
 _COMPARISON = (re.compile(r"(比|像)\s?$"), re.compile(r"^\s?(还|更|一样|似的)"))
 
@@ -340,8 +359,16 @@ class EscalationDetector:
             return None
         # 找不到律师 / 请不起律师: an inability, unless a challenge cue stands over it (别以为我找不到律师).
         inner = _POTENTIAL_NEGATIVE.match(text[action_start:start].replace(" ", "")) is not None
-        state = _negation_state(text[part.start:action_start].replace(" ", ""), inner)
+        # Other third parties inside the scope belong to the same predicate (不找记者曝光).
+        prefix = self.parties.pattern.sub("", text[part.start:action_start]).replace(" ", "")
+        state = _negation_state(prefix, inner)
+        whole = text.replace(" ", "")
+        if _NOT_THAT_KIND.search(whole):
+            return 0.1
         if state == "negated" or _NEGATED_AFTER.search(text[end:part.end].replace(" ", "")):
+            # 不曝光你们我就不姓王 vows; 本来不想去消协，现在不得不去了 takes the negation back.
+            if _VOW.search(whole) or (_ONCE.search(prefix) and _REVERSAL.search(text, part.end)):
+                return 0.9
             return 0.1
         return self._confidence(text, start, end, clause, part, state, intent)
 
@@ -358,14 +385,17 @@ class EscalationDetector:
         strong = _nearest_verb(_STRONG_BEFORE, text, window_start, start)
         if strong is not None:
             return strong
-        if _STRONG_AFTER.search(text[end:part.end]):
+        after = text[end:part.end].replace(" ", "")
+        if _STRONG_AFTER.search(after):
             return start
         if not intent:
             return None
+        if _THIRD_PARTY_ACT_AFTER.search(after):
+            return start
         weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
         if weak is not None:
-            return weak
-        return start if _WEAK_AFTER.search(text[end:part.end]) else None
+            return None if _ERRAND_AFTER.match(after) else weak
+        return start if _WEAK_AFTER.search(after) else None
 
     @staticmethod
     def _confidence(text: str, start: int, end: int, clause: _Span, part: _Span, state: str, intent: bool) -> float:
@@ -378,9 +408,11 @@ class EscalationDetector:
         clause_text = clause_text.replace(" ", "")
         if _WITHDRAWN.search(whole) or _ADVICE.search(whole):
             return 0.25
-        if _RELIEF.search(whole) and _AVERTED.search(before):
+        counterfactual = _COUNTERFACTUAL.search(text, max(0, start - 30), start) and _THANKS.search(whole)
+        if (_RELIEF.search(whole) and _AVERTED.search(before)) or counterfactual:
             return 0.3
-        if (_THIRD_PERSON.search(before) and not _FIRST_PERSON_INTENT.search(clause_text)) or _UNRELATED.search(whole):
+        someone_else = _THIRD_PERSON.search(before) and not _FIRST_PERSON_INTENT.search(clause_text)
+        if someone_else or _UNRELATED.search(whole):
             return 0.3
         rhetorical = _RHETORICAL_MARK.search(clause_text) is not None or state == "double"
         # 已经打了12315，电话是多少 and 请问怎么处理，准备去法院起诉 state; they do not ask.
@@ -410,6 +442,7 @@ class EscalationDetector:
         if text[start].isdigit() and (_ID_LABEL.search(before.replace(" ", "")) or _UNIT_AFTER.search(after)):
             return False
         return not (_WORKPLACE_AFTER.search(after) or _PLACE_AFTER.search(after) or _PUBLICATION_AFTER.search(after)
+                    or _VISIT_AFTER.match(after.replace(" ", ""))
                     or _FRAUD_BEFORE.search(before)
                     or (_IDENTITY[0].search(before) and _IDENTITY[1].search(after))
                     or (_COMPARISON[0].search(before) and _COMPARISON[1].search(after)))
@@ -437,7 +470,7 @@ def _nearest_verb(verbs: re.Pattern[str], text: str, start: int, end: int) -> in
     """Start of the verb closest before ``end`` (at most ``_VERB_REACH`` characters away, a title
     in book marks such as 《消费者之声》 counting as none), if any."""
     found = [m.start() for m in verbs.finditer(text, start, end)
-             if len(_TITLE.sub("", text[m.end():end])) <= _VERB_REACH]
+             if len(_TITLE.sub("", text[m.end():end]).replace(" ", "")) <= _VERB_REACH]
     return found[-1] if found else None
 
 
