@@ -63,6 +63,9 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         for error in outcome.errors:
             print(f"  {error}", file=sys.stderr)
+        if not outcome.published:
+            print("Publish held back: dashboards keep the last good snapshot. Not rebuilt by this run: "
+                  f"{', '.join(outcome.stale_tables) or 'none'}.", file=sys.stderr)
         print("Data from earlier successful runs is unchanged. Details: Dagster UI, run "
               f"{outcome.run_id}.", file=sys.stderr)
         return 1

@@ -15,8 +15,8 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL
 from pipelines.defs.partitions import daily_partitions
+from pipelines.defs.policy import WAREHOUSE_POOL
 from pipelines.settings import get_settings
 
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
@@ -69,7 +69,6 @@ _project_dir = get_settings().dbt_project_dir
     dagster_dbt_translator=VocTranslator(),
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
     pool=WAREHOUSE_POOL,
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):

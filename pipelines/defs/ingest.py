@@ -10,22 +10,19 @@ from dagster import (
     AssetKey,
     AssetSpec,
     AssetsDefinition,
-    Backoff,
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
-    RetryPolicy,
     asset_check,
     multi_asset,
 )
 
 from pipelines.defs.partitions import daily_partitions
+from pipelines.defs.policy import WAREHOUSE_POOL, retry_if_transient
 from pipelines.ingest.loader import load_partition
 from pipelines.ingest.reconcile import reconcile
 from pipelines.ingest.sources import SOURCES, SourceSpec
 
-WAREHOUSE_POOL = "duckdb_writer"
-TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL)
 
 _DESCRIPTIONS = {
     "surveys": "Post-interaction surveys (NPS 0-10, CSAT 1-5, comment), PII-masked, with lineage.",
@@ -48,7 +45,6 @@ def _ingest_asset(spec: SourceSpec) -> AssetsDefinition:
             for table in spec.tables
         ],
         backfill_policy=BackfillPolicy.single_run(),
-        retry_policy=TRANSIENT_RETRY,
         pool=WAREHOUSE_POOL,
     )
     def _asset(context: AssetExecutionContext):
@@ -57,7 +53,8 @@ def _ingest_asset(spec: SourceSpec) -> AssetsDefinition:
         reasons: dict[str, int] = {}
         table_rows = dict.fromkeys(spec.tables, 0)
         for position, key in enumerate(keys, start=1):
-            report = load_partition(spec.name, date.fromisoformat(key))
+            with retry_if_transient():
+                report = load_partition(spec.name, date.fromisoformat(key))
             loaded += report.rows_loaded
             quarantined += report.rows_quarantined
             rows_in += report.rows_in

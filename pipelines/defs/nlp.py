@@ -13,8 +13,9 @@ from dagster import (
     multi_asset,
 )
 
-from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL, raw_key
+from pipelines.defs.ingest import raw_key
 from pipelines.defs.partitions import daily_partitions
+from pipelines.defs.policy import WAREHOUSE_POOL, retry_if_transient
 from pipelines.nlp.model import build_model, model_state
 from pipelines.nlp.scoring import discover_candidates, fit_topic_model, score_partition, sentiment_engine
 
@@ -54,18 +55,19 @@ def sentiment_student(context: AssetExecutionContext) -> MaterializeResult:
                      deps=[raw_key(s) for s in ("surveys", "social_posts", "calls", "call_turns")])
            for t, d in NLP_TABLES.items()],
     backfill_policy=BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
     pool=WAREHOUSE_POOL,
 )
 def score_documents(context: AssetExecutionContext):
     days = [date.fromisoformat(key) for key in context.partition_keys]
     engine = sentiment_engine()
-    topic_model = fit_topic_model(days)
+    with retry_if_transient():
+        topic_model = fit_topic_model(days)
     totals = {"documents": 0, "turns": 0, "scored_by_engine": 0, "cache_hits": 0, "escalations": 0,
               "recovered_calls": 0}
     labels: dict[str, int] = {}
     for position, day in enumerate(days, start=1):
-        report = score_partition(day, topic_model)
+        with retry_if_transient():
+            report = score_partition(day, topic_model)
         for key in totals:
             totals[key] += getattr(report, key)
         for name, count in report.labels.items():
@@ -87,7 +89,8 @@ def score_documents(context: AssetExecutionContext):
 def topic_candidates(context: AssetExecutionContext) -> MaterializeResult:
     # A rolling window: one discovery for the last day of the run covers the days before it.
     end_day = date.fromisoformat(context.partition_keys[-1])
-    themes = discover_candidates(end_day)
+    with retry_if_transient():
+        themes = discover_candidates(end_day)
     return MaterializeResult(metadata={"themes": themes, "window_end": end_day.isoformat()})
 
 

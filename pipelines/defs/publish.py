@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
-from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL
 from pipelines.defs.partitions import daily_partitions
+from pipelines.defs.policy import WAREHOUSE_POOL, retry_if_transient
 from pipelines.publish import SERVING_TABLES, publish
 
 
@@ -12,15 +12,19 @@ def publish_deps() -> list[AssetKey]:
     return [AssetKey(table.split(".")) for table in SERVING_TABLES]
 
 
+SERVING_SNAPSHOT_KEY = AssetKey(["serving", "snapshot"])
+
+
 @asset(
-    key=AssetKey(["serving", "snapshot"]), group_name="publish", kinds={"duckdb"}, deps=publish_deps(),
+    key=SERVING_SNAPSHOT_KEY, group_name="publish", kinds={"duckdb"}, deps=publish_deps(),
     partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY, pool=WAREHOUSE_POOL,
+    pool=WAREHOUSE_POOL,
     description="The serving DuckDB file dashboards read, rebuilt beside the live one and swapped in whole, "
                 "so dashboards never lock the working file nor see half-built data.",
 )
 def serving_snapshot(context: AssetExecutionContext) -> MaterializeResult:
-    publication = publish()
+    with retry_if_transient():
+        publication = publish()
     context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
     return MaterializeResult(metadata={"path": str(publication.path), "tables": MetadataValue.json(publication.tables),
                                        "published_at": publication.published_at.isoformat()})

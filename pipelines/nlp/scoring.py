@@ -4,6 +4,7 @@ arcs, topics and escalation risk, written to the ``nlp`` schema in one transacti
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +25,8 @@ from sentiment.scoring import UNKNOWN, Thresholds
 from sentiment.topics import Taxonomy, TopicModel
 
 ESCALATION_VERSION = "escalation-rules-1"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -85,7 +88,8 @@ def _add(rows: dict[str, list], **values: object) -> None:
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> None:
-    if not next(iter(columns.values())):
+    """Insert column lists as rows; a day without rows for this table (no columns at all) is a no-op."""
+    if not any(columns.values()):
         return
     conn.register("_rows", pa.table(columns))
     conn.execute(f"INSERT INTO nlp.{table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _rows")
@@ -187,7 +191,14 @@ def fit_topic_model(days: list[date], settings: Settings | None = None, limit: i
             f"""SELECT comment FROM raw.surveys WHERE _partition_date IN ({', '.join('?' * len(days))}) AND comment <> ''
                 UNION ALL SELECT text FROM raw.social_posts WHERE _partition_date IN ({', '.join('?' * len(days))})
                 LIMIT {limit}""", days + days).fetchall()]
-    return TopicModel(Taxonomy.from_csv(settings.topic_taxonomy)).fit(texts)
+    model = TopicModel(Taxonomy.from_csv(settings.topic_taxonomy))
+    try:
+        return model.fit(texts)
+    except ValueError as error:
+        # scikit-learn refuses a vocabulary too small to fit ("After pruning, no terms remain"):
+        # a tiny day gets pattern-only topics instead of failing the night.
+        log.info("topic model not fitted on %d texts (%s): pattern-only topics", len(texts), error)
+        return TopicModel(model.taxonomy)
 
 
 def discover_candidates(end_day: date, window_days: int = 28, k: int = 8) -> int:
