@@ -19,17 +19,10 @@ from dagster import (
 
 from pipelines.defs.partitions import daily_partitions
 from pipelines.defs.policy import WAREHOUSE_POOL, retry_if_transient
+from pipelines.ingest.contracts import load_contract
 from pipelines.ingest.loader import load_partition
 from pipelines.ingest.reconcile import reconcile
 from pipelines.ingest.sources import SOURCES, SourceSpec
-
-
-_DESCRIPTIONS = {
-    "surveys": "Post-interaction surveys (NPS 0-10, CSAT 1-5, comment), PII-masked, with lineage.",
-    "calls": "Call-centre calls: one row per call with queue, duration, reason code and agent flags.",
-    "call_turns": "Ordered ASR turns of each call (customer/agent), PII-masked.",
-    "social_posts": "Weibo-style posts about the brand, PII-masked, with engagement counts.",
-}
 
 
 def raw_key(table: str) -> AssetKey:
@@ -37,13 +30,20 @@ def raw_key(table: str) -> AssetKey:
 
 
 def _ingest_asset(spec: SourceSpec) -> AssetsDefinition:
+    # Descriptions and metadata come from the repository's contract (pipelines/contracts).
+    contract = load_contract(spec.name)
+    specs = [
+        AssetSpec(raw_key(table.name), description=" ".join(table.description.split()), group_name="ingest",
+                  kinds={"duckdb"}, partitions_def=daily_partitions,
+                  metadata={"record_key": contract.key, "redelivery": contract.redelivery,
+                            "formats": ", ".join(contract.formats),
+                            "contract": f"pipelines/contracts/{spec.name}.yml"})
+        for table in contract.tables.values()
+    ]
+
     @multi_asset(
         name=f"ingest_{spec.name}",
-        specs=[
-            AssetSpec(raw_key(table), description=_DESCRIPTIONS[table], group_name="ingest",
-                      kinds={"duckdb"}, partitions_def=daily_partitions)
-            for table in spec.tables
-        ],
+        specs=specs,
         backfill_policy=BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
     )

@@ -1,12 +1,14 @@
-"""The three sources: where their files land, how to read them, and which raw rows they make.
+"""The three sources: their row models, the arrow schemas of their raw tables, and how a valid
+row becomes raw rows. Their shape (fields, aliases, value maps, key, formats, descriptions) is
+stated in the source contracts (``pipelines/contracts``); tests check these against them.
 
-Adding a source means adding one ``SourceSpec`` here: the loader, the Dagster assets and the
-reconciliation checks are generic over it.
+Adding a source means its contract, one ``SourceSpec`` here and its dbt model: the loader, the
+Dagster assets and the reconciliation checks are generic over it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,31 +16,27 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from pipelines.ingest.masking import mask_pii
-from pipelines.ingest.readers import Record, read_csv, read_jsonl
+from pipelines.ingest.contracts import SourceContract
+from pipelines.ingest.readers import DELIMITED_SUFFIXES, JSON_SUFFIXES, XLSX_SUFFIXES
 from pipelines.ingest.schemas import CallRow, SocialPostRow, SurveyRow
 
 # Raw rows are plain tuples in the column order of their arrow schema (lineage appended later).
 RawRows = dict[str, list[tuple]]
 
-SURVEY_HEADER_ALIASES = {
-    "问卷编号": "survey_id", "客户编号": "customer_id", "服务单号": "interaction_id",
-    "渠道": "channel", "提交时间": "submitted_at", "推荐度": "nps", "满意度": "csat",
-    "意见": "comment", "评价内容": "comment",
-}
-
-SURVEY_REQUIRED_COLUMNS = ("survey_id", "customer_id", "channel", "submitted_at")
+_FORMAT_SUFFIXES = {"delimited": DELIMITED_SUFFIXES, "xlsx": XLSX_SUFFIXES, "json": JSON_SUFFIXES}
 
 
 @dataclass(frozen=True)
 class SourceSpec:
     name: str
-    suffixes: tuple[str, ...]
     model: type[BaseModel]
-    id_field: str
-    text_fields: tuple[str, ...]
     tables: dict[str, pa.Schema]
-    read: Callable[[Path], Iterator[Record]]
     to_rows: Callable[[BaseModel], RawRows]
+
+
+def accepts(contract: SourceContract, path: Path) -> bool:
+    """Whether a landed file is one of the formats the source's contract accepts."""
+    return any(path.suffix.lower() in _FORMAT_SUFFIXES[kind] for kind in contract.formats)
 
 
 def _survey_rows(row: SurveyRow) -> RawRows:
@@ -84,24 +82,17 @@ _ts = pa.timestamp("us")
 SOURCES: dict[str, SourceSpec] = {
     "surveys": SourceSpec(
         name="surveys",
-        suffixes=(".csv",),
         model=SurveyRow,
-        id_field="survey_id",
-        text_fields=("comment",),
         tables={"surveys": _schema(
             ("survey_id", pa.string()), ("customer_id", pa.string()), ("interaction_id", pa.string()),
             ("channel", pa.string()), ("submitted_at", _ts), ("nps", pa.int8()), ("csat", pa.int8()),
             ("comment", pa.string()), ("pii_masks", pa.int32()),
         )},
-        read=lambda path: read_csv(path, SURVEY_HEADER_ALIASES, SURVEY_REQUIRED_COLUMNS),
         to_rows=_survey_rows,
     ),
     "calls": SourceSpec(
         name="calls",
-        suffixes=(".jsonl", ".json"),
         model=CallRow,
-        id_field="call_id",
-        text_fields=(),
         tables={
             "calls": _schema(
                 ("call_id", pa.string()), ("customer_id", pa.string()), ("customer_tier", pa.string()),
@@ -117,15 +108,11 @@ SOURCES: dict[str, SourceSpec] = {
                 ("pii_masks", pa.int32()),
             ),
         },
-        read=read_jsonl,
         to_rows=_call_rows,
     ),
     "social": SourceSpec(
         name="social",
-        suffixes=(".jsonl", ".json"),
         model=SocialPostRow,
-        id_field="post_id",
-        text_fields=("text",),
         tables={"social_posts": _schema(
             ("post_id", pa.string()), ("author_id", pa.string()), ("author_name", pa.string()),
             ("customer_id", pa.string()), ("posted_at", _ts), ("text", pa.string()),
@@ -133,15 +120,15 @@ SOURCES: dict[str, SourceSpec] = {
             ("mentions_brand", pa.bool_()), ("is_repost", pa.bool_()), ("platform", pa.string()),
             ("pii_masks", pa.int32()),
         )},
-        read=read_jsonl,
         to_rows=_social_rows,
     ),
 }
 
 
-def text_lengths(spec: SourceSpec, row: BaseModel) -> int:
-    """Longest free text in a validated row, turns included."""
-    lengths = [len(getattr(row, name)) for name in spec.text_fields]
+def text_lengths(contract: SourceContract, row: BaseModel) -> int:
+    """Longest free text (the contract's masked fields) in a validated row, turns included."""
+    lengths = [len(getattr(row, name)) for name, field in contract.fields.items()
+               if field.mask and field.type == "VARCHAR"]
     if isinstance(row, CallRow):
         lengths.extend(len(turn.text) for turn in row.turns)
     return max(lengths, default=0)
