@@ -47,6 +47,7 @@ class _Strict(BaseModel):
 class _FieldSpec(_Strict):
     type: str = "VARCHAR"
     required: bool = False
+    nullable: bool = False
     description: str = ""
     mask: bool = False
     aliases: list[str] = Field(default_factory=list)
@@ -85,6 +86,7 @@ class FieldContract:
     name: str
     type: str
     required: bool
+    nullable: bool  # the raw column may be NULL (an optional field without a default)
     description: str
     mask: bool
     aliases: tuple[str, ...]
@@ -159,6 +161,14 @@ class SourceContract:
         columns.update(spec.derived)
         return columns
 
+    def table_ddl(self, table: str, lineage_columns: str) -> str:
+        """``CREATE TABLE IF NOT EXISTS raw.<table>``: the contract's columns, then lineage."""
+        columns = []
+        for name, (duck_type, _) in self.table_columns(table).items():
+            field = self.fields.get(name) if name in self.tables[table].fields else None
+            columns.append(f"{name} {duck_type}{'' if field and field.nullable else ' NOT NULL'}")
+        return f"CREATE TABLE IF NOT EXISTS raw.{table} ({', '.join(columns)}, {lineage_columns});"
+
 
 def _strptime_any(value: str, formats: tuple[str, ...]) -> object:
     for pattern in formats:
@@ -214,7 +224,7 @@ def _compile(spec: _FieldSpec, name: str, path: Path) -> FieldContract:
         else:
             exact.append(_fold(alias))
     values = {_fold(str(key)): value for key, value in spec.values.items()}
-    return FieldContract(name, spec.type.upper(), spec.required, spec.description, spec.mask,
+    return FieldContract(name, spec.type.upper(), spec.required, spec.nullable, spec.description, spec.mask,
                          tuple(exact), tuple(patterns), values)
 
 

@@ -133,10 +133,13 @@ class _BatchWriter:
         self.batch_rows = batch_rows
         self.buffers: dict[str, list[tuple]] = {name: [] for name in spec.tables}
         self.buffers["quarantine"] = []
+        self.columns = {name: schema.names for name, schema in spec.tables.items()}
+        self.columns["quarantine"] = _QUARANTINE_SCHEMA.names
         self.buffered = 0
 
-    def add(self, table: str, row: tuple, source_file: str, file_hash: str, row_number: int) -> None:
-        self.buffers[table].append(row + (source_file, file_hash, row_number, self.loaded_at, self.day))
+    def add(self, table: str, row: dict[str, object], source_file: str, file_hash: str, row_number: int) -> None:
+        values = tuple(row[name] for name in self.columns[table])
+        self.buffers[table].append(values + (source_file, file_hash, row_number, self.loaded_at, self.day))
         self.buffered += 1
         if self.buffered >= self.batch_rows:
             self.flush()
@@ -214,14 +217,16 @@ def _load_file(writer: _BatchWriter, spec: SourceSpec, contract: SourceContract,
         report.rows_in += 1
         row, code, reason = check_record(record, spec, contract, keys, max_chars, quarantine_reason)
         if row is not None:
-            for table, rows in spec.to_rows(row).items():
-                for row in rows:
-                    writer.add(table, row, relative, report.file_hash, record.row_number)
+            for table, rows in spec.to_rows(contract, row).items():
+                for values in rows:
+                    writer.add(table, values, relative, report.file_hash, record.row_number)
                     summary.table_rows[table] += 1
-                    summary.pii_masks += row[-1] if table != "calls" else 0
+                # A call's pii_masks sums its turns': count each mask once, where it was found.
+                summary.pii_masks += sum(values["pii_masks"] for values in rows) if table != "calls" else 0
             report.rows_loaded += 1
         else:
-            writer.add("quarantine", (spec.name, code, reason, record.raw), relative,
+            writer.add("quarantine", {"source": spec.name, "reason_code": code, "reason": reason,
+                                      "raw_content": record.raw}, relative,
                        report.file_hash, record.row_number)
             report.rows_quarantined += 1
             summary.reasons[code] += 1

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.ingest.contracts import SOURCE_NAMES, load_contract
 from pipelines.settings import get_settings
 
 LINEAGE_COLUMNS = """
@@ -19,38 +20,21 @@ LINEAGE_COLUMNS = """
     _partition_date DATE NOT NULL
 """
 
-RAW_DDL = f"""
-CREATE SCHEMA IF NOT EXISTS raw;
-CREATE TABLE IF NOT EXISTS raw.surveys (
-    survey_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL, interaction_id VARCHAR,
-    channel VARCHAR NOT NULL, submitted_at TIMESTAMP NOT NULL, nps TINYINT, csat TINYINT,
-    comment VARCHAR NOT NULL, pii_masks INTEGER NOT NULL, {LINEAGE_COLUMNS});
-CREATE TABLE IF NOT EXISTS raw.calls (
-    call_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL, customer_tier VARCHAR NOT NULL,
-    agent_id VARCHAR NOT NULL, agent_team VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,
-    queue_wait_seconds INTEGER NOT NULL, duration_seconds INTEGER NOT NULL,
-    reason_code VARCHAR NOT NULL, resolved_flag BOOLEAN NOT NULL, complaint_flag BOOLEAN NOT NULL,
-    escalation_tier TINYINT NOT NULL, transfer_count INTEGER NOT NULL, turn_count INTEGER NOT NULL,
-    pii_masks INTEGER NOT NULL, {LINEAGE_COLUMNS});
-CREATE TABLE IF NOT EXISTS raw.call_turns (
-    call_id VARCHAR NOT NULL, turn_index INTEGER NOT NULL, speaker VARCHAR NOT NULL,
-    start_s DOUBLE NOT NULL, end_s DOUBLE NOT NULL, text VARCHAR NOT NULL,
-    pii_masks INTEGER NOT NULL, {LINEAGE_COLUMNS});
-CREATE TABLE IF NOT EXISTS raw.social_posts (
-    post_id VARCHAR NOT NULL, author_id VARCHAR NOT NULL, author_name VARCHAR NOT NULL,
-    customer_id VARCHAR, posted_at TIMESTAMP NOT NULL, text VARCHAR NOT NULL,
-    reposts INTEGER NOT NULL, comments INTEGER NOT NULL, likes INTEGER NOT NULL,
-    mentions_brand BOOLEAN NOT NULL, is_repost BOOLEAN NOT NULL, platform VARCHAR NOT NULL,
-    pii_masks INTEGER NOT NULL, {LINEAGE_COLUMNS});
-CREATE TABLE IF NOT EXISTS raw.quarantine (
+# The source tables' DDL derives from the repository's contracts (pipelines/contracts); the
+# quarantine and the file ledger are the loader's own.
+RAW_DDL = "\n".join([
+    "CREATE SCHEMA IF NOT EXISTS raw;",
+    *(contract.table_ddl(table, LINEAGE_COLUMNS)
+      for contract in (load_contract(source) for source in SOURCE_NAMES) for table in contract.tables),
+    f"""CREATE TABLE IF NOT EXISTS raw.quarantine (
     source VARCHAR NOT NULL, reason_code VARCHAR NOT NULL, reason VARCHAR NOT NULL,
-    raw_content VARCHAR NOT NULL, {LINEAGE_COLUMNS});
-CREATE TABLE IF NOT EXISTS raw.ingest_files (
+    raw_content VARCHAR NOT NULL, {LINEAGE_COLUMNS});""",
+    """CREATE TABLE IF NOT EXISTS raw.ingest_files (
     source VARCHAR NOT NULL, _partition_date DATE NOT NULL, _source_file VARCHAR NOT NULL,
     _file_hash VARCHAR NOT NULL, encoding VARCHAR NOT NULL, status VARCHAR NOT NULL,
     duplicate_of VARCHAR, rows_in BIGINT NOT NULL, rows_loaded BIGINT NOT NULL,
-    rows_quarantined BIGINT NOT NULL, _loaded_at TIMESTAMP NOT NULL);
-"""
+    rows_quarantined BIGINT NOT NULL, _loaded_at TIMESTAMP NOT NULL);""",
+])
 
 
 class WarehouseBusyError(RuntimeError):

@@ -59,12 +59,12 @@ def test_failed_run_leaves_the_earlier_load_untouched(settings: Settings, small_
     spec = SOURCES["calls"]
     calls_seen = 0
 
-    def failing_to_rows(row):
+    def failing_to_rows(contract, row):
         nonlocal calls_seen
         calls_seen += 1
         if calls_seen == 20:
             raise OSError("disk full (simulated)")
-        return original(row)
+        return original(contract, row)
 
     original = spec.to_rows
     monkeypatch.setitem(SOURCES, "calls", spec.__class__(**{**spec.__dict__, "to_rows": failing_to_rows}))

@@ -15,4 +15,4 @@ select
     transfer_count,
     turn_count,
     _partition_date as partition_date
-from {{ source('raw', 'calls') }}
+from {{ latest_delivery(source('raw', 'calls'), 'call_id') }} as calls

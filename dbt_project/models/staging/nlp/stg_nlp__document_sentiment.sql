@@ -1,2 +1,2 @@
 select doc_type, doc_id, sentiment_score, sentiment_label, model_version
-from {{ source('nlp', 'document_sentiment') }}
+from {{ latest_delivery(source('nlp', 'document_sentiment'), 'doc_type, doc_id') }} as sentiment

@@ -1,2 +1,2 @@
 select doc_type, doc_id, escalation_risk, escalation_channel, escalation_evidence
-from {{ source('nlp', 'escalations') }}
+from {{ latest_delivery(source('nlp', 'escalations'), 'doc_type, doc_id') }} as escalations
