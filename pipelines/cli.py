@@ -107,6 +107,33 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    from pipelines.ingest.check import check_file, render
+    from pipelines.ingest.contracts import ContractError
+
+    settings = get_settings()
+    try:
+        result = check_file(args.file, args.source, settings.contracts_dir, settings.max_text_chars)
+    except (ContractError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(render(result))
+    if not result.ok:
+        print(f"\nerror: no header maps to required field(s) {', '.join(result.unmapped_required)}: add aliases "
+              f"for them in {settings.contracts_dir / (result.source + '.yml')} (see README, Source contracts)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_sources_dbt_yaml(args: argparse.Namespace) -> int:
+    from pipelines.ingest.contracts import DBT_SOURCES_PATH, SOURCE_NAMES, dbt_sources_yaml, load_contract
+
+    DBT_SOURCES_PATH.write_text(dbt_sources_yaml([load_contract(s) for s in SOURCE_NAMES]), encoding="utf-8")
+    print(f"wrote {DBT_SOURCES_PATH}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     import os
 
@@ -245,6 +272,24 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--start", type=_date, help="first day to show (default: all)")
     status.add_argument("--end", type=_date, help="last day to show")
     status.set_defaults(func=cmd_status)
+
+    sources = commands.add_parser("sources", help="source contracts: check a file before landing it")
+    source_cmds = sources.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
+    check = source_cmds.add_parser(
+        "check", help="dry run: how a file would load (writes nothing)",
+        description="Read FILE as the nightly load would, with the source's contract (and your extension in "
+                    "$VOC_DATA_DIR/contracts/<source>.yml), and print the detected format and encoding, which "
+                    "header feeds which field, unused headers, and how many rows would load or be quarantined "
+                    "by reason, with three examples each. Writes nothing. Exits 1 when a required field is "
+                    "unmapped.")
+    check.add_argument("file", type=Path, help="the export to check (CSV, TSV, XLSX, JSON lines or JSON array)")
+    check.add_argument("--source", choices=["surveys", "calls", "social"],
+                       help="source to check it as (default: from its landing folder, else its format)")
+    check.set_defaults(func=cmd_sources_check)
+    dbt_yaml = source_cmds.add_parser(
+        "dbt-yaml", help="regenerate the dbt source YAML of the raw schema from the contracts",
+        description="Write dbt_project/models/staging/_raw__sources.yml from pipelines/contracts/*.yml.")
+    dbt_yaml.set_defaults(func=cmd_sources_dbt_yaml)
 
     train = commands.add_parser("train", help="train NLP models (sentiment)")
     train_kinds = train.add_subparsers(dest="model", required=True, metavar="MODEL")

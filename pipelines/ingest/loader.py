@@ -201,7 +201,7 @@ def _previously_loaded(conn: duckdb.DuckDBPyConnection, source: str, day: date,
 
 
 @dataclass
-class _KeyLedger:
+class KeyLedger:
     """Keys seen in this partition so far, and (``redelivery: reject``) keys of other days."""
 
     seen: set[str] = field(default_factory=set)
@@ -209,7 +209,7 @@ class _KeyLedger:
 
 
 def _load_file(writer: _BatchWriter, spec: SourceSpec, contract: SourceContract, path: Path, relative: str,
-               report: FileReport, keys: _KeyLedger, summary: PartitionReport, max_chars: int) -> None:
+               report: FileReport, keys: KeyLedger, summary: PartitionReport, max_chars: int) -> None:
     quarantine_reason: tuple[str, str] | None = None
     if report.status == "duplicate":
         quarantine_reason = ("duplicate_file", f"same content as already loaded {report.duplicate_of}")
@@ -232,7 +232,7 @@ def _load_file(writer: _BatchWriter, spec: SourceSpec, contract: SourceContract,
             summary.reasons[code] += 1
 
 
-def check_record(record: Record, spec: SourceSpec, contract: SourceContract, keys: _KeyLedger, max_chars: int,
+def check_record(record: Record, spec: SourceSpec, contract: SourceContract, keys: KeyLedger, max_chars: int,
                  forced: tuple[str, str] | None = None) -> tuple[BaseModel | None, str, str]:
     """Return the validated row, or None with a reason code and a readable reason."""
     if forced:
@@ -276,7 +276,7 @@ def load_partition(source: str, day: date, settings: Settings | None = None) -> 
                 conn.execute(f"DELETE FROM raw.{table} WHERE _partition_date = ?{extra}", params)
             conn.execute("DELETE FROM raw.ingest_files WHERE _partition_date = ? AND source = ?", [day, source])
             writer = _BatchWriter(conn, spec, day, loaded_at, settings.batch_rows)
-            keys = _KeyLedger(earlier=_keys_loaded_before(conn, spec, contract, day))
+            keys = KeyLedger(earlier=_keys_loaded_before(conn, spec, contract, day))
             seen_hashes: dict[str, str] = dict(known)
             for path, file_hash in zip(files, hashes):
                 relative = path.relative_to(settings.landing_dir).as_posix()

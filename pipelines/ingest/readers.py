@@ -147,9 +147,11 @@ def text_lines(path: Path, encoding: Encoding) -> Iterator[tuple[str, str]]:
                     yield _readable(line), "bad"
 
 
-def _delimiter(path: Path, header_line: str) -> str:
+def delimiter(path: Path, encoding: Encoding) -> str:
+    """Tab for a .tsv file or a header with more tabs than commas (Excel's "Unicode text"), else comma."""
     if path.suffix.lower() == ".tsv":
         return "\t"
+    header_line = next((line for line, _ in text_lines(path, encoding) if line.strip()), "")
     return "\t" if header_line.count("\t") > header_line.count(",") else ","
 
 
@@ -168,7 +170,6 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
     the header lacks a required field, every record is reported with that as its reason.
     """
     encoding = encoding or detect_encoding(path)
-    header_line = next((line for line, _ in text_lines(path, encoding) if line.strip()), "")
     line_number = 0
     consumed: list[str] = []
     bad_lines: set[int] = set()
@@ -182,7 +183,7 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
             consumed.append(line)
             yield line
 
-    reader = csv.reader(tracked(), delimiter=_delimiter(path, header_line))
+    reader = csv.reader(tracked(), delimiter=delimiter(path, encoding))
     header: list[str | None] | None = None
     header_error: str | None = None
     while True:
