@@ -183,8 +183,12 @@ def _strptime_any(value: str, formats: tuple[str, ...]) -> object:
 def _read_yaml(path: Path) -> dict:
     try:
         content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ContractError(f"contract {path} cannot be read: {error.problem}{where}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ContractError(f"contract {path} cannot be read: {error}") from None
+        raise ContractError(f"contract {path} cannot be read: {' '.join(str(error).split())}") from None
     if not isinstance(content, dict):
         raise ContractError(f"contract {path} must be a mapping of settings, not {type(content).__name__}")
     return content

@@ -162,3 +162,18 @@ def test_three_nights_of_cumulative_exports_and_real_files_publish(settings: Set
         staged = conn.execute("SELECT count(*), count(DISTINCT survey_id) FROM staging.stg_surveys__responses").fetchone()
     assert deliveries == 2 + 3 + 4  # every delivery kept in raw: the history
     assert staged[0] == staged[1] == len(facts)
+
+
+def test_reject_policy_quarantines_re_deliveries_with_the_first_day(settings: Settings) -> None:
+    settings.contracts_dir.mkdir(parents=True)
+    (settings.contracts_dir / "surveys.yml").write_text("redelivery: reject\n", encoding="utf-8")
+    real_exports.write_cumulative_exports(settings.landing_dir, ["2026-08-01", "2026-08-02"])
+    first = load_partition("surveys", date(2026, 8, 1))
+    second = load_partition("surveys", date(2026, 8, 2))
+    assert first.rows_loaded == 2
+    assert second.rows_loaded == 1 and second.reasons == {"already_loaded": 2}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        reasons = [r[0] for r in conn.execute(
+            "SELECT reason FROM raw.quarantine WHERE reason_code = 'already_loaded'").fetchall()]
+    assert all("first loaded on 2026-08-01" in reason for reason in reasons)
+    assert load_partition("surveys", date(2026, 8, 1)).rows_loaded == 2  # a rerun of day 1 is not a re-delivery
