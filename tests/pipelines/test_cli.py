@@ -11,7 +11,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.settings import Settings
 
-SUBCOMMANDS = ["generate", "run", "status", "serve", "stop"]
+SUBCOMMANDS = ["generate", "run", "status", "sources", "serve", "stop"]
 
 
 def _voc(*args: str, env_dir: Path) -> subprocess.CompletedProcess:
