@@ -56,8 +56,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: --end {end} is before --start {args.start}", file=sys.stderr)
         return 2
     days = (end - args.start).days + 1
+    from pipelines.defs.partitions import PartitionRangeError
+
     print(f"Running the nightly job for {days} day(s), {args.start} .. {end}, in one Dagster run")
-    outcome = run_nightly(args.start, end, log_level="DEBUG" if args.verbose else "INFO")
+    try:
+        outcome = run_nightly(args.start, end, log_level="DEBUG" if args.verbose else "INFO")
+    except PartitionRangeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if not outcome.success:
         print(f"\nRun {outcome.run_id} FAILED in: {', '.join(outcome.failed_steps) or 'unknown step'}",
               file=sys.stderr)

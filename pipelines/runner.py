@@ -23,7 +23,14 @@ class RunOutcome:
 
 
 def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
-    """Materialise every asset of the nightly job for ``start..end`` in one Dagster run."""
+    """Materialise every asset of the nightly job for ``start..end`` in one Dagster run.
+
+    Raises ``PartitionRangeError`` (one sentence naming the setting) for days outside the partitions.
+    """
+    from pipelines.defs.partitions import check_partition_range
+    from pipelines.settings import get_settings
+
+    check_partition_range(start, end, get_settings())
     ensure_dagster_home()
     from dagster import DagsterInstance
     from dagster._core.storage.tags import (

@@ -9,7 +9,7 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_LANDING_DIR | $VOC_DATA_DIR/landing | where source systems drop files: <source>/<YYYY-MM-DD>/ |
 | VOC_WAREHOUSE_PATH | $VOC_DATA_DIR/warehouse.duckdb | the working DuckDB file (raw, nlp, dbt schemas) |
 | VOC_CONTRACTS_DIR | $VOC_DATA_DIR/contracts | the organisation's source-contract extensions: <source>.yml |
-| VOC_PARTITION_START | 2026-08-01 | first daily partition the Dagster assets know |
+| VOC_PARTITION_START | 2020-01-01 | first daily partition (an earlier landing day extends it) |
 | VOC_TIMEZONE | Asia/Shanghai | business time zone for partitions, schedules and naive timestamps |
 | VOC_MAX_TEXT_CHARS | 20000 | texts longer than this are quarantined, not loaded |
 | VOC_BATCH_ROWS | 50000 | rows buffered before a batch is written to DuckDB |
@@ -80,7 +80,7 @@ class Settings:
             dagster_home=data_dir / "dagster_home",
             ground_truth_dir=data_dir / "ground_truth",
             model_cache_dir=data_dir / "models",
-            partition_start=_env("VOC_PARTITION_START", "2026-08-01"),
+            partition_start=_env("VOC_PARTITION_START", "2020-01-01"),
             timezone=_env("VOC_TIMEZONE", "Asia/Shanghai"),
             max_text_chars=int(_env("VOC_MAX_TEXT_CHARS", "20000")),
             batch_rows=int(_env("VOC_BATCH_ROWS", "50000")),
