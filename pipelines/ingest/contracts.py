@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -105,6 +106,8 @@ class TableContract:
 
 @dataclass(frozen=True)
 class SourceContract:
+    """One source's contract, the repository's merged with the organisation's extension."""
+
     source: str
     description: str
     formats: tuple[str, ...]
@@ -142,18 +145,34 @@ class SourceContract:
                         break
         return mapped, [name for name in self.required if name not in taken]
 
+    @cached_property
+    def _mapped_fields(self) -> tuple[FieldContract, ...]:
+        """Fields ``prepare`` touches: those with a value map, or timestamps when extra formats exist."""
+        return tuple(field for field in self.fields.values()
+                     if field.values or (field.type == "TIMESTAMP" and self.timestamp_formats))
+
     def prepare(self, fields: dict) -> dict:
         """Apply value maps and the contract's extra timestamp formats to one record's fields."""
-        prepared = dict(fields)
-        for name, value in fields.items():
-            field = self.fields.get(name)
-            if field is None or not isinstance(value, str):
+        prepared = fields
+        for field in self._mapped_fields:
+            value = fields.get(field.name)
+            if not isinstance(value, str):
                 continue
-            if field.values and (mapped := field.values.get(_fold(value))) is not None:
-                prepared[name] = mapped
-            elif field.type == "TIMESTAMP" and self.timestamp_formats:
-                prepared[name] = _strptime_any(value.strip(), self.timestamp_formats)
+            if field.values:
+                mapped = field.values.get(_fold(value))
+                if mapped is None:
+                    continue
+            else:
+                mapped = _strptime_any(value.strip(), self.timestamp_formats)
+            if prepared is fields:
+                prepared = dict(fields)
+            prepared[field.name] = mapped
         return prepared
+
+    @cached_property
+    def text_fields(self) -> tuple[str, ...]:
+        """Free-text fields (``mask: true`` strings), whose length VOC_MAX_TEXT_CHARS limits."""
+        return tuple(name for name, field in self.fields.items() if field.mask and field.type == "VARCHAR")
 
     def table_columns(self, table: str) -> dict[str, tuple[str, str]]:
         """Columns of a raw table in order, with DuckDB type and description (lineage excluded)."""

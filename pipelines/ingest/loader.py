@@ -11,6 +11,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 
 import duckdb
@@ -133,13 +134,13 @@ class _BatchWriter:
         self.batch_rows = batch_rows
         self.buffers: dict[str, list[tuple]] = {name: [] for name in spec.tables}
         self.buffers["quarantine"] = []
-        self.columns = {name: schema.names for name, schema in spec.tables.items()}
-        self.columns["quarantine"] = _QUARANTINE_SCHEMA.names
+        # itemgetter of several names returns a tuple: the row's values in the table's column order.
+        self.columns = {name: itemgetter(*schema.names) for name, schema in spec.tables.items()}
+        self.columns["quarantine"] = itemgetter(*_QUARANTINE_SCHEMA.names)
         self.buffered = 0
 
     def add(self, table: str, row: dict[str, object], source_file: str, file_hash: str, row_number: int) -> None:
-        values = tuple(row[name] for name in self.columns[table])
-        self.buffers[table].append(values + (source_file, file_hash, row_number, self.loaded_at, self.day))
+        self.buffers[table].append(self.columns[table](row) + (source_file, file_hash, row_number, self.loaded_at, self.day))
         self.buffered += 1
         if self.buffered >= self.batch_rows:
             self.flush()

@@ -204,13 +204,14 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
             continue
         if header_error:
             yield Record(first_line, raw, None, "missing_column", header_error)
-        elif any(line in bad_lines for line in range(first_line, line_number + 1)):
+        elif bad_lines and any(line in bad_lines for line in range(first_line, line_number + 1)):
             yield Record(first_line, raw, None, "encoding", "bytes that are neither UTF-8 nor GB18030")
         elif len(values) != len(header):
             yield Record(first_line, raw, None, "bad_row",
                          f"expected {len(header)} fields as in the header, found {len(values)}")
         else:
-            yield Record(first_line, raw, {name: value for name, value in zip(header, values) if name})
+            yield Record(first_line, raw, dict(zip(header, values)) if all(header) else
+                         {name: value for name, value in zip(header, values) if name})
 
 
 def _cell(value: object) -> object:

@@ -43,6 +43,7 @@ _EXCEL_EPOCH = datetime(1899, 12, 30)
 _EXCEL_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+")
 _FLOATIFIED = re.compile(r"\d+\.0+")
+_NUMBER_STARTS = frozenset("0123456789+-")
 
 
 def _parse_text_timestamp(text: str) -> datetime:
@@ -88,7 +89,9 @@ def _identifier(value: object) -> object:
     if value is None:
         return None
     value = _clean_text(value)
-    if isinstance(value, str) and (_SCIENTIFIC.fullmatch(value) or _FLOATIFIED.fullmatch(value)):
+    # The cheap test first: a damaged ID starts with a digit or sign and holds a '.' or an 'e'.
+    if (isinstance(value, str) and value[:1] in _NUMBER_STARTS and ("." in value or "e" in value or "E" in value)
+            and (_SCIENTIFIC.fullmatch(value) or _FLOATIFIED.fullmatch(value))):
         raise DamagedIdError(
             f"{value!r} is an ID a spreadsheet turned into a number"
             f"{' and rounded (scientific notation): the real ID is lost' if 'e' in value.lower() else ''}; "
@@ -139,11 +142,10 @@ def _flag(value: object) -> object:
 
 Timestamp = Annotated[datetime, BeforeValidator(parse_timestamp)]
 Text = Annotated[str, BeforeValidator(_clean_text)]
-# Pydantic runs stacked BeforeValidators last-first: blanks are settled before the ID check.
-RequiredId = Annotated[str, BeforeValidator(_identifier), BeforeValidator(_clean_text),
+RequiredId = Annotated[str, BeforeValidator(lambda value: _identifier("" if value is None else value)),
                        Field(min_length=1, max_length=64)]
-OptionalId = Annotated[Annotated[str, Field(max_length=64)] | None, BeforeValidator(_identifier),
-                       BeforeValidator(_blank_to_none)]
+OptionalId = Annotated[Annotated[str, Field(max_length=64)] | None,
+                       BeforeValidator(lambda value: _identifier(_blank_to_none(value)))]
 Count = Annotated[int, BeforeValidator(_number), Field(ge=0)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Channel = Annotated[

@@ -109,8 +109,7 @@ SOURCES: dict[str, SourceSpec] = {
 
 def text_lengths(contract: SourceContract, row: BaseModel) -> int:
     """Longest free text (the contract's masked fields) in a validated row, turns included."""
-    lengths = [len(getattr(row, name)) for name, field in contract.fields.items()
-               if field.mask and field.type == "VARCHAR"]
+    lengths = [len(getattr(row, name)) for name in contract.text_fields]
     if isinstance(row, CallRow):
         lengths.extend(len(turn.text) for turn in row.turns)
     return max(lengths, default=0)
