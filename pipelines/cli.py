@@ -83,7 +83,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _print_status(start: date | None, end: date | None) -> None:
     from pipelines.status import load_status
 
-    days, reasons = load_status(start, end)
+    from pipelines.warehouse import Warehouse
+
+    days, reasons = load_status(Warehouse.from_settings(get_settings()), start, end)
     totals: dict[str, list[int]] = {}
     if len(days) <= 31:
         print(f"{'day':<12}{'source':<10}{'files':>6}{'rows in':>11}{'loaded':>11}{'quarantined':>13}")
@@ -114,12 +116,15 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_check(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
     from pipelines.ingest.check import check_file, render
     from pipelines.ingest.contracts import ContractError
 
     settings = get_settings()
     try:
-        result = check_file(args.file, args.source, settings.contracts_dir, settings.max_text_chars)
+        result = check_file(args.file, args.source, settings.contracts_dir, settings.max_text_chars,
+                            ZoneInfo(settings.timezone))
     except (ContractError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -391,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # the operator gets one clear line, not a traceback
-        from pipelines.ingest.warehouse import WarehouseBusyError
+        from pipelines.warehouse import WarehouseBusyError
 
         kind = "warehouse busy" if isinstance(error, WarehouseBusyError) else type(error).__name__
         print(f"error ({kind}): {error}", file=sys.stderr)

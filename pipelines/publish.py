@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pipelines.ingest.warehouse import warehouse
 from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import Warehouse
 
 SERVING_TABLES = (
     "kpi.kpi_fcr", "kpi.kpi_repeat_complaints", "kpi.kpi_nps", "kpi.kpi_csat", "kpi.kpi_sentiment",
@@ -64,9 +64,10 @@ def _prune(folder: Path, keep: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def publish(settings: Settings | None = None) -> Publication:
+def publish(settings: Settings | None = None, warehouse: Warehouse | None = None) -> Publication:
     """Copy the serving tables into a new file and swap the link to it; the old file stays until then."""
     settings = settings or get_settings()
+    warehouse = warehouse or Warehouse.from_settings(settings)
     link = serving_path(settings)
     folder = _versions_dir(settings)
     published_at = datetime.now().replace(microsecond=0)
@@ -74,7 +75,7 @@ def publish(settings: Settings | None = None) -> Publication:
     partial = staging.with_suffix(".duckdb.partial")
     partial.unlink(missing_ok=True)
     counts: dict[str, int] = {}
-    with warehouse() as conn:
+    with warehouse.connect() as conn:
         conn.execute(f"ATTACH '{partial}' AS serving")
         try:
             for table in SERVING_TABLES:

@@ -30,7 +30,8 @@ def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
     from pipelines.defs.partitions import check_partition_range
     from pipelines.settings import get_settings
 
-    check_partition_range(start, end, get_settings())
+    settings = get_settings()
+    check_partition_range(start, end, settings)
     ensure_dagster_home()
     from dagster import DagsterInstance
     from dagster._core.storage.tags import (
@@ -61,7 +62,8 @@ def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
                 ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
                 ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
             },
-            run_config=run_config,
+            run_config={**run_config, "resources": {"warehouse": {"config": {
+                "path": str(settings.warehouse_path), "lock_timeout_s": settings.db_lock_timeout_s}}}},
             raise_on_error=False,
         )
     return _outcome(result)

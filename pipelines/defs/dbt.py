@@ -16,8 +16,8 @@ from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.partitions import daily_partitions
-from pipelines.defs.policy import WAREHOUSE_POOL
 from pipelines.settings import get_settings
+from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
 
@@ -71,12 +71,12 @@ _project_dir = get_settings().dbt_project_dir
     backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build (run + test) the selected models for the run's days; incremental facts use the window."""
     settings = get_settings()
     # dbt runs as a child process and reads its warehouse from the environment; this variable is
     # dbt's alone (profiles.yml), so setting it never redirects the pipeline's own settings.
-    os.environ["VOC_DBT_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    os.environ["VOC_DBT_WAREHOUSE_PATH"] = str(warehouse.handle(settings).path)
     window = context.partition_key_range
     dbt_vars = {"start_date": window.start, "end_date": window.end}
     target = settings.data_dir / "dbt" / "target"

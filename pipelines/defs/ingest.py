@@ -18,11 +18,12 @@ from dagster import (
 )
 
 from pipelines.defs.partitions import daily_partitions
-from pipelines.defs.policy import WAREHOUSE_POOL, retry_if_transient
 from pipelines.ingest.contracts import load_contract
 from pipelines.ingest.loader import load_partition
 from pipelines.ingest.reconcile import reconcile
 from pipelines.ingest.sources import SOURCES, SourceSpec
+from pipelines.settings import get_settings
+from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
 
 
 def raw_key(table: str) -> AssetKey:
@@ -47,14 +48,16 @@ def _ingest_asset(spec: SourceSpec) -> AssetsDefinition:
         backfill_policy=BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
     )
-    def _asset(context: AssetExecutionContext):
+    def _asset(context: AssetExecutionContext, warehouse: WarehouseResource):
+        settings = get_settings()
+        handle = warehouse.handle(settings)
         keys = context.partition_keys
         loaded = quarantined = rows_in = masks = 0
         reasons: dict[str, int] = {}
         table_rows = dict.fromkeys(spec.tables, 0)
         for position, key in enumerate(keys, start=1):
             with retry_if_transient():
-                report = load_partition(spec.name, date.fromisoformat(key))
+                report = load_partition(spec.name, date.fromisoformat(key), settings, handle)
             loaded += report.rows_loaded
             quarantined += report.rows_quarantined
             rows_in += report.rows_in
@@ -91,8 +94,8 @@ def _reconcile_check(spec: SourceSpec):
                  pool=WAREHOUSE_POOL,
                  description="rows in = rows loaded + rows quarantined, per file and partition, "
                              "and the raw and quarantine tables hold exactly those rows.")
-    def _check() -> AssetCheckResult:
-        result = reconcile(spec.name)
+    def _check(warehouse: WarehouseResource) -> AssetCheckResult:
+        result = reconcile(spec.name, warehouse.handle(get_settings()))
         return AssetCheckResult(
             passed=not result.mismatches,
             severity=AssetCheckSeverity.ERROR,

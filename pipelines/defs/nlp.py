@@ -15,9 +15,10 @@ from dagster import (
 
 from pipelines.defs.ingest import raw_key
 from pipelines.defs.partitions import daily_partitions
-from pipelines.defs.policy import WAREHOUSE_POOL, retry_if_transient
 from pipelines.nlp.model import build_model, model_state
 from pipelines.nlp.scoring import discover_candidates, fit_topic_model, score_partition, sentiment_engine
+from pipelines.settings import get_settings
+from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
 
 NLP_TABLES = {
     "document_sentiment": "Sentiment of survey comments and posts: score (P positive), label, model version.",
@@ -57,17 +58,19 @@ def sentiment_student(context: AssetExecutionContext) -> MaterializeResult:
     backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
-def score_documents(context: AssetExecutionContext):
+def score_documents(context: AssetExecutionContext, warehouse: WarehouseResource):
     days = [date.fromisoformat(key) for key in context.partition_keys]
-    engine = sentiment_engine()
+    settings = get_settings()
+    handle = warehouse.handle(settings)
+    engine = sentiment_engine(settings)
     with retry_if_transient():
-        topic_model = fit_topic_model(days)
+        topic_model = fit_topic_model(days, settings, warehouse=handle)
     totals = {"documents": 0, "turns": 0, "scored_by_engine": 0, "cache_hits": 0, "escalations": 0,
               "recovered_calls": 0}
     labels: dict[str, int] = {}
     for position, day in enumerate(days, start=1):
         with retry_if_transient():
-            report = score_partition(day, topic_model)
+            report = score_partition(day, topic_model, settings, handle)
         for key in totals:
             totals[key] += getattr(report, key)
         for name, count in report.labels.items():
@@ -86,11 +89,11 @@ def score_documents(context: AssetExecutionContext):
     description="Candidate new topics: NMF themes over the last 28 days of texts the taxonomy's patterns "
                 "missed, with top terms and example texts, for analysts to name and add to the taxonomy.",
 )
-def topic_candidates(context: AssetExecutionContext) -> MaterializeResult:
+def topic_candidates(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     # A rolling window: one discovery for the last day of the run covers the days before it.
     end_day = date.fromisoformat(context.partition_keys[-1])
     with retry_if_transient():
-        themes = discover_candidates(end_day)
+        themes = discover_candidates(end_day, warehouse.handle(get_settings()))
     return MaterializeResult(metadata={"themes": themes, "window_end": end_day.isoformat()})
 
 

@@ -3,8 +3,9 @@
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
 from pipelines.defs.partitions import daily_partitions
-from pipelines.defs.policy import WAREHOUSE_POOL, retry_if_transient
 from pipelines.publish import SERVING_TABLES, publish
+from pipelines.settings import get_settings
+from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
 
 
 def publish_deps() -> list[AssetKey]:
@@ -22,9 +23,10 @@ SERVING_SNAPSHOT_KEY = AssetKey(["serving", "snapshot"])
     description="The serving DuckDB file dashboards read, rebuilt beside the live one and swapped in whole, "
                 "so dashboards never lock the working file nor see half-built data.",
 )
-def serving_snapshot(context: AssetExecutionContext) -> MaterializeResult:
+def serving_snapshot(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    settings = get_settings()
     with retry_if_transient():
-        publication = publish()
+        publication = publish(settings, warehouse.handle(settings))
     context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
     return MaterializeResult(metadata={"path": str(publication.path), "tables": MetadataValue.json(publication.tables),
                                        "published_at": publication.published_at.isoformat()})

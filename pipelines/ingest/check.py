@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pipelines.ingest.contracts import SOURCE_NAMES, ContractError, load_contract
 from pipelines.ingest.loader import KeyLedger, check_record
@@ -55,7 +56,8 @@ def guess_source(path: Path) -> str:
     return "calls" if first is not None and "turns" in first.fields else "social"
 
 
-def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_chars: int) -> FileCheck:
+def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_chars: int,
+               timezone: ZoneInfo) -> FileCheck:
     """Read ``path`` as ``source`` would be loaded (the source is guessed when None); write nothing.
 
     Raises ``ContractError`` for an unknown source or an unusable contract, ``FileNotFoundError``
@@ -88,7 +90,7 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
     keys = KeyLedger()
     spec = SOURCES[source]
     for record in read_records(path, mapper):
-        row, code, reason = check_record(record, spec, contract, keys, max_text_chars)
+        row, code, reason = check_record(record, spec, contract, keys, max_text_chars, timezone)
         if row is not None:
             result.rows_loaded += 1
             continue

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import duckdb
@@ -22,8 +23,9 @@ from pipelines.ingest.contracts import SourceContract, load_contract
 from pipelines.ingest.readers import Record, detect_encoding, file_format, file_sha256, read_records
 from pipelines.ingest.schemas import DamagedIdError, TimestampError
 from pipelines.ingest.sources import SOURCES, SourceSpec, accepts, text_lengths
-from pipelines.ingest.warehouse import warehouse
+from pipelines.ingest.tables import RAW_DDL
 from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -210,13 +212,14 @@ class KeyLedger:
 
 
 def _load_file(writer: _BatchWriter, spec: SourceSpec, contract: SourceContract, path: Path, relative: str,
-               report: FileReport, keys: KeyLedger, summary: PartitionReport, max_chars: int) -> None:
+               report: FileReport, keys: KeyLedger, summary: PartitionReport, max_chars: int,
+               timezone: ZoneInfo) -> None:
     quarantine_reason: tuple[str, str] | None = None
     if report.status == "duplicate":
         quarantine_reason = ("duplicate_file", f"same content as already loaded {report.duplicate_of}")
     for record in read_records(path, contract.map_header):
         report.rows_in += 1
-        row, code, reason = check_record(record, spec, contract, keys, max_chars, quarantine_reason)
+        row, code, reason = check_record(record, spec, contract, keys, max_chars, timezone, quarantine_reason)
         if row is not None:
             for table, rows in spec.to_rows(contract, row).items():
                 for values in rows:
@@ -234,14 +237,15 @@ def _load_file(writer: _BatchWriter, spec: SourceSpec, contract: SourceContract,
 
 
 def check_record(record: Record, spec: SourceSpec, contract: SourceContract, keys: KeyLedger, max_chars: int,
-                 forced: tuple[str, str] | None = None) -> tuple[BaseModel | None, str, str]:
-    """Return the validated row, or None with a reason code and a readable reason."""
+                 timezone: ZoneInfo, forced: tuple[str, str] | None = None) -> tuple[BaseModel | None, str, str]:
+    """Return the validated row, or None with a reason code and a readable reason.
+    Timestamps with an offset become wall-clock time in ``timezone`` (the business time zone)."""
     if forced:
         return None, *forced
     if record.fields is None:
         return None, record.reason_code or "invalid", record.reason or "unreadable record"
     try:
-        row = spec.model.model_validate(contract.prepare(record.fields))
+        row = spec.model.model_validate(contract.prepare(record.fields), context={"timezone": timezone})
     except ValidationError as error:
         return None, *describe_validation_error(error)
     longest = text_lengths(contract, row)
@@ -258,15 +262,20 @@ def check_record(record: Record, spec: SourceSpec, contract: SourceContract, key
     return row, "", ""
 
 
-def load_partition(source: str, day: date, settings: Settings | None = None) -> PartitionReport:
-    """Replace one source's partition in ``raw`` with what its landing folder holds now."""
+def load_partition(source: str, day: date, settings: Settings | None = None,
+                   warehouse: Warehouse | None = None) -> PartitionReport:
+    """Replace one source's partition in ``raw`` with what its landing folder holds now.
+
+    ``warehouse`` defaults to the one ``settings`` name; both default to the environment's.
+    """
     settings = settings or get_settings()
+    warehouse = warehouse or Warehouse.from_settings(settings)
     spec = SOURCES[source]
     contract = load_contract(source, settings.contracts_dir)
     summary = PartitionReport(source=source, partition_date=day)
     files = landing_files(contract, day, settings)
     loaded_at = datetime.now().replace(microsecond=0)
-    with warehouse() as conn:
+    with warehouse.connect(ddl=RAW_DDL) as conn:
         hashes = [file_sha256(path) for path in files]
         known = _previously_loaded(conn, source, day, hashes)
         conn.begin()
@@ -286,7 +295,8 @@ def load_partition(source: str, day: date, settings: Settings | None = None) -> 
                     report.status, report.duplicate_of = "duplicate", seen_hashes[file_hash]
                 else:
                     seen_hashes[file_hash] = relative
-                _load_file(writer, spec, contract, path, relative, report, keys, summary, settings.max_text_chars)
+                _load_file(writer, spec, contract, path, relative, report, keys, summary, settings.max_text_chars,
+                           ZoneInfo(settings.timezone))
                 if report.rows_in == 0:
                     report.status = "empty"
                 summary.files.append(report)

@@ -14,12 +14,10 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-from pipelines.settings import get_settings
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_TZ = ZoneInfo(get_settings().timezone)
 _WEIBO_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 
 CUSTOMER_TIERS = ("diamond", "gold", "silver", "standard")
@@ -65,10 +63,10 @@ def _parse_text_timestamp(text: str) -> datetime:
     raise ValueError(text)
 
 
-def parse_timestamp(value: object) -> datetime:
+def parse_timestamp(value: object, timezone: ZoneInfo) -> datetime:
     """Parse ISO 8601, Excel's zh-CN forms (``2026/8/1 9:05``, ``2026/8/1``, ``2026年8月1日 10:00``,
     ``2026年8月1日 10时05分``), an Excel serial date (46235.375) or Weibo's created_at, in
-    half- or full-width digits, to naive business-time (``VOC_TIMEZONE``) wall clock."""
+    half- or full-width digits, to naive wall-clock time in ``timezone`` (the business time zone)."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value.strip():
@@ -80,7 +78,7 @@ def parse_timestamp(value: object) -> datetime:
     else:
         raise TimestampError(f"unparseable timestamp {str(value)[:40]!r}")
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(_TZ).replace(tzinfo=None)
+        parsed = parsed.astimezone(timezone).replace(tzinfo=None)
     return parsed
 
 
@@ -140,7 +138,12 @@ def _flag(value: object) -> object:
     return value
 
 
-Timestamp = Annotated[datetime, BeforeValidator(parse_timestamp)]
+def _timestamp(value: object, info: ValidationInfo) -> datetime:
+    """Validation passes the business time zone in its context: ``{"timezone": ZoneInfo(...)}``."""
+    return parse_timestamp(value, info.context["timezone"])
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
 Text = Annotated[str, BeforeValidator(_clean_text)]
 RequiredId = Annotated[str, BeforeValidator(lambda value: _identifier("" if value is None else value)),
                        Field(min_length=1, max_length=64)]

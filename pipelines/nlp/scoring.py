@@ -14,9 +14,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.ingest.warehouse import warehouse
+from pipelines.ingest.tables import RAW_DDL
 from pipelines.nlp.tables import NLP_DDL, PARTITIONED_TABLES
 from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import Warehouse
 from sentiment.calls import call_arc
 from sentiment.engines import SentimentEngine, load_engine
 from sentiment.escalation import detect_escalation
@@ -96,15 +97,16 @@ def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list
     conn.unregister("_rows")
 
 
-def score_partition(day: date, topic_model: TopicModel, settings: Settings | None = None) -> NlpReport:
+def score_partition(day: date, topic_model: TopicModel, settings: Settings | None = None,
+                    warehouse: Warehouse | None = None) -> NlpReport:
     """Replace the ``nlp`` rows of one partition from the ``raw`` rows of that partition."""
     settings = settings or get_settings()
+    warehouse = warehouse or Warehouse.from_settings(settings)
     engine = sentiment_engine(settings)
     thresholds = Thresholds(settings.sentiment_negative_below, settings.sentiment_positive_above)
     topics_version = topic_version(settings.topic_taxonomy)
     report = NlpReport()
-    with warehouse() as conn:
-        conn.execute(NLP_DDL)
+    with warehouse.connect(ddl=RAW_DDL + NLP_DDL) as conn:
         documents = conn.execute(
             """SELECT 'survey', survey_id, comment FROM raw.surveys WHERE _partition_date = ?
                UNION ALL SELECT 'post', post_id, text FROM raw.social_posts WHERE _partition_date = ?""",
@@ -183,10 +185,12 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
     return report
 
 
-def fit_topic_model(days: list[date], settings: Settings | None = None, limit: int = 50_000) -> TopicModel:
+def fit_topic_model(days: list[date], settings: Settings | None = None, limit: int = 50_000,
+                    warehouse: Warehouse | None = None) -> TopicModel:
     """Train the topic fallback on the texts of the partitions at hand (pattern-labelled)."""
     settings = settings or get_settings()
-    with warehouse() as conn:
+    warehouse = warehouse or Warehouse.from_settings(settings)
+    with warehouse.connect(ddl=RAW_DDL) as conn:
         texts = [row[0] for row in conn.execute(
             f"""SELECT comment FROM raw.surveys WHERE _partition_date IN ({', '.join('?' * len(days))}) AND comment <> ''
                 UNION ALL SELECT text FROM raw.social_posts WHERE _partition_date IN ({', '.join('?' * len(days))})
@@ -201,7 +205,7 @@ def fit_topic_model(days: list[date], settings: Settings | None = None, limit: i
         return TopicModel(model.taxonomy)
 
 
-def discover_candidates(end_day: date, window_days: int = 28, k: int = 8) -> int:
+def discover_candidates(end_day: date, warehouse: Warehouse, window_days: int = 28, k: int = 8) -> int:
     """Themes among the texts the taxonomy's patterns missed in the trailing window: candidate
     topics for analysts to name and add to the taxonomy. Returns the number of themes written."""
     from datetime import datetime, timedelta
@@ -209,8 +213,7 @@ def discover_candidates(end_day: date, window_days: int = 28, k: int = 8) -> int
     from sentiment.topics import discover_themes
 
     start_day = end_day - timedelta(days=window_days - 1)
-    with warehouse() as conn:
-        conn.execute(NLP_DDL)
+    with warehouse.connect(ddl=RAW_DDL + NLP_DDL) as conn:
         texts = [row[0] for row in conn.execute(
             """SELECT s.comment FROM nlp.document_topics t JOIN raw.surveys s ON t.doc_type = 'survey' AND t.doc_id = s.survey_id
                WHERE t.method <> 'pattern' AND s.comment <> '' AND t._partition_date BETWEEN ? AND ?

@@ -15,7 +15,7 @@ from pipelines.ingest.contracts import (
     load_contract,
 )
 from pipelines.ingest.sources import SOURCES
-from pipelines.ingest.warehouse import RAW_DDL
+from pipelines.ingest.tables import RAW_DDL
 
 
 def test_dbt_source_yaml_is_generated_from_the_contracts() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -110,7 +111,7 @@ def test_sources_check_fails_when_a_required_field_is_unmapped(settings: Setting
     ("2026-08-01T09:00:00+08:00", datetime(2026, 8, 1, 9, 0)),
 ])
 def test_excel_zh_cn_timestamps(text: str, expected: datetime) -> None:
-    assert parse_timestamp(text) == expected
+    assert parse_timestamp(text, ZoneInfo("Asia/Shanghai")) == expected
 
 
 def test_line_endings_and_encodings_are_read_whole(tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, RetryRequested, asset, materialize
 
-from pipelines.defs.policy import is_transient, retry_if_transient
-from pipelines.ingest.warehouse import WarehouseBusyError
+from pipelines.warehouse import WarehouseBusyError, is_transient, retry_if_transient
 from pipelines.publish import serving_path
 from pipelines.settings import Settings
 from tests.conftest import DEMO_START, make_demo
@@ -88,7 +87,7 @@ def test_transient_errors_are_told_apart_from_deterministic_ones() -> None:
 ])
 def test_only_transient_failures_are_retried(error: Exception, expected_attempts: int,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("pipelines.defs.policy.TRANSIENT_WAIT_S", 0)
+    monkeypatch.setattr("pipelines.warehouse.TRANSIENT_WAIT_S", 0)
     attempts: list[int] = []
 
     @asset
