@@ -13,11 +13,11 @@ from dagster import (
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
+    PartitionsDefinition,
     asset_check,
     multi_asset,
 )
 
-from pipelines.defs.partitions import daily_partitions
 from pipelines.ingest.contracts import load_contract
 from pipelines.ingest.loader import load_partition
 from pipelines.ingest.reconcile import reconcile
@@ -30,12 +30,12 @@ def raw_key(table: str) -> AssetKey:
     return AssetKey(["raw", table])
 
 
-def _ingest_asset(spec: SourceSpec) -> AssetsDefinition:
+def _ingest_asset(spec: SourceSpec, partitions: PartitionsDefinition) -> AssetsDefinition:
     # Descriptions and metadata come from the repository's contract (pipelines/contracts).
     contract = load_contract(spec.name)
     specs = [
         AssetSpec(raw_key(table.name), description=" ".join(table.description.split()), group_name="ingest",
-                  kinds={"duckdb"}, partitions_def=daily_partitions,
+                  kinds={"duckdb"}, partitions_def=partitions,
                   metadata={"record_key": contract.key, "redelivery": contract.redelivery,
                             "formats": ", ".join(contract.formats),
                             "contract": f"pipelines/contracts/{spec.name}.yml"})
@@ -110,5 +110,8 @@ def _reconcile_check(spec: SourceSpec):
     return _check
 
 
-ingest_assets = [_ingest_asset(spec) for spec in SOURCES.values()]
+def ingest_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
+    return [_ingest_asset(spec, partitions) for spec in SOURCES.values()]
+
+
 ingest_checks = [_reconcile_check(spec) for spec in SOURCES.values()]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from dagster import DailyPartitionsDefinition
 
-from pipelines.settings import Settings, get_settings
+from pipelines.settings import Settings
 
 
 class PartitionRangeError(ValueError):
@@ -59,5 +59,3 @@ def daily_partitions_for(settings: Settings) -> DailyPartitionsDefinition:
     start = first_partition_day(settings)
     return DailyPartitionsDefinition(start_date=start.isoformat(), timezone=settings.timezone, end_offset=1)
 
-
-daily_partitions = daily_partitions_for(get_settings())
