@@ -71,14 +71,18 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
     contract = load_contract(source, contracts_dir)
     kind = file_format(path)
     encoding = detect_encoding(path) if kind != "xlsx" else None
+    if kind == "delimited":
+        shown_format = "TSV (tab-separated)" if delimiter(path, encoding) == "\t" else "CSV"
+    else:
+        shown_format = {"xlsx": "XLSX (first sheet)", "json": "JSON (lines or one array)"}[kind]
     result = FileCheck(
         path=path, source=source, contract_files=[str(origin) for origin in contract.origins],
-        file_format={"xlsx": "XLSX (first sheet)", "json": "JSON (lines or one array)"}.get(
-            kind, "TSV (tab-separated)" if encoding and delimiter(path, encoding) == "\t" else "CSV"),
+        file_format=shown_format,
         encoding=("binary workbook" if encoding is None else
                   encoding.codec + ("" if encoding.clean else " (some bytes fit neither UTF-8 nor GB18030)")),
         line_endings=None if kind == "xlsx" else line_endings(path),
     )
+
     def mapper(headers: list[str]) -> tuple[list[str | None], list[str]]:
         """The contract's mapping; the first header (or first JSON object's keys) is reported."""
         mapped = contract.map_header(headers)
