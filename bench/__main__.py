@@ -16,7 +16,7 @@ def main() -> None:
     wanted = set(sys.argv[1:]) or {"ingest", "sentiment", "escalation", "topics", "dbt"}
     work = get_settings().data_dir / "bench"
     if "ingest" in wanted:
-        print("ingestion benchmark: 1,000,000 survey rows, 200,000 call transcripts")
+        print("ingestion benchmark: 1,000,000 CSV survey rows, 200,000 XLSX survey rows, 200,000 call transcripts")
         write_section("ingest", ingest.run(work / "ingest"))
     if "sentiment" in wanted:
         print("sentiment benchmark: accuracy and throughput per engine")

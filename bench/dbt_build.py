@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.warehouse import RAW_DDL
+from pipelines.ingest.tables import RAW_DDL
 from pipelines.nlp.tables import NLP_DDL
 from pipelines.settings import REPO_ROOT
 

@@ -57,8 +57,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: --end {end} is before --start {args.start}", file=sys.stderr)
         return 2
     days = (end - args.start).days + 1
+    from pipelines.defs.partitions import PartitionRangeError
+
     print(f"Running the nightly job for {days} day(s), {args.start} .. {end}, in one Dagster run")
-    outcome = run_nightly(args.start, end, log_level="DEBUG" if args.verbose else "INFO")
+    try:
+        outcome = run_nightly(args.start, end, log_level="DEBUG" if args.verbose else "INFO")
+    except PartitionRangeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if not outcome.success:
         print(f"\nRun {outcome.run_id} FAILED in: {', '.join(outcome.failed_steps) or 'unknown step'}",
               file=sys.stderr)
@@ -66,10 +72,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"  {error}", file=sys.stderr)
         if any("pii_audit" in step for step in outcome.failed_steps):
             from pipelines.status import audit_status
+            from pipelines.warehouse import Warehouse
 
-            audit = audit_status()
+            audit = audit_status(Warehouse.from_settings(get_settings()))
             print("\n".join(audit.lines() if audit else []), file=sys.stderr)
-            print("Nothing was published: dashboards keep the last good snapshot.", file=sys.stderr)
+        if not outcome.published:
+            print("Publish held back: dashboards keep the last good snapshot. Not rebuilt by this run: "
+                  f"{', '.join(outcome.stale_tables) or 'none'}.", file=sys.stderr)
         print("Data from earlier successful runs is unchanged. Details: Dagster UI, run "
               f"{outcome.run_id}.", file=sys.stderr)
         return 1
@@ -81,7 +90,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _print_status(start: date | None, end: date | None) -> None:
     from pipelines.status import audit_status, load_status
 
-    days, reasons = load_status(start, end)
+    from pipelines.warehouse import Warehouse
+
+    days, reasons = load_status(Warehouse.from_settings(get_settings()), start, end)
     totals: dict[str, list[int]] = {}
     if len(days) <= 31:
         print(f"{'day':<12}{'source':<10}{'files':>6}{'rows in':>11}{'loaded':>11}{'quarantined':>13}")
@@ -98,7 +109,7 @@ def _print_status(start: date | None, end: date | None) -> None:
         print("\nquarantine reasons:")
         for source, code, count in reasons:
             print(f"  {source:<10}{code:<18}{count:>8,}")
-    audit = audit_status()
+    audit = audit_status(Warehouse.from_settings(get_settings()))
     print("\n" + ("\n".join(audit.lines()) if audit else "PII audit: not run yet (the nightly runs it before publishing)"))
 
 
@@ -110,6 +121,36 @@ def cmd_status(args: argparse.Namespace) -> int:
     except FileNotFoundError as error:
         print(f"Nothing loaded yet: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from pipelines.ingest.check import check_file, render
+    from pipelines.ingest.contracts import ContractError
+
+    settings = get_settings()
+    try:
+        result = check_file(args.file, args.source, settings.contracts_dir, settings.max_text_chars,
+                            ZoneInfo(settings.timezone))
+    except (ContractError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(render(result))
+    if not result.ok:
+        print(f"\nerror: no header maps to required field(s) {', '.join(result.unmapped_required)}: add aliases "
+              f"for them in {settings.contracts_dir / (result.source + '.yml')} (see README, Source contracts)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_sources_dbt_yaml(args: argparse.Namespace) -> int:
+    from pipelines.ingest.contracts import DBT_SOURCES_PATH, SOURCE_NAMES, dbt_sources_yaml, load_contract
+
+    DBT_SOURCES_PATH.write_text(dbt_sources_yaml([load_contract(s) for s in SOURCE_NAMES]), encoding="utf-8")
+    print(f"wrote {DBT_SOURCES_PATH}")
     return 0
 
 
@@ -174,12 +215,12 @@ def cmd_topics_assign(args: argparse.Namespace) -> int:
     settings = get_settings()
 
     def warehouse_texts() -> list[str]:
-        from pipelines.ingest.warehouse import warehouse
         from pipelines.nlp.scoring import topic_training_texts
+        from pipelines.warehouse import Warehouse
 
         if not settings.warehouse_path.exists():
             return []
-        with warehouse(read_only=True) as conn:
+        with Warehouse.from_settings(settings).connect(read_only=True) as conn:
             return topic_training_texts(conn)
 
     return _tool(lambda: assign_topics_csv(args.input, args.output, args.text_column, args.source,
@@ -287,6 +328,24 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--start", type=_date, help="first day to show (default: all)")
     status.add_argument("--end", type=_date, help="last day to show")
     status.set_defaults(func=cmd_status)
+
+    sources = commands.add_parser("sources", help="source contracts: check a file before landing it")
+    source_cmds = sources.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
+    check = source_cmds.add_parser(
+        "check", help="dry run: how a file would load (writes nothing)",
+        description="Read FILE as the nightly load would, with the source's contract (and your extension in "
+                    "$VOC_DATA_DIR/contracts/<source>.yml), and print the detected format and encoding, which "
+                    "header feeds which field, unused headers, and how many rows would load or be quarantined "
+                    "by reason, with three examples each. Writes nothing. Exits 1 when a required field is "
+                    "unmapped.")
+    check.add_argument("file", type=Path, help="the export to check (CSV, TSV, XLSX, JSON lines or JSON array)")
+    check.add_argument("--source", choices=["surveys", "calls", "social"],
+                       help="source to check it as (default: from its landing folder, else its format)")
+    check.set_defaults(func=cmd_sources_check)
+    dbt_yaml = source_cmds.add_parser(
+        "dbt-yaml", help="regenerate the dbt source YAML of the raw schema from the contracts",
+        description="Write dbt_project/models/staging/_raw__sources.yml from pipelines/contracts/*.yml.")
+    dbt_yaml.set_defaults(func=cmd_sources_dbt_yaml)
 
     train = commands.add_parser("train", help="train NLP models (sentiment)")
     train_kinds = train.add_subparsers(dest="model", required=True, metavar="MODEL")
@@ -411,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # the operator gets one clear line, not a traceback
-        from pipelines.ingest.warehouse import WarehouseBusyError
+        from pipelines.warehouse import WarehouseBusyError
 
         kind = "warehouse busy" if isinstance(error, WarehouseBusyError) else type(error).__name__
         print(f"error ({kind}): {error}", file=sys.stderr)

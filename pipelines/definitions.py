@@ -1,18 +1,35 @@
-"""The Dagster code location: every domain's assets, checks, jobs and schedules, merged."""
+"""The Dagster code location: every domain's assets, checks, jobs and schedules, merged.
+
+Settings are read once, here, when Dagster loads the code location, and passed down: no other
+module reads them at import.
+"""
 
 from dagster import Definitions
 
-from pipelines.defs.alerts import alert_deliveries, alert_ledger
-from pipelines.defs.dbt import dbt_models, dbt_resource
+from pipelines.defs.alerts import alert_assets
+from pipelines.defs.dbt import dbt_models_asset, dbt_resource
 from pipelines.defs.ingest import ingest_assets, ingest_checks
-from pipelines.defs.jobs import model_job, nightly_job, nightly_schedule
+from pipelines.defs.jobs import model_job, nightly_job, nightly_schedule_for
 from pipelines.defs.nlp import nlp_assets
-from pipelines.defs.publish import pii_audit, serving_snapshot
+from pipelines.defs.partitions import daily_partitions_for
+from pipelines.defs.publish import publish_checks, serving_snapshot_asset
+from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import WarehouseResource
 
-defs = Definitions(
-    assets=[*ingest_assets, *nlp_assets, dbt_models, alert_ledger, serving_snapshot, alert_deliveries],
-    asset_checks=[*ingest_checks, pii_audit],
-    jobs=[nightly_job, model_job],
-    schedules=[nightly_schedule],
-    resources={"dbt": dbt_resource()},
-)
+
+def build_definitions(settings: Settings) -> Definitions:
+    partitions = daily_partitions_for(settings)
+    return Definitions(
+        assets=[*ingest_assets(partitions), *nlp_assets(partitions),
+                dbt_models_asset(settings.dbt_project_dir, partitions), *alert_assets(partitions),
+                serving_snapshot_asset(partitions)],
+        asset_checks=[*ingest_checks, *publish_checks()],
+        jobs=[nightly_job, model_job],
+        schedules=[nightly_schedule_for(settings.timezone)],
+        # The warehouse's path and lock wait come from the settings when a step runs, unless the
+        # run configures them (``voc run`` passes its own settings'): see WarehouseResource.
+        resources={"dbt": dbt_resource(settings.dbt_project_dir), "warehouse": WarehouseResource()},
+    )
+
+
+defs = build_definitions(get_settings())

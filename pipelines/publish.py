@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.alerts.ledger import ensure_ledger
-from pipelines.ingest.warehouse import warehouse
 from pipelines.pii_audit import PiiAuditFailed, latest_audit, run_audit
 from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import Warehouse
 
 SERVING_TABLES = (
     "kpi.kpi_fcr", "kpi.kpi_repeat_complaints", "kpi.kpi_nps", "kpi.kpi_csat", "kpi.kpi_sentiment",
@@ -70,13 +70,15 @@ def _prune(folder: Path, keep: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def publish(settings: Settings | None = None, run_id: str | None = None) -> Publication:
+def publish(settings: Settings | None = None, warehouse: Warehouse | None = None,
+            run_id: str | None = None) -> Publication:
     """Copy the serving tables into a new file and swap the link to it; the old file stays until then.
 
     Audits the warehouse first, unless an audit of this Dagster run (``run_id``, the nightly's
     blocking check) already passed. Raises ``PiiAuditFailed`` and publishes nothing on a finding.
     """
     settings = settings or get_settings()
+    warehouse = warehouse or Warehouse.from_settings(settings)
     link = serving_path(settings)
     folder = _versions_dir(settings)
     published_at = datetime.now().replace(microsecond=0)
@@ -84,7 +86,7 @@ def publish(settings: Settings | None = None, run_id: str | None = None) -> Publ
     partial = staging.with_suffix(".duckdb.partial")
     partial.unlink(missing_ok=True)
     counts: dict[str, int] = {}
-    with warehouse() as conn:
+    with warehouse.connect() as conn:
         audit = latest_audit(conn)
         if run_id is None or audit is None or audit.run_id != run_id:
             audit = run_audit(conn, SERVING_TABLES, run_id)

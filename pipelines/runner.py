@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from pipelines.instance import ensure_dagster_home
@@ -10,14 +10,28 @@ from pipelines.instance import ensure_dagster_home
 
 @dataclass
 class RunOutcome:
+    """What a run did: failed steps with their errors, whether it published, and, when it did
+    not, the serving tables (``schema.table``) that were not rebuilt, whose last good version the
+    dashboards keep showing."""
+
     run_id: str
     success: bool
     failed_steps: list[str]
     errors: list[str]
+    published: bool = False
+    stale_tables: list[str] = field(default_factory=list)
 
 
 def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
-    """Materialise every asset of the nightly job for ``start..end`` in one Dagster run."""
+    """Materialise every asset of the nightly job for ``start..end`` in one Dagster run.
+
+    Raises ``PartitionRangeError`` (one sentence naming the setting) for days outside the partitions.
+    """
+    from pipelines.defs.partitions import check_partition_range
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    check_partition_range(start, end, settings)
     ensure_dagster_home()
     from dagster import DagsterInstance
     from dagster._core.storage.tags import (
@@ -48,14 +62,18 @@ def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
                 ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
                 ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
             },
-            run_config=run_config,
+            run_config={**run_config, "resources": {"warehouse": {"config": {
+                "path": str(settings.warehouse_path), "lock_timeout_s": settings.db_lock_timeout_s}}}},
             raise_on_error=False,
         )
     return _outcome(result)
 
 
 def _outcome(result) -> RunOutcome:
-    from dagster import DagsterEventType
+    from dagster import AssetKey, DagsterEventType
+
+    from pipelines.defs.publish import SERVING_SNAPSHOT_KEY
+    from pipelines.publish import SERVING_TABLES
 
     failed = [event.step_key for event in result.all_events
               if event.event_type == DagsterEventType.STEP_FAILURE and event.step_key]
@@ -65,4 +83,9 @@ def _outcome(result) -> RunOutcome:
             error = event.step_failure_data.error
             cause = error.cause if error and error.cause else error
             errors.append(f"{event.step_key}: {cause.message.strip() if cause else 'failed'}")
-    return RunOutcome(result.run_id, result.success, failed, errors)
+    materialized = {event.asset_key for event in result.all_events
+                    if event.event_type == DagsterEventType.ASSET_MATERIALIZATION}
+    published = SERVING_SNAPSHOT_KEY in materialized
+    stale = [] if published else [table for table in SERVING_TABLES
+                                  if AssetKey(table.split(".")) not in materialized]
+    return RunOutcome(result.run_id, result.success, failed, errors, published, stale)

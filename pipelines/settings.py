@@ -8,7 +8,8 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_DATA_DIR | ./data | root of everything written at run time |
 | VOC_LANDING_DIR | $VOC_DATA_DIR/landing | where source systems drop files: <source>/<YYYY-MM-DD>/ |
 | VOC_WAREHOUSE_PATH | $VOC_DATA_DIR/warehouse.duckdb | the working DuckDB file (raw, nlp, dbt schemas) |
-| VOC_PARTITION_START | 2026-08-01 | first daily partition the Dagster assets know |
+| VOC_CONTRACTS_DIR | $VOC_DATA_DIR/contracts | the organisation's source-contract extensions: <source>.yml |
+| VOC_PARTITION_START | 2020-01-01 | first daily partition (an earlier landing day extends it) |
 | VOC_TIMEZONE | Asia/Shanghai | business time zone for partitions, schedules and naive timestamps |
 | VOC_MAX_TEXT_CHARS | 20000 | texts longer than this are quarantined, not loaded |
 | VOC_BATCH_ROWS | 50000 | rows buffered before a batch is written to DuckDB |
@@ -52,6 +53,7 @@ class Settings:
     data_dir: Path
     landing_dir: Path
     warehouse_path: Path
+    contracts_dir: Path
     dagster_home: Path
     ground_truth_dir: Path
     model_cache_dir: Path
@@ -82,10 +84,11 @@ class Settings:
             data_dir=data_dir,
             landing_dir=Path(_env("VOC_LANDING_DIR", str(data_dir / "landing"))).resolve(),
             warehouse_path=Path(_env("VOC_WAREHOUSE_PATH", str(data_dir / "warehouse.duckdb"))).resolve(),
+            contracts_dir=Path(_env("VOC_CONTRACTS_DIR", str(data_dir / "contracts"))).resolve(),
             dagster_home=data_dir / "dagster_home",
             ground_truth_dir=data_dir / "ground_truth",
             model_cache_dir=data_dir / "models",
-            partition_start=_env("VOC_PARTITION_START", "2026-08-01"),
+            partition_start=_env("VOC_PARTITION_START", "2020-01-01"),
             timezone=_env("VOC_TIMEZONE", "Asia/Shanghai"),
             max_text_chars=int(_env("VOC_MAX_TEXT_CHARS", "20000")),
             batch_rows=int(_env("VOC_BATCH_ROWS", "50000")),

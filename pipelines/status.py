@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from pipelines.ingest.warehouse import warehouse
 from pipelines.pii_audit import AuditResult, latest_audit
+from pipelines.warehouse import Warehouse
 
 
-def load_status(start: date | None = None, end: date | None = None) -> tuple[list[tuple], list[tuple]]:
+def load_status(warehouse: Warehouse, start: date | None = None,
+                end: date | None = None) -> tuple[list[tuple], list[tuple]]:
     """Rows of (day, source, files, rows_in, loaded, quarantined) and (source, reason, count)."""
     where = "WHERE _partition_date BETWEEN ? AND ?" if start and end else ""
     params = [start, end] if where else []
-    with warehouse(read_only=True) as conn:
+    with warehouse.connect(read_only=True) as conn:
         days = conn.execute(
             f"""SELECT _partition_date, source, count(*) FILTER (WHERE status <> 'empty'),
                        sum(rows_in), sum(rows_loaded), sum(rows_quarantined)
@@ -28,7 +29,7 @@ def load_status(start: date | None = None, end: date | None = None) -> tuple[lis
     return days, reasons
 
 
-def audit_status() -> AuditResult | None:
+def audit_status(warehouse: Warehouse) -> AuditResult | None:
     """The last PII audit of the warehouse (None before the first nightly publish)."""
-    with warehouse(read_only=True) as conn:
+    with warehouse.connect(read_only=True) as conn:
         return latest_audit(conn)

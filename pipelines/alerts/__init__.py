@@ -11,14 +11,14 @@ from pipelines.alerts.config import AlertConfig, load_alert_config
 from pipelines.alerts.delivery import deliver
 from pipelines.alerts.ledger import record_alerts, record_delivery, undelivered
 from pipelines.alerts.rules import Alert, evaluate
-from pipelines.ingest.warehouse import warehouse
+from pipelines.warehouse import Warehouse
 
 __all__ = ["Alert", "AlertConfig", "DeliveryReport", "deliver_alerts", "find_alerts", "load_alert_config"]
 
 
-def find_alerts(config: AlertConfig, start: date, end: date) -> tuple[list[Alert], list[Alert]]:
+def find_alerts(config: AlertConfig, start: date, end: date, warehouse: Warehouse) -> tuple[list[Alert], list[Alert]]:
     """Evaluate every enabled rule for events dated ``start``..``end``; return (all found, new to the ledger)."""
-    with warehouse() as conn:
+    with warehouse.connect() as conn:
         found = evaluate(conn, config, start, end)
         return found, record_alerts(conn, found, config)
 
@@ -31,17 +31,17 @@ class DeliveryReport:
     failed: list[tuple[str, str, int, str]] = field(default_factory=list)
 
 
-def deliver_alerts(config: AlertConfig, start: date) -> DeliveryReport:
+def deliver_alerts(config: AlertConfig, start: date, warehouse: Warehouse) -> DeliveryReport:
     """Send every alert of the run's days (and recent failures) a configured channel has not
     received yet, and record each outcome.
     Delivery problems are recorded, never raised; the warehouse is not held while sending."""
     report = DeliveryReport()
     if not config.channels:
         return report
-    with warehouse() as conn:
+    with warehouse.connect() as conn:
         todo = undelivered(conn, config, start)
     outcomes = [(alert, channel, deliver(channel, alert, config.retry)) for alert, channel in todo]
-    with warehouse() as conn:
+    with warehouse.connect() as conn:
         for alert, channel, result in outcomes:
             record_delivery(conn, alert, channel, result)
             if result.sent:

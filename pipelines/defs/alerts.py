@@ -5,12 +5,20 @@ A delivery failure is recorded in the ledger and never fails the run; the publis
 
 from datetime import date
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    PartitionsDefinition,
+    asset,
+)
 
 from pipelines.alerts import deliver_alerts, find_alerts, load_alert_config
-from pipelines.defs.ingest import WAREHOUSE_POOL
-from pipelines.defs.partitions import daily_partitions
 from pipelines.settings import get_settings
+from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 # The marts the rules read (dbt asset keys are [schema, model]).
 RULE_INPUTS = [AssetKey(["kpi", "kpi_topic_trends"]), AssetKey(["marts", "fct_complaints"]),
@@ -25,43 +33,51 @@ def _table(rows: list[tuple], header: tuple[str, ...]) -> MetadataValue:
     return MetadataValue.md("\n".join(lines) if rows else "(none)")
 
 
-@asset(
-    key=ALERT_LEDGER_KEY, group_name="alerts", kinds={"duckdb"}, deps=RULE_INPUTS,
-    partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), pool=WAREHOUSE_POOL,
-    description="Alert rules (alerts.yaml) over tonight's marts: emerging topic, complaint spike, level-3 case, "
-                "high-value detractor, third complaint. New alerts go into alerts.alert_ledger; a rerun adds none.",
-)
-def alert_ledger(context: AssetExecutionContext) -> MaterializeResult:
-    config = load_alert_config(get_settings().alerts_config)
-    window = context.partition_key_range
-    found, new = find_alerts(config, date.fromisoformat(window.start), date.fromisoformat(window.end))
-    context.log.info(f"{len(found)} alerts for {window.start}..{window.end}, {len(new)} new")
-    by_rule: dict[str, int] = {}
-    for alert in new:
-        by_rule[alert.rule] = by_rule.get(alert.rule, 0) + 1
-    return MaterializeResult(metadata={
-        "found": len(found), "new": len(new), "new_by_rule": MetadataValue.json(by_rule),
-        "channels": MetadataValue.json([channel.name for channel in config.channels]),
-        "new_alerts": _table([(a.event_date, a.rule, a.title) for a in new], ("date", "rule", "title")),
-    })
+def alert_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
+    """The ledger (before publish) and the deliveries (after it), over the nightly run's partitions."""
 
+    @asset(
+        key=ALERT_LEDGER_KEY, group_name="alerts", kinds={"duckdb"}, deps=RULE_INPUTS,
+        partitions_def=partitions, backfill_policy=BackfillPolicy.single_run(), pool=WAREHOUSE_POOL,
+        description="Alert rules (alerts.yaml) over tonight's marts: emerging topic, complaint spike, level-3 case, "
+                    "high-value detractor, third complaint. New alerts go into alerts.alert_ledger; a rerun adds none.",
+    )
+    def alert_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        settings = get_settings()
+        config = load_alert_config(settings.alerts_config)
+        window = context.partition_key_range
+        found, new = find_alerts(config, date.fromisoformat(window.start), date.fromisoformat(window.end),
+                                 warehouse.handle(settings))
+        context.log.info(f"{len(found)} alerts for {window.start}..{window.end}, {len(new)} new")
+        by_rule: dict[str, int] = {}
+        for alert in new:
+            by_rule[alert.rule] = by_rule.get(alert.rule, 0) + 1
+        return MaterializeResult(metadata={
+            "found": len(found), "new": len(new), "new_by_rule": MetadataValue.json(by_rule),
+            "channels": MetadataValue.json([channel.name for channel in config.channels]),
+            "new_alerts": _table([(a.event_date, a.rule, a.title) for a in new], ("date", "rule", "title")),
+        })
 
-@asset(
-    key=AssetKey(["alerts", "alert_deliveries"]), group_name="alerts", kinds={"python"},
-    deps=[ALERT_LEDGER_KEY, AssetKey(["serving", "snapshot"])],
-    partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), pool=WAREHOUSE_POOL,
-    description="Sends the ledger's undelivered alerts by e-mail and 企业微信 / 钉钉 / 飞书 / JSON webhooks, after "
-                "publish; retries with backoff, records every outcome in alerts.alert_deliveries, never fails the run.",
-)
-def alert_deliveries(context: AssetExecutionContext) -> MaterializeResult:
-    config = load_alert_config(get_settings().alerts_config)
-    report = deliver_alerts(config, date.fromisoformat(context.partition_key_range.start))
-    for title, channel, attempts, error in report.failed:
-        context.log.warning(f"alert not delivered to {channel} after {attempts} attempts: {error} ({title})")
-    if not config.channels:
-        context.log.info("no alert channel configured: alerts stay in the ledger as not delivered")
-    return MaterializeResult(metadata={
-        "sent": len(report.sent), "failed": len(report.failed),
-        "sent_alerts": _table(report.sent, ("title", "channel", "attempts")),
-        "failed_alerts": _table(report.failed, ("title", "channel", "attempts", "error")),
-    })
+    @asset(
+        key=AssetKey(["alerts", "alert_deliveries"]), group_name="alerts", kinds={"python"},
+        deps=[ALERT_LEDGER_KEY, AssetKey(["serving", "snapshot"])],
+        partitions_def=partitions, backfill_policy=BackfillPolicy.single_run(), pool=WAREHOUSE_POOL,
+        description="Sends the ledger's undelivered alerts by e-mail and 企业微信 / 钉钉 / 飞书 / JSON webhooks, after "
+                    "publish; retries with backoff, records every outcome in alerts.alert_deliveries, never fails the run.",
+    )
+    def alert_deliveries(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        settings = get_settings()
+        config = load_alert_config(settings.alerts_config)
+        report = deliver_alerts(config, date.fromisoformat(context.partition_key_range.start),
+                                warehouse.handle(settings))
+        for title, channel, attempts, error in report.failed:
+            context.log.warning(f"alert not delivered to {channel} after {attempts} attempts: {error} ({title})")
+        if not config.channels:
+            context.log.info("no alert channel configured: alerts stay in the ledger as not delivered")
+        return MaterializeResult(metadata={
+            "sent": len(report.sent), "failed": len(report.failed),
+            "sent_alerts": _table(report.sent, ("title", "channel", "attempts")),
+            "failed_alerts": _table(report.failed, ("title", "channel", "attempts", "error")),
+        })
+
+    return [alert_ledger, alert_deliveries]

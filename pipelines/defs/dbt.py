@@ -12,12 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillPolicy, PartitionsDefinition
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL
-from pipelines.defs.partitions import daily_partitions
 from pipelines.settings import get_settings
+from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
 
@@ -61,32 +60,33 @@ class VocTranslator(DagsterDbtTranslator):
         return super().get_asset_key(dbt_resource_props)
 
 
-_project_dir = get_settings().dbt_project_dir
+def dbt_models_asset(project_dir: Path, partitions: PartitionsDefinition) -> AssetsDefinition:
+    """Every model, seed and test of the dbt project in ``project_dir`` (VOC_DBT_PROJECT_DIR)."""
+
+    @dbt_assets(
+        manifest=ensure_manifest(project_dir),
+        dagster_dbt_translator=VocTranslator(),
+        partitions_def=partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+    )
+    def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+        """Build (run + test) the selected models for the run's days; incremental facts use the window."""
+        settings = get_settings()
+        # dbt runs as a child process and reads its warehouse from the environment; this variable is
+        # dbt's alone (profiles.yml), so setting it never redirects the pipeline's own settings.
+        os.environ["VOC_DBT_WAREHOUSE_PATH"] = str(warehouse.handle(settings).path)
+        window = context.partition_key_range
+        dbt_vars = {"start_date": window.start, "end_date": window.end}
+        target = settings.data_dir / "dbt" / "target"
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
+
+    return dbt_models
 
 
-@dbt_assets(
-    manifest=ensure_manifest(_project_dir),
-    dagster_dbt_translator=VocTranslator(),
-    partitions_def=daily_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
-    pool=WAREHOUSE_POOL,
-)
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    """Build (run + test) the selected models for the run's days; incremental facts use the window."""
-    settings = get_settings()
-    # dbt runs as a child process and reads its warehouse from the environment; this variable is
-    # dbt's alone (profiles.yml), so setting it never redirects the pipeline's own settings.
-    os.environ["VOC_DBT_WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    window = context.partition_key_range
-    dbt_vars = {"start_date": window.start, "end_date": window.end}
-    target = settings.data_dir / "dbt" / "target"
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
-
-
-def dbt_resource() -> DbtCliResource:
+def dbt_resource(project_dir: Path) -> DbtCliResource:
     # The dbt installed beside this Python, whatever PATH says (cron, the Dagster daemon, CI).
     executable = Path(sys.executable).with_name("dbt")
-    return DbtCliResource(project_dir=str(_project_dir), profiles_dir=str(_project_dir),
+    return DbtCliResource(project_dir=str(project_dir), profiles_dir=str(project_dir),
                           dbt_executable=str(executable))
 

@@ -10,54 +10,54 @@ from dagster import (
     AssetKey,
     AssetSpec,
     AssetsDefinition,
-    Backoff,
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
-    RetryPolicy,
+    PartitionsDefinition,
     asset_check,
     multi_asset,
 )
 
-from pipelines.defs.partitions import daily_partitions
+from pipelines.ingest.contracts import load_contract
 from pipelines.ingest.loader import load_partition
 from pipelines.ingest.reconcile import reconcile
 from pipelines.ingest.sources import SOURCES, SourceSpec
-
-WAREHOUSE_POOL = "duckdb_writer"
-TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL)
-
-_DESCRIPTIONS = {
-    "surveys": "Post-interaction surveys (NPS 0-10, CSAT 1-5, comment), PII-masked, with lineage.",
-    "calls": "Call-centre calls: one row per call with queue, duration, reason code and agent flags.",
-    "call_turns": "Ordered ASR turns of each call (customer/agent), PII-masked.",
-    "social_posts": "Weibo-style posts about the brand, PII-masked, with engagement counts.",
-}
+from pipelines.settings import get_settings
+from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
 
 
 def raw_key(table: str) -> AssetKey:
     return AssetKey(["raw", table])
 
 
-def _ingest_asset(spec: SourceSpec) -> AssetsDefinition:
+def _ingest_asset(spec: SourceSpec, partitions: PartitionsDefinition) -> AssetsDefinition:
+    # Descriptions and metadata come from the repository's contract (pipelines/contracts).
+    contract = load_contract(spec.name)
+    specs = [
+        AssetSpec(raw_key(table.name), description=" ".join(table.description.split()), group_name="ingest",
+                  kinds={"duckdb"}, partitions_def=partitions,
+                  metadata={"record_key": contract.key, "redelivery": contract.redelivery,
+                            "formats": ", ".join(contract.formats),
+                            "contract": f"pipelines/contracts/{spec.name}.yml"})
+        for table in contract.tables.values()
+    ]
+
     @multi_asset(
         name=f"ingest_{spec.name}",
-        specs=[
-            AssetSpec(raw_key(table), description=_DESCRIPTIONS[table], group_name="ingest",
-                      kinds={"duckdb"}, partitions_def=daily_partitions)
-            for table in spec.tables
-        ],
+        specs=specs,
         backfill_policy=BackfillPolicy.single_run(),
-        retry_policy=TRANSIENT_RETRY,
         pool=WAREHOUSE_POOL,
     )
-    def _asset(context: AssetExecutionContext):
+    def _asset(context: AssetExecutionContext, warehouse: WarehouseResource):
+        settings = get_settings()
+        handle = warehouse.handle(settings)
         keys = context.partition_keys
         loaded = quarantined = rows_in = masks = 0
         reasons: dict[str, int] = {}
         table_rows = dict.fromkeys(spec.tables, 0)
         for position, key in enumerate(keys, start=1):
-            report = load_partition(spec.name, date.fromisoformat(key))
+            with retry_if_transient():
+                report = load_partition(spec.name, date.fromisoformat(key), settings, handle)
             loaded += report.rows_loaded
             quarantined += report.rows_quarantined
             rows_in += report.rows_in
@@ -94,8 +94,8 @@ def _reconcile_check(spec: SourceSpec):
                  pool=WAREHOUSE_POOL,
                  description="rows in = rows loaded + rows quarantined, per file and partition, "
                              "and the raw and quarantine tables hold exactly those rows.")
-    def _check() -> AssetCheckResult:
-        result = reconcile(spec.name)
+    def _check(warehouse: WarehouseResource) -> AssetCheckResult:
+        result = reconcile(spec.name, warehouse.handle(get_settings()))
         return AssetCheckResult(
             passed=not result.mismatches,
             severity=AssetCheckSeverity.ERROR,
@@ -110,5 +110,8 @@ def _reconcile_check(spec: SourceSpec):
     return _check
 
 
-ingest_assets = [_ingest_asset(spec) for spec in SOURCES.values()]
+def ingest_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
+    return [_ingest_asset(spec, partitions) for spec in SOURCES.values()]
+
+
 ingest_checks = [_reconcile_check(spec) for spec in SOURCES.values()]

@@ -6,13 +6,13 @@ from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
     RunRequest,
+    ScheduleDefinition,
     ScheduleEvaluationContext,
     define_asset_job,
     in_process_executor,
     schedule,
 )
 
-from pipelines.settings import get_settings
 
 NIGHTLY_JOB_NAME = "nightly"
 MODEL_JOB_NAME = "build_models"
@@ -33,15 +33,20 @@ model_job = define_asset_job(
 )
 
 
-@schedule(
-    name="nightly_0200_shanghai",
-    cron_schedule="0 2 * * *",
-    execution_timezone=get_settings().timezone,
-    job=nightly_job,
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="At 02:00 business time, run the nightly job for the day that just ended.",
-)
-def nightly_schedule(context: ScheduleEvaluationContext) -> RunRequest:
-    # The partitions admit today (files may land early), so the schedule names yesterday itself.
-    day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
-    return RunRequest(run_key=f"nightly-{day}", partition_key=day)
+def nightly_schedule_for(timezone: str) -> ScheduleDefinition:
+    """02:00 in the business time zone (VOC_TIMEZONE), for the day that just ended."""
+
+    @schedule(
+        name="nightly_0200_shanghai",
+        cron_schedule="0 2 * * *",
+        execution_timezone=timezone,
+        job=nightly_job,
+        default_status=DefaultScheduleStatus.RUNNING,
+        description="At 02:00 business time, run the nightly job for the day that just ended.",
+    )
+    def nightly_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+        # The partitions admit today (files may land early), so the schedule names yesterday itself.
+        day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
+        return RunRequest(run_key=f"nightly-{day}", partition_key=day)
+
+    return nightly_schedule

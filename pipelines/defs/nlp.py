@@ -6,17 +6,20 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    AssetsDefinition,
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
+    PartitionsDefinition,
     asset,
     multi_asset,
 )
 
-from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL, raw_key
-from pipelines.defs.partitions import daily_partitions
+from pipelines.defs.ingest import raw_key
 from pipelines.nlp.model import build_model, model_state
 from pipelines.nlp.scoring import discover_candidates, fit_topic_model, score_partition, sentiment_engine
+from pipelines.settings import get_settings
+from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
 
 NLP_TABLES = {
     "document_sentiment": "Sentiment of survey comments and posts: P(negative, neutral, positive), score "
@@ -49,47 +52,56 @@ def sentiment_student(context: AssetExecutionContext) -> MaterializeResult:
                                        "metrics": MetadataValue.json(meta["metrics"])})
 
 
-@multi_asset(
-    name="score_documents",
-    specs=[AssetSpec(nlp_key(t), description=d, group_name="nlp", kinds={"duckdb"}, partitions_def=daily_partitions,
-                     deps=[raw_key(s) for s in ("surveys", "social_posts", "calls", "call_turns")])
-           for t, d in NLP_TABLES.items()],
-    backfill_policy=BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
-    pool=WAREHOUSE_POOL,
-)
-def score_documents(context: AssetExecutionContext):
-    days = [date.fromisoformat(key) for key in context.partition_keys]
-    engine = sentiment_engine()
-    topic_model = fit_topic_model(days)
-    totals = {"documents": 0, "turns": 0, "scored_by_engine": 0, "cache_hits": 0, "escalations": 0,
-              "recovered_calls": 0}
-    labels: dict[str, int] = {}
-    for position, day in enumerate(days, start=1):
-        report = score_partition(day, topic_model)
-        for key in totals:
-            totals[key] += getattr(report, key)
-        for name, count in report.labels.items():
-            labels[name] = labels.get(name, 0) + count
-        context.log.info(f"nlp {day} ({position}/{len(days)}): {report.documents:,} documents, {report.turns:,} turns, "
-                         f"{report.scored_by_engine:,} scored, {report.cache_hits:,} from cache")
-    for table in NLP_TABLES:
-        yield MaterializeResult(asset_key=nlp_key(table), metadata={
-            **totals, "labels": MetadataValue.json(labels), "model_version": engine.version,
-            "partitions": len(days)})
+def nlp_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
+    """The sentiment model artefact and the partitioned scoring and topic-candidate assets."""
+    return [sentiment_student, *_partitioned_nlp_assets(partitions)]
 
 
-@asset(
-    key=nlp_key("topic_candidates"), group_name="nlp", kinds={"duckdb"}, partitions_def=daily_partitions,
-    deps=[nlp_key("document_topics")], backfill_policy=BackfillPolicy.single_run(), pool=WAREHOUSE_POOL,
-    description="Candidate new topics: NMF themes over the last 28 days of texts the taxonomy's patterns "
-                "missed, with top terms and example texts, for analysts to name and add to the taxonomy.",
-)
-def topic_candidates(context: AssetExecutionContext) -> MaterializeResult:
-    # A rolling window: one discovery for the last day of the run covers the days before it.
-    end_day = date.fromisoformat(context.partition_keys[-1])
-    themes = discover_candidates(end_day)
-    return MaterializeResult(metadata={"themes": themes, "window_end": end_day.isoformat()})
+def _partitioned_nlp_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
+    @multi_asset(
+        name="score_documents",
+        specs=[AssetSpec(nlp_key(t), description=d, group_name="nlp", kinds={"duckdb"}, partitions_def=partitions,
+                         deps=[raw_key(s) for s in ("surveys", "social_posts", "calls", "call_turns")])
+               for t, d in NLP_TABLES.items()],
+        backfill_policy=BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+    )
+    def score_documents(context: AssetExecutionContext, warehouse: WarehouseResource):
+        days = [date.fromisoformat(key) for key in context.partition_keys]
+        settings = get_settings()
+        handle = warehouse.handle(settings)
+        engine = sentiment_engine(settings)
+        with retry_if_transient():
+            topic_model = fit_topic_model(days, settings, warehouse=handle)
+        totals = {"documents": 0, "turns": 0, "scored_by_engine": 0, "cache_hits": 0, "escalations": 0,
+                  "recovered_calls": 0}
+        labels: dict[str, int] = {}
+        for position, day in enumerate(days, start=1):
+            with retry_if_transient():
+                report = score_partition(day, topic_model, settings, handle)
+            for key in totals:
+                totals[key] += getattr(report, key)
+            for name, count in report.labels.items():
+                labels[name] = labels.get(name, 0) + count
+            context.log.info(f"nlp {day} ({position}/{len(days)}): {report.documents:,} documents, {report.turns:,} turns, "
+                             f"{report.scored_by_engine:,} scored, {report.cache_hits:,} from cache")
+        for table in NLP_TABLES:
+            yield MaterializeResult(asset_key=nlp_key(table), metadata={
+                **totals, "labels": MetadataValue.json(labels), "model_version": engine.version,
+                "partitions": len(days)})
 
+    @asset(
+        key=nlp_key("topic_candidates"), group_name="nlp", kinds={"duckdb"}, partitions_def=partitions,
+        deps=[nlp_key("document_topics")], backfill_policy=BackfillPolicy.single_run(), pool=WAREHOUSE_POOL,
+        description="Candidate new topics: NMF themes over the last 28 days of texts the taxonomy's patterns "
+                    "missed, with top terms and example texts, for analysts to name and add to the taxonomy.",
+    )
+    def topic_candidates(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        # A rolling window: one discovery for the last day of the run covers the days before it.
+        end_day = date.fromisoformat(context.partition_keys[-1])
+        with retry_if_transient():
+            themes = discover_candidates(end_day, warehouse.handle(get_settings()))
+        return MaterializeResult(metadata={"themes": themes, "window_end": end_day.isoformat()})
 
-nlp_assets = [sentiment_student, score_documents, topic_candidates]
+    return [score_documents, topic_candidates]
+

@@ -4,22 +4,26 @@ from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetChecksDefinition,
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
+    PartitionsDefinition,
     asset,
     asset_check,
 )
 
 from pipelines.defs.alerts import ALERT_LEDGER_KEY
-from pipelines.defs.ingest import TRANSIENT_RETRY, WAREHOUSE_POOL
 from pipelines.defs.nlp import NLP_TABLES, nlp_key
-from pipelines.defs.partitions import daily_partitions
-from pipelines.ingest.warehouse import warehouse
 from pipelines.pii_audit import run_audit
 from pipelines.publish import SERVING_TABLES, publish
+from pipelines.settings import get_settings
+from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
+
+SERVING_SNAPSHOT_KEY = AssetKey(["serving", "snapshot"])
 
 
 def publish_deps() -> list[AssetKey]:
@@ -34,11 +38,11 @@ def publish_deps() -> list[AssetKey]:
     description="Every text column of raw, nlp and the serving tables scanned with the masking detector; "
                 "any clear phone, ID, card or e-mail fails, and the blocked publish keeps the last good snapshot.",
 )
-def pii_audit(context: AssetCheckExecutionContext) -> AssetCheckResult:
+def pii_audit(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
     # On the alert ledger, the last table to take texts (masked evidence from the verbatims, which
     # join a call's customer turns), and after everything the snapshot copies; blocking, so a failure
     # stops the publish and the alert deliveries downstream of it.
-    with warehouse() as conn:
+    with retry_if_transient(), warehouse.handle(get_settings()).connect() as conn:
         result = run_audit(conn, SERVING_TABLES, context.run.run_id)
     context.log.info(result.summary())
     return AssetCheckResult(
@@ -53,16 +57,27 @@ def pii_audit(context: AssetCheckExecutionContext) -> AssetCheckResult:
     )
 
 
-@asset(
-    key=AssetKey(["serving", "snapshot"]), group_name="publish", kinds={"duckdb"}, deps=publish_deps(),
-    partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY, pool=WAREHOUSE_POOL,
-    description="The serving DuckDB file dashboards read, rebuilt beside the live one and swapped in whole, "
-                "so dashboards never lock the working file nor see half-built data; refused while the PII "
-                "audit fails.",
-)
-def serving_snapshot(context: AssetExecutionContext) -> MaterializeResult:
-    publication = publish(run_id=context.run_id)
-    context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
-    return MaterializeResult(metadata={"path": str(publication.path), "tables": MetadataValue.json(publication.tables),
-                                       "published_at": publication.published_at.isoformat()})
+def publish_checks() -> list[AssetChecksDefinition]:
+    return [pii_audit]
+
+
+def serving_snapshot_asset(partitions: PartitionsDefinition) -> AssetsDefinition:
+    """The last nightly step, over the nightly run's partitions."""
+
+    @asset(
+        key=SERVING_SNAPSHOT_KEY, group_name="publish", kinds={"duckdb"}, deps=publish_deps(),
+        partitions_def=partitions, backfill_policy=BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        description="The serving DuckDB file dashboards read, rebuilt beside the live one and swapped in whole, "
+                    "so dashboards never lock the working file nor see half-built data; refused while the PII "
+                    "audit fails.",
+    )
+    def serving_snapshot(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        settings = get_settings()
+        with retry_if_transient():
+            publication = publish(settings, warehouse.handle(settings), run_id=context.run_id)
+        context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
+        return MaterializeResult(metadata={"path": str(publication.path), "tables": MetadataValue.json(publication.tables),
+                                           "published_at": publication.published_at.isoformat()})
+
+    return serving_snapshot

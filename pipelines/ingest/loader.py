@@ -11,18 +11,22 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, ValidationError
 
+from pipelines.ingest.contracts import SourceContract, load_contract
 from pipelines.ingest.masking import mask_pii
-from pipelines.ingest.readers import Record, file_sha256, sniff_encoding
-from pipelines.ingest.schemas import TimestampError
-from pipelines.ingest.sources import SOURCES, SourceSpec, text_lengths
-from pipelines.ingest.warehouse import warehouse
+from pipelines.ingest.readers import Record, detect_encoding, file_format, file_sha256, read_records
+from pipelines.ingest.schemas import DamagedIdError, TimestampError
+from pipelines.ingest.sources import SOURCES, SourceSpec, accepts, text_lengths
+from pipelines.ingest.tables import RAW_DDL
 from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +108,10 @@ def describe_validation_error(error: ValidationError) -> tuple[str, str]:
             codes.append("bad_timestamp")
             parts.append(f"{where}: {cause}")
             continue
+        if isinstance(cause, DamagedIdError):
+            codes.append("damaged_id")
+            parts.append(f"{where}: {cause}")
+            continue
         code = _ERROR_CODES.get(item["type"], "invalid")
         message = item["msg"].removeprefix("Value error, ")
         if code == "missing_field":
@@ -129,10 +137,13 @@ class _BatchWriter:
         self.batch_rows = batch_rows
         self.buffers: dict[str, list[tuple]] = {name: [] for name in spec.tables}
         self.buffers["quarantine"] = []
+        # itemgetter of several names returns a tuple: the row's values in the table's column order.
+        self.columns = {name: itemgetter(*schema.names) for name, schema in spec.tables.items()}
+        self.columns["quarantine"] = itemgetter(*_QUARANTINE_SCHEMA.names)
         self.buffered = 0
 
-    def add(self, table: str, row: tuple, source_file: str, file_hash: str, row_number: int) -> None:
-        self.buffers[table].append(row + (source_file, file_hash, row_number, self.loaded_at, self.day))
+    def add(self, table: str, row: dict[str, object], source_file: str, file_hash: str, row_number: int) -> None:
+        self.buffers[table].append(self.columns[table](row) + (source_file, file_hash, row_number, self.loaded_at, self.day))
         self.buffered += 1
         if self.buffered >= self.batch_rows:
             self.flush()
@@ -153,15 +164,31 @@ class _BatchWriter:
         self.buffered = 0
 
 
-def landing_files(spec: SourceSpec, day: date, settings: Settings) -> list[Path]:
+def landing_files(contract: SourceContract, day: date, settings: Settings) -> list[Path]:
     """Files for one source and day, in a stable order; hidden and partial uploads are skipped."""
-    folder = settings.landing_dir / spec.name / day.isoformat()
+    folder = settings.landing_dir / contract.source / day.isoformat()
     if not folder.is_dir():
         return []
     return sorted(
         path for path in folder.iterdir()
-        if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in spec.suffixes
+        if path.is_file() and not path.name.startswith(".") and accepts(contract, path)
     )
+
+
+def describe_encoding(path: Path) -> str:
+    """'xlsx' for a workbook, else the text codec detected over the whole file."""
+    return "xlsx" if file_format(path) == "xlsx" else detect_encoding(path).codec
+
+
+def _keys_loaded_before(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, contract: SourceContract,
+                        day: date) -> dict[str, date]:
+    """For ``redelivery: reject``: each key loaded on another day, with the first such day."""
+    if contract.redelivery != "reject":
+        return {}
+    table = next(iter(spec.tables))
+    return dict(conn.execute(
+        f"SELECT {contract.key}, min(_partition_date) FROM raw.{table} WHERE _partition_date <> ? GROUP BY 1",
+        [day]).fetchall())
 
 
 def _previously_loaded(conn: duckdb.DuckDBPyConnection, source: str, day: date,
@@ -177,58 +204,80 @@ def _previously_loaded(conn: duckdb.DuckDBPyConnection, source: str, day: date,
     return dict(rows)
 
 
-def _load_file(writer: _BatchWriter, spec: SourceSpec, path: Path, relative: str, report: FileReport,
-               seen_ids: set[str], summary: PartitionReport, max_chars: int) -> None:
+@dataclass
+class KeyLedger:
+    """Keys seen in this partition so far, and (``redelivery: reject``) keys of other days."""
+
+    seen: set[str] = field(default_factory=set)
+    earlier: dict[str, date] = field(default_factory=dict)
+
+
+def _load_file(writer: _BatchWriter, spec: SourceSpec, contract: SourceContract, path: Path, relative: str,
+               report: FileReport, keys: KeyLedger, summary: PartitionReport, max_chars: int,
+               timezone: ZoneInfo) -> None:
     quarantine_reason: tuple[str, str] | None = None
     if report.status == "duplicate":
         quarantine_reason = ("duplicate_file", f"same content as already loaded {report.duplicate_of}")
-    for record in spec.read(path):
+    for record in read_records(path, contract.map_header):
         report.rows_in += 1
-        row, code, reason = _check(record, spec, seen_ids, max_chars, quarantine_reason)
+        row, code, reason = check_record(record, spec, contract, keys, max_chars, timezone, quarantine_reason)
         if row is not None:
-            for table, rows in spec.to_rows(row).items():
-                for row in rows:
-                    writer.add(table, row, relative, report.file_hash, record.row_number)
+            for table, rows in spec.to_rows(contract, row).items():
+                for values in rows:
+                    writer.add(table, values, relative, report.file_hash, record.row_number)
                     summary.table_rows[table] += 1
-                    summary.pii_masks += row[-1] if table != "calls" else 0
+                # A call's pii_masks sums its turns': count each mask once, where it was found.
+                summary.pii_masks += sum(values["pii_masks"] for values in rows) if table != "calls" else 0
             report.rows_loaded += 1
         else:
             # A rejected row keeps its content for the operator, masked like any loaded text.
-            content = (spec.name, code, mask_pii(reason)[0], mask_pii(record.raw)[0])
-            writer.add("quarantine", content, relative, report.file_hash, record.row_number)
+            writer.add("quarantine", {"source": spec.name, "reason_code": code, "reason": mask_pii(reason)[0],
+                                      "raw_content": mask_pii(record.raw)[0]}, relative,
+                       report.file_hash, record.row_number)
             report.rows_quarantined += 1
             summary.reasons[code] += 1
 
 
-def _check(record: Record, spec: SourceSpec, seen_ids: set[str], max_chars: int,
-           forced: tuple[str, str] | None) -> tuple[BaseModel | None, str, str]:
-    """Return the validated row, or None with a reason code and a readable reason."""
+def check_record(record: Record, spec: SourceSpec, contract: SourceContract, keys: KeyLedger, max_chars: int,
+                 timezone: ZoneInfo, forced: tuple[str, str] | None = None) -> tuple[BaseModel | None, str, str]:
+    """Return the validated row, or None with a reason code and a readable reason.
+    Timestamps with an offset become wall-clock time in ``timezone`` (the business time zone)."""
     if forced:
         return None, *forced
     if record.fields is None:
         return None, record.reason_code or "invalid", record.reason or "unreadable record"
     try:
-        row = spec.model.model_validate(record.fields)
+        row = spec.model.model_validate(contract.prepare(record.fields), context={"timezone": timezone})
     except ValidationError as error:
         return None, *describe_validation_error(error)
-    longest = text_lengths(spec, row)
+    longest = text_lengths(contract, row)
     if longest > max_chars:
         return None, "text_too_long", f"text of {longest} characters exceeds VOC_MAX_TEXT_CHARS={max_chars}"
-    key = getattr(row, spec.id_field)
-    if key in seen_ids:
-        return None, "duplicate_id", f"{spec.id_field} {key!r} already appears earlier in this partition"
-    seen_ids.add(key)
+    key = getattr(row, contract.key)
+    if key in keys.seen:
+        return None, "duplicate_id", f"{contract.key} {key!r} already appears earlier in this partition"
+    if key in keys.earlier:
+        return None, "already_loaded", (
+            f"{contract.key} {key!r} was first loaded on {keys.earlier[key]}; the {contract.source} contract "
+            "rejects re-deliveries (redelivery: reject)")
+    keys.seen.add(key)
     return row, "", ""
 
 
-def load_partition(source: str, day: date, settings: Settings | None = None) -> PartitionReport:
-    """Replace one source's partition in ``raw`` with what its landing folder holds now."""
+def load_partition(source: str, day: date, settings: Settings | None = None,
+                   warehouse: Warehouse | None = None) -> PartitionReport:
+    """Replace one source's partition in ``raw`` with what its landing folder holds now.
+
+    ``warehouse`` defaults to the one ``settings`` name; both default to the environment's.
+    """
     settings = settings or get_settings()
+    warehouse = warehouse or Warehouse.from_settings(settings)
     spec = SOURCES[source]
+    contract = load_contract(source, settings.contracts_dir)
     summary = PartitionReport(source=source, partition_date=day)
-    files = landing_files(spec, day, settings)
+    files = landing_files(contract, day, settings)
     loaded_at = datetime.now().replace(microsecond=0)
-    with warehouse() as conn:
+    with warehouse.connect(ddl=RAW_DDL) as conn:
         hashes = [file_sha256(path) for path in files]
         known = _previously_loaded(conn, source, day, hashes)
         conn.begin()
@@ -239,16 +288,17 @@ def load_partition(source: str, day: date, settings: Settings | None = None) -> 
                 conn.execute(f"DELETE FROM raw.{table} WHERE _partition_date = ?{extra}", params)
             conn.execute("DELETE FROM raw.ingest_files WHERE _partition_date = ? AND source = ?", [day, source])
             writer = _BatchWriter(conn, spec, day, loaded_at, settings.batch_rows)
-            seen_ids: set[str] = set()
+            keys = KeyLedger(earlier=_keys_loaded_before(conn, spec, contract, day))
             seen_hashes: dict[str, str] = dict(known)
             for path, file_hash in zip(files, hashes):
                 relative = path.relative_to(settings.landing_dir).as_posix()
-                report = FileReport(relative, file_hash, sniff_encoding(path), "loaded")
+                report = FileReport(relative, file_hash, describe_encoding(path), "loaded")
                 if file_hash in seen_hashes:
                     report.status, report.duplicate_of = "duplicate", seen_hashes[file_hash]
                 else:
                     seen_hashes[file_hash] = relative
-                _load_file(writer, spec, path, relative, report, seen_ids, summary, settings.max_text_chars)
+                _load_file(writer, spec, contract, path, relative, report, keys, summary, settings.max_text_chars,
+                           ZoneInfo(settings.timezone))
                 if report.rows_in == 0:
                     report.status = "empty"
                 summary.files.append(report)

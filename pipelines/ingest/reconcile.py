@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipelines.ingest.sources import SOURCES
-from pipelines.ingest.warehouse import warehouse
+from pipelines.ingest.tables import RAW_DDL
+from pipelines.warehouse import Warehouse
 
 
 @dataclass
@@ -16,10 +17,10 @@ class Reconciliation:
     mismatches: list[dict] = field(default_factory=list)
 
 
-def reconcile(source: str) -> Reconciliation:
+def reconcile(source: str, warehouse: Warehouse) -> Reconciliation:
     """Compare the file log with the rows actually present, per partition."""
     primary = next(iter(SOURCES[source].tables))
-    with warehouse() as conn:
+    with warehouse.connect(ddl=RAW_DDL) as conn:
         rows = conn.execute(
             f"""
             WITH files AS (

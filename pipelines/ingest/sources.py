@@ -1,147 +1,114 @@
-"""The three sources: where their files land, how to read them, and which raw rows they make.
+"""The three sources: their row models, the arrow schemas of their raw tables, and how a valid
+row becomes raw rows. Their shape (fields, aliases, value maps, key, formats, descriptions) is
+stated in the source contracts (``pipelines/contracts``); tests check these against them.
 
-Adding a source means adding one ``SourceSpec`` here: the loader, the Dagster assets and the
-reconciliation checks are generic over it.
+Adding a source means its contract, one ``SourceSpec`` here and its dbt model: the loader, the
+Dagster assets and the reconciliation checks are generic over it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 from pydantic import BaseModel
 
+from pipelines.ingest.contracts import SourceContract, load_contract
 from pipelines.ingest.masking import mask_pii, mask_turns
-from pipelines.ingest.readers import Record, read_csv, read_jsonl
+from pipelines.ingest.readers import DELIMITED_SUFFIXES, JSON_SUFFIXES, XLSX_SUFFIXES
 from pipelines.ingest.schemas import CallRow, SocialPostRow, SurveyRow
 
-# Raw rows are plain tuples in the column order of their arrow schema (lineage appended later).
-RawRows = dict[str, list[tuple]]
+# Raw rows by table: column name -> value (the loader orders them by the table's arrow schema).
+RawRows = dict[str, list[dict[str, object]]]
 
-SURVEY_HEADER_ALIASES = {
-    "问卷编号": "survey_id", "客户编号": "customer_id", "服务单号": "interaction_id",
-    "渠道": "channel", "提交时间": "submitted_at", "推荐度": "nps", "满意度": "csat",
-    "意见": "comment", "评价内容": "comment",
-}
-
-SURVEY_REQUIRED_COLUMNS = ("survey_id", "customer_id", "channel", "submitted_at")
+_FORMAT_SUFFIXES = {"delimited": DELIMITED_SUFFIXES, "xlsx": XLSX_SUFFIXES, "json": JSON_SUFFIXES}
 
 
 @dataclass(frozen=True)
 class SourceSpec:
     name: str
-    suffixes: tuple[str, ...]
     model: type[BaseModel]
-    id_field: str
-    text_fields: tuple[str, ...]
     tables: dict[str, pa.Schema]
-    read: Callable[[Path], Iterator[Record]]
-    to_rows: Callable[[BaseModel], RawRows]
+    to_rows: Callable[[SourceContract, BaseModel], RawRows]
 
 
-def _survey_rows(row: SurveyRow) -> RawRows:
-    comment, masks = mask_pii(row.comment)
-    return {"surveys": [(
-        row.survey_id, row.customer_id, row.interaction_id, row.channel, row.submitted_at,
-        row.nps, row.csat, comment, masks,
-    )]}
+def accepts(contract: SourceContract, path: Path) -> bool:
+    """Whether a landed file is one of the formats the source's contract accepts."""
+    return any(path.suffix.lower() in _FORMAT_SUFFIXES[kind] for kind in contract.formats)
 
 
-def _call_rows(row: CallRow) -> RawRows:
+def _masked_fields(contract: SourceContract, table: str, row: BaseModel) -> dict[str, object]:
+    """The contract's fields of one raw table, text of ``mask: true`` fields masked, plus ``pii_masks``."""
+    values: dict[str, object] = {}
+    masks = 0
+    for name in contract.tables[table].fields:
+        value = getattr(row, name)
+        if contract.fields[name].mask:
+            value, found = mask_pii(value)
+            masks += found
+        values[name] = value
+    values["pii_masks"] = masks
+    return values
+
+
+def _single_table_rows(table: str) -> Callable[[SourceContract, BaseModel], RawRows]:
+    def to_rows(contract: SourceContract, row: BaseModel) -> RawRows:
+        return {table: [_masked_fields(contract, table, row)]}
+
+    return to_rows
+
+
+def _call_rows(contract: SourceContract, row: CallRow) -> RawRows:
     # Masked as a whole call: ASR may split one number over two turns of the same speaker.
     masked = mask_turns([(turn.speaker, turn.text) for turn in row.turns])
-    turns = [(row.call_id, index, turn.speaker, turn.start_s, turn.end_s, text, masks)
+    turns = [{"call_id": row.call_id, "turn_index": index, "speaker": turn.speaker, "start_s": turn.start_s,
+              "end_s": turn.end_s, "text": text, "pii_masks": masks}
              for index, (turn, (text, masks)) in enumerate(zip(row.turns, masked))]
     total_masks = sum(masks for _, masks in masked)
-    call = (
-        row.call_id, row.customer_id, row.customer_tier, row.agent_id, row.agent_team,
-        row.started_at, row.queue_wait_seconds, row.duration_seconds, row.reason_code,
-        row.resolved_flag, row.complaint_flag, row.escalation_tier, row.transfer_count,
-        len(row.turns), total_masks, row.direction,
-    )
+    call = {name: getattr(row, name) for name in contract.tables["calls"].fields}
+    call.update(turn_count=len(row.turns), pii_masks=total_masks)
     return {"calls": [call], "call_turns": turns}
 
 
-def _social_rows(row: SocialPostRow) -> RawRows:
-    text, masks = mask_pii(row.text)
-    author_name, name_masks = mask_pii(row.author_name)
-    return {"social_posts": [(
-        row.post_id, row.author_id, author_name, row.customer_id, row.posted_at, text,
-        row.reposts, row.comments, row.likes, row.mentions_brand, row.is_repost, row.platform,
-        masks + name_masks,
-    )]}
+_ARROW_TYPES = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "TINYINT": pa.int8(),
+                "INTEGER": pa.int32(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_()}
 
 
-def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
-    return pa.schema(list(fields))
+def _tables(source: str) -> dict[str, pa.Schema]:
+    """Arrow schemas of a source's raw tables, from its contract (the raw tuples follow this order)."""
+    contract = load_contract(source)
+    return {table: pa.schema([(name, _ARROW_TYPES[duck_type])
+                              for name, (duck_type, _) in contract.table_columns(table).items()])
+            for table in contract.tables}
 
-
-_ts = pa.timestamp("us")
 
 SOURCES: dict[str, SourceSpec] = {
     "surveys": SourceSpec(
         name="surveys",
-        suffixes=(".csv",),
         model=SurveyRow,
-        id_field="survey_id",
-        text_fields=("comment",),
-        tables={"surveys": _schema(
-            ("survey_id", pa.string()), ("customer_id", pa.string()), ("interaction_id", pa.string()),
-            ("channel", pa.string()), ("submitted_at", _ts), ("nps", pa.int8()), ("csat", pa.int8()),
-            ("comment", pa.string()), ("pii_masks", pa.int32()),
-        )},
-        read=lambda path: read_csv(path, SURVEY_HEADER_ALIASES, SURVEY_REQUIRED_COLUMNS),
-        to_rows=_survey_rows,
+        tables=_tables("surveys"),
+        to_rows=_single_table_rows("surveys"),
     ),
     "calls": SourceSpec(
         name="calls",
-        suffixes=(".jsonl", ".json"),
         model=CallRow,
-        id_field="call_id",
-        text_fields=(),
-        tables={
-            "calls": _schema(
-                ("call_id", pa.string()), ("customer_id", pa.string()), ("customer_tier", pa.string()),
-                ("agent_id", pa.string()), ("agent_team", pa.string()), ("started_at", _ts),
-                ("queue_wait_seconds", pa.int32()), ("duration_seconds", pa.int32()),
-                ("reason_code", pa.string()), ("resolved_flag", pa.bool_()),
-                ("complaint_flag", pa.bool_()), ("escalation_tier", pa.int8()),
-                ("transfer_count", pa.int32()), ("turn_count", pa.int32()), ("pii_masks", pa.int32()),
-                ("direction", pa.string()),
-            ),
-            "call_turns": _schema(
-                ("call_id", pa.string()), ("turn_index", pa.int32()), ("speaker", pa.string()),
-                ("start_s", pa.float64()), ("end_s", pa.float64()), ("text", pa.string()),
-                ("pii_masks", pa.int32()),
-            ),
-        },
-        read=read_jsonl,
+        tables=_tables("calls"),
         to_rows=_call_rows,
     ),
     "social": SourceSpec(
         name="social",
-        suffixes=(".jsonl", ".json"),
         model=SocialPostRow,
-        id_field="post_id",
-        text_fields=("text",),
-        tables={"social_posts": _schema(
-            ("post_id", pa.string()), ("author_id", pa.string()), ("author_name", pa.string()),
-            ("customer_id", pa.string()), ("posted_at", _ts), ("text", pa.string()),
-            ("reposts", pa.int32()), ("comments", pa.int32()), ("likes", pa.int32()),
-            ("mentions_brand", pa.bool_()), ("is_repost", pa.bool_()), ("platform", pa.string()),
-            ("pii_masks", pa.int32()),
-        )},
-        read=read_jsonl,
-        to_rows=_social_rows,
+        tables=_tables("social"),
+        to_rows=_single_table_rows("social_posts"),
     ),
 }
 
 
-def text_lengths(spec: SourceSpec, row: BaseModel) -> int:
-    """Longest free text in a validated row, turns included."""
-    lengths = [len(getattr(row, name)) for name in spec.text_fields]
+def text_lengths(contract: SourceContract, row: BaseModel) -> int:
+    """Longest free text (the contract's masked fields) in a validated row, turns included."""
+    lengths = [len(getattr(row, name)) for name in contract.text_fields]
     if isinstance(row, CallRow):
         lengths.extend(len(turn.text) for turn in row.turns)
     return max(lengths, default=0)

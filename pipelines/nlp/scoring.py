@@ -10,6 +10,7 @@ Turns without content (placeholders, numbers, greetings, bare 好的/谢谢) are
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,15 +22,18 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines.ingest.warehouse import warehouse
+from pipelines.ingest.tables import RAW_DDL
 from pipelines.nlp.tables import NLP_DDL, PARTITIONED_TABLES
 from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import Warehouse
 from sentiment.calls import call_arc
 from sentiment.engines import CLASSES, SentimentEngine, load_engine
 from sentiment.escalation import EscalationDetector, ThirdParties
 from sentiment.normalize import content_kind, normalize
 from sentiment.scoring import UNKNOWN, Scored, polarity, score_normalised
 from sentiment.topics import Taxonomy, TopicModel, customer_text
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -102,23 +106,25 @@ def _add(rows: dict[str, list], **values: object) -> None:
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> None:
-    if not next(iter(columns.values())):
+    """Insert column lists as rows; a day without rows for this table (no columns at all) is a no-op."""
+    if not any(columns.values()):
         return
     conn.register("_rows", pa.table(columns))
     conn.execute(f"INSERT INTO nlp.{table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _rows")
     conn.unregister("_rows")
 
 
-def score_partition(day: date, topic_model: TopicModel, settings: Settings | None = None) -> NlpReport:
+def score_partition(day: date, topic_model: TopicModel, settings: Settings | None = None,
+                    warehouse: Warehouse | None = None) -> NlpReport:
     """Replace the ``nlp`` rows of one partition from the ``raw`` rows of that partition."""
     settings = settings or get_settings()
+    warehouse = warehouse or Warehouse.from_settings(settings)
     engine = sentiment_engine(settings)
     thresholds = settings.sentiment_thresholds
     topics_version = topic_version(settings.topic_taxonomy)
     escalation_detector = EscalationDetector(ThirdParties.from_csv(settings.escalation_parties))
     report = NlpReport()
-    with warehouse() as conn:
-        conn.execute(NLP_DDL)
+    with warehouse.connect(ddl=RAW_DDL + NLP_DDL) as conn:
         documents = conn.execute(
             """SELECT 'survey', survey_id, comment FROM raw.surveys WHERE _partition_date = ?
                UNION ALL SELECT 'post', post_id, text FROM raw.social_posts WHERE _partition_date = ?""",
@@ -226,15 +232,18 @@ def topic_training_texts(conn: duckdb.DuckDBPyConnection, days: list[date] | Non
     return [t for t in texts if t]
 
 
-def fit_topic_model(days: list[date], settings: Settings | None = None, limit: int = 50_000) -> TopicModel:
-    """Train the topic fallback on the keyword-labelled texts of the partitions at hand, all sources."""
+def fit_topic_model(days: list[date], settings: Settings | None = None, limit: int = 50_000,
+                    warehouse: Warehouse | None = None) -> TopicModel:
+    """Train the topic fallback on the keyword-labelled texts of the partitions at hand, all sources;
+    a day too small to fit leaves it unfitted (pattern-only topics), never failing the night."""
     settings = settings or get_settings()
-    with warehouse() as conn:
+    warehouse = warehouse or Warehouse.from_settings(settings)
+    with warehouse.connect(ddl=RAW_DDL) as conn:
         texts = topic_training_texts(conn, days, limit)
     return TopicModel(Taxonomy.from_csv(settings.topic_taxonomy)).fit(texts)
 
 
-def discover_candidates(end_day: date, window_days: int = 28, k: int = 8) -> int:
+def discover_candidates(end_day: date, warehouse: Warehouse, window_days: int = 28, k: int = 8) -> int:
     """Themes among the texts the taxonomy's patterns missed in the trailing window: candidate
     topics for analysts to name and add to the taxonomy. Returns the number of themes written."""
     from datetime import datetime, timedelta
@@ -242,8 +251,7 @@ def discover_candidates(end_day: date, window_days: int = 28, k: int = 8) -> int
     from sentiment.topics import discover_themes
 
     start_day = end_day - timedelta(days=window_days - 1)
-    with warehouse() as conn:
-        conn.execute(NLP_DDL)
+    with warehouse.connect(ddl=RAW_DDL + NLP_DDL) as conn:
         texts = [row[0] for row in conn.execute(
             """SELECT s.comment FROM nlp.document_topics t JOIN raw.surveys s ON t.doc_type = 'survey' AND t.doc_id = s.survey_id
                WHERE t.method <> 'pattern' AND s.comment <> '' AND t._partition_date BETWEEN ? AND ?

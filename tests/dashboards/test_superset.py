@@ -257,11 +257,11 @@ def test_nightly_publish_while_a_dashboard_query_runs(stack: Stack, monkeypatch:
 
     real_publish = publish_asset.publish
 
-    def publish_during_query():
+    def publish_during_query(*args, **kwargs):
         worker = threading.Thread(target=long_query)
         worker.start()
         time.sleep(1.5)  # the query is running inside Superset now
-        publication = real_publish()
+        publication = real_publish(*args, **kwargs)
         outcome["running_at_publish"] = worker.is_alive()
         outcome["during"] = stack.api.metric(contacts_dataset, "contacts")  # a new query while the old one runs
         outcome["running_after_new_query"] = worker.is_alive()

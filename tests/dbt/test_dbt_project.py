@@ -71,3 +71,17 @@ def test_every_mart_column_is_described_and_no_hub_packages() -> None:
     assert not (PROJECT / "packages.yml").exists() and not (PROJECT / "dependencies.yml").exists()
     assert {e["name"] for e in manifest["exposures"].values()} == {
         "executive_cockpit", "complaint_iceberg", "voice_of_the_customer", "operations"}
+
+
+def test_staging_tests_warn_and_our_own_definitions_error() -> None:
+    """One source's bad delivery must not skip the other sources' marts (dbt_project.yml)."""
+    from pipelines.defs.dbt import ensure_manifest
+
+    manifest = json.loads(ensure_manifest(PROJECT).read_text(encoding="utf-8"))
+    severities: dict[str, set[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test":
+            layer = node["original_file_path"].split("/")[1]  # models/<layer>/... or tests/...
+            severities.setdefault(layer, set()).add(node["config"]["severity"].lower())
+    assert severities.pop("staging") == {"warn"}
+    assert severities and all(found == {"error"} for found in severities.values())

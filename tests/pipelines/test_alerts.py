@@ -22,6 +22,7 @@ import yaml
 
 from pipelines.services import free_port
 from pipelines.settings import Settings
+from pipelines.warehouse import Warehouse
 from tests.conftest import DEMO_START, make_demo
 
 DAYS = 10
@@ -242,5 +243,6 @@ def test_without_a_channel_alerts_are_recorded_as_not_delivered(settings: Settin
         recorded = conn.execute("SELECT count(*) FROM alerts.alert_ledger WHERE rule = 'level3_case'").fetchone()[0]
     assert statuses == [("not_delivered",)] and deliveries == 0
     assert recorded == level3 > 0, "every level-3 case is an alert"
-    found, new = find_alerts(load_alert_config(tmp_path / "absent.yaml"), DEMO_START, last)
+    found, new = find_alerts(load_alert_config(tmp_path / "absent.yaml"), DEMO_START, last,
+                             Warehouse.from_settings(settings))
     assert len(found) >= level3 and not new, "a backfill of the same days adds nothing to the ledger"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.settings import Settings
 
-SUBCOMMANDS = ["generate", "run", "status", "serve", "stop"]
+SUBCOMMANDS = ["generate", "run", "status", "sources", "serve", "stop"]
 
 
 def _voc(*args: str, env_dir: Path) -> subprocess.CompletedProcess:
@@ -72,3 +73,21 @@ def test_failed_run_exits_non_zero_without_traceback(tmp_path: Path) -> None:
     ran = _voc("run", "--start", "2026-08-01", env_dir=data)
     assert ran.returncode == 1
     assert "FAILED" in ran.stderr and "unchanged" in ran.stderr
+
+
+def test_history_before_the_default_start_is_a_partition(settings: Settings) -> None:
+    from pipelines.defs.partitions import check_partition_range, daily_partitions_for
+
+    (settings.landing_dir / "surveys" / "2018-03-04").mkdir(parents=True)
+    partitions = daily_partitions_for(settings)
+    assert partitions.get_first_partition_key() == "2018-03-04"
+    check_partition_range(date(2018, 3, 4), date(2018, 3, 5), settings)
+
+
+def test_a_day_outside_the_partitions_is_one_sentence_naming_the_setting(settings: Settings,
+                                                                         capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", "--start", "2019-06-01"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "VOC_PARTITION_START=2019-06-01" in err and "CheckError" not in err
+    assert main(["run", "--start", "2026-08-01", "--end", "2099-01-01"]) == 2
+    assert "after today" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -59,12 +60,12 @@ def test_failed_run_leaves_the_earlier_load_untouched(settings: Settings, small_
     spec = SOURCES["calls"]
     calls_seen = 0
 
-    def failing_to_rows(row):
+    def failing_to_rows(contract, row):
         nonlocal calls_seen
         calls_seen += 1
         if calls_seen == 20:
             raise OSError("disk full (simulated)")
-        return original(row)
+        return original(contract, row)
 
     original = spec.to_rows
     monkeypatch.setitem(SOURCES, "calls", spec.__class__(**{**spec.__dict__, "to_rows": failing_to_rows}))
@@ -115,7 +116,8 @@ def test_describe_validation_error_is_readable() -> None:
 
     with pytest.raises(ValidationError) as caught:
         SurveyRow.model_validate({"survey_id": "S", "customer_id": "", "channel": "fax",
-                                  "submitted_at": "2026-08-01", "nps": "12"})
+                                  "submitted_at": "2026-08-01", "nps": "12"},
+                                 context={"timezone": ZoneInfo("Asia/Shanghai")})
     code, reason = loader.describe_validation_error(caught.value)
     assert code == "missing_field"
     assert "customer_id: required value is missing or empty" in reason

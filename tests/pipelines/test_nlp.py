@@ -214,3 +214,19 @@ def test_topics_discover_command_on_identical_texts(tmp_path: Path) -> None:
     rows = _rows(out)
     assert len(rows) == 12 and {row["topic_id"] for row in rows} == {"0"}
     assert rows[0]["topic_terms"] == "没信号"
+
+def test_csv_commands_read_like_ingestion_and_report_undecodable_rows(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    """A GB18030 file whose first Chinese text comes after 64 KiB, CR-only, with one line of bytes
+    that are neither UTF-8 nor GB18030: the escalation is found and the bad line is reported."""
+    path = tmp_path / "late_gb18030.csv"
+    body = "id,评论\r" + "".join(f"{i},ok\r" for i in range(9000))
+    path.write_bytes(body.encode("gb18030") + "9000,再不处理我就去12315投诉\r".encode("gb18030")
+                     + b"9001,\xff\xfe\xff\r")
+    out = tmp_path / "escalation.csv"
+    assert main(["escalation", "detect", "--input", str(path), "--text-column", "评论", "--output", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == 9001
+    assert rows[-1]["评论"] == "再不处理我就去12315投诉" and rows[-1]["escalation_risk"] == "true"
+    err = capsys.readouterr().err
+    assert "1 row(s) of late_gb18030.csv could not be read" in err and "line 9003: encoding" in err

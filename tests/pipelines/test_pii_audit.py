@@ -56,14 +56,14 @@ def _masking_off(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_audit_finds_every_pattern_in_raw_when_masking_is_off(settings: Settings,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from pipelines.ingest.loader import load_partition
-    from pipelines.ingest.warehouse import warehouse
+    from pipelines.warehouse import Warehouse
     from pipelines.pii_audit import latest_audit, run_audit
     from pipelines.publish import SERVING_TABLES
 
     _plant(settings, DEMO_START)
     for source in ("surveys", "calls"):
         load_partition(source, DEMO_START)
-    with warehouse() as conn:
+    with Warehouse.from_settings(settings).connect() as conn:
         clean = run_audit(conn, SERVING_TABLES)
     assert clean.passed, clean.summary()
     assert clean.columns >= 10 and clean.rows_scanned > len(ALL_PATTERNS)
@@ -71,7 +71,7 @@ def test_audit_finds_every_pattern_in_raw_when_masking_is_off(settings: Settings
     _masking_off(monkeypatch)
     for source in ("surveys", "calls"):
         load_partition(source, DEMO_START)
-    with warehouse() as conn:
+    with Warehouse.from_settings(settings).connect() as conn:
         result = run_audit(conn, SERVING_TABLES)
         recorded = latest_audit(conn)
     assert not result.passed
@@ -109,8 +109,8 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
     capsys.readouterr()
     assert main(["run", "--start", day.isoformat()]) == 1
     failure = capsys.readouterr().err
-    assert "FAILED in: marts__rpt_verbatims_pii_audit" in failure and "Traceback" not in failure
-    assert "raw.surveys.comment" in failure and "Nothing was published" in failure
+    assert "FAILED in: alerts__alert_ledger_pii_audit" in failure and "Traceback" not in failure
+    assert "raw.surveys.comment" in failure and "dashboards keep the last good snapshot" in failure
     assert not UNMASKED.search(failure)
     assert serving_path().resolve() == good  # dashboards keep the last good snapshot
     with duckdb.connect(str(good), read_only=True) as conn:
@@ -129,7 +129,7 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
 
 def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
     from pipelines.ingest.loader import load_partition
-    from pipelines.ingest.warehouse import warehouse
+    from pipelines.warehouse import Warehouse
     from pipelines.pii_audit import run_audit
     from pipelines.publish import SERVING_TABLES
 
@@ -141,7 +141,7 @@ def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
         encoding="utf-8")
     report = load_partition("surveys", DEMO_START)
     assert report.reasons == {"out_of_range": 1}
-    with warehouse() as conn:
+    with Warehouse.from_settings(settings).connect() as conn:
         reason, content = conn.execute("SELECT reason, raw_content FROM raw.quarantine").fetchone()
         audit = run_audit(conn, SERVING_TABLES)
     assert "138****5678" in reason and "138****5678" in content and "w***@163.com" in content

@@ -16,4 +16,4 @@ select
     turn_count,
     coalesce(direction, 'inbound') as direction,
     _partition_date as partition_date
-from {{ source('raw', 'calls') }}
+from {{ latest_delivery(source('raw', 'calls'), 'call_id') }} as calls

@@ -6,4 +6,4 @@ select
     end_s,
     text,
     _partition_date as partition_date
-from {{ source('raw', 'call_turns') }}
+from {{ latest_delivery(source('raw', 'call_turns'), 'call_id') }} as turns

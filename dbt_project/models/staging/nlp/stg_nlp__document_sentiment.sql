@@ -1,3 +1,3 @@
 select doc_type, doc_id, sentiment_score, sentiment_label,
        sentiment_negative, sentiment_neutral, sentiment_positive, model_version
-from {{ source('nlp', 'document_sentiment') }}
+from {{ latest_delivery(source('nlp', 'document_sentiment'), 'doc_type, doc_id') }} as sentiment

@@ -13,4 +13,4 @@ select
     is_repost,
     platform,
     _partition_date as partition_date
-from {{ source('raw', 'social_posts') }}
+from {{ latest_delivery(source('raw', 'social_posts'), 'post_id') }} as posts

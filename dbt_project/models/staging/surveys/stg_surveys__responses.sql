@@ -11,4 +11,4 @@ select
         as nps_category,
     comment,
     _partition_date as partition_date
-from {{ source('raw', 'surveys') }}
+from {{ latest_delivery(source('raw', 'surveys'), 'survey_id') }} as responses

@@ -1,0 +1,131 @@
+"""``voc sources check``: what loading a file would do, without writing anything.
+
+An operator runs it on a new export before dropping it into landing: it reads the file with the
+same readers, contract and validation as the nightly load and reports the format, the encoding,
+which header feeds which field, and how many rows would load or be quarantined, by reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pipelines.ingest.contracts import SOURCE_NAMES, ContractError, load_contract
+from pipelines.ingest.loader import KeyLedger, check_record
+from pipelines.ingest.readers import delimiter, detect_encoding, file_format, line_endings, read_records
+from pipelines.ingest.sources import SOURCES
+
+EXAMPLES_PER_REASON = 3
+
+
+@dataclass
+class FileCheck:
+    """The dry-run result for one file. ``mapping`` pairs each header (or JSON key) of the file
+    with the field it feeds (None: unused); ``examples`` holds up to three (row, reason, raw) per
+    reason code."""
+
+    path: Path
+    source: str
+    contract_files: list[str]
+    file_format: str
+    encoding: str
+    line_endings: str | None
+    mapping: list[tuple[str, str | None]] = field(default_factory=list)
+    unmapped_required: list[str] = field(default_factory=list)
+    rows_loaded: int = 0
+    quarantined: Counter = field(default_factory=Counter)
+    examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unmapped_required
+
+
+def guess_source(path: Path) -> str:
+    """The source a file belongs to: named by a landing folder in its path, else by its format
+    (tables are surveys; JSON with ``turns`` is calls, other JSON social)."""
+    for part in reversed(path.resolve().parts[:-1]):
+        if part in SOURCE_NAMES:
+            return part
+    if file_format(path) != "json":
+        return "surveys"
+    first = next((record for record in read_records(path, lambda keys: ([None] * len(keys), []))
+                  if record.fields is not None), None)
+    return "calls" if first is not None and "turns" in first.fields else "social"
+
+
+def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_chars: int,
+               timezone: ZoneInfo) -> FileCheck:
+    """Read ``path`` as ``source`` would be loaded (the source is guessed when None); write nothing.
+
+    Raises ``ContractError`` for an unknown source or an unusable contract, ``FileNotFoundError``
+    for a missing file. Re-deliveries across days are not checked: that needs the warehouse.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"no file at {path}")
+    source = source or guess_source(path)
+    if source not in SOURCES:
+        raise ContractError(f"unknown source {source!r}; sources are {', '.join(SOURCE_NAMES)}")
+    contract = load_contract(source, contracts_dir)
+    kind = file_format(path)
+    encoding = detect_encoding(path) if kind != "xlsx" else None
+    if kind == "delimited":
+        shown_format = "TSV (tab-separated)" if delimiter(path, encoding) == "\t" else "CSV"
+    else:
+        shown_format = {"xlsx": "XLSX (first sheet)", "json": "JSON (lines or one array)"}[kind]
+    result = FileCheck(
+        path=path, source=source, contract_files=[str(origin) for origin in contract.origins],
+        file_format=shown_format,
+        encoding=("binary workbook" if encoding is None else
+                  encoding.codec + ("" if encoding.clean else " (some bytes fit neither UTF-8 nor GB18030)")),
+        line_endings=None if kind == "xlsx" else line_endings(path),
+    )
+
+    def mapper(headers: list[str]) -> tuple[list[str | None], list[str]]:
+        """The contract's mapping; the first header (or first JSON object's keys) is reported."""
+        mapped = contract.map_header(headers)
+        if not result.mapping:
+            result.mapping = list(zip(headers, mapped[0]))
+            result.unmapped_required = mapped[1]
+        return mapped
+
+    keys = KeyLedger()
+    spec = SOURCES[source]
+    for record in read_records(path, mapper):
+        row, code, reason = check_record(record, spec, contract, keys, max_text_chars, timezone)
+        if row is not None:
+            result.rows_loaded += 1
+            continue
+        result.quarantined[code] += 1
+        examples = result.examples.setdefault(code, [])
+        if len(examples) < EXAMPLES_PER_REASON:
+            examples.append((record.row_number, reason, record.raw))
+    return result
+
+
+def render(check: FileCheck) -> str:
+    """The report ``voc sources check`` prints."""
+    lines = [
+        f"file:      {check.path}",
+        f"source:    {check.source} (contract: {' + '.join(check.contract_files)})",
+        f"format:    {check.file_format}",
+        f"encoding:  {check.encoding}" + (f", line endings {check.line_endings}" if check.line_endings else ""),
+        "mapping:",
+    ]
+    width = max((len(header) for header, _ in check.mapping), default=0)
+    for header, name in check.mapping:
+        lines.append(f"  {header:<{width}}  ->  {name or '(unused)'}")
+    unused = [header for header, name in check.mapping if name is None]
+    lines.append(f"unused headers: {', '.join(unused) if unused else 'none'}")
+    lines.append("required fields not mapped: " + (", ".join(check.unmapped_required) or "none"))
+    total_quarantined = sum(check.quarantined.values())
+    lines.append(f"rows: {check.rows_loaded:,} would load, {total_quarantined:,} would be quarantined")
+    for code, count in check.quarantined.most_common():
+        lines.append(f"  {code}: {count:,}")
+        for row_number, reason, raw in check.examples[code]:
+            shown = raw if len(raw) <= 120 else raw[:117] + "..."
+            lines.append(f"    row {row_number}: {reason}")
+            lines.append(f"      {shown!r}")
+    return "\n".join(lines)

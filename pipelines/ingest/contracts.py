@@ -1,0 +1,301 @@
+"""Source contracts: the one statement of each source's shape, read from YAML.
+
+The repository's contracts live in ``pipelines/contracts/<source>.yml``; an organisation extends
+one without code in ``$VOC_DATA_DIR/contracts/<source>.yml``. A contract gives, per field: its
+DuckDB type, whether it is required, a description, whether it holds text to mask, header
+aliases (exact names, matched ignoring case and full/half width, or ``/regex/`` searched in
+question-text headers) and a value map (``微信: wechat``, ``非常满意: 5``); and per source: the
+accepted formats, extra timestamp formats, the record key and the re-delivery policy
+(``latest_wins`` or ``reject``), and the raw tables with their descriptions.
+
+Header mapping, value maps, timestamp formats, the key and the re-delivery policy drive loading;
+asset descriptions and the dbt source YAML are generated from the contracts; the pydantic row
+models and arrow schemas are checked against them by tests.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
+DBT_SOURCES_PATH = CONTRACTS_DIR.parent.parent / "dbt_project" / "models" / "staging" / "_raw__sources.yml"
+SOURCE_NAMES = ("surveys", "calls", "social")
+LINEAGE_DESCRIPTIONS = {
+    "_source_file": "Landing file the row came from, relative to the landing folder.",
+    "_file_hash": "SHA-256 of that file.",
+    "_row_number": "Line (CSV, JSON lines), row (XLSX) or element (JSON array) in that file.",
+    "_loaded_at": "When the row was loaded.",
+    "_partition_date": "Landing day (partition) of the file.",
+}
+
+
+class ContractError(ValueError):
+    """A contract file that cannot be used, said in one sentence naming the file."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _FieldSpec(_Strict):
+    type: str = "VARCHAR"
+    required: bool = False
+    nullable: bool = False
+    description: str = ""
+    mask: bool = False
+    aliases: list[str] = Field(default_factory=list)
+    values: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class _DerivedSpec(_Strict):
+    type: str
+    description: str
+
+
+class _TableSpec(_Strict):
+    description: str
+    fields: list[str]
+    derived: dict[str, _DerivedSpec] = Field(default_factory=dict)
+
+
+class _ContractSpec(_Strict):
+    source: str
+    description: str
+    formats: list[Literal["delimited", "xlsx", "json"]]
+    key: str
+    redelivery: Literal["latest_wins", "reject"] = "latest_wins"
+    timestamp_formats: list[str] = Field(default_factory=list)
+    tables: dict[str, _TableSpec]
+    columns: dict[str, _FieldSpec]
+
+
+def _fold(text: str) -> str:
+    """Header and value matching ignores case, surrounding space and full/half width (NFKC)."""
+    return unicodedata.normalize("NFKC", text).strip().lower()
+
+
+@dataclass(frozen=True)
+class FieldContract:
+    name: str
+    type: str
+    required: bool
+    nullable: bool  # the raw column may be NULL (an optional field without a default)
+    description: str
+    mask: bool
+    aliases: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    values: dict[str, object]
+
+
+@dataclass(frozen=True)
+class TableContract:
+    name: str
+    description: str
+    fields: tuple[str, ...]
+    derived: dict[str, tuple[str, str]]  # column -> (DuckDB type, description)
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    """One source's contract, the repository's merged with the organisation's extension."""
+
+    source: str
+    description: str
+    formats: tuple[str, ...]
+    key: str
+    redelivery: str
+    timestamp_formats: tuple[str, ...]
+    tables: dict[str, TableContract]
+    fields: dict[str, FieldContract]
+    origins: tuple[Path, ...]
+
+    @property
+    def required(self) -> list[str]:
+        return [name for name, field in self.fields.items() if field.required]
+
+    def map_header(self, headers: list[str]) -> tuple[list[str | None], list[str]]:
+        """The field each column feeds (None: unused) and the required fields no column feeds.
+
+        Exact names (the field's own name or an alias) win over ``/regex/`` aliases; each field
+        takes the first column that matches, so a second matching column is reported unused.
+        """
+        folded = [_fold(header) for header in headers]
+        mapped: list[str | None] = [None] * len(headers)
+        taken: set[str] = set()
+        for exact in (True, False):
+            for position, header in enumerate(folded):
+                if mapped[position] is not None:
+                    continue
+                for field in self.fields.values():
+                    if field.name in taken:
+                        continue
+                    if exact and header in ({field.name} | set(field.aliases)) or (
+                            not exact and any(pattern.search(header) for pattern in field.patterns)):
+                        mapped[position] = field.name
+                        taken.add(field.name)
+                        break
+        return mapped, [name for name in self.required if name not in taken]
+
+    @cached_property
+    def _mapped_fields(self) -> tuple[FieldContract, ...]:
+        """Fields ``prepare`` touches: those with a value map, or timestamps when extra formats exist."""
+        return tuple(field for field in self.fields.values()
+                     if field.values or (field.type == "TIMESTAMP" and self.timestamp_formats))
+
+    def prepare(self, fields: dict) -> dict:
+        """Apply value maps and the contract's extra timestamp formats to one record's fields."""
+        prepared = fields
+        for field in self._mapped_fields:
+            value = fields.get(field.name)
+            if not isinstance(value, str):
+                continue
+            if field.values:
+                mapped = field.values.get(_fold(value))
+                if mapped is None:
+                    continue
+            else:
+                mapped = _strptime_any(value.strip(), self.timestamp_formats)
+            if prepared is fields:
+                prepared = dict(fields)
+            prepared[field.name] = mapped
+        return prepared
+
+    @cached_property
+    def text_fields(self) -> tuple[str, ...]:
+        """Free-text fields (``mask: true`` strings), whose length VOC_MAX_TEXT_CHARS limits."""
+        return tuple(name for name, field in self.fields.items() if field.mask and field.type == "VARCHAR")
+
+    def table_columns(self, table: str) -> dict[str, tuple[str, str]]:
+        """Columns of a raw table in order, with DuckDB type and description (lineage excluded)."""
+        spec = self.tables[table]
+        columns = {name: (self.fields[name].type, self.fields[name].description) for name in spec.fields}
+        columns.update(spec.derived)
+        return columns
+
+    def table_ddl(self, table: str, lineage_columns: str) -> str:
+        """``CREATE TABLE IF NOT EXISTS raw.<table>``: the contract's columns, then lineage."""
+        columns = []
+        for name, (duck_type, _) in self.table_columns(table).items():
+            field = self.fields.get(name) if name in self.tables[table].fields else None
+            columns.append(f"{name} {duck_type}{'' if field and field.nullable else ' NOT NULL'}")
+        return f"CREATE TABLE IF NOT EXISTS raw.{table} ({', '.join(columns)}, {lineage_columns});"
+
+
+def _strptime_any(value: str, formats: tuple[str, ...]) -> object:
+    for pattern in formats:
+        try:
+            return datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+    return value  # the built-in formats get their turn in validation
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ContractError(f"contract {path} cannot be read: {error.problem}{where}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ContractError(f"contract {path} cannot be read: {' '.join(str(error).split())}") from None
+    if not isinstance(content, dict):
+        raise ContractError(f"contract {path} must be a mapping of settings, not {type(content).__name__}")
+    return content
+
+
+def _merge(base: dict, override: dict, path: Path) -> dict:
+    """An organisation's contract on top of the repository's: aliases and value maps are added
+    (theirs first), other settings replaced. A field the repository does not know is refused."""
+    merged = {**base, **{key: value for key, value in override.items() if key != "columns"}}
+    columns = {name: dict(spec) for name, spec in base.get("columns", {}).items()}
+    for name, spec in (override.get("columns") or {}).items():
+        if name not in columns:
+            raise ContractError(
+                f"contract {path}: unknown field {name!r}; the fields are {', '.join(columns)} "
+                "(a new field is a change to the repository's contract and its dbt model)")
+        if not isinstance(spec, dict):
+            raise ContractError(f"contract {path}: field {name!r} must be a mapping such as {{aliases: [...]}}")
+        current = columns[name]
+        for key, value in spec.items():
+            if key == "aliases":
+                current["aliases"] = list(value or []) + list(current.get("aliases", []))
+            elif key == "values":
+                current["values"] = {**current.get("values", {}), **(value or {})}
+            else:
+                current[key] = value
+    merged["columns"] = columns
+    return merged
+
+
+def _compile(spec: _FieldSpec, name: str, path: Path) -> FieldContract:
+    exact, patterns = [], []
+    for alias in spec.aliases:
+        if len(alias) > 2 and alias.startswith("/") and alias.endswith("/"):
+            try:
+                patterns.append(re.compile(alias[1:-1], re.IGNORECASE))
+            except re.error as error:
+                raise ContractError(f"contract {path}: alias {alias} of {name!r} is not a valid regex: {error}") from None
+        else:
+            exact.append(_fold(alias))
+    values = {_fold(str(key)): value for key, value in spec.values.items()}
+    return FieldContract(name, spec.type.upper(), spec.required, spec.nullable, spec.description, spec.mask,
+                         tuple(exact), tuple(patterns), values)
+
+
+def load_contract(source: str, contracts_dir: Path | None = None) -> SourceContract:
+    """The repository's contract for ``source``, extended by ``contracts_dir/<source>.yml`` if present."""
+    base_path = CONTRACTS_DIR / f"{source}.yml"
+    if not base_path.exists():
+        raise ContractError(f"no contract for source {source!r}; sources are {', '.join(SOURCE_NAMES)}")
+    content = _read_yaml(base_path)
+    origins = [base_path]
+    user_path = contracts_dir / f"{source}.yml" if contracts_dir else None
+    if user_path and user_path.exists():
+        content = _merge(content, _read_yaml(user_path), user_path)
+        origins.append(user_path)
+    try:
+        spec = _ContractSpec.model_validate(content)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ContractError(f"contract {origins[-1]}: {where}: {first['msg']}") from None
+    fields = {name: _compile(field, name, origins[-1]) for name, field in spec.columns.items()}
+    if spec.key not in fields:
+        raise ContractError(f"contract {origins[-1]}: key {spec.key!r} is not one of its fields")
+    tables = {name: TableContract(name, table.description, tuple(table.fields),
+                                  {c: (d.type.upper(), d.description) for c, d in table.derived.items()})
+              for name, table in spec.tables.items()}
+    return SourceContract(spec.source, spec.description, tuple(spec.formats), spec.key, spec.redelivery,
+                          tuple(spec.timestamp_formats), tables, fields, tuple(origins))
+
+
+def dbt_sources_yaml(contracts: list[SourceContract]) -> str:
+    """The dbt source YAML of the ``raw`` schema, generated from the contracts (tables, columns,
+    descriptions), so the two cannot drift; ``tests/pipelines/test_contracts.py`` compares it."""
+    tables = []
+    for contract in contracts:
+        for table in contract.tables.values():
+            columns = [{"name": name, "description": description, "data_type": duck_type.lower()}
+                       for name, (duck_type, description) in contract.table_columns(table.name).items()]
+            columns += [{"name": name, "description": description} for name, description in LINEAGE_DESCRIPTIONS.items()]
+            tables.append({"name": table.name, "description": " ".join(table.description.split()),
+                           "columns": columns})
+    document = {"version": 2, "sources": [{
+        "name": "raw",
+        "description": "Typed, PII-masked landing data loaded by the Dagster ingestion assets (pipelines/ingest), "
+                       "shaped by the source contracts in pipelines/contracts.",
+        "schema": "raw",
+        "tables": tables,
+    }]}
+    header = ("# Generated from pipelines/contracts/*.yml by `voc sources dbt-yaml`: do not edit by hand.\n")
+    return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)

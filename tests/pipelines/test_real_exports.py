@@ -1,0 +1,180 @@
+"""Files shaped like real exports: every row loaded or quarantined with the right reason, by the
+loader, by ``voc sources check`` (same files, writes nothing) and by the real nightly run."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+from pipelines.ingest.loader import load_partition
+from pipelines.ingest.readers import Encoding, detect_encoding, read_json, text_lines
+from pipelines.ingest.schemas import parse_timestamp
+from pipelines.settings import Settings
+from tests.pipelines import real_exports
+from tests.pipelines.test_hostile_files import _call
+
+DAY = date(2026, 8, 1)
+
+
+def _expected(*counts: dict[str, int]) -> tuple[int, Counter]:
+    loaded = sum(c.get("loaded", 0) for c in counts)
+    reasons = Counter()
+    for c in counts:
+        reasons.update({k: v for k, v in c.items() if k != "loaded"})
+    return loaded, reasons
+
+
+def _land_real_exports(settings: Settings) -> dict[str, dict[str, int]]:
+    folder = settings.landing_dir / "surveys" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    settings.contracts_dir.mkdir(parents=True)
+    (settings.contracts_dir / "surveys.yml").write_text(real_exports.WJX_CONTRACT, encoding="utf-8")
+    return {
+        "wjx.xlsx": real_exports.write_wjx_xlsx(folder / "wjx.xlsx"),
+        "excel_zh.csv": real_exports.write_excel_gb18030_csv(folder / "excel_zh.csv"),
+        "mac.csv": real_exports.write_cr_only_csv(folder / "mac.csv"),
+        "unicode_text.txt": real_exports.write_utf16_tsv(folder / "unicode_text.txt"),
+    }
+
+
+def test_real_exports_load_or_quarantine_with_the_right_reason(settings: Settings) -> None:
+    expected = _land_real_exports(settings)
+    report = load_partition("surveys", DAY)
+    by_file = {Path(f.path).name: f for f in report.files}
+    for name, counts in expected.items():
+        file = by_file[name]
+        assert file.rows_in == sum(counts.values()), name  # the CR-only file is 3 rows, not 1
+        assert file.rows_loaded == counts["loaded"], name
+    loaded, reasons = _expected(*expected.values())
+    assert report.rows_loaded == loaded and report.reasons == reasons
+    assert {Path(f.path).name: f.encoding for f in report.files} == {
+        "wjx.xlsx": "xlsx", "excel_zh.csv": "gb18030", "mac.csv": "utf-8", "unicode_text.txt": "utf-16"}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        rows = {r[0]: r[1:] for r in conn.execute(
+            "SELECT survey_id, customer_id, channel, submitted_at, nps, csat, comment FROM raw.surveys").fetchall()}
+        damaged = conn.execute("SELECT reason FROM raw.quarantine WHERE reason_code = 'damaged_id'").fetchall()
+    assert rows["10001"] == ("C001", "wechat", datetime(2026, 8, 1, 9, 5), 9, 5, "客服很耐心，问题解决了")
+    assert rows["10002"][2:4] == (datetime(2026, 8, 1, 10, 5), 9)  # 2026年8月1日 10时05分, full-width ９
+    assert rows["10003"][1:3] == ("store", datetime(2026, 8, 1, 9, 5))
+    assert rows["10004"][0] == "13800138000"  # a number cell holding an ID keeps its digits
+    assert rows["G5"][2] == datetime(2026, 8, 1, 10, 5)
+    assert rows["M2"][5] == "网页打不开\r刷新也没用"
+    assert rows["U1"][1] == "chat" and rows["U2"][5] == "投诉无门，我要打12315"
+    assert all("spreadsheet" in reason and "Text" in reason for (reason,) in damaged)
+
+
+def test_sources_check_reports_the_same_files(settings: Settings, capsys: pytest.CaptureFixture) -> None:
+    expected = _land_real_exports(settings)
+    folder = settings.landing_dir / "surveys" / DAY.isoformat()
+    for name, counts in expected.items():
+        assert main(["sources", "check", str(folder / name)]) == 0, name
+        out = capsys.readouterr().out
+        assert f"{counts['loaded']} would load, {sum(counts.values()) - counts['loaded']} would be quarantined" in out
+        for reason, count in counts.items():
+            if reason != "loaded":
+                assert f"  {reason}: {count}" in out
+    assert not settings.warehouse_path.exists()  # a dry run writes nothing
+    main(["sources", "check", str(folder / "wjx.xlsx")])
+    out = capsys.readouterr().out
+    assert "3、您向朋友推荐我们的可能性有多大？  ->  nps" in out
+    assert "format:    XLSX" in out and "来源详情" in out.split("unused headers:")[1]
+    main(["sources", "check", str(folder / "unicode_text.txt")])
+    out = capsys.readouterr().out
+    assert "TSV" in out and "utf-16" in out
+    main(["sources", "check", str(folder / "mac.csv")])
+    assert "line endings CR" in capsys.readouterr().out
+
+
+def test_sources_check_fails_when_a_required_field_is_unmapped(settings: Settings, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "wjx.xlsx"
+    real_exports.write_wjx_xlsx(path)  # no contract extension: question headers map to nothing
+    assert main(["sources", "check", str(path), "--source", "surveys"]) == 1
+    captured = capsys.readouterr()
+    assert "required fields not mapped: survey_id, customer_id, channel" in captured.out
+    assert "contracts" in captured.err
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026/8/1 9:05", datetime(2026, 8, 1, 9, 5)),
+    ("2026/8/1", datetime(2026, 8, 1)),
+    ("2026年8月1日 10:00", datetime(2026, 8, 1, 10, 0)),
+    ("2026年8月1日 10时05分", datetime(2026, 8, 1, 10, 5)),
+    ("２０２６年８月１日", datetime(2026, 8, 1)),
+    ("46235.375", datetime(2026, 8, 1, 9, 0)),
+    ("2026-08-01T09:00:00+08:00", datetime(2026, 8, 1, 9, 0)),
+])
+def test_excel_zh_cn_timestamps(text: str, expected: datetime) -> None:
+    assert parse_timestamp(text, ZoneInfo("Asia/Shanghai")) == expected
+
+
+def test_line_endings_and_encodings_are_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"a,b\r1,2\r\n3,4\n5,6\r")
+    assert [line for line, _ in text_lines(path, detect_encoding(path))] == ["a,b\r", "1,2\r\n", "3,4\n", "5,6\r"]
+    late = tmp_path / "late_gb.csv"  # the first Chinese text comes after 64 KiB
+    late.write_bytes(("id,text\n" + "x,ascii only\n" * 8000 + "y,我要去12315投诉\n").encode("gb18030"))
+    assert detect_encoding(late) == Encoding("gb18030", True)
+    mixed = tmp_path / "mostly_utf8.csv"  # one pasted GB18030 line among UTF-8 ones
+    mixed.write_bytes("id,text\n1,很好\n2,不错\n".encode() + "3,太差了\n".encode("gb18030"))
+    decoded = list(text_lines(mixed, detect_encoding(mixed)))
+    assert decoded[-1] == ("3,太差了\n", "fallback") and decoded[1] == ("1,很好\n", "ok")
+
+
+def test_calls_as_one_json_array(tmp_path: Path) -> None:
+    path = tmp_path / "calls.json"
+    path.write_bytes(real_exports.calls_as_json_array([_call(1), _call(2), "not an object"]))
+    records = list(read_json(path))
+    assert [r.row_number for r in records] == [1, 2, 3]
+    assert records[0].fields["call_id"] == "CL1" and records[1].fields["turns"][0]["speaker"] == "customer"
+    assert records[2].reason_code == "bad_json"
+
+
+def test_three_nights_of_cumulative_exports_and_real_files_publish(settings: Settings) -> None:
+    """The real nightly over real-shaped files, then two more nights of cumulative exports with a
+    correction: every night exits 0 and publishes; KPI counts equal the distinct responses."""
+    from pipelines.publish import serving_path
+    from pipelines.runner import run_nightly
+
+    expected = _land_real_exports(settings)
+    days = ["2026-08-01", "2026-08-02", "2026-08-03"]
+    final_nps = real_exports.write_cumulative_exports(settings.landing_dir, days)
+    for day in days:
+        outcome = run_nightly(date.fromisoformat(day), date.fromisoformat(day))
+        assert outcome.success, outcome.errors
+        assert outcome.published
+    loaded, _ = _expected(*expected.values())
+    with duckdb.connect(str(serving_path(settings)), read_only=True) as conn:
+        facts = dict(conn.execute("SELECT survey_id, nps FROM marts.fct_survey_responses").fetchall())
+        kpi_n = conn.execute(
+            "SELECT responses FROM kpi.kpi_nps WHERE period_type = 'month' AND dimension = 'all'").fetchall()
+    assert len(facts) == loaded + len(final_nps)
+    assert {k: facts[k] for k in final_nps} == final_nps  # R1 carries its correction
+    with_nps = sum(1 for v in facts.values() if v is not None)
+    assert sum(n for (n,) in kpi_n) == with_nps
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        deliveries = conn.execute("SELECT count(*) FROM raw.surveys WHERE survey_id LIKE 'R%'").fetchone()[0]
+        staged = conn.execute("SELECT count(*), count(DISTINCT survey_id) FROM staging.stg_surveys__responses").fetchone()
+    assert deliveries == 2 + 3 + 4  # every delivery kept in raw: the history
+    assert staged[0] == staged[1] == len(facts)
+
+
+def test_reject_policy_quarantines_re_deliveries_with_the_first_day(settings: Settings) -> None:
+    settings.contracts_dir.mkdir(parents=True)
+    (settings.contracts_dir / "surveys.yml").write_text("redelivery: reject\n", encoding="utf-8")
+    real_exports.write_cumulative_exports(settings.landing_dir, ["2026-08-01", "2026-08-02"])
+    first = load_partition("surveys", date(2026, 8, 1))
+    second = load_partition("surveys", date(2026, 8, 2))
+    assert first.rows_loaded == 2
+    assert second.rows_loaded == 1 and second.reasons == {"already_loaded": 2}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        reasons = [r[0] for r in conn.execute(
+            "SELECT reason FROM raw.quarantine WHERE reason_code = 'already_loaded'").fetchall()]
+    assert all("first loaded on 2026-08-01" in reason for reason in reasons)
+    assert load_partition("surveys", date(2026, 8, 1)).rows_loaded == 2  # a rerun of day 1 is not a re-delivery

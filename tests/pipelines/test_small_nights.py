@@ -1,0 +1,125 @@
+"""Small and one-source nights run to the end and publish; only transient failures are retried."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, RetryRequested, asset, materialize
+
+from pipelines.warehouse import WarehouseBusyError, is_transient, retry_if_transient
+from pipelines.publish import serving_path
+from pipelines.settings import Settings
+from tests.conftest import DEMO_START, make_demo
+
+
+def _serving_counts(settings: Settings) -> dict[str, int]:
+    with duckdb.connect(str(serving_path(settings)), read_only=True) as conn:
+        return {
+            "fct_contacts": conn.execute("SELECT count(*) FROM marts.fct_contacts").fetchone()[0],
+            "fct_survey_responses": conn.execute("SELECT count(*) FROM marts.fct_survey_responses").fetchone()[0],
+        }
+
+
+def test_a_night_of_calls_only_publishes(settings: Settings) -> None:
+    from pipelines.runner import run_nightly
+
+    counts = make_demo(settings, days=1, customers=300)
+    for source in ("surveys", "social"):
+        shutil.rmtree(settings.landing_dir / source)
+    outcome = run_nightly(DEMO_START, DEMO_START)
+    assert outcome.success, outcome.errors
+    assert outcome.published and outcome.stale_tables == []
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        calls = conn.execute("SELECT count(*) FROM raw.calls").fetchone()[0]
+        quarantined = conn.execute("SELECT count(*) FROM raw.quarantine WHERE source = 'calls'").fetchone()[0]
+    assert calls + quarantined == counts["calls"]
+    served = _serving_counts(settings)
+    assert served["fct_survey_responses"] == 0
+    assert served["fct_contacts"] >= calls
+
+
+def test_a_night_with_one_survey_and_nothing_else_publishes(settings: Settings) -> None:
+    from pipelines.runner import run_nightly
+
+    folder = settings.landing_dir / "surveys" / DEMO_START.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "one.csv").write_text(
+        "survey_id,customer_id,interaction_id,channel,submitted_at,nps,csat,comment\n"
+        "S1,C1,,app,2026-08-01 10:00:00,3,2,快递三天了还没到\n", encoding="utf-8")
+    outcome = run_nightly(DEMO_START, DEMO_START)
+    assert outcome.success, outcome.errors
+    assert outcome.published
+    served = _serving_counts(settings)
+    assert served["fct_survey_responses"] == 1
+    assert served["fct_contacts"] == 0
+
+
+def test_a_night_with_no_files_at_all_publishes(settings: Settings) -> None:
+    from pipelines.runner import run_nightly
+
+    outcome = run_nightly(date(2026, 8, 2), date(2026, 8, 2))
+    assert outcome.success, outcome.errors
+    assert outcome.published
+
+
+def test_transient_errors_are_told_apart_from_deterministic_ones() -> None:
+    lock = duckdb.IOException('Could not set lock on file "w.duckdb": Conflicting lock is held')
+    try:
+        try:
+            raise lock
+        except duckdb.IOException as error:
+            raise RuntimeError("loading surveys failed") from error
+    except RuntimeError as wrapped:
+        assert is_transient(wrapped)
+    assert is_transient(WarehouseBusyError("busy"))
+    assert is_transient(OSError(5, "Input/output error"))
+    assert not is_transient(FileNotFoundError("no such file"))
+    assert not is_transient(ValueError("After pruning, no terms remain"))
+    assert not is_transient(StopIteration())
+
+
+@pytest.mark.parametrize(("error", "expected_attempts"), [
+    (ValueError("a bug does not heal by waiting"), 1),
+    (WarehouseBusyError("the warehouse is locked"), 3),
+])
+def test_only_transient_failures_are_retried(error: Exception, expected_attempts: int,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pipelines.warehouse.TRANSIENT_WAIT_S", 0)
+    attempts: list[int] = []
+
+    @asset
+    def flaky(context) -> None:  # a string annotation (future import) is refused by Dagster
+        attempts.append(context.retry_number)
+        with retry_if_transient():
+            raise error
+
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize([flaky], instance=instance, raise_on_error=False)
+    assert not result.success
+    assert len(attempts) == expected_attempts
+
+
+def test_retry_request_passes_through_untouched() -> None:
+    with pytest.raises(RetryRequested):
+        with retry_if_transient():
+            raise RetryRequested(max_retries=1)
+
+
+def test_a_day_too_small_to_fit_the_topic_model_gets_pattern_topics(settings: Settings) -> None:
+    """Two texts of two topics share no character pair: scikit-learn refuses to fit ("After
+    pruning, no terms remain"); the night goes on with the taxonomy's patterns alone."""
+    from pipelines.ingest.loader import load_partition
+    from pipelines.nlp.scoring import fit_topic_model
+
+    folder = settings.landing_dir / "surveys" / DEMO_START.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "two.csv").write_text(
+        "survey_id,customer_id,channel,submitted_at,nps,comment\n"
+        "S1,C1,app,2026-08-01 10:00,2,快递没到\nS2,C2,app,2026-08-01 11:00,3,网速慢\n", encoding="utf-8")
+    load_partition("surveys", DEMO_START)
+    model = fit_topic_model([DEMO_START])
+    assert model.classifier is None
+    assert [a.topic for a in model.assign(["快递没到", "网速慢"])] == ["delivery", "network_signal"]
