@@ -250,7 +250,7 @@ def mask_pii(text: str) -> tuple[str, int]:
 def _spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every match of any pattern in ``text``; they may overlap."""
     folded = fold(text)
-    spans = [match.span() for match in _STRUCTURED.finditer(folded)]
+    spans = [match.span() for match in _STRUCTURED.finditer(folded)] if _MAY_HOLD_STRUCTURED.search(text) else []
     spans += [match.span() for match in _SPOKEN_RE.finditer(folded)
               if not _PLAIN_NUMBER_RE.fullmatch(match.group())]
     return spans
