@@ -76,6 +76,7 @@ class Settings:
     superset_port: int
     superset_admin_user: str
     alerts_config: Path
+    pseudonym_key_file: Path
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -107,6 +108,7 @@ class Settings:
             superset_port=int(_env("VOC_SUPERSET_PORT", "8088")),
             superset_admin_user=_env("VOC_SUPERSET_ADMIN_USER", "admin"),
             alerts_config=Path(_env("VOC_ALERTS_CONFIG", str(REPO_ROOT / "alerts.yaml"))).resolve(),
+            pseudonym_key_file=Path(_env("VOC_PSEUDONYM_KEY_FILE", str(data_dir / "secrets" / "pseudonym.key"))).resolve(),
         )
 
     @property

@@ -52,6 +52,7 @@ class _FieldSpec(_Strict):
     nullable: bool = False
     description: str = ""
     mask: bool = False
+    pseudonymise: bool = False
     aliases: list[str] = Field(default_factory=list)
     values: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
@@ -91,6 +92,7 @@ class FieldContract:
     nullable: bool  # the raw column may be NULL (an optional field without a default)
     description: str
     mask: bool
+    pseudonymise: bool  # an identifier that may itself be a personal number (masking.pseudonymise)
     aliases: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
     values: dict[str, object]
@@ -249,7 +251,7 @@ def _compile(spec: _FieldSpec, name: str, path: Path) -> FieldContract:
             exact.append(_fold(alias))
     values = {_fold(str(key)): value for key, value in spec.values.items()}
     return FieldContract(name, spec.type.upper(), spec.required, spec.nullable, spec.description, spec.mask,
-                         tuple(exact), tuple(patterns), values)
+                         spec.pseudonymise, tuple(exact), tuple(patterns), values)
 
 
 def load_contract(source: str, contracts_dir: Path | None = None) -> SourceContract:

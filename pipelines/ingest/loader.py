@@ -8,6 +8,8 @@ single transaction, so a rerun is idempotent and a failure leaves the previous l
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -214,7 +216,7 @@ class KeyLedger:
 
 def _load_file(writer: _BatchWriter, spec: SourceSpec, contract: SourceContract, path: Path, relative: str,
                report: FileReport, keys: KeyLedger, summary: PartitionReport, max_chars: int,
-               timezone: ZoneInfo) -> None:
+               timezone: ZoneInfo, pseudonym_key: bytes) -> None:
     quarantine_reason: tuple[str, str] | None = None
     if report.status == "duplicate":
         quarantine_reason = ("duplicate_file", f"same content as already loaded {report.duplicate_of}")
@@ -222,7 +224,7 @@ def _load_file(writer: _BatchWriter, spec: SourceSpec, contract: SourceContract,
         report.rows_in += 1
         row, code, reason = check_record(record, spec, contract, keys, max_chars, timezone, quarantine_reason)
         if row is not None:
-            for table, rows in spec.to_rows(contract, row).items():
+            for table, rows in spec.to_rows(contract, row, pseudonym_key).items():
                 for values in rows:
                     writer.add(table, values, relative, report.file_hash, record.row_number)
                     summary.table_rows[table] += 1
@@ -264,6 +266,21 @@ def check_record(record: Record, spec: SourceSpec, contract: SourceContract, key
     return row, "", ""
 
 
+def pseudonym_key(path: Path) -> bytes:
+    """The installation's secret key for identifier pseudonyms (``VOC_PSEUDONYM_KEY_FILE``),
+    generated once (32 random bytes, mode 0600). Keep it: a new key gives new pseudonyms, so a
+    customer's history would no longer join."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes()
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
 def load_partition(source: str, day: date, settings: Settings | None = None,
                    warehouse: Warehouse | None = None) -> PartitionReport:
     """Replace one source's partition in ``raw`` with what its landing folder holds now.
@@ -276,6 +293,7 @@ def load_partition(source: str, day: date, settings: Settings | None = None,
     contract = load_contract(source, settings.contracts_dir)
     summary = PartitionReport(source=source, partition_date=day)
     files = landing_files(contract, day, settings)
+    key = pseudonym_key(settings.pseudonym_key_file)
     loaded_at = datetime.now().replace(microsecond=0)
     with warehouse.connect(ddl=RAW_DDL) as conn:
         hashes = [file_sha256(path) for path in files]
@@ -298,7 +316,7 @@ def load_partition(source: str, day: date, settings: Settings | None = None,
                 else:
                     seen_hashes[file_hash] = relative
                 _load_file(writer, spec, contract, path, relative, report, keys, summary, settings.max_text_chars,
-                           ZoneInfo(settings.timezone))
+                           ZoneInfo(settings.timezone), key)
                 if report.rows_in == 0:
                     report.status = "empty"
                 summary.files.append(report)

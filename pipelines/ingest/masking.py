@@ -26,6 +26,9 @@ inside DuckDB for the audit. Phones therefore stay in this table, beside ID, car
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -312,3 +315,24 @@ def masked_example(text: str, width: int = 60) -> str:
         return "(withheld: masking finds nothing here, check the pattern table)"
     first = masked.find("*")
     return masked[max(first - width // 2, 0):][:width]
+
+
+_NOT_NUMBER_CHARACTER = re.compile(r"[^0-9x]")
+_CN_COUNTRY_CODE = re.compile(r"^(?:00)?86(?=1[3-9][0-9]{9}$)")
+
+
+def pseudonymise(value: str | None, key: bytes) -> tuple[str | None, bool]:
+    """An identifier that is itself a personal number (a customer id that is a mobile, an ID card
+    or an e-mail) becomes ``PII-`` and a keyed hash (HMAC-SHA256, base32, 16 characters); any
+    other identifier is returned unchanged. The same number gives the same pseudonym in every
+    source and format (``+86 138-0013-8000`` and ``13800138000`` alike), so a customer's contacts
+    still join, and no clear number reaches a table. Returns (value, whether it was replaced).
+    The base32 alphabet has digits 2-7 only, so a pseudonym never looks like a number itself.
+    """
+    if not value or not mask_pii(value)[1]:
+        return value, False
+    folded = fold(value).strip().lower()
+    # An e-mail is its lower-cased address; a number is its digits (and an ID card's X), +86 dropped.
+    canonical = folded if "@" in folded else _CN_COUNTRY_CODE.sub("", _NOT_NUMBER_CHARACTER.sub("", folded))
+    digest = hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).digest()
+    return "PII-" + base64.b32encode(digest).decode("ascii")[:16].lower(), True

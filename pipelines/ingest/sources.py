@@ -16,7 +16,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from pipelines.ingest.contracts import SourceContract, load_contract
-from pipelines.ingest.masking import mask_pii, mask_turns
+from pipelines.ingest.masking import mask_pii, mask_turns, pseudonymise
 from pipelines.ingest.readers import DELIMITED_SUFFIXES, JSON_SUFFIXES, XLSX_SUFFIXES
 from pipelines.ingest.schemas import CallRow, SocialPostRow, SurveyRow
 
@@ -31,7 +31,7 @@ class SourceSpec:
     name: str
     model: type[BaseModel]
     tables: dict[str, pa.Schema]
-    to_rows: Callable[[SourceContract, BaseModel], RawRows]
+    to_rows: Callable[[SourceContract, BaseModel, bytes], RawRows]  # (contract, row, pseudonym key)
 
 
 def accepts(contract: SourceContract, path: Path) -> bool:
@@ -39,36 +39,41 @@ def accepts(contract: SourceContract, path: Path) -> bool:
     return any(path.suffix.lower() in _FORMAT_SUFFIXES[kind] for kind in contract.formats)
 
 
-def _masked_fields(contract: SourceContract, table: str, row: BaseModel) -> dict[str, object]:
-    """The contract's fields of one raw table, text of ``mask: true`` fields masked, plus ``pii_masks``."""
+def _masked_fields(contract: SourceContract, table: str, row: BaseModel, key: bytes) -> dict[str, object]:
+    """The contract's fields of one raw table: text of ``mask: true`` fields masked, identifiers of
+    ``pseudonymise: true`` fields that are personal numbers replaced by their pseudonym, plus ``pii_masks``."""
     values: dict[str, object] = {}
     masks = 0
     for name in contract.tables[table].fields:
         value = getattr(row, name)
-        if contract.fields[name].mask:
+        field = contract.fields[name]
+        if field.mask:
             value, found = mask_pii(value)
             masks += found
+        elif field.pseudonymise:
+            value, replaced = pseudonymise(value, key)
+            masks += replaced
         values[name] = value
     values["pii_masks"] = masks
     return values
 
 
-def _single_table_rows(table: str) -> Callable[[SourceContract, BaseModel], RawRows]:
-    def to_rows(contract: SourceContract, row: BaseModel) -> RawRows:
-        return {table: [_masked_fields(contract, table, row)]}
+def _single_table_rows(table: str) -> Callable[[SourceContract, BaseModel, bytes], RawRows]:
+    def to_rows(contract: SourceContract, row: BaseModel, key: bytes) -> RawRows:
+        return {table: [_masked_fields(contract, table, row, key)]}
 
     return to_rows
 
 
-def _call_rows(contract: SourceContract, row: CallRow) -> RawRows:
+def _call_rows(contract: SourceContract, row: CallRow, key: bytes) -> RawRows:
     # Masked as a whole call: ASR may split one number over two turns of the same speaker.
     masked = mask_turns([(turn.speaker, turn.text) for turn in row.turns])
     turns = [{"call_id": row.call_id, "turn_index": index, "speaker": turn.speaker, "start_s": turn.start_s,
               "end_s": turn.end_s, "text": text, "pii_masks": masks}
              for index, (turn, (text, masks)) in enumerate(zip(row.turns, masked))]
     total_masks = sum(masks for _, masks in masked)
-    call = {name: getattr(row, name) for name in contract.tables["calls"].fields}
-    call.update(turn_count=len(row.turns), pii_masks=total_masks)
+    call = _masked_fields(contract, "calls", row, key)
+    call.update(turn_count=len(row.turns), pii_masks=total_masks + call["pii_masks"])
     return {"calls": [call], "call_turns": turns}
 
 

@@ -60,12 +60,12 @@ def test_failed_run_leaves_the_earlier_load_untouched(settings: Settings, small_
     spec = SOURCES["calls"]
     calls_seen = 0
 
-    def failing_to_rows(contract, row):
+    def failing_to_rows(contract, row, key):
         nonlocal calls_seen
         calls_seen += 1
         if calls_seen == 20:
             raise OSError("disk full (simulated)")
-        return original(contract, row)
+        return original(contract, row, key)
 
     original = spec.to_rows
     monkeypatch.setitem(SOURCES, "calls", spec.__class__(**{**spec.__dict__, "to_rows": failing_to_rows}))

@@ -135,3 +135,19 @@ def test_split_ascii_mobile_and_a_turn_masked_alone_too() -> None:
 def test_numbers_in_separate_turns_are_not_joined_into_one() -> None:
     turns = [("customer", "等了 120"), ("customer", "分钟 工号 8848")]
     assert mask_turns(turns) == [("等了 120", 0), ("分钟 工号 8848", 0)]
+
+
+def test_an_identifier_that_is_a_personal_number_becomes_a_stable_pseudonym() -> None:
+    from pipelines.ingest.masking import pseudonymise
+
+    key, other_key = b"k" * 32, b"o" * 32
+    token, replaced = pseudonymise("13800138000", key)
+    assert replaced and token.startswith("PII-") and len(token) == 20
+    assert mask_pii(token) == (token, 0)  # a pseudonym never looks like a number itself
+    for same in ("138-0013-8000", "+86 138 0013 8000", "１３８００１３８０００"):
+        assert pseudonymise(same, key)[0] == token, same
+    assert pseudonymise("13800138001", key)[0] != token
+    assert pseudonymise("13800138000", other_key)[0] != token  # keyed: the key is the installation's secret
+    assert pseudonymise("Wang@163.com", key)[0] == pseudonymise("wang@163.com", key)[0]
+    for ordinary in ("C000123", "CL2026080100000002", "", None):
+        assert pseudonymise(ordinary, key) == (ordinary, False)
