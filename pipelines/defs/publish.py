@@ -75,7 +75,7 @@ def serving_snapshot_asset(partitions: PartitionsDefinition) -> AssetsDefinition
     def serving_snapshot(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         settings = get_settings()
         with retry_if_transient():
-            publication = publish(settings, warehouse.handle(settings), run_id=context.run_id)
+            publication = publish(settings, warehouse.handle(settings), run_id=context.run.run_id)
         context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
         return MaterializeResult(metadata={"path": str(publication.path), "tables": MetadataValue.json(publication.tables),
                                            "published_at": publication.published_at.isoformat()})
