@@ -63,8 +63,12 @@ serve: install
 stop:
 	@if [ -x $(VOC) ]; then $(VOC) stop; else echo "nothing installed, nothing to stop"; fi
 
+# Two workers, one test file each at a time: most tests wait on services (Dagster, dbt, Superset,
+# Chromium) as much as they compute, so two files overlap well on a 2-core machine.
+TEST_WORKERS ?= 2
+
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: install browser
 	$(BIN)/python -m bench

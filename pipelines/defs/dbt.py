@@ -8,6 +8,7 @@ new ``.sql`` + YAML shows up in the nightly job without any Python change.
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,16 @@ def ensure_manifest(project_dir: Path) -> Path:
         return manifest
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(["parse", "--quiet", "--project-dir", str(project_dir),
-                                 "--profiles-dir", str(project_dir)])
-    if not result.success or not manifest.exists():
-        raise RuntimeError(f"dbt could not parse {project_dir}: {result.exception}")
+    # Parse into a private folder, then rename: two processes starting at once (parallel test
+    # workers, a CLI beside the daemon) never read each other's half-written manifest.
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=manifest.parent.resolve(), prefix=".parse-") as scratch:
+        result = dbtRunner().invoke(["parse", "--quiet", "--project-dir", str(project_dir),
+                                     "--profiles-dir", str(project_dir), "--target-path", scratch])
+        parsed = Path(scratch) / "manifest.json"
+        if not result.success or not parsed.exists():
+            raise RuntimeError(f"dbt could not parse {project_dir}: {result.exception}")
+        os.replace(parsed, manifest)
     return manifest
 
 
