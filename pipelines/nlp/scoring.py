@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines.ingest.tables import RAW_DDL
+from pipelines.ingest.tables import raw_ddl
 from pipelines.nlp.tables import NLP_DDL, PARTITIONED_TABLES
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import Warehouse
@@ -124,7 +124,7 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings | Non
     topics_version = topic_version(settings.topic_taxonomy)
     escalation_detector = EscalationDetector(ThirdParties.from_csv(settings.escalation_parties))
     report = NlpReport()
-    with warehouse.connect(ddl=RAW_DDL + NLP_DDL) as conn:
+    with warehouse.connect(ddl=raw_ddl(None) + NLP_DDL) as conn:
         documents = conn.execute(
             """SELECT 'survey', survey_id, comment FROM raw.surveys WHERE _partition_date = ?
                UNION ALL SELECT 'post', post_id, text FROM raw.social_posts WHERE _partition_date = ?""",
@@ -238,7 +238,7 @@ def fit_topic_model(days: list[date], settings: Settings | None = None, limit: i
     a day too small to fit leaves it unfitted (pattern-only topics), never failing the night."""
     settings = settings or get_settings()
     warehouse = warehouse or Warehouse.from_settings(settings)
-    with warehouse.connect(ddl=RAW_DDL) as conn:
+    with warehouse.connect(ddl=raw_ddl(None)) as conn:
         texts = topic_training_texts(conn, days, limit)
     return TopicModel(Taxonomy.from_csv(settings.topic_taxonomy)).fit(texts)
 
@@ -251,7 +251,7 @@ def discover_candidates(end_day: date, warehouse: Warehouse, window_days: int = 
     from sentiment.topics import discover_themes
 
     start_day = end_day - timedelta(days=window_days - 1)
-    with warehouse.connect(ddl=RAW_DDL + NLP_DDL) as conn:
+    with warehouse.connect(ddl=raw_ddl(None) + NLP_DDL) as conn:
         texts = [row[0] for row in conn.execute(
             """SELECT s.comment FROM nlp.document_topics t JOIN raw.surveys s ON t.doc_type = 'survey' AND t.doc_id = s.survey_id
                WHERE t.method <> 'pattern' AND s.comment <> '' AND t._partition_date BETWEEN ? AND ?

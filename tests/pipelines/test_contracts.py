@@ -14,8 +14,8 @@ from pipelines.ingest.contracts import (
     dbt_sources_yaml,
     load_contract,
 )
-from pipelines.ingest.sources import SOURCES
-from pipelines.ingest.tables import RAW_DDL
+from pipelines.ingest.sources import load_source
+from pipelines.ingest.tables import raw_ddl
 
 
 def test_dbt_source_yaml_is_generated_from_the_contracts() -> None:
@@ -25,11 +25,12 @@ def test_dbt_source_yaml_is_generated_from_the_contracts() -> None:
 
 def test_row_models_raw_tables_and_contracts_agree() -> None:
     conn = duckdb.connect(":memory:")
-    conn.execute(RAW_DDL)
+    conn.execute(raw_ddl(None))
     for source in SOURCE_NAMES:
-        contract = load_contract(source)
-        assert set(SOURCES[source].model.model_fields) == set(contract.fields), source
-        assert list(SOURCES[source].tables) == list(contract.tables)
+        spec = load_source(source, None)
+        contract = spec.contract
+        assert set(spec.model.model_fields) == set(contract.fields), source
+        assert list(spec.tables) == list(contract.tables)
         for table in contract.tables:
             columns = contract.table_columns(table)
             described = conn.execute(
@@ -37,7 +38,7 @@ def test_row_models_raw_tables_and_contracts_agree() -> None:
                 "WHERE table_schema = 'raw' AND table_name = ? AND column_name NOT LIKE '\\_%' ESCAPE '\\' "
                 "ORDER BY ordinal_position", [table]).fetchall()
             assert [(name, kind) for name, kind, _ in described] == [(n, t) for n, (t, _) in columns.items()]
-            assert SOURCES[source].tables[table].names == list(columns)
+            assert spec.tables[table].names == list(columns)
             for name, _, nullable in described:
                 field = contract.fields.get(name)
                 assert (nullable == "YES") == bool(field and name in contract.tables[table].fields and field.nullable)
@@ -57,7 +58,8 @@ def test_an_organisation_extends_a_contract_without_code(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("columns:\n  nps_score: {aliases: [推荐]}\n", "unknown field 'nps_score'"),
+    ("columns:\n  nps_score: {aliases: [推荐]}\n", "'nps_score' is not one of .* a new field needs its type"),
+    ("columns:\n  branch: {type: VARCHAR}\n", "'branch' is optional: give it a default or nullable: true"),
     ("columns:\n  nps: {aliases: ['/推荐(/']}\n", "not a valid regex"),
     ("redelivery: sometimes\n", "redelivery"),
     ("columns: [1, 2\n", "cannot be read"),

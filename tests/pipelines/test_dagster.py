@@ -71,10 +71,10 @@ def test_voc_run_materialises_every_asset_and_checks_pass(settings: Settings, sm
 
 
 def test_reconcile_check_fails_when_rows_go_missing(settings: Settings, small_demo: dict) -> None:
-    from pipelines.ingest.loader import load_partition
+    from tests.conftest import load_day
     from pipelines.ingest.reconcile import reconcile
 
-    load_partition("surveys", date(2026, 8, 1))
+    load_day("surveys", date(2026, 8, 1))
     warehouse = Warehouse.from_settings(settings)
     assert reconcile("surveys", warehouse).mismatches == []
     with duckdb.connect(str(settings.warehouse_path)) as conn:

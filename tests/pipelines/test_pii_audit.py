@@ -55,14 +55,14 @@ def _masking_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_audit_finds_every_pattern_in_raw_when_masking_is_off(settings: Settings,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipelines.ingest.loader import load_partition
+    from tests.conftest import load_day
     from pipelines.warehouse import Warehouse
     from pipelines.pii_audit import latest_audit, run_audit
     from pipelines.publish import SERVING_TABLES
 
     _plant(settings, DEMO_START)
     for source in ("surveys", "calls"):
-        load_partition(source, DEMO_START)
+        load_day(source, DEMO_START)
     with Warehouse.from_settings(settings).connect() as conn:
         clean = run_audit(conn, SERVING_TABLES)
     assert clean.passed, clean.summary()
@@ -70,7 +70,7 @@ def test_audit_finds_every_pattern_in_raw_when_masking_is_off(settings: Settings
 
     _masking_off(monkeypatch)
     for source in ("surveys", "calls"):
-        load_partition(source, DEMO_START)
+        load_day(source, DEMO_START)
     with Warehouse.from_settings(settings).connect() as conn:
         result = run_audit(conn, SERVING_TABLES)
         recorded = latest_audit(conn)
@@ -128,7 +128,7 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
 
 
 def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
-    from pipelines.ingest.loader import load_partition
+    from tests.conftest import load_day
     from pipelines.warehouse import Warehouse
     from pipelines.pii_audit import run_audit
     from pipelines.publish import SERVING_TABLES
@@ -139,7 +139,7 @@ def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
         "survey_id,customer_id,channel,submitted_at,nps,comment\n"
         f"S1,C1,app,{DEMO_START} 10:00:00,13812345678,邮箱 wang@163.com 身份证44030619851112341X\n",
         encoding="utf-8")
-    report = load_partition("surveys", DEMO_START)
+    report = load_day("surveys", DEMO_START)
     assert report.reasons == {"out_of_range": 1}
     with Warehouse.from_settings(settings).connect() as conn:
         reason, content = conn.execute("SELECT reason, raw_content FROM raw.quarantine").fetchone()
