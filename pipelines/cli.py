@@ -147,10 +147,18 @@ def cmd_sources_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_dbt_yaml(args: argparse.Namespace) -> int:
-    from pipelines.ingest.contracts import DBT_SOURCES_PATH, SOURCE_NAMES, dbt_sources_yaml, load_contract
+    from pipelines.ingest.contracts import DBT_SOURCES_FILE, SOURCE_NAMES, ContractError, dbt_sources_yaml, load_contract
 
-    DBT_SOURCES_PATH.write_text(dbt_sources_yaml([load_contract(s) for s in SOURCE_NAMES]), encoding="utf-8")
-    print(f"wrote {DBT_SOURCES_PATH}")
+    settings = get_settings()
+    target = settings.dbt_project_dir / DBT_SOURCES_FILE
+    try:
+        contracts = [load_contract(source, settings.contracts_dir) for source in SOURCE_NAMES]
+    except ContractError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    target.write_text(dbt_sources_yaml(contracts), encoding="utf-8")
+    extended = [str(path) for contract in contracts for path in contract.origins[1:]]
+    print(f"wrote {target}" + (f" (with the extensions {', '.join(extended)})" if extended else ""))
     return 0
 
 
@@ -344,7 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_sources_check)
     dbt_yaml = source_cmds.add_parser(
         "dbt-yaml", help="regenerate the dbt source YAML of the raw schema from the contracts",
-        description="Write dbt_project/models/staging/_raw__sources.yml from pipelines/contracts/*.yml.")
+        description="Write models/staging/_raw__sources.yml of the dbt project (VOC_DBT_PROJECT_DIR) from "
+                    "pipelines/contracts/*.yml and your extensions in $VOC_DATA_DIR/contracts.")
     dbt_yaml.set_defaults(func=cmd_sources_dbt_yaml)
 
     train = commands.add_parser("train", help="train NLP models (sentiment)")

@@ -28,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
-DBT_SOURCES_PATH = CONTRACTS_DIR.parent.parent / "dbt_project" / "models" / "staging" / "_raw__sources.yml"
+DBT_SOURCES_FILE = Path("models") / "staging" / "_raw__sources.yml"  # inside a dbt project (VOC_DBT_PROJECT_DIR)
 SOURCE_NAMES = ("surveys", "calls", "social")
 LINEAGE_DESCRIPTIONS = {
     "_source_file": "Landing file the row came from, relative to the landing folder.",
