@@ -169,11 +169,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.config:
         os.environ["VOC_SENTIMENT_TRAIN_CONFIG"] = str(args.config.resolve())
-    state = model_state()
+    settings = get_settings()
+    state = model_state(settings)
     if state.current and not args.force:
         print(f"{state.path} already matches its config ({state.expected_hash}); use --force to retrain")
         return 0
-    meta = build_model()
+    meta = build_model(settings)
     print(f"Model {meta['version']} written to {state.path} (card: {state.path / 'README.md'})")
     return 0
 
@@ -181,7 +182,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_adapt(args: argparse.Namespace) -> int:
     from pipelines.nlp.model import adapt
 
-    out, report = adapt(args.out, epochs=args.epochs)
+    out, report = adapt(get_settings(), args.out, epochs=args.epochs)
     print(f"Adapted model {report['version']} written to {out}")
     print(f"weak examples: {report['weak_examples']:,} ({report['trained_on']:,} trained on, {report['held_out']:,} held out)")
     for name in report["before"]:
@@ -246,19 +247,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pipelines import services, superset
     from pipelines.publish import serving_path
 
+    settings = get_settings()
     services.start(services.dagster_service(port=args.dagster_port))
     if not args.no_superset:
-        if not serving_path().exists():
+        if not serving_path(settings).exists():
             print("no serving snapshot yet: run `voc run` first; Superset dashboards would be empty", file=sys.stderr)
-        print(superset.import_dashboards(demo_users=args.demo_users).strip())
+        print(superset.import_dashboards(settings, demo_users=args.demo_users).strip())
         try:
-            superset.verify_lockdown()
+            superset.verify_lockdown(settings)
         except superset.SupersetError as error:
             print(f"error: refusing to start Superset: {error}", file=sys.stderr)
             return 1
-        service = superset.superset_service(port=args.superset_port)
+        service = superset.superset_service(settings, port=args.superset_port)
         services.start(service)
-        who = superset.login()
+        who = superset.login(settings)
         print(f"Superset dashboards: {service.url}/dashboard/list/  login: {who.username} / {who.password}")
     print("Services run in the background; stop them with `voc stop` (or `make stop`).")
     return 0
@@ -267,7 +269,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_dashboards_import(args: argparse.Namespace) -> int:
     from pipelines import superset
 
-    print(superset.import_dashboards(demo_users=args.demo_users).strip())
+    print(superset.import_dashboards(get_settings(), demo_users=args.demo_users).strip())
     return 0
 
 
@@ -275,7 +277,7 @@ def cmd_dashboards_verify(args: argparse.Namespace) -> int:
     from pipelines import superset
 
     try:
-        print(superset.verify_lockdown().strip())
+        print(superset.verify_lockdown(get_settings()).strip())
     except superset.SupersetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -286,7 +288,7 @@ def cmd_dashboards_verify(args: argparse.Namespace) -> int:
 def cmd_dashboards_export(args: argparse.Namespace) -> int:
     from pipelines import superset
 
-    print(superset.export_dashboards(bundle=args.to).strip())
+    print(superset.export_dashboards(get_settings(), bundle=args.to).strip())
     if args.to.resolve() == superset.BUNDLE_DIR:
         print(f"Review the change with: git diff -- {superset.BUNDLE_DIR.relative_to(superset.REPO_ROOT)}")
     return 0

@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.ingest.masking import ALL_PATTERNS, mask_pii
 from pipelines.settings import Settings
+from pipelines.warehouse import Warehouse
 from tests.conftest import DEMO_START, make_demo
 from tests.pipelines.test_masking import FORMATS, UNMASKED
 
@@ -56,7 +57,6 @@ def _masking_off(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_audit_finds_every_pattern_in_raw_when_masking_is_off(settings: Settings,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conftest import load_day
-    from pipelines.warehouse import Warehouse
     from pipelines.pii_audit import latest_audit, run_audit
     from pipelines.publish import SERVING_TABLES
 
@@ -94,7 +94,7 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
     make_demo(settings, days=2, customers=300)
     _plant(settings, DEMO_START)
     assert run_nightly(DEMO_START, DEMO_START).success
-    good = serving_path().resolve()
+    good = serving_path(settings).resolve()
     with duckdb.connect(str(good), read_only=True) as conn:
         joined = conn.execute("SELECT text FROM marts.rpt_verbatims WHERE verbatim_id = ?",
                               [f"call:{SPLIT_CALL_ID}{DEMO_START:%m%d}"]).fetchone()[0]
@@ -112,12 +112,12 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
     assert "FAILED in: alerts__alert_ledger_pii_audit" in failure and "Traceback" not in failure
     assert "raw.surveys.comment" in failure and "dashboards keep the last good snapshot" in failure
     assert not UNMASKED.search(failure)
-    assert serving_path().resolve() == good  # dashboards keep the last good snapshot
+    assert serving_path(settings).resolve() == good  # dashboards keep the last good snapshot
     with duckdb.connect(str(good), read_only=True) as conn:
         assert conn.execute("SELECT data_through FROM voc_publication").fetchone()[0] == DEMO_START
     with pytest.raises(PiiAuditFailed, match="nothing published"):
-        publish()
-    assert serving_path().resolve() == good
+        publish(settings, Warehouse.from_settings(settings))
+    assert serving_path(settings).resolve() == good
 
     assert main(["status"]) == 0
     printed = capsys.readouterr().out
@@ -129,7 +129,6 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
 
 def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
     from tests.conftest import load_day
-    from pipelines.warehouse import Warehouse
     from pipelines.pii_audit import run_audit
     from pipelines.publish import SERVING_TABLES
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, RetryRequested, asset, materialize
 
-from pipelines.warehouse import WarehouseBusyError, is_transient, retry_if_transient
+from pipelines.warehouse import Warehouse, WarehouseBusyError, is_transient, retry_if_transient
 from pipelines.publish import serving_path
 from pipelines.settings import Settings
 from tests.conftest import DEMO_START, make_demo
@@ -120,6 +120,6 @@ def test_a_day_too_small_to_fit_the_topic_model_gets_pattern_topics(settings: Se
         "survey_id,customer_id,channel,submitted_at,nps,comment\n"
         "S1,C1,app,2026-08-01 10:00,2,快递没到\nS2,C2,app,2026-08-01 11:00,3,网速慢\n", encoding="utf-8")
     load_day("surveys", DEMO_START)
-    model = fit_topic_model([DEMO_START])
+    model = fit_topic_model([DEMO_START], settings.topic_taxonomy, Warehouse.from_settings(settings))
     assert model.classifier is None
     assert [a.topic for a in model.assign(["快递没到", "网速慢"])] == ["delivery", "network_signal"]
