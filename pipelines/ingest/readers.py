@@ -22,10 +22,12 @@ grows with the sheet. openpyxl's ``read_only=True`` streams the XML in constant 
 | python-calamine ``iter_rows`` | 1.4 s | 153 MB |
 | openpyxl ``read_only=True``, ``iter_rows(values_only=True)`` | 21.2 s | 57 MB |
 
-Calamine costs about 75-85 bytes per cell beyond the interpreter, so a full Excel sheet
-(1,048,576 rows) of the same 8 columns needs about 0.7 GB for the sheet, 0.9 GB peak for the
-whole load; one of 16 columns about 1.4 GB. That fits the ingest budget (1.5 GB) for the survey
-exports this reads, whereas openpyxl would take about 110 s of CPU for the million rows alone.
+Calamine costs about 75-85 bytes per cell beyond the interpreter. A full Excel sheet (1,048,576
+rows) of the same 8 columns therefore needs about 0.7 GB for the sheet and about 1.0 GB peak for
+the whole load (the 200,000-row load peaks at 428 MB in bench/results.json), inside the ingest
+budget of 1.5 GB; a full sheet of 16 columns needs about 1.4 GB for the sheet alone, beyond it
+(such an export is better split, or saved as CSV, which streams). openpyxl would stay near 60 MB
+but take about 110 s of CPU to read the million rows, against a 60 s target for 200,000.
 """
 
 from __future__ import annotations
