@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.tables import RAW_DDL
+from pipelines.ingest.tables import raw_ddl
 from pipelines.nlp.tables import NLP_DDL
 from pipelines.settings import REPO_ROOT
 
@@ -47,7 +47,7 @@ def _fill(path: Path, first_day: int, days: int, per_day: int) -> None:
     lineage = "'bench.jsonl', 'bench', i, now()::TIMESTAMP, d"
     with duckdb.connect(str(path)) as conn:
         conn.execute("SET enable_progress_bar = false")
-        conn.execute(RAW_DDL)
+        conn.execute(raw_ddl(None))
         conn.execute(NLP_DDL)
         conn.execute(f"""
             CREATE OR REPLACE TEMP TABLE ids AS

@@ -32,8 +32,11 @@ _WORKER = """
 import json, resource, sys, time
 from datetime import date
 from pipelines.ingest.loader import load_partition
+from pipelines.settings import get_settings
+from pipelines.warehouse import Warehouse
+settings = get_settings()
 start = time.perf_counter()
-report = load_partition(sys.argv[1], date.fromisoformat(sys.argv[2]))
+report = load_partition(sys.argv[1], date.fromisoformat(sys.argv[2]), settings, Warehouse.from_settings(settings))
 seconds = time.perf_counter() - start
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "rows_in": report.rows_in, "rows_loaded": report.rows_loaded,

@@ -147,10 +147,18 @@ def cmd_sources_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_dbt_yaml(args: argparse.Namespace) -> int:
-    from pipelines.ingest.contracts import DBT_SOURCES_PATH, SOURCE_NAMES, dbt_sources_yaml, load_contract
+    from pipelines.ingest.contracts import DBT_SOURCES_FILE, SOURCE_NAMES, ContractError, dbt_sources_yaml, load_contract
 
-    DBT_SOURCES_PATH.write_text(dbt_sources_yaml([load_contract(s) for s in SOURCE_NAMES]), encoding="utf-8")
-    print(f"wrote {DBT_SOURCES_PATH}")
+    settings = get_settings()
+    target = settings.dbt_project_dir / DBT_SOURCES_FILE
+    try:
+        contracts = [load_contract(source, settings.contracts_dir) for source in SOURCE_NAMES]
+    except ContractError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    target.write_text(dbt_sources_yaml(contracts), encoding="utf-8")
+    extended = [str(path) for contract in contracts for path in contract.origins[1:]]
+    print(f"wrote {target}" + (f" (with the extensions {', '.join(extended)})" if extended else ""))
     return 0
 
 
@@ -161,11 +169,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.config:
         os.environ["VOC_SENTIMENT_TRAIN_CONFIG"] = str(args.config.resolve())
-    state = model_state()
+    settings = get_settings()
+    state = model_state(settings)
     if state.current and not args.force:
         print(f"{state.path} already matches its config ({state.expected_hash}); use --force to retrain")
         return 0
-    meta = build_model()
+    meta = build_model(settings)
     print(f"Model {meta['version']} written to {state.path} (card: {state.path / 'README.md'})")
     return 0
 
@@ -173,7 +182,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_adapt(args: argparse.Namespace) -> int:
     from pipelines.nlp.model import adapt
 
-    out, report = adapt(args.out, epochs=args.epochs)
+    out, report = adapt(get_settings(), args.out, epochs=args.epochs)
     print(f"Adapted model {report['version']} written to {out}")
     print(f"weak examples: {report['weak_examples']:,} ({report['trained_on']:,} trained on, {report['held_out']:,} held out)")
     for name in report["before"]:
@@ -238,19 +247,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pipelines import services, superset
     from pipelines.publish import serving_path
 
+    settings = get_settings()
     services.start(services.dagster_service(port=args.dagster_port))
     if not args.no_superset:
-        if not serving_path().exists():
+        if not serving_path(settings).exists():
             print("no serving snapshot yet: run `voc run` first; Superset dashboards would be empty", file=sys.stderr)
-        print(superset.import_dashboards(demo_users=args.demo_users).strip())
+        print(superset.import_dashboards(settings, demo_users=args.demo_users).strip())
         try:
-            superset.verify_lockdown()
+            superset.verify_lockdown(settings)
         except superset.SupersetError as error:
             print(f"error: refusing to start Superset: {error}", file=sys.stderr)
             return 1
-        service = superset.superset_service(port=args.superset_port)
+        service = superset.superset_service(settings, port=args.superset_port)
         services.start(service)
-        who = superset.login()
+        who = superset.login(settings)
         print(f"Superset dashboards: {service.url}/dashboard/list/  login: {who.username} / {who.password}")
     print("Services run in the background; stop them with `voc stop` (or `make stop`).")
     return 0
@@ -259,7 +269,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_dashboards_import(args: argparse.Namespace) -> int:
     from pipelines import superset
 
-    print(superset.import_dashboards(demo_users=args.demo_users).strip())
+    print(superset.import_dashboards(get_settings(), demo_users=args.demo_users).strip())
     return 0
 
 
@@ -267,7 +277,7 @@ def cmd_dashboards_verify(args: argparse.Namespace) -> int:
     from pipelines import superset
 
     try:
-        print(superset.verify_lockdown().strip())
+        print(superset.verify_lockdown(get_settings()).strip())
     except superset.SupersetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -278,7 +288,7 @@ def cmd_dashboards_verify(args: argparse.Namespace) -> int:
 def cmd_dashboards_export(args: argparse.Namespace) -> int:
     from pipelines import superset
 
-    print(superset.export_dashboards(bundle=args.to).strip())
+    print(superset.export_dashboards(get_settings(), bundle=args.to).strip())
     if args.to.resolve() == superset.BUNDLE_DIR:
         print(f"Review the change with: git diff -- {superset.BUNDLE_DIR.relative_to(superset.REPO_ROOT)}")
     return 0
@@ -344,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_sources_check)
     dbt_yaml = source_cmds.add_parser(
         "dbt-yaml", help="regenerate the dbt source YAML of the raw schema from the contracts",
-        description="Write dbt_project/models/staging/_raw__sources.yml from pipelines/contracts/*.yml.")
+        description="Write models/staging/_raw__sources.yml of the dbt project (VOC_DBT_PROJECT_DIR) from "
+                    "pipelines/contracts/*.yml and your extensions in $VOC_DATA_DIR/contracts.")
     dbt_yaml.set_defaults(func=cmd_sources_dbt_yaml)
 
     train = commands.add_parser("train", help="train NLP models (sentiment)")

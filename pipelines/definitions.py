@@ -1,7 +1,9 @@
 """The Dagster code location: every domain's assets, checks, jobs and schedules, merged.
 
-Settings are read once, here, when Dagster loads the code location, and passed down: no other
-module reads them at import.
+Settings are read once, here, when Dagster loads the code location (``voc run`` builds its own
+with ``build_definitions``), and passed down: to the definitions' shape (partitions, schedule,
+dbt project) and, as resources, to every asset (``settings``, ``warehouse``). No other module
+reads them at import.
 """
 
 from dagster import Definitions
@@ -14,7 +16,7 @@ from pipelines.defs.nlp import nlp_assets
 from pipelines.defs.partitions import daily_partitions_for
 from pipelines.defs.publish import publish_checks, serving_snapshot_asset
 from pipelines.settings import Settings, get_settings
-from pipelines.warehouse import WarehouseResource
+from pipelines.warehouse import SETTINGS_RESOURCE, WarehouseResource
 
 
 def build_definitions(settings: Settings) -> Definitions:
@@ -26,9 +28,8 @@ def build_definitions(settings: Settings) -> Definitions:
         asset_checks=[*ingest_checks, *publish_checks()],
         jobs=[nightly_job, model_job],
         schedules=[nightly_schedule_for(settings.timezone)],
-        # The warehouse's path and lock wait come from the settings when a step runs, unless the
-        # run configures them (``voc run`` passes its own settings'): see WarehouseResource.
-        resources={"dbt": dbt_resource(settings.dbt_project_dir), "warehouse": WarehouseResource()},
+        resources={"dbt": dbt_resource(settings.dbt_project_dir),
+                   "warehouse": WarehouseResource.from_settings(settings), SETTINGS_RESOURCE: settings},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipelines.settings import Settings, get_settings
+from pipelines.settings import Settings
 
 DAGSTER_YAML = """\
 # Written by VoC (pipelines/instance.py). Runs, event logs and schedules live beside this file.
@@ -18,9 +18,8 @@ concurrency:
 """
 
 
-def ensure_dagster_home(settings: Settings | None = None) -> Path:
-    """Create DAGSTER_HOME with its dagster.yaml and point this process at it."""
-    settings = settings or get_settings()
+def ensure_dagster_home(settings: Settings) -> Path:
+    """Create DAGSTER_HOME (``settings.dagster_home``) with its dagster.yaml and point this process at it."""
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"

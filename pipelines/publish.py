@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipelines.alerts.ledger import ensure_ledger
 from pipelines.pii_audit import PiiAuditFailed, latest_audit, run_audit
-from pipelines.settings import Settings, get_settings
+from pipelines.settings import Settings
 from pipelines.warehouse import Warehouse
 
 SERVING_TABLES = (
@@ -44,9 +44,9 @@ class Publication:
 KEEP_VERSIONS = 2
 
 
-def serving_path(settings: Settings | None = None) -> Path:
+def serving_path(settings: Settings) -> Path:
     """The stable path dashboards connect to: a link to the current snapshot file."""
-    return (settings or get_settings()).data_dir / "serving.duckdb"
+    return settings.data_dir / "serving.duckdb"
 
 
 def _versions_dir(settings: Settings) -> Path:
@@ -70,15 +70,12 @@ def _prune(folder: Path, keep: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def publish(settings: Settings | None = None, warehouse: Warehouse | None = None,
-            run_id: str | None = None) -> Publication:
+def publish(settings: Settings, warehouse: Warehouse, run_id: str | None = None) -> Publication:
     """Copy the serving tables into a new file and swap the link to it; the old file stays until then.
 
     Audits the warehouse first, unless an audit of this Dagster run (``run_id``, the nightly's
     blocking check) already passed. Raises ``PiiAuditFailed`` and publishes nothing on a finding.
     """
-    settings = settings or get_settings()
-    warehouse = warehouse or Warehouse.from_settings(settings)
     link = serving_path(settings)
     folder = _versions_dir(settings)
     published_at = datetime.now().replace(microsecond=0)

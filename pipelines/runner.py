@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipelines.instance import ensure_dagster_home
+from pipelines.settings import get_settings
 
 
 @dataclass
@@ -25,14 +26,15 @@ class RunOutcome:
 def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
     """Materialise every asset of the nightly job for ``start..end`` in one Dagster run.
 
+    The programmatic ``voc run``, an entry point: it reads the settings once, now (not those of
+    the environment when a module was imported), and builds the definitions from them.
     Raises ``PartitionRangeError`` (one sentence naming the setting) for days outside the partitions.
     """
     from pipelines.defs.partitions import check_partition_range
-    from pipelines.settings import get_settings
 
     settings = get_settings()
     check_partition_range(start, end, settings)
-    ensure_dagster_home()
+    ensure_dagster_home(settings)
     from dagster import DagsterInstance
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
@@ -41,12 +43,13 @@ def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
 
     from pipelines.defs.jobs import MODEL_JOB_NAME, NIGHTLY_JOB_NAME
     from pipelines.defs.nlp import SENTIMENT_MODEL_KEY
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
     from pipelines.nlp.model import model_state
 
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    defs = build_definitions(settings)
     with DagsterInstance.get() as instance:
-        state = model_state()
+        state = model_state(settings)
         recorded = instance.get_latest_materialization_event(SENTIMENT_MODEL_KEY) is not None
         if not state.current or not recorded:
             if not state.current:
@@ -62,8 +65,7 @@ def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
                 ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
                 ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
             },
-            run_config={**run_config, "resources": {"warehouse": {"config": {
-                "path": str(settings.warehouse_path), "lock_timeout_s": settings.db_lock_timeout_s}}}},
+            run_config=run_config,
             raise_on_error=False,
         )
     return _outcome(result)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.instance import ensure_dagster_home
-from pipelines.settings import REPO_ROOT, get_settings
+from pipelines.settings import REPO_ROOT, Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
-def _run_dir() -> Path:
-    folder = get_settings().data_dir / "run"
+def _run_dir(settings: Settings) -> Path:
+    folder = settings.data_dir / "run"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -67,13 +67,15 @@ def _answers(url: str) -> bool:
 
 
 def start(service: Service, timeout_s: float = 180) -> None:
-    """Start ``service`` in its own process group unless it already runs; wait until it answers."""
-    ensure_dagster_home()
-    pid_file = _run_dir() / f"{service.name}.pid"
+    """Start ``service`` in its own process group unless it already runs; wait until it answers.
+    A start-up entry point: it reads the settings (pid files and logs go under the data dir)."""
+    settings = get_settings()
+    ensure_dagster_home(settings)
+    pid_file = _run_dir(settings) / f"{service.name}.pid"
     if pid_file.exists() and _alive(int(pid_file.read_text())) and _answers(service.url + service.health_path):
         print(f"{service.name} already running at {service.url}")
         return
-    log_path = get_settings().data_dir / "logs" / f"{service.name}.log"
+    log_path = settings.data_dir / "logs" / f"{service.name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(service.command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
@@ -93,7 +95,7 @@ def start(service: Service, timeout_s: float = 180) -> None:
 
 def stop(name: str) -> bool:
     """Stop a background service and its children; return whether one was running."""
-    pid_file = _run_dir() / f"{name}.pid"
+    pid_file = _run_dir(get_settings()) / f"{name}.pid"
     if not pid_file.exists():
         return False
     pid = int(pid_file.read_text())

@@ -19,7 +19,7 @@ import yaml
 
 from pipelines.publish import serving_path
 from pipelines.services import Service
-from pipelines.settings import REPO_ROOT, Settings, get_settings
+from pipelines.settings import REPO_ROOT, Settings
 
 DASHBOARDS_DIR = REPO_ROOT / "dashboards"
 BUNDLE_DIR = DASHBOARDS_DIR / "bundle"
@@ -36,8 +36,8 @@ class Login:
     password: str
 
 
-def state_dir(settings: Settings | None = None) -> Path:
-    folder = (settings or get_settings()).data_dir / "superset"
+def state_dir(settings: Settings) -> Path:
+    folder = settings.data_dir / "superset"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -69,10 +69,9 @@ def _secrets(settings: Settings) -> dict:
     return values
 
 
-def demo_logins(settings: Settings | None = None) -> tuple[list[Login], bool]:
+def demo_logins(settings: Settings) -> tuple[list[Login], bool]:
     """The demo users of ``dashboards/security/roles.yaml`` with their passwords, generated into the
     secrets file the first time; the flag says whether they were generated just now."""
-    settings = settings or get_settings()
     values = _secrets(settings)
     names = list((yaml.safe_load(ROLES_FILE.read_text(encoding="utf-8")).get("demo_users") or {}))
     stored = values.setdefault("demo_users", {})
@@ -84,14 +83,12 @@ def demo_logins(settings: Settings | None = None) -> tuple[list[Login], bool]:
     return [Login(name, stored[name]) for name in names], bool(created)
 
 
-def login(settings: Settings | None = None) -> Login:
-    settings = settings or get_settings()
+def login(settings: Settings) -> Login:
     password = os.environ.get("VOC_SUPERSET_ADMIN_PASSWORD") or _secrets(settings)["admin_password"]
     return Login(settings.superset_admin_user, password)
 
 
-def superset_env(settings: Settings | None = None) -> dict[str, str]:
-    settings = settings or get_settings()
+def superset_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "SUPERSET_CONFIG_PATH": str(DASHBOARDS_DIR / "superset_config.py"),
@@ -124,9 +121,8 @@ def _run(args: list[str], settings: Settings, what: str, check: bool = True,
     return result
 
 
-def init_metadata(settings: Settings | None = None) -> None:
+def init_metadata(settings: Settings) -> None:
     """Create or upgrade Superset's metadata database, its roles and the admin user (idempotent)."""
-    settings = settings or get_settings()
     superset = str(_bin("superset", settings))
     _run([superset, "db", "upgrade"], settings, "superset db upgrade")
     who = login(settings)
@@ -147,11 +143,10 @@ def _bundle_tool(command: str, settings: Settings, bundle: Path = BUNDLE_DIR, ex
     return _run(args, settings, f"dashboards {command}", env=env).stdout
 
 
-def import_dashboards(settings: Settings | None = None, demo_users: bool = False) -> str:
+def import_dashboards(settings: Settings, demo_users: bool = False) -> str:
     """Import (create or update in place, by uuid) everything in ``dashboards/bundle``, the roles of
     ``dashboards/security/roles.yaml`` and, with ``demo_users``, one demo user per role. The demo
     passwords are printed the first time they are generated only."""
-    settings = settings or get_settings()
     init_metadata(settings)
     passwords: dict[str, str] = {}
     message = ""
@@ -166,22 +161,20 @@ def import_dashboards(settings: Settings | None = None, demo_users: bool = False
     return output.strip() + ("\n" + message if message else "")
 
 
-def verify_lockdown(settings: Settings | None = None) -> str:
+def verify_lockdown(settings: Settings) -> str:
     """Check that Superset's serving database is read-only with DuckDB's file access off and locked,
     in its definition and by a real query that must be refused; raise ``SupersetError`` if not."""
-    settings = settings or get_settings()
     probe = _secrets_path(settings)
     _secrets(settings)
     return _bundle_tool("verify", settings, extra=["--probe-file", str(probe)])
 
 
-def export_dashboards(settings: Settings | None = None, bundle: Path = BUNDLE_DIR) -> str:
+def export_dashboards(settings: Settings, bundle: Path = BUNDLE_DIR) -> str:
     """Write every dashboard in Superset back into ``bundle`` (default ``dashboards/bundle``) as YAML."""
-    return _bundle_tool("export", settings or get_settings(), bundle)
+    return _bundle_tool("export", settings, bundle)
 
 
-def superset_service(settings: Settings | None = None, host: str = "127.0.0.1", port: int | None = None) -> Service:
-    settings = settings or get_settings()
+def superset_service(settings: Settings, host: str = "127.0.0.1", port: int | None = None) -> Service:
     port = port or settings.superset_port
     return Service(
         name="superset",

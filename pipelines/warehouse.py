@@ -1,7 +1,8 @@
 """Shared infrastructure of every domain: the working DuckDB file and the policy of steps that write it.
 
 ``Warehouse`` is where the file is and how long to wait for its lock: library functions take one
-as an argument. ``WarehouseResource`` is the same as a Dagster resource injected into the assets.
+as an argument. ``WarehouseResource`` is the same as a Dagster resource injected into the assets,
+beside the settings resource (``SETTINGS_RESOURCE``: the ``Settings`` the code location was built with).
 DuckDB allows one writer per file, so every step that opens the working file sits in the
 ``duckdb_writer`` pool, and only transient failures are retried: another process holding the
 lock, or an I/O error on the way to disk. A deterministic error (a bug, bad SQL, a value the code
@@ -22,6 +23,8 @@ from dagster import ConfigurableResource, RetryRequested
 from pipelines.settings import Settings
 
 WAREHOUSE_POOL = "duckdb_writer"
+# Resource key of the ``Settings`` object assets take as ``settings: ResourceParam[Settings]``.
+SETTINGS_RESOURCE = "settings"
 TRANSIENT_MAX_RETRIES = 2
 TRANSIENT_WAIT_S = 10
 
@@ -86,16 +89,18 @@ class Warehouse:
 
 
 class WarehouseResource(ConfigurableResource):
-    """The working DuckDB file as a Dagster resource. Unset fields take the settings' values when
-    a step runs, so a run launched from the UI needs no configuration; ``voc run`` passes them."""
+    """The working DuckDB file as a Dagster resource: its path and lock wait (s), set from the
+    settings when the definitions are built (``from_settings``), overridable in a run's config."""
 
-    path: str | None = None
-    lock_timeout_s: float | None = None
+    path: str
+    lock_timeout_s: float
 
-    def handle(self, settings: Settings) -> Warehouse:
-        default = Warehouse.from_settings(settings)
-        return Warehouse(Path(self.path) if self.path else default.path,
-                         self.lock_timeout_s if self.lock_timeout_s is not None else default.lock_timeout_s)
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "WarehouseResource":
+        return cls(path=str(settings.warehouse_path), lock_timeout_s=settings.db_lock_timeout_s)
+
+    def handle(self) -> Warehouse:
+        return Warehouse(Path(self.path), self.lock_timeout_s)
 
 
 def is_transient(error: BaseException) -> bool:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from pipelines.demo.generator import GeneratorConfig, generate
+from pipelines.ingest.loader import PartitionReport, load_partition
 from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import Warehouse
 
 DEMO_START = date(2026, 8, 1)
 TINY_RECIPE = Path(__file__).resolve().parent / "fixtures" / "tiny_sentiment.train.json"
@@ -48,6 +50,13 @@ def make_demo(settings: Settings, days: int = 3, customers: int = 3000, seed: in
                              out=settings.landing_dir, truth_out=settings.ground_truth_dir,
                              defect_rate=defect_rate)
     return generate(config)
+
+
+def load_day(source: str, day: date) -> PartitionReport:
+    """Load one partition as the nightly step does, with the settings the environment holds now
+    (the test's VOC_DATA_DIR and any variable it changed)."""
+    settings = get_settings()
+    return load_partition(source, day, settings, Warehouse.from_settings(settings))
 
 
 @pytest.fixture

@@ -13,11 +13,12 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
+    ResourceParam,
     asset,
 )
 
 from pipelines.alerts import deliver_alerts, find_alerts, load_alert_config
-from pipelines.settings import get_settings
+from pipelines.settings import Settings
 from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 # The marts the rules read (dbt asset keys are [schema, model]).
@@ -42,12 +43,12 @@ def alert_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         description="Alert rules (alerts.yaml) over tonight's marts: emerging topic, complaint spike, level-3 case, "
                     "high-value detractor, third complaint. New alerts go into alerts.alert_ledger; a rerun adds none.",
     )
-    def alert_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        settings = get_settings()
+    def alert_ledger(context: AssetExecutionContext, warehouse: WarehouseResource,
+                     settings: ResourceParam[Settings]) -> MaterializeResult:
         config = load_alert_config(settings.alerts_config)
         window = context.partition_key_range
         found, new = find_alerts(config, date.fromisoformat(window.start), date.fromisoformat(window.end),
-                                 warehouse.handle(settings))
+                                 warehouse.handle())
         context.log.info(f"{len(found)} alerts for {window.start}..{window.end}, {len(new)} new")
         by_rule: dict[str, int] = {}
         for alert in new:
@@ -65,11 +66,11 @@ def alert_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         description="Sends the ledger's undelivered alerts by e-mail and 企业微信 / 钉钉 / 飞书 / JSON webhooks, after "
                     "publish; retries with backoff, records every outcome in alerts.alert_deliveries, never fails the run.",
     )
-    def alert_deliveries(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        settings = get_settings()
+    def alert_deliveries(context: AssetExecutionContext, warehouse: WarehouseResource,
+                         settings: ResourceParam[Settings]) -> MaterializeResult:
         config = load_alert_config(settings.alerts_config)
         report = deliver_alerts(config, date.fromisoformat(context.partition_key_range.start),
-                                warehouse.handle(settings))
+                                warehouse.handle())
         for title, channel, attempts, error in report.failed:
             context.log.warning(f"alert not delivered to {channel} after {attempts} attempts: {error} ({title})")
         if not config.channels:

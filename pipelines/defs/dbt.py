@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillPolicy, PartitionsDefinition
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillPolicy, PartitionsDefinition, ResourceParam
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.settings import get_settings
+from pipelines.settings import Settings
 from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
@@ -77,12 +77,12 @@ def dbt_models_asset(project_dir: Path, partitions: PartitionsDefinition) -> Ass
         backfill_policy=BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
     )
-    def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+                   settings: ResourceParam[Settings]):
         """Build (run + test) the selected models for the run's days; incremental facts use the window."""
-        settings = get_settings()
         # dbt runs as a child process and reads its warehouse from the environment; this variable is
         # dbt's alone (profiles.yml), so setting it never redirects the pipeline's own settings.
-        os.environ["VOC_DBT_WAREHOUSE_PATH"] = str(warehouse.handle(settings).path)
+        os.environ["VOC_DBT_WAREHOUSE_PATH"] = str(warehouse.handle().path)
         window = context.partition_key_range
         dbt_vars = {"start_date": window.start, "end_date": window.end}
         target = settings.data_dir / "dbt" / "target"

@@ -14,6 +14,7 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
+    ResourceParam,
     asset_check,
     multi_asset,
 )
@@ -21,8 +22,8 @@ from dagster import (
 from pipelines.ingest.contracts import load_contract
 from pipelines.ingest.loader import load_partition
 from pipelines.ingest.reconcile import reconcile
-from pipelines.ingest.sources import SOURCES, SourceSpec
-from pipelines.settings import get_settings
+from pipelines.ingest.contracts import SOURCE_NAMES
+from pipelines.settings import Settings
 from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
 
 
@@ -30,47 +31,46 @@ def raw_key(table: str) -> AssetKey:
     return AssetKey(["raw", table])
 
 
-def _ingest_asset(spec: SourceSpec, partitions: PartitionsDefinition) -> AssetsDefinition:
+def _ingest_asset(source: str, partitions: PartitionsDefinition) -> AssetsDefinition:
     # Descriptions and metadata come from the repository's contract (pipelines/contracts).
-    contract = load_contract(spec.name)
+    contract = load_contract(source, None)
     specs = [
         AssetSpec(raw_key(table.name), description=" ".join(table.description.split()), group_name="ingest",
                   kinds={"duckdb"}, partitions_def=partitions,
                   metadata={"record_key": contract.key, "redelivery": contract.redelivery,
                             "formats": ", ".join(contract.formats),
-                            "contract": f"pipelines/contracts/{spec.name}.yml"})
+                            "contract": f"pipelines/contracts/{source}.yml"})
         for table in contract.tables.values()
     ]
 
     @multi_asset(
-        name=f"ingest_{spec.name}",
+        name=f"ingest_{source}",
         specs=specs,
         backfill_policy=BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
     )
-    def _asset(context: AssetExecutionContext, warehouse: WarehouseResource):
-        settings = get_settings()
-        handle = warehouse.handle(settings)
+    def _asset(context: AssetExecutionContext, warehouse: WarehouseResource, settings: ResourceParam[Settings]):
+        handle = warehouse.handle()
         keys = context.partition_keys
         loaded = quarantined = rows_in = masks = 0
         reasons: dict[str, int] = {}
-        table_rows = dict.fromkeys(spec.tables, 0)
+        table_rows = dict.fromkeys(contract.tables, 0)
         for position, key in enumerate(keys, start=1):
             with retry_if_transient():
-                report = load_partition(spec.name, date.fromisoformat(key), settings, handle)
+                report = load_partition(source, date.fromisoformat(key), settings, handle)
             loaded += report.rows_loaded
             quarantined += report.rows_quarantined
             rows_in += report.rows_in
             masks += report.pii_masks
             for code, count in report.reasons.items():
                 reasons[code] = reasons.get(code, 0) + count
-            for table in spec.tables:
+            for table in contract.tables:
                 table_rows[table] += report.table_rows[table]
             context.log.info(
-                f"{spec.name} {key} ({position}/{len(keys)}): {len(report.files)} files, "
+                f"{source} {key} ({position}/{len(keys)}): {len(report.files)} files, "
                 f"{report.rows_loaded:,} loaded, {report.rows_quarantined:,} quarantined"
             )
-        for table in spec.tables:
+        for table in contract.tables:
             yield MaterializeResult(
                 asset_key=raw_key(table),
                 metadata={
@@ -87,15 +87,15 @@ def _ingest_asset(spec: SourceSpec, partitions: PartitionsDefinition) -> AssetsD
     return _asset
 
 
-def _reconcile_check(spec: SourceSpec):
-    primary = next(iter(spec.tables))
+def _reconcile_check(source: str):
+    primary = next(iter(load_contract(source, None).tables))
 
-    @asset_check(asset=raw_key(primary), name=f"{spec.name}_rows_reconcile", blocking=False,
+    @asset_check(asset=raw_key(primary), name=f"{source}_rows_reconcile", blocking=False,
                  pool=WAREHOUSE_POOL,
                  description="rows in = rows loaded + rows quarantined, per file and partition, "
                              "and the raw and quarantine tables hold exactly those rows.")
     def _check(warehouse: WarehouseResource) -> AssetCheckResult:
-        result = reconcile(spec.name, warehouse.handle(get_settings()))
+        result = reconcile(source, warehouse.handle())
         return AssetCheckResult(
             passed=not result.mismatches,
             severity=AssetCheckSeverity.ERROR,
@@ -111,7 +111,7 @@ def _reconcile_check(spec: SourceSpec):
 
 
 def ingest_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
-    return [_ingest_asset(spec, partitions) for spec in SOURCES.values()]
+    return [_ingest_asset(source, partitions) for source in SOURCE_NAMES]
 
 
-ingest_checks = [_reconcile_check(spec) for spec in SOURCES.values()]
+ingest_checks = [_reconcile_check(source) for source in SOURCE_NAMES]

@@ -11,6 +11,7 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
+    ResourceParam,
     asset,
     multi_asset,
 )
@@ -18,7 +19,7 @@ from dagster import (
 from pipelines.defs.ingest import raw_key
 from pipelines.nlp.model import build_model, model_state
 from pipelines.nlp.scoring import discover_candidates, fit_topic_model, score_partition, sentiment_engine
-from pipelines.settings import get_settings
+from pipelines.settings import Settings
 from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
 
 NLP_TABLES = {
@@ -41,13 +42,13 @@ def nlp_key(table: str) -> AssetKey:
 @asset(key=SENTIMENT_MODEL_KEY, group_name="nlp", kinds={"pytorch"},
        description="The distilled sentiment student in models/, rebuilt when missing or when "
                    "models/sentiment-student.train.json changes.")
-def sentiment_student(context: AssetExecutionContext) -> MaterializeResult:
-    state = model_state()
+def sentiment_student(context: AssetExecutionContext, settings: ResourceParam[Settings]) -> MaterializeResult:
+    state = model_state(settings)
     if state.current:
         context.log.info(f"model at {state.path} matches config {state.expected_hash}; nothing to train")
         return MaterializeResult(metadata={"path": str(state.path), "config_hash": state.expected_hash,
                                            "trained": False})
-    meta = build_model(log=context.log.info)
+    meta = build_model(settings, log=context.log.info)
     return MaterializeResult(metadata={"path": str(state.path), "config_hash": meta["config_hash"], "trained": True,
                                        "metrics": MetadataValue.json(meta["metrics"])})
 
@@ -66,13 +67,13 @@ def _partitioned_nlp_assets(partitions: PartitionsDefinition) -> list[AssetsDefi
         backfill_policy=BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
     )
-    def score_documents(context: AssetExecutionContext, warehouse: WarehouseResource):
+    def score_documents(context: AssetExecutionContext, warehouse: WarehouseResource,
+                        settings: ResourceParam[Settings]):
         days = [date.fromisoformat(key) for key in context.partition_keys]
-        settings = get_settings()
-        handle = warehouse.handle(settings)
+        handle = warehouse.handle()
         engine = sentiment_engine(settings)
         with retry_if_transient():
-            topic_model = fit_topic_model(days, settings, warehouse=handle)
+            topic_model = fit_topic_model(days, settings.topic_taxonomy, handle)
         totals = {"documents": 0, "turns": 0, "scored_by_engine": 0, "cache_hits": 0, "escalations": 0,
                   "recovered_calls": 0}
         labels: dict[str, int] = {}
@@ -100,7 +101,7 @@ def _partitioned_nlp_assets(partitions: PartitionsDefinition) -> list[AssetsDefi
         # A rolling window: one discovery for the last day of the run covers the days before it.
         end_day = date.fromisoformat(context.partition_keys[-1])
         with retry_if_transient():
-            themes = discover_candidates(end_day, warehouse.handle(get_settings()))
+            themes = discover_candidates(end_day, warehouse.handle())
         return MaterializeResult(metadata={"themes": themes, "window_end": end_day.isoformat()})
 
     return [score_documents, topic_candidates]

@@ -12,6 +12,7 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
+    ResourceParam,
     asset,
     asset_check,
 )
@@ -20,7 +21,7 @@ from pipelines.defs.alerts import ALERT_LEDGER_KEY
 from pipelines.defs.nlp import NLP_TABLES, nlp_key
 from pipelines.pii_audit import run_audit
 from pipelines.publish import SERVING_TABLES, publish
-from pipelines.settings import get_settings
+from pipelines.settings import Settings
 from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
 
 SERVING_SNAPSHOT_KEY = AssetKey(["serving", "snapshot"])
@@ -42,7 +43,7 @@ def pii_audit(context: AssetCheckExecutionContext, warehouse: WarehouseResource)
     # On the alert ledger, the last table to take texts (masked evidence from the verbatims, which
     # join a call's customer turns), and after everything the snapshot copies; blocking, so a failure
     # stops the publish and the alert deliveries downstream of it.
-    with retry_if_transient(), warehouse.handle(get_settings()).connect() as conn:
+    with retry_if_transient(), warehouse.handle().connect() as conn:
         result = run_audit(conn, SERVING_TABLES, context.run.run_id)
     context.log.info(result.summary())
     return AssetCheckResult(
@@ -72,10 +73,10 @@ def serving_snapshot_asset(partitions: PartitionsDefinition) -> AssetsDefinition
                     "so dashboards never lock the working file nor see half-built data; refused while the PII "
                     "audit fails.",
     )
-    def serving_snapshot(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        settings = get_settings()
+    def serving_snapshot(context: AssetExecutionContext, warehouse: WarehouseResource,
+                         settings: ResourceParam[Settings]) -> MaterializeResult:
         with retry_if_transient():
-            publication = publish(settings, warehouse.handle(settings), run_id=context.run.run_id)
+            publication = publish(settings, warehouse.handle(), run_id=context.run.run_id)
         context.log.info(f"published {len(publication.tables)} tables to {publication.path}")
         return MaterializeResult(metadata={"path": str(publication.path), "tables": MetadataValue.json(publication.tables),
                                            "published_at": publication.published_at.isoformat()})

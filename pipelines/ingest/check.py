@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipelines.ingest.contracts import SOURCE_NAMES, ContractError, load_contract
+from pipelines.ingest.contracts import SOURCE_NAMES, ContractError
 from pipelines.ingest.loader import KeyLedger, check_record
 from pipelines.ingest.readers import delimiter, detect_encoding, file_format, line_endings, read_records
-from pipelines.ingest.sources import SOURCES
+from pipelines.ingest.sources import load_source
 
 EXAMPLES_PER_REASON = 3
 
@@ -66,9 +66,10 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
     if not path.is_file():
         raise FileNotFoundError(f"no file at {path}")
     source = source or guess_source(path)
-    if source not in SOURCES:
+    if source not in SOURCE_NAMES:
         raise ContractError(f"unknown source {source!r}; sources are {', '.join(SOURCE_NAMES)}")
-    contract = load_contract(source, contracts_dir)
+    spec = load_source(source, contracts_dir)
+    contract = spec.contract
     kind = file_format(path)
     encoding = detect_encoding(path) if kind != "xlsx" else None
     if kind == "delimited":
@@ -92,9 +93,8 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
         return mapped
 
     keys = KeyLedger()
-    spec = SOURCES[source]
     for record in read_records(path, mapper):
-        row, code, reason = check_record(record, spec, contract, keys, max_text_chars, timezone)
+        row, code, reason = check_record(record, spec, keys, max_text_chars, timezone)
         if row is not None:
             result.rows_loaded += 1
             continue

@@ -2,15 +2,16 @@
 
 The repository's contracts live in ``pipelines/contracts/<source>.yml``; an organisation extends
 one without code in ``$VOC_DATA_DIR/contracts/<source>.yml``. A contract gives, per field: its
-DuckDB type, whether it is required, a description, whether it holds text to mask, header
+DuckDB type, whether it is required, nullable or has a default, a description, whether it holds
+text to mask or an identifier, its accepted values (``choices``, ``min``/``max``), header
 aliases (exact names, matched ignoring case and full/half width, or ``/regex/`` searched in
-question-text headers) and a value map (``微信: wechat``, ``非常满意: 5``); and per source: the
-accepted formats, extra timestamp formats, the record key and the re-delivery policy
-(``latest_wins`` or ``reject``), and the raw tables with their descriptions.
+question-text headers), a value map (``微信: wechat``, ``非常满意: 5``) and, for a list, the
+fields of each item; and per source: the accepted formats, extra timestamp formats, the record
+key, the re-delivery policy (``latest_wins`` or ``reject``), named cross-field rules, and the
+raw tables with their descriptions.
 
-Header mapping, value maps, timestamp formats, the key and the re-delivery policy drive loading;
-asset descriptions and the dbt source YAML are generated from the contracts; the pydantic row
-models and arrow schemas are checked against them by tests.
+Everything derives from it: the row validation (``schemas.row_model``), the raw DDL, the arrow
+schemas the loader writes, asset descriptions and the dbt source YAML.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
-DBT_SOURCES_PATH = CONTRACTS_DIR.parent.parent / "dbt_project" / "models" / "staging" / "_raw__sources.yml"
+DBT_SOURCES_FILE = Path("models") / "staging" / "_raw__sources.yml"  # inside a dbt project (VOC_DBT_PROJECT_DIR)
 SOURCE_NAMES = ("surveys", "calls", "social")
 LINEAGE_DESCRIPTIONS = {
     "_source_file": "Landing file the row came from, relative to the landing folder.",
@@ -46,15 +47,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Scalar = str | int | float | bool
+
+
 class _FieldSpec(_Strict):
     type: str = "VARCHAR"
     required: bool = False
     nullable: bool = False
+    default: Scalar | None = None
     description: str = ""
     mask: bool = False
     pseudonymise: bool = False
+    identifier: bool = False
+    choices: list[str] = Field(default_factory=list)
+    min: float | None = None
+    max: float | None = None
     aliases: list[str] = Field(default_factory=list)
-    values: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    values: dict[str, Scalar] = Field(default_factory=dict)
+    items: dict[str, "_FieldSpec"] = Field(default_factory=dict)
 
 
 class _DerivedSpec(_Strict):
@@ -75,6 +85,7 @@ class _ContractSpec(_Strict):
     key: str
     redelivery: Literal["latest_wins", "reject"] = "latest_wins"
     timestamp_formats: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list)
     tables: dict[str, _TableSpec]
     columns: dict[str, _FieldSpec]
 
@@ -86,16 +97,24 @@ def _fold(text: str) -> str:
 
 @dataclass(frozen=True)
 class FieldContract:
+    """One field. A field is required, or nullable (absent: NULL), or has a ``default``."""
+
     name: str
-    type: str
+    type: str  # DuckDB type of the raw column; LIST for a list of ``items``
     required: bool
     nullable: bool  # the raw column may be NULL (an optional field without a default)
+    default: object
     description: str
     mask: bool
     pseudonymise: bool  # an identifier that may itself be a personal number (masking.pseudonymise)
+    identifier: bool  # an ID: at most 64 characters, refused as damaged when a spreadsheet made it a number
+    choices: tuple[str, ...]  # the accepted values (matched ignoring case), if limited
+    minimum: float | None  # bounds of a number, inclusive
+    maximum: float | None
     aliases: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
     values: dict[str, object]
+    items: dict[str, "FieldContract"]  # a LIST's fields of each item
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,7 @@ class SourceContract:
     key: str
     redelivery: str
     timestamp_formats: tuple[str, ...]
+    rules: tuple[str, ...]  # named cross-field rules (schemas.RULES)
     tables: dict[str, TableContract]
     fields: dict[str, FieldContract]
     origins: tuple[Path, ...]
@@ -176,6 +196,12 @@ class SourceContract:
         """Free-text fields (``mask: true`` strings), whose length VOC_MAX_TEXT_CHARS limits."""
         return tuple(name for name, field in self.fields.items() if field.mask and field.type == "VARCHAR")
 
+    @cached_property
+    def item_text_fields(self) -> tuple[tuple[str, str], ...]:
+        """(list field, item field) of the free texts inside lists (a call's turns' text)."""
+        return tuple((name, item.name) for name, field in self.fields.items()
+                     for item in field.items.values() if item.mask and item.type == "VARCHAR")
+
     def table_columns(self, table: str) -> dict[str, tuple[str, str]]:
         """Columns of a raw table in order, with DuckDB type and description (lineage excluded)."""
         spec = self.tables[table]
@@ -184,12 +210,16 @@ class SourceContract:
         return columns
 
     def table_ddl(self, table: str, lineage_columns: str) -> str:
-        """``CREATE TABLE IF NOT EXISTS raw.<table>``: the contract's columns, then lineage."""
-        columns = []
+        """``CREATE TABLE IF NOT EXISTS raw.<table>``: the contract's columns, then lineage; then an
+        ``ADD COLUMN IF NOT EXISTS`` per column, so a field added to a contract after the table was
+        made reaches it (NULL for the rows loaded before)."""
+        columns, added = [], []
         for name, (duck_type, _) in self.table_columns(table).items():
             field = self.fields.get(name) if name in self.tables[table].fields else None
             columns.append(f"{name} {duck_type}{'' if field and field.nullable else ' NOT NULL'}")
-        return f"CREATE TABLE IF NOT EXISTS raw.{table} ({', '.join(columns)}, {lineage_columns});"
+            added.append(f"ALTER TABLE raw.{table} ADD COLUMN IF NOT EXISTS {name} {duck_type};")
+        return "\n".join([f"CREATE TABLE IF NOT EXISTS raw.{table} ({', '.join(columns)}, {lineage_columns});",
+                          *added])
 
 
 def _strptime_any(value: str, formats: tuple[str, ...]) -> object:
@@ -217,16 +247,23 @@ def _read_yaml(path: Path) -> dict:
 
 def _merge(base: dict, override: dict, path: Path) -> dict:
     """An organisation's contract on top of the repository's: aliases and value maps are added
-    (theirs first), other settings replaced. A field the repository does not know is refused."""
+    (theirs first), other settings replaced. A new field (it must state its ``type``) joins the
+    source's first raw table, the one with a row per record."""
     merged = {**base, **{key: value for key, value in override.items() if key != "columns"}}
     columns = {name: dict(spec) for name, spec in base.get("columns", {}).items()}
+    tables = {name: dict(table) for name, table in (merged.get("tables") or {}).items()}
     for name, spec in (override.get("columns") or {}).items():
-        if name not in columns:
-            raise ContractError(
-                f"contract {path}: unknown field {name!r}; the fields are {', '.join(columns)} "
-                "(a new field is a change to the repository's contract and its dbt model)")
         if not isinstance(spec, dict):
             raise ContractError(f"contract {path}: field {name!r} must be a mapping such as {{aliases: [...]}}")
+        if name not in columns:
+            if "type" not in spec:
+                raise ContractError(
+                    f"contract {path}: field {name!r} is not one of {', '.join(columns)}; a new field needs "
+                    "its type, e.g. {type: VARCHAR, nullable: true, aliases: [...]}")
+            if tables:
+                first = next(iter(tables))
+                tables[first]["fields"] = [*tables[first].get("fields", []), name]
+            columns[name] = {}
         current = columns[name]
         for key, value in spec.items():
             if key == "aliases":
@@ -236,10 +273,15 @@ def _merge(base: dict, override: dict, path: Path) -> dict:
             else:
                 current[key] = value
     merged["columns"] = columns
+    merged["tables"] = tables
     return merged
 
 
 def _compile(spec: _FieldSpec, name: str, path: Path) -> FieldContract:
+    if not (spec.required or spec.nullable or spec.default is not None or spec.type.upper() == "LIST"):
+        raise ContractError(f"contract {path}: field {name!r} is optional: give it a default or nullable: true")
+    if spec.type.upper() == "LIST" and not spec.items:
+        raise ContractError(f"contract {path}: field {name!r} is a LIST: state the fields of each item under items")
     exact, patterns = [], []
     for alias in spec.aliases:
         if len(alias) > 2 and alias.startswith("/") and alias.endswith("/"):
@@ -250,8 +292,11 @@ def _compile(spec: _FieldSpec, name: str, path: Path) -> FieldContract:
         else:
             exact.append(_fold(alias))
     values = {_fold(str(key)): value for key, value in spec.values.items()}
-    return FieldContract(name, spec.type.upper(), spec.required, spec.nullable, spec.description, spec.mask,
-                         spec.pseudonymise, tuple(exact), tuple(patterns), values)
+    return FieldContract(
+        name, spec.type.upper(), spec.required, spec.nullable, spec.default, spec.description, spec.mask,
+        spec.pseudonymise, spec.identifier, tuple(choice.lower() for choice in spec.choices), spec.min, spec.max,
+        tuple(exact), tuple(patterns), values,
+        {item: _compile(item_spec, item, path) for item, item_spec in spec.items.items()})
 
 
 def load_contract(source: str, contracts_dir: Path | None = None) -> SourceContract:
@@ -277,8 +322,11 @@ def load_contract(source: str, contracts_dir: Path | None = None) -> SourceContr
     tables = {name: TableContract(name, table.description, tuple(table.fields),
                                   {c: (d.type.upper(), d.description) for c, d in table.derived.items()})
               for name, table in spec.tables.items()}
+    for table in tables.values():
+        if unknown := [name for name in table.fields if name not in fields]:
+            raise ContractError(f"contract {origins[-1]}: table {table.name!r} lists unknown field(s) {', '.join(unknown)}")
     return SourceContract(spec.source, spec.description, tuple(spec.formats), spec.key, spec.redelivery,
-                          tuple(spec.timestamp_formats), tables, fields, tuple(origins))
+                          tuple(spec.timestamp_formats), tuple(spec.rules), tables, fields, tuple(origins))
 
 
 def dbt_sources_yaml(contracts: list[SourceContract]) -> str:

@@ -21,13 +21,13 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, ValidationError
 
-from pipelines.ingest.contracts import SourceContract, load_contract
+from pipelines.ingest.contracts import SourceContract
 from pipelines.ingest.masking import mask_pii
 from pipelines.ingest.readers import Record, detect_encoding, file_format, file_sha256, read_records
-from pipelines.ingest.schemas import DamagedIdError, TimestampError
-from pipelines.ingest.sources import SOURCES, SourceSpec, accepts, text_lengths
-from pipelines.ingest.tables import RAW_DDL
-from pipelines.settings import Settings, get_settings
+from pipelines.ingest.schemas import DamagedIdError, RuleError, TimestampError
+from pipelines.ingest.sources import Source, accepts, load_source, text_lengths
+from pipelines.ingest.tables import raw_ddl
+from pipelines.settings import Settings
 from pipelines.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -99,8 +99,9 @@ class PartitionReport:
         return sum(f.rows_quarantined for f in self.files)
 
 
-def describe_validation_error(error: ValidationError) -> tuple[str, str]:
-    """Turn pydantic's errors into (reason_code, one readable sentence)."""
+def describe_validation_error(error: ValidationError, text_fields: tuple[str, ...]) -> tuple[str, str]:
+    """Turn pydantic's errors into (reason_code, one readable sentence); a missing field among
+    ``text_fields`` (the contract's free texts) is ``empty_text``."""
     codes: list[str] = []
     parts: list[str] = []
     for item in error.errors(include_url=False):
@@ -114,15 +115,17 @@ def describe_validation_error(error: ValidationError) -> tuple[str, str]:
             codes.append("damaged_id")
             parts.append(f"{where}: {cause}")
             continue
+        if isinstance(cause, RuleError):
+            codes.append(cause.code)
+            parts.append(str(cause))
+            continue
         code = _ERROR_CODES.get(item["type"], "invalid")
         message = item["msg"].removeprefix("Value error, ")
         if code == "missing_field":
-            if where in {"text", "comment"}:
+            if where in text_fields:
                 code, message = "empty_text", "text is empty"
             else:
                 message = "required value is missing or empty"
-        if where == "row" and "no score" in message:
-            code = "no_score"
         codes.append(code)
         shown = item.get("input")
         suffix = f" (got {str(shown)[:40]!r})" if code in {"out_of_range", "bad_value"} else ""
@@ -133,7 +136,7 @@ def describe_validation_error(error: ValidationError) -> tuple[str, str]:
 class _BatchWriter:
     """Buffers raw rows and quarantined records, writing arrow batches into the open transaction."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, spec: SourceSpec, day: date,
+    def __init__(self, conn: duckdb.DuckDBPyConnection, spec: Source, day: date,
                  loaded_at: datetime, batch_rows: int) -> None:
         self.conn, self.spec, self.day, self.loaded_at = conn, spec, day, loaded_at
         self.batch_rows = batch_rows
@@ -182,15 +185,13 @@ def describe_encoding(path: Path) -> str:
     return "xlsx" if file_format(path) == "xlsx" else detect_encoding(path).codec
 
 
-def _keys_loaded_before(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, contract: SourceContract,
-                        day: date) -> dict[str, date]:
+def _keys_loaded_before(conn: duckdb.DuckDBPyConnection, source: Source, day: date) -> dict[str, date]:
     """For ``redelivery: reject``: each key loaded on another day, with the first such day."""
-    if contract.redelivery != "reject":
+    if source.contract.redelivery != "reject":
         return {}
-    table = next(iter(spec.tables))
     return dict(conn.execute(
-        f"SELECT {contract.key}, min(_partition_date) FROM raw.{table} WHERE _partition_date <> ? GROUP BY 1",
-        [day]).fetchall())
+        f"SELECT {source.contract.key}, min(_partition_date) FROM raw.{source.primary_table} "
+        "WHERE _partition_date <> ? GROUP BY 1", [day]).fetchall())
 
 
 def _previously_loaded(conn: duckdb.DuckDBPyConnection, source: str, day: date,
@@ -214,15 +215,16 @@ class KeyLedger:
     earlier: dict[str, date] = field(default_factory=dict)
 
 
-def _load_file(writer: _BatchWriter, spec: SourceSpec, contract: SourceContract, path: Path, relative: str,
+def _load_file(writer: _BatchWriter, spec: Source, path: Path, relative: str,
                report: FileReport, keys: KeyLedger, summary: PartitionReport, max_chars: int,
                timezone: ZoneInfo, pseudonym_key: bytes) -> None:
+    contract = spec.contract
     quarantine_reason: tuple[str, str] | None = None
     if report.status == "duplicate":
         quarantine_reason = ("duplicate_file", f"same content as already loaded {report.duplicate_of}")
     for record in read_records(path, contract.map_header):
         report.rows_in += 1
-        row, code, reason = check_record(record, spec, contract, keys, max_chars, timezone, quarantine_reason)
+        row, code, reason = check_record(record, spec, keys, max_chars, timezone, quarantine_reason)
         if row is not None:
             for table, rows in spec.to_rows(contract, row, pseudonym_key).items():
                 for values in rows:
@@ -240,10 +242,11 @@ def _load_file(writer: _BatchWriter, spec: SourceSpec, contract: SourceContract,
             summary.reasons[code] += 1
 
 
-def check_record(record: Record, spec: SourceSpec, contract: SourceContract, keys: KeyLedger, max_chars: int,
+def check_record(record: Record, spec: Source, keys: KeyLedger, max_chars: int,
                  timezone: ZoneInfo, forced: tuple[str, str] | None = None) -> tuple[BaseModel | None, str, str]:
     """Return the validated row, or None with a reason code and a readable reason.
     Timestamps with an offset become wall-clock time in ``timezone`` (the business time zone)."""
+    contract = spec.contract
     if forced:
         return None, *forced
     if record.fields is None:
@@ -251,7 +254,7 @@ def check_record(record: Record, spec: SourceSpec, contract: SourceContract, key
     try:
         row = spec.model.model_validate(contract.prepare(record.fields), context={"timezone": timezone})
     except ValidationError as error:
-        return None, *describe_validation_error(error)
+        return None, *describe_validation_error(error, contract.text_fields)
     longest = text_lengths(contract, row)
     if longest > max_chars:
         return None, "text_too_long", f"text of {longest} characters exceeds VOC_MAX_TEXT_CHARS={max_chars}"
@@ -281,21 +284,21 @@ def pseudonym_key(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def load_partition(source: str, day: date, settings: Settings | None = None,
-                   warehouse: Warehouse | None = None) -> PartitionReport:
+def load_partition(source: str, day: date, settings: Settings, warehouse: Warehouse) -> PartitionReport:
     """Replace one source's partition in ``raw`` with what its landing folder holds now.
 
-    ``warehouse`` defaults to the one ``settings`` name; both default to the environment's.
+    ``settings`` gives the landing folder, the contract extensions, the pseudonym key file, the
+    batch size, the text limit and the time zone; ``warehouse`` the file written (its path in
+    ``settings`` is not read). Raises ``IngestError`` (the partition's previous load kept) or
+    ``ContractError`` for an unusable contract extension.
     """
-    settings = settings or get_settings()
-    warehouse = warehouse or Warehouse.from_settings(settings)
-    spec = SOURCES[source]
-    contract = load_contract(source, settings.contracts_dir)
+    spec = load_source(source, settings.contracts_dir)
+    contract = spec.contract
     summary = PartitionReport(source=source, partition_date=day)
     files = landing_files(contract, day, settings)
     key = pseudonym_key(settings.pseudonym_key_file)
     loaded_at = datetime.now().replace(microsecond=0)
-    with warehouse.connect(ddl=RAW_DDL) as conn:
+    with warehouse.connect(ddl=raw_ddl(settings.contracts_dir)) as conn:
         hashes = [file_sha256(path) for path in files]
         known = _previously_loaded(conn, source, day, hashes)
         conn.begin()
@@ -306,7 +309,7 @@ def load_partition(source: str, day: date, settings: Settings | None = None,
                 conn.execute(f"DELETE FROM raw.{table} WHERE _partition_date = ?{extra}", params)
             conn.execute("DELETE FROM raw.ingest_files WHERE _partition_date = ? AND source = ?", [day, source])
             writer = _BatchWriter(conn, spec, day, loaded_at, settings.batch_rows)
-            keys = KeyLedger(earlier=_keys_loaded_before(conn, spec, contract, day))
+            keys = KeyLedger(earlier=_keys_loaded_before(conn, spec, day))
             seen_hashes: dict[str, str] = dict(known)
             for path, file_hash in zip(files, hashes):
                 relative = path.relative_to(settings.landing_dir).as_posix()
@@ -315,7 +318,7 @@ def load_partition(source: str, day: date, settings: Settings | None = None,
                     report.status, report.duplicate_of = "duplicate", seen_hashes[file_hash]
                 else:
                     seen_hashes[file_hash] = relative
-                _load_file(writer, spec, contract, path, relative, report, keys, summary, settings.max_text_chars,
+                _load_file(writer, spec, path, relative, report, keys, summary, settings.max_text_chars,
                            ZoneInfo(settings.timezone), key)
                 if report.rows_in == 0:
                     report.status = "empty"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.ingest.sources import SOURCES
-from pipelines.ingest.tables import RAW_DDL
+from pipelines.ingest.contracts import load_contract
+from pipelines.ingest.tables import raw_ddl
 from pipelines.warehouse import Warehouse
 
 
@@ -19,8 +19,8 @@ class Reconciliation:
 
 def reconcile(source: str, warehouse: Warehouse) -> Reconciliation:
     """Compare the file log with the rows actually present, per partition."""
-    primary = next(iter(SOURCES[source].tables))
-    with warehouse.connect(ddl=RAW_DDL) as conn:
+    primary = next(iter(load_contract(source).tables))  # one row per record
+    with warehouse.connect(ddl=raw_ddl(None)) as conn:
         rows = conn.execute(
             f"""
             WITH files AS (

@@ -1,8 +1,11 @@
-"""Row contracts for the three sources, as pydantic models.
+"""Row validation generated from the source contracts.
 
-Each model accepts what source systems really export once the source contract has mapped
-headers and values (Weibo's ``created_at`` format, Excel's zh-CN dates, full-width digits, empty
-strings for missing scores) and yields typed values.
+``row_model(contract)`` builds a pydantic model from a contract's fields: their types, whether
+they are required, nullable or defaulted, identifiers, choices and bounds, list items, and the
+contract's named cross-field rules (``RULES``). Adding a field to a contract is therefore all it
+takes for it to be validated. The validators accept what source systems really export once the
+contract has mapped headers and values (Weibo's ``created_at`` format, Excel's zh-CN dates,
+full-width digits, empty strings for missing scores) and yield typed values.
 Timestamps become naive Asia/Shanghai wall-clock times, the business time of every KPI.
 """
 
@@ -11,17 +14,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, create_model, model_validator
+
+from pipelines.ingest.contracts import ContractError, FieldContract, SourceContract
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WEIBO_FORMAT = "%a %b %d %H:%M:%S %z %Y"
-
-CUSTOMER_TIERS = ("diamond", "gold", "silver", "standard")
-
 
 class TimestampError(ValueError):
     """Raised for a timestamp in none of the accepted formats."""
@@ -29,6 +32,14 @@ class TimestampError(ValueError):
 
 class DamagedIdError(ValueError):
     """Raised for an ID a spreadsheet turned into a number (1.39E+10, 13800138000.0)."""
+
+
+class RuleError(ValueError):
+    """A record breaking one of its contract's cross-field rules; ``code`` is the quarantine reason."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # Excel's zh-CN renderings: 2026/8/1 9:05, 2026/8/1, 2026年8月1日 10:00, 2026年8月1日 10时05分(30秒).
@@ -121,8 +132,8 @@ def _clean_text(value: object) -> object:
     return value
 
 
-def _channel(value: object) -> object:
-    """Channel codes in any case; the contract's value map has turned 微信 into wechat already."""
+def _choice(value: object) -> object:
+    """A choice in any case (the contract's value map has turned 微信 into wechat already)."""
     if isinstance(value, str):
         return value.strip().lower()
     return value
@@ -144,76 +155,92 @@ def _timestamp(value: object, info: ValidationInfo) -> datetime:
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
-Text = Annotated[str, BeforeValidator(_clean_text)]
-RequiredId = Annotated[str, BeforeValidator(lambda value: _identifier("" if value is None else value)),
-                       Field(min_length=1, max_length=64)]
-OptionalId = Annotated[Annotated[str, Field(max_length=64)] | None,
-                       BeforeValidator(lambda value: _identifier(_blank_to_none(value)))]
-Count = Annotated[int, BeforeValidator(_number), Field(ge=0)]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-Channel = Annotated[
-    Literal["call", "app", "wechat", "store", "web", "chat", "sms"], BeforeValidator(_channel)
-]
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+def _required_identifier(value: object) -> object:
+    return _identifier("" if value is None else value)
 
 
-class SurveyRow(_Row):
-    survey_id: RequiredId
-    customer_id: RequiredId
-    interaction_id: OptionalId = None
-    channel: Channel
-    submitted_at: Timestamp
-    nps: Annotated[Annotated[int, Field(ge=0, le=10)] | None, BeforeValidator(_number)] = None
-    csat: Annotated[Annotated[int, Field(ge=1, le=5)] | None, BeforeValidator(_number)] = None
-    comment: Text = ""
-
-    @model_validator(mode="after")
-    def _has_a_score(self) -> "SurveyRow":
-        if self.nps is None and self.csat is None:
-            raise ValueError("no score: a survey needs an NPS (0-10) or a CSAT (1-5)")
-        return self
+def _optional_identifier(value: object) -> object:
+    return _identifier(_blank_to_none(value))
 
 
-class CallTurn(_Row):
-    speaker: Literal["customer", "agent"]
-    start_s: Annotated[float, Field(ge=0)]
-    end_s: Annotated[float, Field(ge=0)]
-    text: Text = ""
+def _optional_text(value: object) -> object:
+    value = _blank_to_none(value)
+    return None if value is None else _clean_text(value)
 
 
-class CallRow(_Row):
-    call_id: RequiredId
-    customer_id: RequiredId
-    customer_tier: Literal["diamond", "gold", "silver", "standard"] = "standard"
-    agent_id: RequiredId
-    agent_team: RequiredId
-    started_at: Timestamp
-    queue_wait_seconds: Count
-    duration_seconds: Count
-    reason_code: RequiredId
-    resolved_flag: Flag
-    complaint_flag: Flag
-    escalation_tier: Annotated[int, Field(ge=1, le=4)] = 1
-    transfer_count: Count = 0
-    # An outbound call (a follow-up, 回访) is the company calling, not a customer contact; older
-    # exports without the field hold inbound calls only.
-    direction: Literal["inbound", "outbound"] = "inbound"
-    turns: Annotated[list[CallTurn], Field(min_length=1)]
+def _optional_timestamp(value: object, info: ValidationInfo) -> datetime | None:
+    return None if _blank_to_none(value) is None else _timestamp(value, info)
 
 
-class SocialPostRow(_Row):
-    post_id: RequiredId
-    author_id: RequiredId
-    author_name: Text = ""
-    customer_id: OptionalId = None
-    posted_at: Timestamp
-    text: Annotated[str, BeforeValidator(_clean_text), Field(min_length=1)]
-    reposts: Count = 0
-    comments: Count = 0
-    likes: Count = 0
-    mentions_brand: Flag = False
-    is_repost: Flag = False
-    platform: Text = "weibo"
+_INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT"})
+_ROW_CONFIG = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+
+def _bounds(field: FieldContract) -> dict[str, float]:
+    return {key: bound for key, bound in (("ge", field.minimum), ("le", field.maximum)) if bound is not None}
+
+
+def _annotation(field: FieldContract, model_name: str) -> Any:
+    """The pydantic type of one field: its value type and constraints, with the before-validator
+    that turns exported text into it (blank to None for a nullable field)."""
+    nullable = field.nullable
+    if field.type == "LIST":
+        item = _model(f"{model_name}_{field.name}", field.items, ())
+        return Annotated[list[item], Field(min_length=1 if field.required else 0)]
+    if field.type == "VARCHAR" and field.identifier:
+        if field.required:
+            return Annotated[str, BeforeValidator(_required_identifier), Field(min_length=1, max_length=64)]
+        return Annotated[Annotated[str, Field(max_length=64)] | None, BeforeValidator(_optional_identifier)]
+    if field.type == "VARCHAR" and field.choices:
+        kind, before = Literal[field.choices], _choice
+    elif field.type == "VARCHAR":
+        if nullable:
+            return Annotated[str | None, BeforeValidator(_optional_text)]
+        return Annotated[str, BeforeValidator(_clean_text), Field(min_length=1 if field.required else 0)]
+    elif field.type == "TIMESTAMP":
+        return Annotated[datetime | None, BeforeValidator(_optional_timestamp)] if nullable else Timestamp
+    elif field.type in _INTEGER_TYPES:
+        kind, before = Annotated[int, Field(**_bounds(field))], _number
+    elif field.type == "DOUBLE":
+        kind, before = Annotated[float, Field(**_bounds(field))], _number
+    elif field.type == "BOOLEAN":
+        kind, before = bool, _flag
+    else:
+        raise ContractError(f"field {field.name!r} has type {field.type}, which no validator handles "
+                            "(VARCHAR, TIMESTAMP, TINYINT, SMALLINT, INTEGER, BIGINT, DOUBLE, BOOLEAN, LIST)")
+    if nullable:
+        return Annotated[kind | None, BeforeValidator(lambda value: before(_blank_to_none(value)))]
+    return Annotated[kind, BeforeValidator(before)]
+
+
+def _model(name: str, fields: dict[str, FieldContract], rules: tuple[str, ...]) -> type[BaseModel]:
+    definitions = {
+        field.name: (_annotation(field, name), ... if field.required else field.default)
+        for field in fields.values()
+    }
+    unknown = [rule for rule in rules if rule not in RULES]
+    if unknown:
+        raise ContractError(f"unknown rule(s) {', '.join(unknown)}; the rules are {', '.join(RULES)}")
+    validators = {rule: model_validator(mode="after")(RULES[rule]) for rule in rules}
+    return create_model(name, __config__=_ROW_CONFIG, __validators__=validators, **definitions)
+
+
+def row_model(contract: SourceContract) -> type[BaseModel]:
+    """The pydantic model validating one record of ``contract``'s source (context: ``{"timezone": ZoneInfo}``).
+
+    Raises ``ContractError`` for a field type or rule no validator handles."""
+    return _model(f"{contract.source.title()}Row", contract.fields, contract.rules)
+
+
+def _needs_a_score(row: BaseModel) -> BaseModel:
+    """A survey answers at least one of its two questions; either alone is a response."""
+    if row.nps is None and row.csat is None:
+        raise RuleError("no_score", "no score: a survey needs an NPS (0-10) or a CSAT (1-5)")
+    return row
+
+
+# Cross-field rules a contract names under ``rules``: each takes the validated row and returns it.
+RULES: dict[str, Callable[[BaseModel], BaseModel]] = {"needs_a_score": _needs_a_score}
+

@@ -1,9 +1,9 @@
-"""The three sources: their row models, the arrow schemas of their raw tables, and how a valid
-row becomes raw rows. Their shape (fields, aliases, value maps, key, formats, descriptions) is
-stated in the source contracts (``pipelines/contracts``); tests check these against them.
+"""A source as one load sees it: its contract (the repository's, extended by the organisation's),
+the row model and arrow schemas generated from that contract, and how a valid row becomes raw rows.
 
-Adding a source means its contract, one ``SourceSpec`` here and its dbt model: the loader, the
-Dagster assets and the reconciliation checks are generic over it.
+Every shape comes from the contract (``pipelines/contracts``). The only code per source is how a
+record splits into raw tables when it fills more than one (a call and its turns, ``_SPLITTERS``);
+a source with one raw table needs none. Adding a source is its contract and its dbt model.
 """
 
 from __future__ import annotations
@@ -18,20 +18,34 @@ from pydantic import BaseModel
 from pipelines.ingest.contracts import SourceContract, load_contract
 from pipelines.ingest.masking import mask_pii, mask_turns, pseudonymise
 from pipelines.ingest.readers import DELIMITED_SUFFIXES, JSON_SUFFIXES, XLSX_SUFFIXES
-from pipelines.ingest.schemas import CallRow, SocialPostRow, SurveyRow
+from pipelines.ingest.schemas import row_model
 
 # Raw rows by table: column name -> value (the loader orders them by the table's arrow schema).
 RawRows = dict[str, list[dict[str, object]]]
+# (contract, validated row, pseudonym key) -> raw rows
+Splitter = Callable[[SourceContract, BaseModel, bytes], RawRows]
 
 _FORMAT_SUFFIXES = {"delimited": DELIMITED_SUFFIXES, "xlsx": XLSX_SUFFIXES, "json": JSON_SUFFIXES}
+_ARROW_TYPES = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "TINYINT": pa.int8(),
+                "SMALLINT": pa.int16(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+                "BOOLEAN": pa.bool_()}
 
 
 @dataclass(frozen=True)
-class SourceSpec:
-    name: str
-    model: type[BaseModel]
-    tables: dict[str, pa.Schema]
-    to_rows: Callable[[SourceContract, BaseModel, bytes], RawRows]  # (contract, row, pseudonym key)
+class Source:
+    contract: SourceContract
+    model: type[BaseModel]  # validates one record (schemas.row_model)
+    tables: dict[str, pa.Schema]  # arrow schema of each raw table, lineage excluded, in contract order
+    to_rows: Splitter
+
+    @property
+    def name(self) -> str:
+        return self.contract.source
+
+    @property
+    def primary_table(self) -> str:
+        """The raw table with one row per record (the contract's first)."""
+        return next(iter(self.tables))
 
 
 def accepts(contract: SourceContract, path: Path) -> bool:
@@ -47,7 +61,7 @@ def _masked_fields(contract: SourceContract, table: str, row: BaseModel, key: by
     for name in contract.tables[table].fields:
         value = getattr(row, name)
         field = contract.fields[name]
-        if field.mask:
+        if field.mask and value is not None:
             value, found = mask_pii(value)
             masks += found
         elif field.pseudonymise:
@@ -58,14 +72,12 @@ def _masked_fields(contract: SourceContract, table: str, row: BaseModel, key: by
     return values
 
 
-def _single_table_rows(table: str) -> Callable[[SourceContract, BaseModel, bytes], RawRows]:
-    def to_rows(contract: SourceContract, row: BaseModel, key: bytes) -> RawRows:
-        return {table: [_masked_fields(contract, table, row, key)]}
-
-    return to_rows
+def _single_table_rows(contract: SourceContract, row: BaseModel, key: bytes) -> RawRows:
+    table = next(iter(contract.tables))
+    return {table: [_masked_fields(contract, table, row, key)]}
 
 
-def _call_rows(contract: SourceContract, row: CallRow, key: bytes) -> RawRows:
+def _call_rows(contract: SourceContract, row: BaseModel, key: bytes) -> RawRows:
     # Masked as a whole call: ASR may split one number over two turns of the same speaker.
     masked = mask_turns([(turn.speaker, turn.text) for turn in row.turns])
     turns = [{"call_id": row.call_id, "turn_index": index, "speaker": turn.speaker, "start_s": turn.start_s,
@@ -77,43 +89,27 @@ def _call_rows(contract: SourceContract, row: CallRow, key: bytes) -> RawRows:
     return {"calls": [call], "call_turns": turns}
 
 
-_ARROW_TYPES = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "TINYINT": pa.int8(),
-                "INTEGER": pa.int32(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_()}
+# Sources whose records fill more than one raw table; every other source has one table per record.
+_SPLITTERS: dict[str, Splitter] = {"calls": _call_rows}
 
 
-def _tables(source: str) -> dict[str, pa.Schema]:
-    """Arrow schemas of a source's raw tables, from its contract (the raw tuples follow this order)."""
-    contract = load_contract(source)
+def arrow_tables(contract: SourceContract) -> dict[str, pa.Schema]:
+    """Arrow schemas of a source's raw tables, from its contract (lineage columns excluded)."""
     return {table: pa.schema([(name, _ARROW_TYPES[duck_type])
                               for name, (duck_type, _) in contract.table_columns(table).items()])
             for table in contract.tables}
 
 
-SOURCES: dict[str, SourceSpec] = {
-    "surveys": SourceSpec(
-        name="surveys",
-        model=SurveyRow,
-        tables=_tables("surveys"),
-        to_rows=_single_table_rows("surveys"),
-    ),
-    "calls": SourceSpec(
-        name="calls",
-        model=CallRow,
-        tables=_tables("calls"),
-        to_rows=_call_rows,
-    ),
-    "social": SourceSpec(
-        name="social",
-        model=SocialPostRow,
-        tables=_tables("social"),
-        to_rows=_single_table_rows("social_posts"),
-    ),
-}
+def load_source(name: str, contracts_dir: Path | None) -> Source:
+    """The source ``name`` with the repository's contract, extended by ``contracts_dir/<name>.yml``
+    when that exists (None: the repository's alone). Raises ``ContractError`` for an unusable contract."""
+    contract = load_contract(name, contracts_dir)
+    return Source(contract, row_model(contract), arrow_tables(contract), _SPLITTERS.get(name, _single_table_rows))
 
 
 def text_lengths(contract: SourceContract, row: BaseModel) -> int:
-    """Longest free text (the contract's masked fields) in a validated row, turns included."""
-    lengths = [len(getattr(row, name)) for name in contract.text_fields]
-    if isinstance(row, CallRow):
-        lengths.extend(len(turn.text) for turn in row.turns)
+    """Longest free text (the contract's masked fields, list items' included) in a validated row."""
+    lengths = [len(getattr(row, name) or "") for name in contract.text_fields]
+    lengths.extend(len(getattr(item, item_field)) for name, item_field in contract.item_text_fields
+                   for item in getattr(row, name))
     return max(lengths, default=0)

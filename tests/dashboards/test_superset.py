@@ -273,7 +273,7 @@ def test_nightly_publish_while_a_dashboard_query_runs(stack: Stack, monkeypatch:
     assert "error" not in outcome, outcome.get("error")
     assert outcome["running_at_publish"], "the query ended before the publish; make it longer"
     assert outcome["rows"][0]["contacts"] == old_contacts  # the old query kept its snapshot
-    with duckdb.connect(str(serving_path()), read_only=True) as serving:
+    with duckdb.connect(str(serving_path(stack.settings)), read_only=True) as serving:
         new_contacts = serving.execute("SELECT count(*) FROM marts.fct_contacts").fetchone()[0]
     assert new_contacts > old_contacts
     assert outcome["during"] == new_contacts, "a query started mid-way should open the new snapshot"

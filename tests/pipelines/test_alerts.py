@@ -212,9 +212,9 @@ def test_alerts_arrive_once_in_every_format_and_a_dead_receiver_never_stops_publ
     # A receiver that is down: retried, recorded as failed, and the publish still happens.
     down = f"http://127.0.0.1:{free_port()}/down"
     _write_config(config, _channels(receiver.url, mailbox.port) + [{"name": "坏掉的群", "type": "webhook", "url": down}])
-    before = serving_path().resolve()
+    before = serving_path(settings).resolve()
     assert run_nightly(LAST_DAY, LAST_DAY).success
-    assert serving_path().resolve() != before, "the publish happened"
+    assert serving_path(settings).resolve() != before, "the publish happened"
     assert _received_keys(receiver, mailbox, ledger) == received
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
         failed = conn.execute("SELECT count(*), min(attempts), max(attempts), min(last_error) FROM alerts.alert_deliveries "
@@ -222,7 +222,7 @@ def test_alerts_arrive_once_in_every_format_and_a_dead_receiver_never_stops_publ
         recent = conn.execute("SELECT count(*) FROM alerts.alert_ledger WHERE event_date >= ?",
                               [LAST_DAY - timedelta(days=7)]).fetchone()[0]
     assert failed[0] == recent and failed[1] == failed[2] == 3 and "unreachable" in failed[3]
-    with duckdb.connect(str(serving_path()), read_only=True) as serving:
+    with duckdb.connect(str(serving_path(settings)), read_only=True) as serving:
         statuses = dict(serving.execute("SELECT delivery_status, count(*) FROM alerts.alert_ledger GROUP BY 1").fetchall())
     assert sum(statuses.values()) == len(ledger)
 

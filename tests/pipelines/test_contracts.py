@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from pipelines.ingest.contracts import (
-    DBT_SOURCES_PATH,
+    CONTRACTS_DIR,
+    DBT_SOURCES_FILE,
     SOURCE_NAMES,
     ContractError,
     dbt_sources_yaml,
     load_contract,
 )
-from pipelines.ingest.sources import SOURCES
-from pipelines.ingest.tables import RAW_DDL
+from pipelines.ingest.sources import load_source
+from pipelines.ingest.tables import raw_ddl
+from pipelines.settings import Settings
+from tests.conftest import load_day
+
+DAY = date(2026, 8, 1)
 
 
 def test_dbt_source_yaml_is_generated_from_the_contracts() -> None:
     generated = dbt_sources_yaml([load_contract(source) for source in SOURCE_NAMES])
-    assert DBT_SOURCES_PATH.read_text(encoding="utf-8") == generated, "run `voc sources dbt-yaml`"
+    repository_dbt_project = CONTRACTS_DIR.parent.parent / "dbt_project"
+    assert (repository_dbt_project / DBT_SOURCES_FILE).read_text(encoding="utf-8") == generated, "run `voc sources dbt-yaml`"
 
 
 def test_row_models_raw_tables_and_contracts_agree() -> None:
     conn = duckdb.connect(":memory:")
-    conn.execute(RAW_DDL)
+    conn.execute(raw_ddl(None))
     for source in SOURCE_NAMES:
-        contract = load_contract(source)
-        assert set(SOURCES[source].model.model_fields) == set(contract.fields), source
-        assert list(SOURCES[source].tables) == list(contract.tables)
+        spec = load_source(source, None)
+        contract = spec.contract
+        assert set(spec.model.model_fields) == set(contract.fields), source
+        assert list(spec.tables) == list(contract.tables)
         for table in contract.tables:
             columns = contract.table_columns(table)
             described = conn.execute(
@@ -37,7 +46,7 @@ def test_row_models_raw_tables_and_contracts_agree() -> None:
                 "WHERE table_schema = 'raw' AND table_name = ? AND column_name NOT LIKE '\\_%' ESCAPE '\\' "
                 "ORDER BY ordinal_position", [table]).fetchall()
             assert [(name, kind) for name, kind, _ in described] == [(n, t) for n, (t, _) in columns.items()]
-            assert SOURCES[source].tables[table].names == list(columns)
+            assert spec.tables[table].names == list(columns)
             for name, _, nullable in described:
                 field = contract.fields.get(name)
                 assert (nullable == "YES") == bool(field and name in contract.tables[table].fields and field.nullable)
@@ -57,7 +66,8 @@ def test_an_organisation_extends_a_contract_without_code(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("columns:\n  nps_score: {aliases: [推荐]}\n", "unknown field 'nps_score'"),
+    ("columns:\n  nps_score: {aliases: [推荐]}\n", "'nps_score' is not one of .* a new field needs its type"),
+    ("columns:\n  branch: {type: VARCHAR}\n", "'branch' is optional: give it a default or nullable: true"),
     ("columns:\n  nps: {aliases: ['/推荐(/']}\n", "not a valid regex"),
     ("redelivery: sometimes\n", "redelivery"),
     ("columns: [1, 2\n", "cannot be read"),
@@ -67,3 +77,36 @@ def test_a_broken_extension_is_one_sentence_naming_the_file(tmp_path: Path, cont
     with pytest.raises(ContractError, match=message) as error:
         load_contract("surveys", tmp_path)
     assert str(tmp_path / "surveys.yml") in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_field_added_by_an_extension_loads_end_to_end_without_code(settings: Settings) -> None:
+    """The contract extension is the only change: validation, the raw column (added to a table
+    made before it) and the dbt source YAML all follow."""
+    header = "问卷编号,客户编号,渠道,提交时间,推荐度,门店编号,您等待了多少分钟"
+    for offset, rows in enumerate([["S0,C0,微信,2026/8/1 9:05,9,SH000,1"],
+                                   ["S1,C1,微信,2026/8/2 9:05,9,SH001,５", "S2,C2,电话,2026/8/2,3,,12",
+                                    "S3,C3,app,2026-08-02,7,BJ002,-4", "S4,C4,app,2026-08-02,7,1.2E+5,4"]]):
+        folder = settings.landing_dir / "surveys" / (DAY + timedelta(days=offset)).isoformat()
+        folder.mkdir(parents=True)
+        (folder / "export.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    assert load_day("surveys", DAY).rows_loaded == 1  # before the extension: the two columns are unused
+
+    settings.contracts_dir.mkdir(parents=True)
+    (settings.contracts_dir / "surveys.yml").write_text(
+        "columns:\n"
+        "  store_code: {type: VARCHAR, nullable: true, identifier: true, description: Store surveyed.,"
+        " aliases: [门店编号]}\n"
+        "  wait_minutes: {type: INTEGER, nullable: true, min: 0, description: Minutes waited.,"
+        " aliases: ['/等待.*分钟/']}\n", encoding="utf-8")
+    report = load_day("surveys", DAY + timedelta(days=1))
+    assert report.rows_loaded == 2 and report.reasons == {"out_of_range": 1, "damaged_id": 1}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        rows = conn.execute("SELECT survey_id, store_code, wait_minutes FROM raw.surveys ORDER BY 1").fetchall()
+        kinds = dict(conn.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                  "WHERE table_schema = 'raw' AND table_name = 'surveys'").fetchall())
+    assert rows == [("S0", None, None), ("S1", "SH001", 5), ("S2", None, 12)]
+    assert kinds["store_code"] == "VARCHAR" and kinds["wait_minutes"] == "INTEGER"
+
+    generated = dbt_sources_yaml([load_contract(source, settings.contracts_dir) for source in SOURCE_NAMES])
+    surveys = next(table for table in yaml.safe_load(generated)["sources"][0]["tables"] if table["name"] == "surveys")
+    assert {"name": "wait_minutes", "description": "Minutes waited.", "data_type": "integer"} in surveys["columns"]

@@ -71,13 +71,27 @@ def test_voc_run_materialises_every_asset_and_checks_pass(settings: Settings, sm
 
 
 def test_reconcile_check_fails_when_rows_go_missing(settings: Settings, small_demo: dict) -> None:
-    from pipelines.ingest.loader import load_partition
+    from tests.conftest import load_day
     from pipelines.ingest.reconcile import reconcile
 
-    load_partition("surveys", date(2026, 8, 1))
+    load_day("surveys", date(2026, 8, 1))
     warehouse = Warehouse.from_settings(settings)
     assert reconcile("surveys", warehouse).mismatches == []
     with duckdb.connect(str(settings.warehouse_path)) as conn:
         conn.execute("DELETE FROM raw.surveys WHERE rowid IN (SELECT rowid FROM raw.surveys LIMIT 1)")
     mismatches = reconcile("surveys", warehouse).mismatches
     assert len(mismatches) == 1 and mismatches[0]["in_table"] == mismatches[0]["logged_loaded"] - 1
+
+
+def test_assets_get_the_settings_the_definitions_were_built_with(settings: Settings) -> None:
+    """Settings are resources built once, not re-read by each step from the environment."""
+    from dataclasses import replace
+
+    from pipelines.definitions import build_definitions
+    from pipelines.warehouse import SETTINGS_RESOURCE, WarehouseResource
+
+    elsewhere = replace(settings, warehouse_path=settings.data_dir / "elsewhere.duckdb")
+    resources = build_definitions(elsewhere).resources
+    assert resources[SETTINGS_RESOURCE] is elsewhere
+    assert resources["warehouse"] == WarehouseResource(path=str(elsewhere.warehouse_path),
+                                                       lock_timeout_s=settings.db_lock_timeout_s)

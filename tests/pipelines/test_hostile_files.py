@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.loader import load_partition
+from tests.conftest import load_day
 from pipelines.settings import Settings
 
 DAY = date(2026, 8, 1)
@@ -91,7 +91,7 @@ def write_hostile_landing(settings: Settings) -> dict[str, dict[str, int]]:
 
 def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
     expected = write_hostile_landing(settings)
-    reports = {source: load_partition(source, DAY) for source in expected}
+    reports = {source: load_day(source, DAY) for source in expected}
     conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         for source, report in reports.items():
@@ -145,10 +145,10 @@ def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
 
 def test_file_seen_on_an_earlier_day_is_not_loaded_again(settings: Settings) -> None:
     write_hostile_landing(settings)
-    load_partition("surveys", DAY)
+    load_day("surveys", DAY)
     later = settings.landing_dir / "surveys" / "2026-08-02"
     later.mkdir(parents=True)
     shutil.copy(settings.landing_dir / "surveys" / DAY.isoformat() / "a_good.csv", later / "resent.csv")
-    report = load_partition("surveys", date(2026, 8, 2))
+    report = load_day("surveys", date(2026, 8, 2))
     assert report.rows_in == 3 and report.rows_loaded == 0 and report.reasons == {"duplicate_file": 3}
     assert report.files[0].duplicate_of == "surveys/2026-08-01/a_good.csv"

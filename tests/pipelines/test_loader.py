@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -10,10 +11,10 @@ import duckdb
 import pytest
 
 from pipelines.ingest import loader
-from pipelines.ingest.loader import IngestError, load_partition
-from pipelines.ingest.sources import SOURCES
+from pipelines.ingest.loader import IngestError
+from pipelines.ingest.contracts import SOURCE_NAMES
 from pipelines.settings import Settings
-from tests.conftest import DEMO_START
+from tests.conftest import DEMO_START, load_day
 from tests.pipelines.test_masking import UNMASKED
 
 TABLES = ("surveys", "calls", "call_turns", "social_posts", "quarantine", "ingest_files")
@@ -26,15 +27,15 @@ def _counts(settings: Settings) -> dict[str, int]:
 
 def _load_all(days: int = 3) -> None:
     for offset in range(days):
-        for source in SOURCES:
-            load_partition(source, date.fromordinal(DEMO_START.toordinal() + offset))
+        for source in SOURCE_NAMES:
+            load_day(source, date.fromordinal(DEMO_START.toordinal() + offset))
 
 
 def test_rerunning_the_same_day_is_idempotent(settings: Settings, small_demo: dict) -> None:
     _load_all()
     first = _counts(settings)
-    load_partition("calls", DEMO_START)
-    load_partition("surveys", DEMO_START)
+    load_day("calls", DEMO_START)
+    load_day("surveys", DEMO_START)
     _load_all()
     assert _counts(settings) == first
     assert first["calls"] + first["surveys"] + first["social_posts"] + first["quarantine"] == sum(small_demo.values())
@@ -57,20 +58,24 @@ def test_failed_run_leaves_the_earlier_load_untouched(settings: Settings, small_
     _load_all()
     before = _counts(settings)
     monkeypatch.setenv("VOC_BATCH_ROWS", "10")  # flush several batches before the failure
-    spec = SOURCES["calls"]
     calls_seen = 0
+    load_source = loader.load_source
 
-    def failing_to_rows(contract, row, key):
-        nonlocal calls_seen
-        calls_seen += 1
-        if calls_seen == 20:
-            raise OSError("disk full (simulated)")
-        return original(contract, row, key)
+    def failing_source(name, contracts_dir):
+        source = load_source(name, contracts_dir)
 
-    original = spec.to_rows
-    monkeypatch.setitem(SOURCES, "calls", spec.__class__(**{**spec.__dict__, "to_rows": failing_to_rows}))
+        def failing_to_rows(contract, row, key):
+            nonlocal calls_seen
+            calls_seen += 1
+            if calls_seen == 20:
+                raise OSError("disk full (simulated)")
+            return source.to_rows(contract, row, key)
+
+        return dataclasses.replace(source, to_rows=failing_to_rows)
+
+    monkeypatch.setattr(loader, "load_source", failing_source)
     with pytest.raises(IngestError, match="previous data for that day kept"):
-        load_partition("calls", DEMO_START)
+        load_day("calls", DEMO_START)
     assert calls_seen == 20
     assert _counts(settings) == before
 
@@ -103,7 +108,7 @@ def test_no_unmasked_pii_reaches_raw_text(settings: Settings) -> None:
 
 
 def test_batch_writer_and_reasons_are_reported(settings: Settings, small_demo: dict) -> None:
-    report = load_partition("calls", DEMO_START)
+    report = load_day("calls", DEMO_START)
     assert report.rows_in == report.rows_loaded + report.rows_quarantined
     assert report.table_rows["call_turns"] > report.table_rows["calls"] > 0
     assert sum(report.reasons.values()) == report.rows_quarantined
@@ -112,13 +117,15 @@ def test_batch_writer_and_reasons_are_reported(settings: Settings, small_demo: d
 def test_describe_validation_error_is_readable() -> None:
     from pydantic import ValidationError
 
-    from pipelines.ingest.schemas import SurveyRow
+    from pipelines.ingest.contracts import load_contract
+    from pipelines.ingest.schemas import row_model
 
+    contract = load_contract("surveys")
     with pytest.raises(ValidationError) as caught:
-        SurveyRow.model_validate({"survey_id": "S", "customer_id": "", "channel": "fax",
-                                  "submitted_at": "2026-08-01", "nps": "12"},
-                                 context={"timezone": ZoneInfo("Asia/Shanghai")})
-    code, reason = loader.describe_validation_error(caught.value)
+        row_model(contract).model_validate({"survey_id": "S", "customer_id": "", "channel": "fax",
+                                            "submitted_at": "2026-08-01", "nps": "12"},
+                                           context={"timezone": ZoneInfo("Asia/Shanghai")})
+    code, reason = loader.describe_validation_error(caught.value, contract.text_fields)
     assert code == "missing_field"
     assert "customer_id: required value is missing or empty" in reason
     assert "channel" in reason and "nps" in reason and "'12'" in reason

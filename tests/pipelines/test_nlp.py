@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.settings import Settings
+from pipelines.warehouse import Warehouse
 from tests.conftest import DEMO_START
 
 
@@ -25,7 +26,7 @@ def test_nightly_scores_every_document_once_with_its_model_version(settings: Set
 
     outcome = run_nightly(DEMO_START, date(2026, 8, 2))
     assert outcome.success, outcome.errors
-    version = sentiment_engine().version
+    version = sentiment_engine(settings).version
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
         def one(sql: str) -> int:
             return conn.execute(sql).fetchone()[0]
@@ -59,7 +60,9 @@ def test_nightly_scores_every_document_once_with_its_model_version(settings: Set
         assert all(0 < confidence <= 1 for topic, confidence, _ in calls if topic != "other")
         before = conn.execute("SELECT * FROM nlp.document_sentiment ORDER BY doc_id").fetchall()
 
-    rerun = score_partition(DEMO_START, fit_topic_model([DEMO_START]))
+    warehouse = Warehouse.from_settings(settings)
+    rerun = score_partition(DEMO_START, fit_topic_model([DEMO_START], settings.topic_taxonomy, warehouse),
+                            settings, warehouse)
     assert rerun.scored_by_engine == 0 and rerun.cache_hits > 0
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
         assert conn.execute("SELECT * FROM nlp.document_sentiment ORDER BY doc_id").fetchall() == before

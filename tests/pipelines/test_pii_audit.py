@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.ingest.masking import ALL_PATTERNS, mask_pii
 from pipelines.settings import Settings
+from pipelines.warehouse import Warehouse
 from tests.conftest import DEMO_START, make_demo
 from tests.pipelines.test_masking import FORMATS, UNMASKED
 
@@ -55,14 +56,13 @@ def _masking_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_audit_finds_every_pattern_in_raw_when_masking_is_off(settings: Settings,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipelines.ingest.loader import load_partition
-    from pipelines.warehouse import Warehouse
+    from tests.conftest import load_day
     from pipelines.pii_audit import latest_audit, run_audit
     from pipelines.publish import SERVING_TABLES
 
     _plant(settings, DEMO_START)
     for source in ("surveys", "calls"):
-        load_partition(source, DEMO_START)
+        load_day(source, DEMO_START)
     with Warehouse.from_settings(settings).connect() as conn:
         clean = run_audit(conn, SERVING_TABLES)
     assert clean.passed, clean.summary()
@@ -70,7 +70,7 @@ def test_audit_finds_every_pattern_in_raw_when_masking_is_off(settings: Settings
 
     _masking_off(monkeypatch)
     for source in ("surveys", "calls"):
-        load_partition(source, DEMO_START)
+        load_day(source, DEMO_START)
     with Warehouse.from_settings(settings).connect() as conn:
         result = run_audit(conn, SERVING_TABLES)
         recorded = latest_audit(conn)
@@ -94,7 +94,7 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
     make_demo(settings, days=2, customers=300)
     _plant(settings, DEMO_START)
     assert run_nightly(DEMO_START, DEMO_START).success
-    good = serving_path().resolve()
+    good = serving_path(settings).resolve()
     with duckdb.connect(str(good), read_only=True) as conn:
         joined = conn.execute("SELECT text FROM marts.rpt_verbatims WHERE verbatim_id = ?",
                               [f"call:{SPLIT_CALL_ID}{DEMO_START:%m%d}"]).fetchone()[0]
@@ -112,12 +112,12 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
     assert "FAILED in: alerts__alert_ledger_pii_audit" in failure and "Traceback" not in failure
     assert "raw.surveys.comment" in failure and "dashboards keep the last good snapshot" in failure
     assert not UNMASKED.search(failure)
-    assert serving_path().resolve() == good  # dashboards keep the last good snapshot
+    assert serving_path(settings).resolve() == good  # dashboards keep the last good snapshot
     with duckdb.connect(str(good), read_only=True) as conn:
         assert conn.execute("SELECT data_through FROM voc_publication").fetchone()[0] == DEMO_START
     with pytest.raises(PiiAuditFailed, match="nothing published"):
-        publish()
-    assert serving_path().resolve() == good
+        publish(settings, Warehouse.from_settings(settings))
+    assert serving_path(settings).resolve() == good
 
     assert main(["status"]) == 0
     printed = capsys.readouterr().out
@@ -128,8 +128,7 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
 
 
 def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
-    from pipelines.ingest.loader import load_partition
-    from pipelines.warehouse import Warehouse
+    from tests.conftest import load_day
     from pipelines.pii_audit import run_audit
     from pipelines.publish import SERVING_TABLES
 
@@ -139,7 +138,7 @@ def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
         "survey_id,customer_id,channel,submitted_at,nps,comment\n"
         f"S1,C1,app,{DEMO_START} 10:00:00,13812345678,邮箱 wang@163.com 身份证44030619851112341X\n",
         encoding="utf-8")
-    report = load_partition("surveys", DEMO_START)
+    report = load_day("surveys", DEMO_START)
     assert report.reasons == {"out_of_range": 1}
     with Warehouse.from_settings(settings).connect() as conn:
         reason, content = conn.execute("SELECT reason, raw_content FROM raw.quarantine").fetchone()

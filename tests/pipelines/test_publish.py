@@ -7,6 +7,7 @@ from datetime import date
 import duckdb
 
 from pipelines.settings import Settings
+from pipelines.warehouse import Warehouse
 from tests.conftest import DEMO_START
 
 
@@ -15,7 +16,7 @@ def test_nightly_run_publishes_a_serving_file_and_swaps_it(settings: Settings, s
     from pipelines.runner import run_nightly
 
     assert run_nightly(DEMO_START, date(2026, 8, 2)).success
-    path = serving_path()
+    path = serving_path(settings)
     reader = duckdb.connect(str(path), read_only=True)  # a dashboard query holding the old snapshot
     try:
         tables = {f"{s}.{t}" for s, t in reader.execute(
@@ -33,7 +34,7 @@ def test_nightly_run_publishes_a_serving_file_and_swaps_it(settings: Settings, s
     assert new > old and through == date(2026, 8, 3)
     assert path.is_symlink() and path.resolve().parent == path.parent / "serving"
     assert not list((path.parent / "serving").glob("*.partial"))
-    publication = publish()
+    publication = publish(settings, Warehouse.from_settings(settings))
     assert publication.tables["kpi.kpi_fcr"] > 0
     assert path.resolve() == publication.path  # each publish is a new file, so readers in one process see it
     assert len(list(publication.path.parent.glob("serving-*.duckdb"))) <= 2  # old snapshots are pruned

@@ -12,11 +12,12 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.ingest.loader import load_partition, pseudonym_key
+from pipelines.ingest.loader import pseudonym_key
 from pipelines.ingest.masking import pseudonymise
 from pipelines.ingest.readers import Encoding, detect_encoding, read_json, text_lines
 from pipelines.ingest.schemas import parse_timestamp
 from pipelines.settings import Settings
+from tests.conftest import load_day
 from tests.pipelines import real_exports
 from tests.pipelines.test_hostile_files import _call
 
@@ -46,7 +47,7 @@ def _land_real_exports(settings: Settings) -> dict[str, dict[str, int]]:
 
 def test_real_exports_load_or_quarantine_with_the_right_reason(settings: Settings) -> None:
     expected = _land_real_exports(settings)
-    report = load_partition("surveys", DAY)
+    report = load_day("surveys", DAY)
     by_file = {Path(f.path).name: f for f in report.files}
     for name, counts in expected.items():
         file = by_file[name]
@@ -174,12 +175,12 @@ def test_reject_policy_quarantines_re_deliveries_with_the_first_day(settings: Se
     settings.contracts_dir.mkdir(parents=True)
     (settings.contracts_dir / "surveys.yml").write_text("redelivery: reject\n", encoding="utf-8")
     real_exports.write_cumulative_exports(settings.landing_dir, ["2026-08-01", "2026-08-02"])
-    first = load_partition("surveys", date(2026, 8, 1))
-    second = load_partition("surveys", date(2026, 8, 2))
+    first = load_day("surveys", date(2026, 8, 1))
+    second = load_day("surveys", date(2026, 8, 2))
     assert first.rows_loaded == 2
     assert second.rows_loaded == 1 and second.reasons == {"already_loaded": 2}
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
         reasons = [r[0] for r in conn.execute(
             "SELECT reason FROM raw.quarantine WHERE reason_code = 'already_loaded'").fetchall()]
     assert all("first loaded on 2026-08-01" in reason for reason in reasons)
-    assert load_partition("surveys", date(2026, 8, 1)).rows_loaded == 2  # a rerun of day 1 is not a re-delivery
+    assert load_day("surveys", date(2026, 8, 1)).rows_loaded == 2  # a rerun of day 1 is not a re-delivery

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, RetryRequested, asset, materialize
 
-from pipelines.warehouse import WarehouseBusyError, is_transient, retry_if_transient
+from pipelines.warehouse import Warehouse, WarehouseBusyError, is_transient, retry_if_transient
 from pipelines.publish import serving_path
 from pipelines.settings import Settings
 from tests.conftest import DEMO_START, make_demo
@@ -111,7 +111,7 @@ def test_retry_request_passes_through_untouched() -> None:
 def test_a_day_too_small_to_fit_the_topic_model_gets_pattern_topics(settings: Settings) -> None:
     """Two texts of two topics share no character pair: scikit-learn refuses to fit ("After
     pruning, no terms remain"); the night goes on with the taxonomy's patterns alone."""
-    from pipelines.ingest.loader import load_partition
+    from tests.conftest import load_day
     from pipelines.nlp.scoring import fit_topic_model
 
     folder = settings.landing_dir / "surveys" / DEMO_START.isoformat()
@@ -119,7 +119,7 @@ def test_a_day_too_small_to_fit_the_topic_model_gets_pattern_topics(settings: Se
     (folder / "two.csv").write_text(
         "survey_id,customer_id,channel,submitted_at,nps,comment\n"
         "S1,C1,app,2026-08-01 10:00,2,快递没到\nS2,C2,app,2026-08-01 11:00,3,网速慢\n", encoding="utf-8")
-    load_partition("surveys", DEMO_START)
-    model = fit_topic_model([DEMO_START])
+    load_day("surveys", DEMO_START)
+    model = fit_topic_model([DEMO_START], settings.topic_taxonomy, Warehouse.from_settings(settings))
     assert model.classifier is None
     assert [a.topic for a in model.assign(["快递没到", "网速慢"])] == ["delivery", "network_signal"]
