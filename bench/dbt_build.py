@@ -60,15 +60,21 @@ def _fill(path: Path, first_day: int, days: int, per_day: int) -> None:
                 'A' || (h // 11) % 200, ['一线A组','一线B组','一线C组','专家组'][1 + (h // 13) % 4],
                 d + INTERVAL (8 * 3600 + (h // 17) % 50000) SECOND, ((h // 19) % 90)::INTEGER, (60 + (h // 23) % 600)::INTEGER,
                 {topics}[1 + (h // 29) % 13], (h // 31) % 10 < 7, (h // 37) % 10 < 3, (1 + (h // 41) % 4)::TINYINT,
-                ((h // 43) % 5 = 0)::INTEGER, 8, 0, {lineage}
+                ((h // 43) % 5 = 0)::INTEGER, CASE WHEN h % 50 = 0 THEN 'outbound' ELSE 'inbound' END, 8, 0, {lineage}
             FROM ids""")
-        conn.execute("""
-            INSERT INTO nlp.call_arcs SELECT call_id, 0.2, 0.7, 0.1, 0.6, 4, hash(call_id) % 10 = 0, hash(call_id) % 20 = 0,
-                   CASE WHEN hash(call_id) % 2 = 0 THEN 'negative' ELSE 'neutral' END, 'positive', 'bench', _partition_date
-            FROM raw.calls WHERE call_id NOT IN (SELECT call_id FROM nlp.call_arcs)""" if first_day else """
-            INSERT INTO nlp.call_arcs SELECT call_id, 0.2, 0.7, 0.1, 0.6, 4, hash(call_id) % 10 = 0, hash(call_id) % 20 = 0,
-                   CASE WHEN hash(call_id) % 2 = 0 THEN 'negative' ELSE 'neutral' END, 'positive', 'bench', _partition_date
-            FROM raw.calls""")
+        conn.execute(f"""
+            INSERT INTO nlp.call_arcs (call_id, customer_start_score, customer_end_score, customer_min_score,
+                                       agent_mean_score, scored_customer_turns, recovered, deteriorated, start_label,
+                                       end_label, model_version, _partition_date, customer_mean_score, call_label)
+            SELECT call_id, 0.2, 0.7, 0.1, 0.6, 4, hash(call_id) % 10 = 0, hash(call_id) % 20 = 0,
+                   CASE WHEN hash(call_id) % 2 = 0 THEN 'negative' ELSE 'neutral' END, 'positive', 'bench',
+                   _partition_date, 0.45, CASE WHEN hash(call_id) % 3 = 0 THEN 'negative' ELSE 'neutral' END
+            FROM raw.calls WHERE _partition_date >= DATE '{START}' + {first_day}""")
+        conn.execute(f"""
+            INSERT INTO nlp.document_topics (doc_type, doc_id, topic_code, method, confidence, evidence, model_version,
+                                             _partition_date)
+            SELECT 'call', call_id, reason_code, 'pattern', 1.0, NULL, 'bench', _partition_date
+            FROM raw.calls WHERE _partition_date >= DATE '{START}' + {first_day}""")
         conn.execute(f"""
             INSERT INTO nlp.escalations (doc_type, doc_id, escalation_risk, escalation_confidence, model_version,
                                          _partition_date)
@@ -84,10 +90,15 @@ def _fill(path: Path, first_day: int, days: int, per_day: int) -> None:
             FROM ids WHERE h % 5 < 2""")
         for doc_type, table, key in (("survey", "surveys", "survey_id"), ("post", "social_posts", "post_id")):
             conn.execute(f"""
-                INSERT INTO nlp.document_sentiment SELECT '{doc_type}', {key}, '', 0.3, 'negative', 'bench', _partition_date
+                INSERT INTO nlp.document_sentiment (doc_type, doc_id, text_normalized, sentiment_score,
+                                                    sentiment_label, model_version, _partition_date,
+                                                    sentiment_negative, sentiment_neutral, sentiment_positive)
+                SELECT '{doc_type}', {key}, '', 0.3, 'negative', 'bench', _partition_date, 0.6, 0.3, 0.1
                 FROM raw.{table} WHERE _partition_date >= DATE '{START}' + {first_day}""")
             conn.execute(f"""
-                INSERT INTO nlp.document_topics SELECT '{doc_type}', {key}, 'delivery', 'pattern', 1.0, NULL, 'bench', _partition_date
+                INSERT INTO nlp.document_topics (doc_type, doc_id, topic_code, method, confidence, evidence,
+                                                 model_version, _partition_date)
+                SELECT '{doc_type}', {key}, 'delivery', 'pattern', 1.0, NULL, 'bench', _partition_date
                 FROM raw.{table} WHERE _partition_date >= DATE '{START}' + {first_day}""")
 
 
