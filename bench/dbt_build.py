@@ -51,12 +51,13 @@ def _fill(path: Path, first_day: int, days: int, per_day: int) -> None:
         conn.execute(NLP_DDL)
         conn.execute(f"""
             CREATE OR REPLACE TEMP TABLE ids AS
-            SELECT i, DATE '{START}' + CAST({first_day} + (i // {per_day}) AS INTEGER) AS d,
+            SELECT i, DATE '{START}' + CAST((i // {per_day}) AS INTEGER) AS d,
                    CAST(hash(i) % 1000000007 AS BIGINT) AS h
             FROM range({first_day} * {per_day}, ({first_day} + {days}) * {per_day}) t(i)""")
         conn.execute(f"""
             INSERT INTO raw.calls SELECT
-                'CL' || i, 'C' || (h % {max(1, CONTACTS // 3)}), ['diamond','gold','silver','standard'][1 + (h // 7) % 4],
+                'CL' || i, 'C' || (h % {max(1, CONTACTS // 3)}),
+                ['diamond','gold','silver','standard'][1 + (h % {max(1, CONTACTS // 3)}) // 7 % 4],
                 'A' || (h // 11) % 200, ['一线A组','一线B组','一线C组','专家组'][1 + (h // 13) % 4],
                 d + INTERVAL (8 * 3600 + (h // 17) % 50000) SECOND, ((h // 19) % 90)::INTEGER, (60 + (h // 23) % 600)::INTEGER,
                 {topics}[1 + (h // 29) % 13], (h // 31) % 10 < 7, (h // 37) % 10 < 3, (1 + (h // 41) % 4)::TINYINT,
