@@ -41,8 +41,9 @@ print(json.dumps({"seconds": time.perf_counter() - start, "success": result.succ
 """
 
 
-def _fill(path: Path, first_day: int, days: int, per_day: int) -> None:
-    """Write `days` days of calls (with arcs, topics, escalations), surveys and posts."""
+def fill(path: Path, first_day: int, days: int, per_day: int, customers: int) -> None:
+    """Write days first_day..first_day + days - 1 (from START) of `per_day` calls a day (with arcs,
+    topics, escalations), surveys and posts, spread over `customers` customers (each keeps one tier)."""
     topics = "[" + ", ".join(f"'{t}'" for t in TOPICS) + "]"
     lineage = "'bench.jsonl', 'bench', i, now()::TIMESTAMP, d"
     with duckdb.connect(str(path)) as conn:
@@ -56,8 +57,8 @@ def _fill(path: Path, first_day: int, days: int, per_day: int) -> None:
             FROM range({first_day} * {per_day}, ({first_day} + {days}) * {per_day}) t(i)""")
         conn.execute(f"""
             INSERT INTO raw.calls SELECT
-                'CL' || i, 'C' || (h % {max(1, CONTACTS // 3)}),
-                ['diamond','gold','silver','standard'][1 + (h % {max(1, CONTACTS // 3)}) // 7 % 4],
+                'CL' || i, 'C' || (h % {customers}),
+                ['diamond','gold','silver','standard'][1 + (h % {customers}) // 7 % 4],
                 'A' || (h // 11) % 200, ['一线A组','一线B组','一线C组','专家组'][1 + (h // 13) % 4],
                 d + INTERVAL (8 * 3600 + (h // 17) % 50000) SECOND, ((h // 19) % 90)::INTEGER, (60 + (h // 23) % 600)::INTEGER,
                 {topics}[1 + (h // 29) % 13], (h // 31) % 10 < 7, (h // 37) % 10 < 3, (1 + (h // 41) % 4)::TINYINT,
@@ -81,12 +82,12 @@ def _fill(path: Path, first_day: int, days: int, per_day: int) -> None:
                                          _partition_date)
             SELECT 'call', 'CL' || i, h % 100 = 0, CASE WHEN h % 100 = 0 THEN 0.9 ELSE 0.0 END, 'bench', d FROM ids""")
         conn.execute(f"""
-            INSERT INTO raw.surveys SELECT 'SV' || i, 'C' || (h % {max(1, CONTACTS // 3)}), 'CL' || i, 'call',
+            INSERT INTO raw.surveys SELECT 'SV' || i, 'C' || (h % {customers}), 'CL' || i, 'call',
                 d + INTERVAL 20 HOUR, (h // 47 % 11)::TINYINT, (1 + h // 53 % 5)::TINYINT, '满意', 0, {lineage}
             FROM ids WHERE h % 3 = 0""")
         conn.execute(f"""
             INSERT INTO raw.social_posts SELECT 'WB' || i, 'U' || (h % 1000000), '用户',
-                CASE WHEN h % 5 = 0 THEN 'C' || (h % {max(1, CONTACTS // 3)}) END, d + INTERVAL 12 HOUR,
+                CASE WHEN h % 5 = 0 THEN 'C' || (h % {customers}) END, d + INTERVAL 12 HOUR,
                 '快递太慢了', 0, 0, 0, h % 4 = 0, false, 'weibo', 0, {lineage}
             FROM ids WHERE h % 5 < 2""")
         for doc_type, table, key in (("survey", "surveys", "survey_id"), ("post", "social_posts", "post_id")):
@@ -119,12 +120,13 @@ def run(work: Path, keep: bool = False) -> dict:
     warehouse = work / "warehouse.duckdb"
     per_day = CONTACTS // DAYS
     started = time.perf_counter()
-    _fill(warehouse, 0, DAYS, per_day)
+    customers = max(1, CONTACTS // 3)
+    fill(warehouse, 0, DAYS, per_day, customers)
     print(f"  wrote {per_day * DAYS:,} calls and their surveys, posts and NLP rows in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
     full = _dbt(["build", "--full-refresh"], warehouse)
     print(f"  full build: {full['seconds']:.0f} s, peak RSS {full['peak_rss_mb']:.0f} MB, success {full['success']}", flush=True)
-    _fill(warehouse, DAYS, 1, per_day)
+    fill(warehouse, DAYS, 1, per_day, customers)
     night = (date.fromisoformat(START) + timedelta(days=DAYS)).isoformat()
     incremental = _dbt(["build", "--vars", json.dumps({"start_date": night, "end_date": night})], warehouse)
     print(f"  incremental night ({night}): {incremental['seconds']:.0f} s, peak RSS "
