@@ -134,3 +134,20 @@
     select contact_date from {{ ref('int_contacts_unified') }}
     where _built_at = {{ this_run_at() }} and not ({{ incremental_window('partition_date') }})
 {%- endmacro %}
+
+{% macro recomputed_days(date_column, recompute_from, extra_dates=none) -%}
+    {#- On a night, the condition that keeps the rows of the days a day-grain model recomputes: from
+        recompute_from on, and the days of extra_dates (a query of one date column); else true. -#}
+    {%- if not is_nightly() -%}
+        true
+    {%- else -%}
+        ({{ date_column }} >= {{ recompute_from }}
+        {%- if extra_dates is not none %} or {{ date_column }} in ({{ extra_dates }}){% endif %})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro retiered_post_dates() -%}
+    {#- Dates of the posts whose customer's current tier changed tonight (int_customer_tiers stamps). -#}
+    select posted_date from {{ ref('fct_social_posts') }}
+    where customer_id in (select customer_id from {{ ref('int_customer_tiers') }} where _built_at = {{ this_run_at() }})
+{%- endmacro %}
