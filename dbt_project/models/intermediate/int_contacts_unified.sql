@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='contact_id',
+          on_schema_change='append_new_columns') }}
 -- Every contact in one shape. A contact is an inbound interaction: a call, or a post that
 -- addresses the brand from an account linked to a customer (domain.md). Brand mentions from
 -- unknown accounts stay in fct_social_posts: without a customer they cannot be followed up.
@@ -6,6 +8,8 @@
 -- sentiment (sentiment/calls.py: length- and confidence-weighted mean of the customer's turns),
 -- comparable with a survey comment's or a post's; start_sentiment_label is the opening mood
 -- that recovery (转怒为喜) starts from.
+-- Incremental: a night (re)writes the contacts of its partitions (their NLP rows land with them),
+-- and the older brand posts whose customer's current tier changed tonight; _built_at stamps them.
 with calls as (
     select
         c.call_id as contact_id,
@@ -30,7 +34,8 @@ with calls as (
         coalesce(a.recovered, false) as recovered,
         coalesce(a.deteriorated, false) as deteriorated,
         coalesce(e.escalation_risk, false) as third_party_escalation,
-        c.partition_date
+        c.partition_date,
+        {{ this_run_at() }} as _built_at
     from {{ ref('stg_calls__calls') }} as c
     left join {{ ref('stg_nlp__call_arcs') }} as a on a.call_id = c.call_id
     left join {{ ref('stg_nlp__document_topics') }} as dt on dt.doc_type = 'call' and dt.doc_id = c.call_id
@@ -38,6 +43,9 @@ with calls as (
     -- An outbound follow-up is the company reaching out, not a contact: it must not reopen an
     -- issue, break first-contact resolution or count in SLA and volumes (fct_followups uses it).
     where c.direction = 'inbound'
+    {% if is_nightly() %}
+      and {{ incremental_window('c.partition_date') }}
+    {% endif %}
 ),
 
 brand_posts as (
@@ -64,13 +72,20 @@ brand_posts as (
         false as recovered,
         false as deteriorated,
         coalesce(e.escalation_risk, false) as third_party_escalation,
-        p.partition_date
+        p.partition_date,
+        {{ this_run_at() }} as _built_at
     from {{ ref('stg_social__posts') }} as p
     left join {{ ref('int_customer_tiers') }} as t on t.customer_id = p.customer_id
     left join {{ ref('stg_nlp__document_topics') }} as dt on dt.doc_type = 'post' and dt.doc_id = p.post_id
     left join {{ ref('stg_nlp__document_sentiment') }} as s on s.doc_type = 'post' and s.doc_id = p.post_id
     left join {{ ref('stg_nlp__escalations') }} as e on e.doc_type = 'post' and e.doc_id = p.post_id
     where p.mentions_brand and p.customer_id is not null
+    {% if is_nightly() %}
+      and ({{ incremental_window('p.partition_date') }}
+           or exists (select 1 from {{ this }} as built
+                      where built.contact_id = p.post_id
+                        and built.customer_tier <> coalesce(t.customer_tier, 'standard')))
+    {% endif %}
 )
 
 select * from calls

@@ -1,20 +1,20 @@
--- Logged complaints and whether the same customer complained again on the same topic within
--- repeat_window_days (二次投诉), censored like FCR.
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='customer_id',
+          on_schema_change='append_new_columns') }}
+-- Logged complaints and when the same customer complained next on the same topic (二次投诉);
+-- fct_complaints applies the repeat window and its censoring. Incremental like
+-- int_issues__contact_sequences: the customers whose contacts a night (re)wrote are re-sequenced.
 with complaints as (
     select contact_id, customer_id, topic_code, contacted_at, contact_date, customer_tier, agent_team,
            contact_channel, third_party_escalation, escalation_tier, partition_date
     from {{ ref('int_contacts_unified') }}
     where is_logged_complaint
-),
-
-as_of as (
-    select max(as_of_at) as as_of_at from {{ ref('int_issues__contact_sequences') }}
+    {% if is_nightly() %}
+      and customer_id in {{ changed_customers(ref('int_contacts_unified')) }}
+    {% endif %}
 )
 
 select
     complaints.*,
     lead(contacted_at) over (partition by customer_id, topic_code order by contacted_at, contact_id)
-        as next_complaint_at,
-    as_of.as_of_at
+        as next_complaint_at
 from complaints
-cross join as_of

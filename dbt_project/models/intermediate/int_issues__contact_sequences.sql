@@ -1,12 +1,14 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='customer_id',
+          on_schema_change='append_new_columns') }}
 -- An issue is (customer, topic). Each contact learns its neighbours on the same issue, which is
--- all that first-contact resolution needs. Windows are censored at the data's as-of time (the
--- end of the last loaded day): a contact whose window has not closed is pending, not resolved.
+-- all that first-contact resolution needs; the censoring at the as-of time (pending windows) is
+-- applied by fct_contacts. Incremental: a night re-sequences every contact of the customers whose
+-- contacts it (re)wrote, and replaces those customers' rows (unique_key customer_id).
 with contacts as (
     select * from {{ ref('int_contacts_unified') }}
-),
-
-as_of as (
-    select cast({{ dbt.dateadd('day', 1, 'max(partition_date)') }} as timestamp) as as_of_at from contacts
+    {% if is_nightly() %}
+    where customer_id in {{ changed_customers(ref('int_contacts_unified')) }}
+    {% endif %}
 ),
 
 ordered as (
@@ -25,9 +27,6 @@ select
         or previous_contact_at < {{ dbt.dateadd('day', -var('fcr_window_days'), 'contacted_at') }}) as is_first_contact,
     (next_contact_at is not null
         and next_contact_at <= {{ dbt.dateadd('day', var('fcr_window_days'), 'contacted_at') }}) as has_repeat_within_fcr_window,
-    ({{ dbt.dateadd('day', var('fcr_window_days'), 'contacted_at') }} > as_of.as_of_at) as is_fcr_pending,
     (next_contact_at is not null
-        and next_contact_at <= {{ dbt.dateadd('hour', 24, 'contacted_at') }}) as has_repeat_within_24h,
-    as_of.as_of_at
+        and next_contact_at <= {{ dbt.dateadd('hour', 24, 'contacted_at') }}) as has_repeat_within_24h
 from ordered
-cross join as_of

@@ -1,8 +1,25 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='customer_id',
+          on_schema_change='append_new_columns') }}
 -- Customers with their tier and the rule-based tags of the bank's tag system (seed 003).
-with customers as (
-    select customer_id from {{ ref('int_contacts_unified') }}
+-- Incremental: a night recomputes the customers it brought calls, posts or surveys for, and those
+-- whose contacts or complaints it rewrote (flags that changed with the as-of time).
+-- depends_on: {{ ref('stg_calls__calls') }} {{ ref('stg_social__posts') }} (read on nights only)
+{% set changed %}{% if is_nightly() %}where customer_id in (select customer_id from changed_customers){% endif %}{% endset %}
+with
+{% if is_nightly() -%}
+changed_customers as (
+    select customer_id from {{ ref('stg_calls__calls') }} where {{ incremental_window('partition_date') }}
+    union select customer_id from {{ ref('stg_social__posts') }} where {{ incremental_window('partition_date') }}
+    union select customer_id from {{ ref('stg_surveys__responses') }} where {{ incremental_window('partition_date') }}
+    union select customer_id from {{ ref('fct_contacts') }} where _built_at = {{ this_run_at() }}
+    union select customer_id from {{ ref('fct_complaints') }} where _built_at = {{ this_run_at() }}
+),
+
+{% endif -%}
+customers as (
+    select customer_id from {{ ref('int_contacts_unified') }} {{ changed }}
     union
-    select customer_id from {{ ref('stg_surveys__responses') }}
+    select customer_id from {{ ref('stg_surveys__responses') }} {{ changed }}
 ),
 
 contacts as (
@@ -15,19 +32,22 @@ contacts as (
         count(case when sentiment_label = 'negative' then 1 end) as negative_contacts,
         max(contacted_at) as last_contact_at
     from {{ ref('fct_contacts') }}
+    {{ changed }}
     group by customer_id
 ),
 
 repeats as (
     select customer_id, count(case when is_repeated then 1 end) as repeated_complaints
     from {{ ref('fct_complaints') }}
+    {{ changed }}
     group by customer_id
 ),
 
 latest_survey as (
     select customer_id, nps_category
     from {{ ref('stg_surveys__responses') }}
-    where nps is not null
+    {{ changed }}
+    {{ 'and' if is_nightly() else 'where' }} nps is not null
     qualify row_number() over (partition by customer_id order by submitted_at desc, survey_id desc) = 1
 ),
 

@@ -4,21 +4,33 @@
     unique_key='contact_id',
     on_schema_change='append_new_columns'
 ) }}
--- One row per contact with first-contact resolution, SLA and sentiment fields. Incremental:
--- the nightly run rebuilds its days plus the trailing fcr window, whose pending flags change.
+-- One row per contact with first-contact resolution, SLA and sentiment fields. Incremental: a night
+-- recomputes the contacts of the customers it re-sequenced and those whose fcr window was still
+-- open (their pending flags change with the as-of time), and writes only the rows that changed,
+-- stamped _built_at, so the KPI models recompute only the periods those rows fall in.
 with sequences as (
     select * from {{ ref('int_issues__contact_sequences') }}
-    {% if is_incremental() and var('start_date') is not none %}
-    where contact_date >= {{ dbt.dateadd('day', -var('fcr_window_days') - 1, "cast('" ~ var('start_date') ~ "' as date)") }}
+    {% if is_nightly() %}
+    where customer_id in {{ changed_customers(ref('int_contacts_unified')) }}
+       or contact_date >= {{ censor_window_start(var('fcr_window_days')) }}
     {% endif %}
+),
+
+-- A contact whose fcr window has not closed by the as-of time is pending, not resolved.
+censored as (
+    select
+        sequences.*,
+        {{ dbt.dateadd('day', var('fcr_window_days'), 'contacted_at') }} > {{ as_of_at() }} as is_fcr_pending
+    from sequences
 ),
 
 standards as (
     select
         max(case when sla_code = 'answer_30s' then threshold end) as answer_seconds
     from {{ ref('sla_standards') }}
-)
+),
 
+computed as (
 select
     contact_id,
     contact_channel,
@@ -52,5 +64,8 @@ select
     previous_contact_at,
     next_contact_at,
     partition_date
-from sequences
+from censored
 cross join standards
+)
+
+{{ changed_rows('computed', 'contact_id') }}

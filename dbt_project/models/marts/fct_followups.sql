@@ -24,7 +24,7 @@ outbound as (
 ),
 
 as_of as (
-    select max(as_of_at) as as_of_at from {{ ref('int_issues__contact_sequences') }}
+    select {{ as_of_at() }} as as_of_at
 ),
 
 first_followup as (

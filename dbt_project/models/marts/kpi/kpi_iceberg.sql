@@ -1,15 +1,20 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(),
+          unique_key=['period_type', 'period_start'], on_schema_change='append_new_columns') }}
 -- The complaint iceberg (投诉冰山) per period and topic. Above the waterline: level 3 (a third
 -- party: 12315, regulator, media, lawyer), level 2 (negative posts addressed to the brand), level 1
 -- (logged complaints). Below it: negative calls not logged as complaints, detractor or negative
 -- survey comments that followed no complaint, negative posts not addressed to the brand, and the
 -- estimated silent dissatisfied = logged complaints x silent_ratio. Levels count signals, so a
 -- logged complaint that also threatened 12315 counts in level 1 and in level 3.
+-- Incremental: a night recomputes the periods of its signals' dates onwards.
 {% set dims = {'topic': 'topic_code'} %}
 with signals as (
     select * from {{ ref('int_iceberg__signals') }}
 ),
 
-periods as ({{ period_rows('signals', 'event_date') }}),
+periods as ({{ recomputed_periods('signals', 'event_date', recompute_from(0, [
+    (ref('fct_contacts'), 'contact_date'), (ref('fct_social_posts'), 'posted_date'),
+    (ref('fct_survey_responses'), 'submitted_date')])) }}),
 
 levels as (
     select

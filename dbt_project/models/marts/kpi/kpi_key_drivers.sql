@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(),
+          unique_key=['period_type', 'period_start'], on_schema_change='append_new_columns') }}
 -- Key drivers of NPS and CSAT (关键驱动因素): for each topic, period (week, month), its frequency
 -- among survey responses and its impact, estimated by a with/without comparison matched on period
 -- and survey channel: within each channel, the mean score of responses about the topic minus the
@@ -16,8 +18,11 @@ with responses as (
     from {{ ref('fct_survey_responses') }}
 ),
 
+-- Incremental: a night recomputes the weeks and months of its responses' dates onwards.
 periods as (
-    select * from ({{ period_rows('responses', 'submitted_date') }}) as expanded where period_type <> 'day'
+    select * from ({{ recomputed_periods('responses', 'submitted_date',
+                                         recompute_from(0, [(ref('fct_survey_responses'), 'submitted_date')])) }}) as expanded
+    where period_type <> 'day'
 ),
 
 topics as (

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(),
+          unique_key=['period_type', 'period_start'], on_schema_change='append_new_columns') }}
 -- NPS with n and the 95% margin of error in points; points with n below nps_min_n are flagged,
 -- and a week-over-week (or month-over-month) change is significant only beyond the combined
 -- margin sqrt(moe_now^2 + moe_before^2). "Previous" is the calendar's previous period; when it had no
@@ -7,7 +9,15 @@ with responses as (
     select * from {{ ref('fct_survey_responses') }} where nps is not null
 ),
 
-periods as ({{ period_rows('responses', 'submitted_date') }}),
+-- Incremental: a night recomputes the periods of its responses' dates onwards, reading the period
+-- before each for the change.
+periods as ({{ recomputed_periods('responses', 'submitted_date',
+                                  recompute_from(0, [(ref('fct_survey_responses'), 'submitted_date')]),
+                                  with_previous=true) }}),
+
+recomputed as (
+    select distinct period_type, period_start from periods where is_recomputed
+),
 
 counts as (
     select
@@ -63,3 +73,7 @@ select
         false
     ) as is_change_significant
 from with_previous
+where exists (
+    select 1 from recomputed
+    where recomputed.period_type = with_previous.period_type and recomputed.period_start = with_previous.period_start
+)

@@ -1,6 +1,9 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(),
+          unique_key=['period_type', 'period_start'], on_schema_change='append_new_columns') }}
 -- Sentiment index (mean probability of positive) and negative share, by source and topic. A call
 -- counts once with its call-level customer sentiment (fct_contacts.sentiment_score/label), on the
 -- same scale as a survey comment or a post.
+-- Incremental: a night recomputes the periods of its documents' dates onwards.
 {% set dims = {'source': 'source', 'topic': 'topic_code'} %}
 with scored as (
     select 'survey' as source, topic_code, submitted_date as event_date, comment_sentiment_label as label,
@@ -15,7 +18,9 @@ with scored as (
 
 known as (select * from scored where label <> 'unknown'),
 
-periods as ({{ period_rows('known', 'event_date') }})
+periods as ({{ recomputed_periods('known', 'event_date', recompute_from(0, [
+    (ref('fct_contacts'), 'contact_date'), (ref('fct_social_posts'), 'posted_date'),
+    (ref('fct_survey_responses'), 'submitted_date')])) }})
 
 select
     period_type,

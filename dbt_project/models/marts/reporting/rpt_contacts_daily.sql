@@ -1,6 +1,9 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='event_date',
+          on_schema_change='append_new_columns') }}
 -- Contacts summed per day, channel, topic, tier and team: the numerators and denominators of
 -- every contact KPI (flags defined in fct_contacts), so dashboard ratios stay exact under any
 -- filter combination while reading a few thousand rows instead of every contact.
+-- Incremental: a night recomputes the days kpi_fcr recomputes (dbt_project/README.md).
 select
     contact_date as event_date,
     contact_channel,
@@ -30,4 +33,7 @@ select
     count(case when recovered then 1 end) as recovered,
     count(case when sentiment_label <> 'unknown' then 1 end) as sentiment_known
 from {{ ref('fct_contacts') }}
+where {{ recomputed_days('contact_date',
+                         recompute_from(var('fcr_window_days') + 1, [(ref('fct_contacts'), 'contact_date')]),
+                         extra_dates=rewritten_old_contact_dates()) }}
 group by contact_date, contact_channel, topic_code, customer_tier, coalesce(agent_team, '(无坐席)')

@@ -1,12 +1,18 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='event_date',
+          on_schema_change='append_new_columns') }}
 -- The complaint iceberg in long form for the dashboard: one row per day, topic, source, tier and
 -- level, ordered from the tip (1, third party) to the deepest layer (7, estimated silent
 -- dissatisfied = logged complaints x silent_ratio). Labels carry their order so charts sort by them.
+-- Incremental: a night recomputes its own days and those of posts whose customer's tier changed.
 with daily as (
     select
         event_date, topic_code, source, coalesce(customer_tier, 'unlinked') as customer_tier,
         sum(level_3) as level_3, sum(level_2) as level_2, sum(level_1) as level_1,
         sum(below_calls) as below_calls, sum(below_surveys) as below_surveys, sum(below_posts) as below_posts
     from {{ ref('int_iceberg__signals') }}
+    where {{ recomputed_days('event_date', recompute_from(0, [
+        (ref('fct_contacts'), 'contact_date'), (ref('fct_social_posts'), 'posted_date'),
+        (ref('fct_survey_responses'), 'submitted_date')]), extra_dates=retiered_post_dates()) }}
     group by event_date, topic_code, source, coalesce(customer_tier, 'unlinked')
 ),
 

@@ -1,3 +1,7 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='call_id',
+          on_schema_change='append_new_columns') }}
+-- A table, not a view: every model and test reads the current version of each row without ranking
+-- the whole delivery history again; a night adds its partitions (staged_delivery).
 select
     call_id,
     customer_id,
@@ -16,4 +20,4 @@ select
     turn_count,
     coalesce(direction, 'inbound') as direction,
     _partition_date as partition_date
-from {{ latest_delivery(source('raw', 'calls'), 'call_id') }} as calls
+from {{ staged_delivery(source('raw', 'calls'), 'call_id') }} as calls

@@ -1,3 +1,8 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key=['doc_type', 'doc_id'],
+          on_schema_change='append_new_columns') }}
+-- A table, not a view: every model and test reads the current version of each row without ranking
+-- the whole delivery history again; a night adds its partitions (staged_delivery).
 select doc_type, doc_id, escalation_risk, escalation_category, escalation_party, escalation_confidence,
-       escalation_evidence
-from {{ latest_delivery(source('nlp', 'escalations'), 'doc_type, doc_id') }} as escalations
+       escalation_evidence,
+    _partition_date as partition_date
+from {{ staged_delivery(source('nlp', 'escalations'), 'doc_type, doc_id') }} as escalations

@@ -1,3 +1,7 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='post_id',
+          on_schema_change='append_new_columns') }}
+-- A table, not a view: every model and test reads the current version of each row without ranking
+-- the whole delivery history again; a night adds its partitions (staged_delivery).
 select
     post_id,
     author_id,
@@ -13,4 +17,4 @@ select
     is_repost,
     platform,
     _partition_date as partition_date
-from {{ latest_delivery(source('raw', 'social_posts'), 'post_id') }} as posts
+from {{ staged_delivery(source('raw', 'social_posts'), 'post_id') }} as posts

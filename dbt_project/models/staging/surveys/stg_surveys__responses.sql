@@ -1,3 +1,7 @@
+{{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='survey_id',
+          on_schema_change='append_new_columns') }}
+-- A table, not a view: every model and test reads the current version of each row without ranking
+-- the whole delivery history again; a night adds its partitions (staged_delivery).
 select
     survey_id,
     customer_id,
@@ -11,4 +15,4 @@ select
         as nps_category,
     comment,
     _partition_date as partition_date
-from {{ latest_delivery(source('raw', 'surveys'), 'survey_id') }} as responses
+from {{ staged_delivery(source('raw', 'surveys'), 'survey_id') }} as responses
