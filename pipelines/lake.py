@@ -84,3 +84,22 @@ def export_lake(warehouse: Warehouse, project_dir: Path, lake_dir: Path) -> dict
             exported[f"{schema}.{table}"] = _write_table(conn, schema, table, new)
             _swap_in(new, current)
     return exported
+
+
+def main() -> int:
+    """``python -m pipelines.lake``: export the settings' warehouse to their lake, one line per table."""
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    try:
+        exported = export_lake(Warehouse.from_settings(settings), settings.dbt_project_dir, settings.lake_dir)
+    except (FileNotFoundError, duckdb.Error) as error:
+        print(f"error: {error}".splitlines()[0])
+        return 1
+    for table, rows in exported.items():
+        print(f"{table}: {rows} rows → {settings.lake_dir / table.replace('.', '/')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
