@@ -11,12 +11,15 @@ DEMO_DAYS ?= 120
 DEMO_END ?= $(shell $(PYTHON) -c "import datetime as d; print(d.date.fromisoformat('$(DEMO_START)') + d.timedelta(days=$(DEMO_DAYS) - 1))")
 DEMO_CUSTOMERS ?= 20000
 DEMO_SEED ?= 7
+# duckdb (one machine) or spark: `make demo VOC_ENGINE=spark` also installs Java and the Spark extras.
+VOC_ENGINE ?= duckdb
+export VOC_ENGINE
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-warn-script-location
 # Superset's pins clash with Dagster/dbt, so it gets its own virtualenv.
 SUPERSET_VENV := .venv-superset
 SUPERSET_PIP := $(SUPERSET_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-warn-script-location
 
-.PHONY: help install browser demo serve stop test bench clean
+.PHONY: help install browser spark java demo serve stop test bench clean
 
 help:
 	@echo "make demo   install, generate demo data, run the nightly pipeline, serve the UIs"
@@ -39,7 +42,20 @@ $(SUPERSET_VENV)/.installed: dashboards/requirements.txt | $(SUPERSET_VENV)/bin/
 	$(SUPERSET_PIP) -r dashboards/requirements.txt
 	touch $@
 
-install: $(VENV)/.installed $(SUPERSET_VENV)/.installed
+install: $(VENV)/.installed $(SUPERSET_VENV)/.installed $(if $(filter spark,$(VOC_ENGINE)),spark)
+
+# The Spark engine's extras (pyspark, dbt-spark) and the Java they run on.
+$(VENV)/.spark-installed: pyproject.toml | $(VENV)/.installed
+	$(PIP) -e ".[test,spark]"
+	touch $@
+
+spark: $(VENV)/.spark-installed java
+
+# Java 17 for Spark (a Debian package; CI runs as root).
+java:
+	@if command -v java >/dev/null; then :; \
+	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; fi
 
 # Headless Chromium and CJK fonts for the dashboard browser test (Debian packages; CI runs as root).
 browser:
@@ -67,7 +83,8 @@ stop:
 # Chromium) as much as they compute, so two files overlap well on a 2-core machine.
 TEST_WORKERS ?= 2
 
-test: install browser
+# The tests compare the Spark engine's KPIs with DuckDB's, so they need the Spark extras whatever VOC_ENGINE is.
+test: install browser spark
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: install browser

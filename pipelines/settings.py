@@ -21,6 +21,8 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_SENTIMENT_NEGATIVE_BELOW | 0.4 | probability of positive under which a text is negative |
 | VOC_SENTIMENT_POSITIVE_ABOVE | 0.6 | probability of positive over which a text is positive |
 | VOC_SENTIMENT_NEUTRAL_AT | 0.5 | P(neutral) from which a text is neutral whatever its polarity |
+| VOC_ENGINE | duckdb | engine of the dbt models: duckdb (one machine) or spark (dbt-spark; the lake under $VOC_DATA_DIR/lake) |
+| VOC_SPARK_MASTER | local[2] | Spark master URL of the spark engine, read by dbt's profile (local[N], spark://…, yarn, k8s://…) |
 | VOC_DBT_PROJECT_DIR | <repo>/dbt_project | the dbt project the nightly run builds |
 | VOC_TOPIC_TAXONOMY | <repo>/dbt_project/seeds/topic_taxonomy.csv | the analyst-owned topic taxonomy |
 | VOC_ESCALATION_PARTIES | <repo>/dbt_project/seeds/third_parties.csv | the analyst-owned third parties of escalation (complaint level 3) |
@@ -41,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ENGINES = ("duckdb", "spark")
 
 
 def _env(name: str, default: str) -> str:
@@ -71,12 +74,17 @@ class Settings:
     sentiment_neutral_at: float
     topic_taxonomy: Path
     escalation_parties: Path
+    engine: str
     dbt_project_dir: Path
     superset_venv: Path
     superset_port: int
     superset_admin_user: str
     alerts_config: Path
     pseudonym_key_file: Path
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"VOC_ENGINE={self.engine!r}: expected one of {', '.join(ENGINES)}")
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -101,6 +109,7 @@ class Settings:
             sentiment_negative_below=float(_env("VOC_SENTIMENT_NEGATIVE_BELOW", "0.4")),
             sentiment_positive_above=float(_env("VOC_SENTIMENT_POSITIVE_ABOVE", "0.6")),
             sentiment_neutral_at=float(_env("VOC_SENTIMENT_NEUTRAL_AT", "0.5")),
+            engine=_env("VOC_ENGINE", "duckdb"),
             dbt_project_dir=Path(_env("VOC_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))).resolve(),
             topic_taxonomy=Path(_env("VOC_TOPIC_TAXONOMY", str(REPO_ROOT / "dbt_project" / "seeds" / "topic_taxonomy.csv"))).resolve(),
             escalation_parties=Path(_env("VOC_ESCALATION_PARTIES", str(REPO_ROOT / "dbt_project" / "seeds" / "third_parties.csv"))).resolve(),
@@ -110,6 +119,11 @@ class Settings:
             alerts_config=Path(_env("VOC_ALERTS_CONFIG", str(REPO_ROOT / "alerts.yaml"))).resolve(),
             pseudonym_key_file=Path(_env("VOC_PSEUDONYM_KEY_FILE", str(data_dir / "secrets" / "pseudonym.key"))).resolve(),
         )
+
+    @property
+    def lake_dir(self) -> Path:
+        """The spark engine's Parquet lake: raw/ and nlp/ inputs, Spark's warehouse and metastore."""
+        return self.data_dir / "lake"
 
     @property
     def sentiment_thresholds(self):

@@ -17,6 +17,15 @@
     {{ dbt.datediff(start_ts, end_ts, 'hour') }}
 {%- endmacro %}
 
+{% macro ordered_string_agg(measure, delimiter, order_by) -%}
+    {#- Concatenate ``measure`` in ``order_by`` order; ``delimiter`` is a SQL string literal. -#}
+    {{ return(adapter.dispatch('ordered_string_agg', 'voc')(measure, delimiter, order_by)) }}
+{%- endmacro %}
+
+{% macro default__ordered_string_agg(measure, delimiter, order_by) -%}
+    string_agg({{ measure }}, {{ delimiter }} order by {{ order_by }})
+{%- endmacro %}
+
 {% macro incremental_window(column) -%}
     {#- Limits an incremental model to the nightly window passed with --vars. -#}
     {%- if var('start_date') is not none and var('end_date') is not none -%}

@@ -12,9 +12,11 @@ with responses as (
         submitted_date,
         channel,
         topic_code,
-        case nps_category when 'promoter' then 100.0 when 'detractor' then -100.0 when 'passive' then 0.0 end
+        -- Doubles, not decimal literals: Spark's avg() of a decimal is a decimal rounded to 4 more
+        -- places (-33.33333), DuckDB's a double (dbt_project/README.md, "Spark").
+        cast(case nps_category when 'promoter' then 100 when 'detractor' then -100 when 'passive' then 0 end as double)
             as nps_points,
-        case when csat is not null then case when is_csat_satisfied then 100.0 else 0.0 end end as csat_points
+        cast(case when csat is not null then case when is_csat_satisfied then 100 else 0 end end as double) as csat_points
     from {{ ref('fct_survey_responses') }}
 ),
 

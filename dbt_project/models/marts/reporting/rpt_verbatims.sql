@@ -4,7 +4,7 @@
 -- comments, social posts, and the customer's side of each call (its first 400 characters).
 -- Incremental: a nightly run adds its landing days.
 with call_text as (
-    select call_id, left(string_agg(text, ' ' order by turn_index), 400) as text
+    select call_id, left({{ ordered_string_agg('text', "' '", 'turn_index') }}, 400) as text
     from {{ ref('stg_calls__turns') }}
     where speaker = 'customer'
     {% if is_incremental() %}

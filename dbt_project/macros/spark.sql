@@ -1,0 +1,48 @@
+{#
+  The Spark side of the project (target `spark` in profiles.yml). Each macro here is either a
+  `spark__` implementation found by adapter.dispatch, so the DuckDB SQL stays as it is, or a hook
+  that only does something on Spark. dbt_project/README.md ("Spark") lists every difference.
+#}
+
+{% macro register_lake_sources() -%}
+    {#- on-run-start: register each source table's Parquet folder, <lake>/<schema>/<table>
+        (pipelines/lake.py writes them), as a Spark table. Dropping and creating again is
+        metadata only (the tables are external) and picks up new day partitions and columns. -#}
+    {%- if execute and target.type == 'spark' -%}
+        {%- set lake = env_var('VOC_DATA_DIR', '../data') ~ '/lake' -%}
+        {%- for source in graph.sources.values() | sort(attribute='unique_id') -%}
+            {%- do run_query('create database if not exists ' ~ source.schema) -%}
+            {%- do run_query('drop table if exists ' ~ source.schema ~ '.' ~ source.identifier) -%}
+            {%- do run_query('create table ' ~ source.schema ~ '.' ~ source.identifier ~ " using parquet location '"
+                             ~ lake ~ '/' ~ source.schema ~ '/' ~ source.identifier ~ "'") -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    {#- DuckDB adds an interval and returns a timestamp to the microsecond, also from a date;
+        dbt-spark's own dateadd goes through whole unix seconds (dropping sub-second time) and
+        fails on nulls. Interval arithmetic on a timestamp (TIMESTAMP_NTZ, see profiles.yml)
+        matches DuckDB. -#}
+    {%- set months = {'year': 12, 'quarter': 3, 'month': 1} -%}
+    {%- set arguments = {'week': '{n} * 7, 0, 0, 0', 'day': '{n}, 0, 0, 0', 'hour': '0, {n}, 0, 0',
+                         'minute': '0, 0, {n}, 0', 'second': '0, 0, 0, {n}'} -%}
+    {%- if datepart in months -%}
+        (cast({{ from_date_or_timestamp }} as timestamp) + make_ym_interval(0, ({{ interval }}) * {{ months[datepart] }}))
+    {%- elif datepart in arguments -%}
+        (cast({{ from_date_or_timestamp }} as timestamp) + make_dt_interval({{ arguments[datepart].replace('{n}', '(' ~ interval ~ ')') }}))
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("dateadd: datepart '" ~ datepart ~ "' is not implemented on Spark") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__hours_between(start_ts, end_ts) -%}
+    {#- DuckDB's datediff('hour') counts hour boundaries crossed (10:59 to 11:01 is 1); Spark's
+        timestampdiff counts whole hours elapsed (0). Truncating both to the hour first matches. -#}
+    timestampdiff(HOUR, date_trunc('HOUR', {{ start_ts }}), date_trunc('HOUR', {{ end_ts }}))
+{%- endmacro %}
+
+{% macro spark__ordered_string_agg(measure, delimiter, order_by) -%}
+    {#- Spark takes no ORDER BY inside the call, only WITHIN GROUP. -#}
+    listagg({{ measure }}, {{ delimiter }}) within group (order by {{ order_by }})
+{%- endmacro %}
