@@ -226,6 +226,16 @@ def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, se
     return TransformerEngine(teacher_dir, cache_dir=teacher_dir / "onnx", name="transformer-large")
 
 
+def model_version(config_hash: str, data_digest: str) -> str:
+    """``student-c<hash>-d<digest>`` with a letter every six characters: the version is written to every
+    nlp table, and a hex hash that happens to be all digits would otherwise read as a bank card or
+    phone number to the PII audit (student-806467574173-7302c7 did)."""
+    def spaced(value: str) -> str:
+        return "x".join(value[i:i + 6] for i in range(0, len(value), 6))
+
+    return f"student-c{spaced(config_hash)}-d{spaced(data_digest)}"
+
+
 def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
            log: Callable[[str], None] = print) -> dict:
     """Train the student on a distillation set, stack it with TF-IDF on the calibration set, and
@@ -245,7 +255,7 @@ def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: s
     # The data's fingerprint is part of the version: retrained on grown data, cached scores are stale.
     data_digest = hashlib.sha1(json.dumps([data.texts, data.hard, data.calibration.texts, data.calibration.labels],
                                           ensure_ascii=False).encode()).hexdigest()[:6]
-    version = f"student-{config.config_hash}-{data_digest}"
+    version = model_version(config.config_hash, data_digest)
     write_model_metadata(out_dir, {"version": version, "config_hash": config.config_hash, "config": config.to_dict()})
     metrics = dict(data.metrics)
     metrics["student"] = _measure(TransformerEngine(out_dir).predict_proba, data.test, _held_out(config))

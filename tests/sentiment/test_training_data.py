@@ -64,3 +64,13 @@ def test_word_ngrams_sit_beside_character_ngrams() -> None:
     probabilities = model.predict_proba(["很满意", "很失望"])
     assert probabilities.shape == (2, 3) and np.allclose(probabilities[:, 1], 0)
     assert probabilities[0, 2] > probabilities[0, 0] and probabilities[1, 0] > probabilities[1, 2]
+
+
+def test_model_version_never_reads_as_a_personal_number() -> None:
+    from pipelines.ingest.masking import mask_pii
+    from sentiment.training.pipeline import model_version
+
+    # An all-digit config hash once made the version a "bank card" to the nightly's PII audit.
+    for config_hash, digest in (("806467574173", "7302c7"), ("138123456789", "012345"), ("742b3a6c3170", "274498")):
+        version = model_version(config_hash, digest)
+        assert mask_pii(version) == (version, 0) and version.startswith("student-")
