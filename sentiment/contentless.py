@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import emoji
 import numpy as np
 
+from sentiment.normalize import PLACEHOLDER
+
 # Weibo / chat emoji codes with a settled polarity (the ones weak labels use as well).
 POSITIVE_EMOJI = frozenset(["[哈哈]", "[赞]", "[心]", "[微笑]", "[鼓掌]", "[good]", "[笑哈哈]", "[爱你]", "[耶]", "[给力]",
                             "[强]", "[玫瑰]", "[太开心]", "[礼物]", "[威武]", "[OK]", "[ok]"])
@@ -23,8 +25,6 @@ NEGATIVE_EMOJI = frozenset(["[怒]", "[抓狂]", "[泪]", "[衰]", "[鄙视]", "
                             "[吐]", "[晕]", "[哼]", "[委屈]", "[可怜]", "[心碎]", "[拜拜]"])
 POSITIVE_UNICODE = frozenset("👍👏🎉😀😃😄😁😆😊☺🙂😍🥰😘❤💕💖💯🌹😂🤣🙏✌👌🥳😎🤗💪⭐🌟")
 NEGATIVE_UNICODE = frozenset("👎😡😠🤬😤💢😭😢😞😔😟🙁☹😣😖😫😩💔🤮🤢😰😱😒🙄😓😪")
-# [链接x]-style anonymiser slots, and media markers of chat exports.
-_PLACEHOLDER = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,8}x\]|\[(?:图片|语音|视频|文件|位置|动画表情|表情|链接|名片)\]")
 _EMOJI_CODE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
 _NUMBER = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万幺两点.,%*#xX×]+")
 # Emoji-only texts: a little neutral mass, and the polar share smoothed so one emoji is never certain.
@@ -43,7 +43,7 @@ def _is_punctuation_or_symbol(ch: str) -> bool:
 
 def content_of(text: str) -> Content:
     """Classify one normalised text (see ``sentiment.normalize``)."""
-    rest = _PLACEHOLDER.sub(" ", text)
+    rest = PLACEHOLDER.sub(" ", text)
     codes = _EMOJI_CODE.findall(rest)
     rest = _EMOJI_CODE.sub(" ", rest)
     unicode_emoji = [e["emoji"] for e in emoji.emoji_list(rest)]

