@@ -154,12 +154,13 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
 
             turn_rows: dict[str, list] = defaultdict(list)
             per_call: dict[str, dict[str, list]] = defaultdict(
-                lambda: {"customer": [], "agent": [], "text": [], "length": []})
+                lambda: {"customer": [], "agent": [], "text": [], "length": [], "neutral": []})
             for (call_id, turn_index, speaker, _), text, result in zip(turns, turn_texts, turn_scores):
                 per_call[call_id][speaker].append(result.score)
                 if speaker == "customer":
                     per_call[call_id]["text"].append(text)
                     per_call[call_id]["length"].append(len(text.replace(" ", "")))
+                    per_call[call_id]["neutral"].append(result.neutral)
                 _add(turn_rows, call_id=call_id, turn_index=turn_index, speaker=speaker, text_normalized=text,
                      **_sentiment_columns(result), model_version=engine.version, _partition_date=day)
             report.turns = len(turns)
@@ -167,12 +168,12 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
 
             arc_rows: dict[str, list] = defaultdict(list)
             for call_id, sides in per_call.items():
-                arc = call_arc(sides["customer"], thresholds, sides["length"])
+                arc = call_arc(sides["customer"], thresholds, sides["length"], neutral=sides["neutral"])
                 agent = [s for s in sides["agent"] if s is not None]
                 report.recovered_calls += arc.recovered
                 start_label = thresholds.label(arc.start_score) if arc.start_score is not None else UNKNOWN
                 end_label = thresholds.label(arc.end_score) if arc.end_score is not None else UNKNOWN
-                call_label = thresholds.label(arc.mean_score) if arc.mean_score is not None else UNKNOWN
+                call_label = arc.label(thresholds) or UNKNOWN
                 _add(arc_rows, call_id=call_id, customer_start_score=arc.start_score,
                      customer_end_score=arc.end_score, customer_min_score=arc.min_score,
                      customer_mean_score=arc.mean_score, call_label=call_label,
