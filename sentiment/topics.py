@@ -52,6 +52,13 @@ _ALL_CLEAR = re.compile(r"^(都|也|还|倒|倒是|一直)?(没(有)?(什么|啥
 _MENTION_WEIGHT = 0.3
 WEAK_WEIGHT = 0.5
 CO_OCCURRENCE_WINDOW = 8  # characters after the anchor, within its sentence
+TRAINING_SET = Path(__file__).resolve().parent / "data" / "topics" / "topic_training.csv"
+TURN_DECAY = 0.5
+KEYWORD_SHARE = 0.5
+MIN_CONFIDENCE = 0.2
+CLASSIFIER_C = 10.0
+SELF_LABELLED_PER_TOPIC = 200
+KEYWORDS_AS_TEXTS = True
 
 
 @dataclass(frozen=True)
@@ -209,72 +216,124 @@ class Taxonomy:
 
 
 def customer_text(turns: Sequence[str]) -> str:
-    """The informative customer turns of a call as one text (what the model reads)."""
+    """The informative customer turns of a call as one text."""
     return " ".join(t for t in turns if content_kind(t) == "content")
 
 
-class TopicModel:
-    """Keywords first; a classifier trained on keyword-labelled texts for the rest."""
+def turn_weights(count: int, decay: float = TURN_DECAY) -> list[float]:
+    """Weight of the i-th informative customer turn, ``1 / (1 + decay·i)``: a customer says what
+    they came for first; later turns add detail, remedies and small talk."""
+    return [1 / (1 + decay * i) for i in range(count)]
 
-    def __init__(self, taxonomy: Taxonomy, min_confidence: float = 0.45) -> None:
+
+def load_training_set(path: Path = TRAINING_SET, split: str = "train") -> list[tuple[str, str]]:
+    """The written, labelled customer texts (``sentiment/data/topics/``, datasheet beside it) of
+    one split, normalised as the nightly normalises them: (text, topic_code) pairs."""
+    with path.open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["split"] == split]
+    return [(normalize(row["text"], asr=row["style"] == "asr").text, row["topic_code"]) for row in rows]
+
+
+class TopicModel:
+    """Keywords and a supervised classifier, blended per topic (module doc).
+
+    The classifier trains on the written training set (``training``, default the train split of
+    ``TRAINING_SET``); a taxonomy topic that set lacks (an analyst's new seed row) is learnt from
+    the keyword-labelled texts passed to :meth:`fit`, and its keywords count from the start."""
+
+    def __init__(self, taxonomy: Taxonomy, training: Sequence[tuple[str, str]] | None = None,
+                 min_confidence: float = MIN_CONFIDENCE, keyword_share: float = KEYWORD_SHARE) -> None:
         self.taxonomy = taxonomy
+        self.training = list(training) if training is not None else load_training_set()
         self.min_confidence = min_confidence
+        self.keyword_share = keyword_share
         self.classifier = None
         self.training_size = 0
 
-    def fit(self, texts: Sequence[str]) -> "TopicModel":
-        """Train on the normalised texts the keywords label; with too little or too uniform data
-        (a small day) the model stays unfitted and assignment falls back to keywords and ``other``."""
+    def fit(self, texts: Sequence[str] = ()) -> "TopicModel":
+        """Train the classifier on the written set, restricted to the taxonomy's codes, plus up to
+        ``SELF_LABELLED_PER_TOPIC`` keyword-labelled ``texts`` for each topic the written set lacks.
+        With fewer than two topics to tell apart it stays unfitted (keywords and ``other`` only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
 
-        labelled = [(text, self.taxonomy.match(text)[0]) for text in texts if text]
-        labelled = [(text, topic) for text, topic in labelled if topic]
-        counts = Counter(topic for _, topic in labelled)
-        labelled = [(text, topic) for text, topic in labelled if counts[topic] >= 2]
+        codes = {t.code for t in self.taxonomy.leaves} | {OTHER}
+        labelled = [(text, topic) for text, topic in self.training if topic in codes and text]
+        written = {topic for _, topic in labelled}
+        if KEYWORDS_AS_TEXTS:
+            labelled += [("".join(k.parts), t.code) for t in self.taxonomy.leaves for k in t.keywords if not k.weak]
+        extra: Counter[str] = Counter()
+        for text in texts:
+            topic = self.taxonomy.match(text)[0] if text else None
+            if topic and topic not in written and extra[topic] < SELF_LABELLED_PER_TOPIC:
+                labelled.append((text, topic))
+                extra[topic] += 1
         self.classifier, self.training_size = None, 0
         if len({topic for _, topic in labelled}) < 2:
             return self
         pipeline = make_pipeline(
-            TfidfVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2 if len(labelled) >= 50 else 1,
-                            sublinear_tf=True),
-            LogisticRegression(C=2.0, max_iter=1000),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
+            LogisticRegression(C=CLASSIFIER_C, max_iter=2000, class_weight="balanced"),
         )
-        try:
-            self.classifier = pipeline.fit([t for t, _ in labelled], [c for _, c in labelled])
-            self.training_size = len(labelled)
-        except ValueError:  # e.g. "After pruning, no terms remain": nothing to learn from today
-            self.classifier = None
+        self.classifier = pipeline.fit([t for t, _ in labelled], [c for _, c in labelled])
+        self.training_size = len(labelled)
         return self
 
-    def _fallback(self, results: list[TopicAssignment | None], texts: Sequence[str]) -> list[TopicAssignment]:
-        missed = [i for i, r in enumerate(results) if r is None and texts[i]]
-        if missed and self.classifier is not None:
-            probabilities = self.classifier.predict_proba([texts[i] for i in missed])
-            classes = self.classifier.classes_
-            for i, row in zip(missed, probabilities):
-                best = int(np.argmax(row))
-                if row[best] >= self.min_confidence:
-                    results[i] = TopicAssignment(str(classes[best]), "model", round(float(row[best]), 4), None)
-        return [r or TopicAssignment(OTHER, "none", 0.0, None) for r in results]
+    def _probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        if self.classifier is None or not texts:
+            return [{} for _ in texts]
+        classes = [str(c) for c in self.classifier.classes_]
+        return [dict(zip(classes, row)) for row in self.classifier.predict_proba(list(texts))]
+
+    def _decide(self, keyword: Match, probabilities: dict[str, float]) -> TopicAssignment:
+        """Blend keyword shares and classifier probabilities; ``other`` when neither is sure."""
+        total = sum(keyword.scores.values())
+        blended: dict[str, float] = {}
+        share = self.keyword_share if probabilities else 1.0
+        for topic in self.taxonomy.leaves:
+            score = keyword.scores.get(topic.code, 0.0)
+            strength = (1 - math.exp(-1.5 * score)) * score / total if score else 0.0
+            blended[topic.code] = share * strength + (1 - share) * probabilities.get(topic.code, 0.0)
+        best = max(blended, key=lambda code: blended[code]) if blended else None  # ties: earlier seed row
+        if best is None or blended[best] < max(self.min_confidence, (1 - share) * probabilities.get(OTHER, 0.0)):
+            return TopicAssignment(OTHER, "none", 0.0, None)
+        method = "pattern" if best in keyword.scores else "model"
+        return TopicAssignment(best, method, round(blended[best], 4), keyword.evidence.get(best))
 
     def assign(self, texts: Sequence[str | None]) -> list[TopicAssignment]:
         """Topics of normalised documents (surveys, posts)."""
         values = [t or "" for t in texts]
-        results: list[TopicAssignment | None] = []
-        for text in values:
-            topic, evidence, confidence = self.taxonomy.match(text) if text else (None, None, 0.0)
-            results.append(TopicAssignment(topic, "pattern", confidence, evidence) if topic else None)
-        return self._fallback(results, values)
+        probabilities = self._probabilities(values)
+        return [self._decide(self.taxonomy.scores(text), p) if text else TopicAssignment(OTHER, "none", 0.0, None)
+                for text, p in zip(values, probabilities)]
 
     def assign_calls(self, calls: Sequence[Sequence[str]]) -> list[TopicAssignment]:
-        """Topics of calls from their normalised customer turns in order (agent turns never count)."""
-        results: list[TopicAssignment | None] = []
-        for turns in calls:
-            topic, evidence, confidence = self.taxonomy.match_turns(turns)
-            results.append(TopicAssignment(topic, "pattern", confidence, evidence) if topic else None)
-        return self._fallback(results, [customer_text(turns) for turns in calls])
+        """Topics of calls from their normalised customer turns in order (agent turns never count):
+        keyword scores and classifier probabilities of each informative turn, weighed by
+        :func:`turn_weights`, so what the customer came for outweighs a matter raised in passing."""
+        informative = [[t for t in turns if content_kind(t) == "content"] for turns in calls]
+        flat = [turn for turns in informative for turn in turns]
+        probabilities = iter(self._probabilities(flat))
+        results = []
+        for turns in informative:
+            if not turns:
+                results.append(TopicAssignment(OTHER, "none", 0.0, None))
+                continue
+            weights = turn_weights(len(turns))
+            scores: dict[str, float] = {}
+            evidence: dict[str, str] = {}
+            mixed: dict[str, float] = {}
+            for turn, weight in zip(turns, weights):
+                found = self.taxonomy.scores(turn)
+                for code, score in found.scores.items():
+                    scores[code] = scores.get(code, 0.0) + weight * score
+                    evidence.setdefault(code, found.evidence[code])
+                for code, p in next(probabilities).items():
+                    mixed[code] = mixed.get(code, 0.0) + weight * p / sum(weights)
+            ordered = {t.code: scores[t.code] for t in self.taxonomy.leaves if t.code in scores}
+            results.append(self._decide(Match(ordered, evidence), mixed))
+        return results
 
 
 @lru_cache(maxsize=1)
