@@ -1,23 +1,34 @@
-"""Topics: an analyst-editable taxonomy first, a model for what its keywords miss, and
-unsupervised discovery of themes the taxonomy does not have yet.
+"""Topics: an analyst-editable taxonomy, a classifier trained on written labelled texts, the two
+blended per topic; and unsupervised discovery of themes the taxonomy does not have yet.
 
 The taxonomy is data (topic_code, parent_code, name_zh, keywords): the dbt seed
 ``topic_taxonomy.csv`` is its home, and callers pass its rows in. ``keywords`` is ``a|b|c``; an
 entry ``a+b`` fires only when the other parts follow ``a`` within 8 characters of one sentence
 (转人工+排队: asking for a person is not a waiting complaint, queueing for one is), and ``~a`` is a
-weak context word (燃气, 宽带) weighing 0.5. Keyword hits are read in context:
+weak context word weighing 0.5: it names where or with what (燃气, 宽带, 快递员, 屏幕, 电表, 5G),
+not the matter, so the matter's own words win (快递员 … 骂我 is about the courier's manner). Keyword
+hits are read in context:
 
 - a hit negated as a problem (没有质量问题, 不是快递的问题, 没发现任何故障) does not fire, while a
   negated resource is the complaint itself (没信号, 没收到, 没开发票) and fires;
 - a hit followed by an all-clear (信号挺好, 质量没问题) counts as a passing mention (weight 0.3).
 
 Each hit weighs 1 plus 0.25 per character beyond two (capped at 2): long phrases are more
-specific than short words. The topic with the highest total wins (ties: the earlier seed row);
-its confidence is ``(1 - exp(-1.5·top)) · top / (top + second)``, so one clean hit gives 0.78,
-two 0.95, and a tie at most 0.5. For calls the customer's turns are read in order with weight
-``1 / (1 + 0.5·i)`` for the i-th informative turn: customers state why they call first. The model
-(character TF-IDF + logistic regression, trained on the texts the keywords label) covers the
-rest and gives up to ``other`` when unsure. Discovery factorises jieba-token TF-IDF with NMF.
+specific than short words. A topic's keyword strength is ``(1 - exp(-1.5·s)) · s / total`` of its
+score ``s`` among all topics' (one clean hit alone gives 0.78, two 0.95, a tie at most 0.5).
+
+The classifier (character 1-3-gram TF-IDF + logistic regression) learns from the written,
+labelled customer texts in ``sentiment/data/topics/`` (datasheet beside them) and from every
+keyword as a short text of its topic. Per topic the blended score is ``0.4 · keyword strength +
+0.6 · probability``; the best topic wins unless it scores under 0.1 or under the classifier's
+``other`` share, and its blended score is the confidence. A seed topic the classifier never saw
+(an analyst's new row) is scored by its keywords alone, so it works before any retraining.
+
+Calls read the customer's informative turns in order (agent turns never count; greetings,
+thanks and placeholder-only turns are skipped): keyword scores and probabilities of the i-th turn
+weigh ``1 / (1 + 0.5·i)``, because customers say what they came for first and a later turn adds
+a remedy (换货, 退款) or a second matter in passing. Discovery factorises jieba-token TF-IDF
+with NMF.
 
 Texts given to :class:`TopicModel` are already normalised (``sentiment.normalize``): the nightly
 normalises each document once and every step reads that text.
@@ -53,12 +64,11 @@ _MENTION_WEIGHT = 0.3
 WEAK_WEIGHT = 0.5
 CO_OCCURRENCE_WINDOW = 8  # characters after the anchor, within its sentence
 TRAINING_SET = Path(__file__).resolve().parent / "data" / "topics" / "topic_training.csv"
-TURN_DECAY = 0.5
-KEYWORD_SHARE = 0.5
-MIN_CONFIDENCE = 0.2
-CLASSIFIER_C = 10.0
+TURN_DECAY = 0.5  # weight 1 / (1 + 0.5·i) of the i-th informative customer turn
+KEYWORD_SHARE = 0.4  # keyword strength's part of the blended score; the classifier has the rest
+MIN_CONFIDENCE = 0.1  # below this blended score a text is ``other``
+CLASSIFIER_C = 50.0  # inverse regularisation: few, clean texts per topic
 SELF_LABELLED_PER_TOPIC = 200
-KEYWORDS_AS_TEXTS = True
 
 
 @dataclass(frozen=True)
@@ -200,20 +210,6 @@ class Taxonomy:
         topic, top, second = found.best()
         return topic, found.evidence.get(topic) if topic else None, keyword_confidence(top, second)
 
-    def match_turns(self, turns: Sequence[str]) -> tuple[str | None, str | None, float]:
-        """Like :meth:`match` over a caller's turns in order, earlier informative turns weighing more."""
-        combined: dict[str, float] = {}
-        evidence: dict[str, str] = {}
-        informative = [t for t in turns if content_kind(t) == "content"]
-        for i, turn in enumerate(informative):
-            found = self.scores(turn)
-            for code, score in found.scores.items():
-                combined[code] = combined.get(code, 0.0) + score / (1 + 0.5 * i)
-                evidence.setdefault(code, found.evidence[code])
-        ordered = {t.code: combined[t.code] for t in self.leaves if t.code in combined}
-        topic, top, second = Match(ordered, evidence).best()
-        return topic, evidence.get(topic) if topic else None, keyword_confidence(top, second)
-
 
 def customer_text(turns: Sequence[str]) -> str:
     """The informative customer turns of a call as one text."""
@@ -234,6 +230,11 @@ def load_training_set(path: Path = TRAINING_SET, split: str = "train") -> list[t
     return [(normalize(row["text"], asr=row["style"] == "asr").text, row["topic_code"]) for row in rows]
 
 
+def _for_classifier(text: str) -> str:
+    """The classifier reads text without the spaces speech recognition puts between words."""
+    return text.replace(" ", "")
+
+
 class TopicModel:
     """Keywords and a supervised classifier, blended per topic (module doc).
 
@@ -248,6 +249,7 @@ class TopicModel:
         self.min_confidence = min_confidence
         self.keyword_share = keyword_share
         self.classifier = None
+        self.known: frozenset[str] = frozenset()  # the codes the classifier was trained on
         self.training_size = 0
 
     def fit(self, texts: Sequence[str] = ()) -> "TopicModel":
@@ -261,22 +263,23 @@ class TopicModel:
         codes = {t.code for t in self.taxonomy.leaves} | {OTHER}
         labelled = [(text, topic) for text, topic in self.training if topic in codes and text]
         written = {topic for _, topic in labelled}
-        if KEYWORDS_AS_TEXTS:
-            labelled += [("".join(k.parts), t.code) for t in self.taxonomy.leaves for k in t.keywords if not k.weak]
+        # Each keyword is a short text of its topic: the seed's vocabulary reaches the classifier too.
+        labelled += [("".join(k.parts), t.code) for t in self.taxonomy.leaves for k in t.keywords if not k.weak]
         extra: Counter[str] = Counter()
         for text in texts:
             topic = self.taxonomy.match(text)[0] if text else None
             if topic and topic not in written and extra[topic] < SELF_LABELLED_PER_TOPIC:
                 labelled.append((text, topic))
                 extra[topic] += 1
-        self.classifier, self.training_size = None, 0
+        self.classifier, self.known, self.training_size = None, frozenset(), 0
         if len({topic for _, topic in labelled}) < 2:
             return self
         pipeline = make_pipeline(
             TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
             LogisticRegression(C=CLASSIFIER_C, max_iter=2000, class_weight="balanced"),
         )
-        self.classifier = pipeline.fit([t for t, _ in labelled], [c for _, c in labelled])
+        self.classifier = pipeline.fit([_for_classifier(t) for t, _ in labelled], [c for _, c in labelled])
+        self.known = frozenset(str(c) for c in self.classifier.classes_)
         self.training_size = len(labelled)
         return self
 
@@ -284,19 +287,23 @@ class TopicModel:
         if self.classifier is None or not texts:
             return [{} for _ in texts]
         classes = [str(c) for c in self.classifier.classes_]
-        return [dict(zip(classes, row)) for row in self.classifier.predict_proba(list(texts))]
+        return [dict(zip(classes, row)) for row in self.classifier.predict_proba([_for_classifier(t) for t in texts])]
 
     def _decide(self, keyword: Match, probabilities: dict[str, float]) -> TopicAssignment:
         """Blend keyword shares and classifier probabilities; ``other`` when neither is sure."""
         total = sum(keyword.scores.values())
         blended: dict[str, float] = {}
-        share = self.keyword_share if probabilities else 1.0
         for topic in self.taxonomy.leaves:
             score = keyword.scores.get(topic.code, 0.0)
             strength = (1 - math.exp(-1.5 * score)) * score / total if score else 0.0
-            blended[topic.code] = share * strength + (1 - share) * probabilities.get(topic.code, 0.0)
+            if topic.code in self.known:
+                share = self.keyword_share
+                blended[topic.code] = share * strength + (1 - share) * probabilities[topic.code]
+            else:  # a topic the classifier never saw (a new seed row): its keywords speak alone
+                blended[topic.code] = strength
+        other = (1 - self.keyword_share) * probabilities.get(OTHER, 0.0)
         best = max(blended, key=lambda code: blended[code]) if blended else None  # ties: earlier seed row
-        if best is None or blended[best] < max(self.min_confidence, (1 - share) * probabilities.get(OTHER, 0.0)):
+        if best is None or blended[best] < max(self.min_confidence, other):
             return TopicAssignment(OTHER, "none", 0.0, None)
         method = "pattern" if best in keyword.scores else "model"
         return TopicAssignment(best, method, round(blended[best], 4), keyword.evidence.get(best))
