@@ -249,7 +249,7 @@ class TopicModel:
         self.min_confidence = min_confidence
         self.keyword_share = keyword_share
         self.classifier = None
-        self.known: frozenset[str] = frozenset()  # the codes the classifier was trained on
+        self.known: frozenset[str] = frozenset()  # the codes the classifier learnt from texts, not keywords alone
         self.training_size = 0
 
     def fit(self, texts: Sequence[str] = ()) -> "TopicModel":
@@ -266,7 +266,7 @@ class TopicModel:
         # Each keyword is a short text of its topic: the seed's vocabulary reaches the classifier too.
         labelled += [("".join(k.parts), t.code) for t in self.taxonomy.leaves for k in t.keywords if not k.weak]
         extra: Counter[str] = Counter()
-        for text in texts:
+        for text in texts if codes - written - {OTHER} else ():
             topic = self.taxonomy.match(text)[0] if text else None
             if topic and topic not in written and extra[topic] < SELF_LABELLED_PER_TOPIC:
                 labelled.append((text, topic))
@@ -279,7 +279,7 @@ class TopicModel:
             LogisticRegression(C=CLASSIFIER_C, max_iter=2000, class_weight="balanced"),
         )
         self.classifier = pipeline.fit([_for_classifier(t) for t, _ in labelled], [c for _, c in labelled])
-        self.known = frozenset(str(c) for c in self.classifier.classes_)
+        self.known = frozenset(written | set(extra))
         self.training_size = len(labelled)
         return self
 
