@@ -230,6 +230,26 @@ def load_training_set(path: Path = TRAINING_SET, split: str = "train") -> list[t
     return [(normalize(row["text"], asr=row["style"] == "asr").text, row["topic_code"]) for row in rows]
 
 
+@lru_cache(maxsize=4)
+def _train_classifier(labelled: tuple[tuple[str, str], ...]):
+    """Character 1-3-gram TF-IDF + logistic regression over (text, topic) pairs; the same pairs
+    give the same model, so it is trained once per process (the nightly, the CLI and tests
+    build several :class:`TopicModel` objects over one taxonomy). One BLAS thread: on a shared
+    machine more threads make this small fit ten times slower, not faster."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from threadpoolctl import threadpool_limits
+
+    pipeline = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
+        LogisticRegression(C=CLASSIFIER_C, solver="saga", tol=1e-3, max_iter=2000,
+                           class_weight="balanced", random_state=0),
+    )
+    with threadpool_limits(limits=1):
+        return pipeline.fit([_for_classifier(t) for t, _ in labelled], [c for _, c in labelled])
+
+
 def _for_classifier(text: str) -> str:
     """The classifier reads text without the spaces speech recognition puts between words."""
     return text.replace(" ", "")
@@ -256,10 +276,6 @@ class TopicModel:
         """Train the classifier on the written set, restricted to the taxonomy's codes, plus up to
         ``SELF_LABELLED_PER_TOPIC`` keyword-labelled ``texts`` for each topic the written set lacks.
         With fewer than two topics to tell apart it stays unfitted (keywords and ``other`` only)."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-
         codes = {t.code for t in self.taxonomy.leaves} | {OTHER}
         labelled = [(text, topic) for text, topic in self.training if topic in codes and text]
         written = {topic for _, topic in labelled}
@@ -274,11 +290,7 @@ class TopicModel:
         self.classifier, self.known, self.training_size = None, frozenset(), 0
         if len({topic for _, topic in labelled}) < 2:
             return self
-        pipeline = make_pipeline(
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
-            LogisticRegression(C=CLASSIFIER_C, max_iter=2000, class_weight="balanced"),
-        )
-        self.classifier = pipeline.fit([_for_classifier(t) for t, _ in labelled], [c for _, c in labelled])
+        self.classifier = _train_classifier(tuple(labelled))
         self.known = frozenset(written | set(extra))
         self.training_size = len(labelled)
         return self
