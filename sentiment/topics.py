@@ -69,6 +69,9 @@ KEYWORD_SHARE = 0.4  # keyword strength's part of the blended score; the classif
 MIN_CONFIDENCE = 0.1  # below this blended score a text is ``other``
 CLASSIFIER_C = 50.0  # inverse regularisation: few, clean texts per topic
 SELF_LABELLED_PER_TOPIC = 200
+# A turn that opens as an aside raises a second matter in passing, not the reason for the contact.
+_ASIDE = re.compile(r"^[^\w]*(对了|顺便|顺带|另外|还有个|还有一个|还有就是|还有件事|再问一下|再问个|还想问)")
+ASIDE_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -216,10 +219,12 @@ def customer_text(turns: Sequence[str]) -> str:
     return " ".join(t for t in turns if content_kind(t) == "content")
 
 
-def turn_weights(count: int, decay: float = TURN_DECAY) -> list[float]:
-    """Weight of the i-th informative customer turn, ``1 / (1 + decay·i)``: a customer says what
-    they came for first; later turns add detail, remedies and small talk."""
-    return [1 / (1 + decay * i) for i in range(count)]
+def turn_weights(turns: Sequence[str], decay: float = TURN_DECAY) -> list[float]:
+    """Weight of each informative customer turn: ``1 / (1 + decay·i)`` for the i-th, since a
+    customer says what they came for first and later turns add detail, remedies and small talk;
+    times ``ASIDE_WEIGHT`` for a turn that opens as an aside (对了, 顺便, 另外, 还有个)."""
+    return [(ASIDE_WEIGHT if _ASIDE.match(turn.replace(" ", "")) else 1.0) / (1 + decay * i)
+            for i, turn in enumerate(turns)]
 
 
 def load_training_set(path: Path = TRAINING_SET, split: str = "train") -> list[tuple[str, str]]:
@@ -301,57 +306,61 @@ class TopicModel:
         classes = [str(c) for c in self.classifier.classes_]
         return [dict(zip(classes, row)) for row in self.classifier.predict_proba([_for_classifier(t) for t in texts])]
 
-    def _decide(self, keyword: Match, probabilities: dict[str, float]) -> TopicAssignment:
-        """Blend keyword shares and classifier probabilities; ``other`` when neither is sure."""
+    def _blend(self, keyword: Match, probabilities: dict[str, float]) -> dict[str, float]:
+        """Per topic code (``other`` included): keyword strength and classifier probability blended
+        (module doc); a topic the classifier never saw (a new seed row) by its keywords alone."""
         total = sum(keyword.scores.values())
+        share = self.keyword_share
         blended: dict[str, float] = {}
         for topic in self.taxonomy.leaves:
             score = keyword.scores.get(topic.code, 0.0)
             strength = (1 - math.exp(-1.5 * score)) * score / total if score else 0.0
-            if topic.code in self.known:
-                share = self.keyword_share
-                blended[topic.code] = share * strength + (1 - share) * probabilities[topic.code]
-            else:  # a topic the classifier never saw (a new seed row): its keywords speak alone
-                blended[topic.code] = strength
-        other = (1 - self.keyword_share) * probabilities.get(OTHER, 0.0)
-        best = max(blended, key=lambda code: blended[code]) if blended else None  # ties: earlier seed row
-        if best is None or blended[best] < max(self.min_confidence, other):
+            known = topic.code in self.known
+            blended[topic.code] = share * strength + (1 - share) * probabilities[topic.code] if known else strength
+        blended[OTHER] = (1 - share) * probabilities.get(OTHER, 0.0)
+        return blended
+
+    def _choose(self, blended: dict[str, float], evidence: dict[str, str]) -> TopicAssignment:
+        """The best listed topic, unless it scores under ``min_confidence`` or under ``other``."""
+        listed = {code: score for code, score in blended.items() if code != OTHER}
+        best = max(listed, key=lambda code: listed[code]) if listed else None  # ties: earlier seed row
+        if best is None or listed[best] < max(self.min_confidence, blended.get(OTHER, 0.0)):
             return TopicAssignment(OTHER, "none", 0.0, None)
-        method = "pattern" if best in keyword.scores else "model"
-        return TopicAssignment(best, method, round(blended[best], 4), keyword.evidence.get(best))
+        method = "pattern" if best in evidence else "model"
+        return TopicAssignment(best, method, round(listed[best], 4), evidence.get(best))
 
     def assign(self, texts: Sequence[str | None]) -> list[TopicAssignment]:
         """Topics of normalised documents (surveys, posts)."""
         values = [t or "" for t in texts]
-        probabilities = self._probabilities(values)
-        return [self._decide(self.taxonomy.scores(text), p) if text else TopicAssignment(OTHER, "none", 0.0, None)
-                for text, p in zip(values, probabilities)]
+        results = []
+        for text, probabilities in zip(values, self._probabilities(values)):
+            found = self.taxonomy.scores(text)
+            results.append(self._choose(self._blend(found, probabilities), found.evidence) if text
+                           else TopicAssignment(OTHER, "none", 0.0, None))
+        return results
 
     def assign_calls(self, calls: Sequence[Sequence[str]]) -> list[TopicAssignment]:
         """Topics of calls from their normalised customer turns in order (agent turns never count):
-        keyword scores and classifier probabilities of each informative turn, weighed by
+        each informative turn is blended on its own, and the call's score is their mean weighed by
         :func:`turn_weights`, so what the customer came for outweighs a matter raised in passing."""
         informative = [[t for t in turns if content_kind(t) == "content"] for turns in calls]
-        flat = [turn for turns in informative for turn in turns]
-        probabilities = iter(self._probabilities(flat))
+        probabilities = iter(self._probabilities([turn for turns in informative for turn in turns]))
         results = []
         for turns in informative:
-            if not turns:
-                results.append(TopicAssignment(OTHER, "none", 0.0, None))
-                continue
-            weights = turn_weights(len(turns))
-            scores: dict[str, float] = {}
+            weights = turn_weights(turns)
+            combined: dict[str, float] = {}
             evidence: dict[str, str] = {}
-            mixed: dict[str, float] = {}
-            for turn, weight in zip(turns, weights):
+            blends = []
+            for turn in turns:
                 found = self.taxonomy.scores(turn)
-                for code, score in found.scores.items():
-                    scores[code] = scores.get(code, 0.0) + weight * score
-                    evidence.setdefault(code, found.evidence[code])
-                for code, p in next(probabilities).items():
-                    mixed[code] = mixed.get(code, 0.0) + weight * p / sum(weights)
-            ordered = {t.code: scores[t.code] for t in self.taxonomy.leaves if t.code in scores}
-            results.append(self._decide(Match(ordered, evidence), mixed))
+                for code, evidence_text in found.evidence.items():
+                    evidence.setdefault(code, evidence_text)
+                blends.append(self._blend(found, next(probabilities)))
+            for blend, weight in zip(blends, weights):
+                for code, score in blend.items():
+                    if code != OTHER:  # small talk is ``other`` turn by turn; a call is only when nothing scores
+                        combined[code] = combined.get(code, 0.0) + score * weight / sum(weights)
+            results.append(self._choose(combined, evidence))
         return results
 
 
