@@ -19,15 +19,19 @@ score ``s`` among all topics' (one clean hit alone gives 0.78, two 0.95, a tie a
 
 The classifier (character 1-3-gram TF-IDF + logistic regression) learns from the written,
 labelled customer texts in ``sentiment/data/topics/`` (datasheet beside them) and from every
-keyword as a short text of its topic. Per topic the blended score is ``0.4 · keyword strength +
-0.6 · probability``; the best topic wins unless it scores under 0.1 or under the classifier's
-``other`` share, and its blended score is the confidence. A seed topic the classifier never saw
-(an analyst's new row) is scored by its keywords alone, so it works before any retraining.
+keyword as a short text of its topic. Keywords decide alone when they are unambiguous (strength
+at least 0.7 against the other topics named; weak context words count only when nothing else is
+named), which keeps the analyst in control of what the seed names clearly. Otherwise, per topic,
+``0.4 · keyword strength + 0.6 · probability``; the best topic wins unless it scores under 0.1
+(0.18 for a call no keyword fired on) or under the classifier's ``other`` share, and its blended
+score is the confidence. A seed topic the classifier never saw (an analyst's new row) is blended
+by its keywords alone, so it works before any retraining.
 
 Calls read the customer's informative turns in order (agent turns never count; greetings,
-thanks and placeholder-only turns are skipped): keyword scores and probabilities of the i-th turn
-weigh ``1 / (1 + 0.5·i)``, because customers say what they came for first and a later turn adds
-a remedy (换货, 退款) or a second matter in passing. Discovery factorises jieba-token TF-IDF
+thanks and placeholder-only turns are skipped). Keyword scores add up over turns, and each turn is
+blended on its own; in both the i-th turn weighs ``1 / (1 + 0.5·i)``, times 0.3 when it opens as an
+aside (对了, 顺便, 另外): customers say what they came for first, and a later turn adds a remedy
+(换货, 退款), small talk or a second matter in passing. Discovery factorises jieba-token TF-IDF
 with NMF.
 
 Texts given to :class:`TopicModel` are already normalised (``sentiment.normalize``): the nightly
@@ -68,7 +72,9 @@ TURN_DECAY = 0.5  # weight 1 / (1 + 0.5·i) of the i-th informative customer tur
 KEYWORD_SHARE = 0.4  # keyword strength's part of the blended score; the classifier has the rest
 MIN_CONFIDENCE = 0.1  # below this blended score a text is ``other``
 CLASSIFIER_C = 50.0  # inverse regularisation: few, clean texts per topic
-SELF_LABELLED_PER_TOPIC = 200
+SELF_LABELLED_PER_TOPIC = 200  # corpus texts a topic without written texts learns from
+KEYWORD_DECIDES = 0.7  # keyword strength at which the keywords decide alone
+SILENT_MIN = 0.18  # a call where no keyword fires needs this blended score, or it is ``other``
 # A turn that opens as an aside raises a second matter in passing, not the reason for the contact.
 _ASIDE = re.compile(r"^[^\w]*(对了|顺便|顺带|另外|还有个|还有一个|还有就是|还有件事|再问一下|再问个|还想问)")
 ASIDE_WEIGHT = 0.3
@@ -113,6 +119,7 @@ class Match:
 
     scores: dict[str, float]
     evidence: dict[str, str]
+    context_only: frozenset[str] = frozenset()  # topics hit by weak context words (``~``) alone
 
     def best(self) -> tuple[str | None, float, float]:
         """(topic, its score, the runner-up's score); ties go to the earlier seed row."""
@@ -174,38 +181,41 @@ class Taxonomy:
         gives way to it (什么时候能到 inside 什么时候能到账)."""
         text = text.replace(" ", "")
         lowered = text.lower()
-        hits: dict[str, list[tuple[int, int, float]]] = {}
+        hits: dict[str, list[tuple[int, int, float, bool]]] = {}
         for topic in self.leaves:
-            found: list[tuple[int, int, float]] = []
+            found: list[tuple[int, int, float, bool]] = []
             for keyword in topic.keywords:
                 anchor = keyword.parts[0]
                 start = lowered.find(anchor)
                 while start >= 0:
                     end = start + len(anchor)
                     weight = 0.0
-                    if not any(start < right and left < end for left, right, _ in found):
+                    if not any(start < right and left < end for left, right, *_ in found):
                         weight = _hit_weight(lowered, start, end)
                     if weight and len(keyword.parts) > 1:
                         _, sentence_end = _bounds(_SENTENCE_END, lowered, start, end)
                         near = lowered[end:min(sentence_end, end + CO_OCCURRENCE_WINDOW)]
                         weight *= all(part in near for part in keyword.parts[1:])
                     if weight:
-                        found.append((start, end, weight * keyword.weight))
+                        found.append((start, end, weight * keyword.weight, keyword.weak))
                     start = lowered.find(anchor, end)
             if found:
                 hits[topic.code] = found
-        spans = [(code, start, end) for code, found in hits.items() for start, end, _ in found]
+        spans = [(code, start, end) for code, found in hits.items() for start, end, *_ in found]
         scores: dict[str, float] = {}
         evidence: dict[str, str] = {}
+        context_only: set[str] = set()
         for code, found in hits.items():
-            kept = [(start, end, weight) for start, end, weight in found
+            kept = [(start, end, weight, weak) for start, end, weight, weak in found
                     if not any(other != code and left <= start and end <= right and right - left > end - start
                                for other, left, right in spans)]
             if kept:
-                scores[code] = sum(weight for _, _, weight in kept)
+                scores[code] = sum(weight for _, _, weight, _ in kept)
                 first = min(kept)
                 evidence[code] = text[first[0]:first[1]]
-        return Match(scores, evidence)
+                if all(weak for *_, weak in kept):
+                    context_only.add(code)
+        return Match(scores, evidence, frozenset(context_only))
 
     def match(self, text: str) -> tuple[str | None, str | None, float]:
         """The winning topic of one normalised text, its first hit, and its confidence."""
@@ -320,14 +330,22 @@ class TopicModel:
         blended[OTHER] = (1 - share) * probabilities.get(OTHER, 0.0)
         return blended
 
-    def _choose(self, blended: dict[str, float], evidence: dict[str, str]) -> TopicAssignment:
-        """The best listed topic, unless it scores under ``min_confidence`` or under ``other``."""
-        listed = {code: score for code, score in blended.items() if code != OTHER}
-        best = max(listed, key=lambda code: listed[code]) if listed else None  # ties: earlier seed row
-        if best is None or listed[best] < max(self.min_confidence, blended.get(OTHER, 0.0)):
+    def _choose(self, blended: dict[str, float], keyword: Match, call: bool = False) -> TopicAssignment:
+        """The keywords' topic when they are unambiguous: its strength against the other topics
+        the customer named is at least ``KEYWORD_DECIDES`` (context words count only when nothing
+        is named). Otherwise the best blended topic, unless it scores under ``min_confidence``
+        (``SILENT_MIN`` for a call no keyword fired on) or under ``other``."""
+        named = {code: score for code, score in keyword.scores.items() if code not in keyword.context_only}
+        topic, top, second = Match(named or keyword.scores, keyword.evidence).best()
+        if topic and keyword_confidence(top, second) >= KEYWORD_DECIDES:
+            return TopicAssignment(topic, "pattern", keyword_confidence(top, second), keyword.evidence[topic])
+        candidates = {code: score for code, score in blended.items() if code != OTHER}
+        best = max(candidates, key=lambda code: candidates[code]) if candidates else None  # ties: earlier seed row
+        floor = self.min_confidence if keyword.scores or not call else max(self.min_confidence, SILENT_MIN)
+        if best is None or candidates[best] < max(floor, blended.get(OTHER, 0.0)):
             return TopicAssignment(OTHER, "none", 0.0, None)
-        method = "pattern" if best in evidence else "model"
-        return TopicAssignment(best, method, round(listed[best], 4), evidence.get(best))
+        method = "pattern" if best in keyword.evidence else "model"
+        return TopicAssignment(best, method, round(candidates[best], 4), keyword.evidence.get(best))
 
     def assign(self, texts: Sequence[str | None]) -> list[TopicAssignment]:
         """Topics of normalised documents (surveys, posts)."""
@@ -335,7 +353,7 @@ class TopicModel:
         results = []
         for text, probabilities in zip(values, self._probabilities(values)):
             found = self.taxonomy.scores(text)
-            results.append(self._choose(self._blend(found, probabilities), found.evidence) if text
+            results.append(self._choose(self._blend(found, probabilities), found) if text
                            else TopicAssignment(OTHER, "none", 0.0, None))
         return results
 
@@ -349,18 +367,20 @@ class TopicModel:
         for turns in informative:
             weights = turn_weights(turns)
             combined: dict[str, float] = {}
+            keyword_scores: dict[str, float] = {}
             evidence: dict[str, str] = {}
-            blends = []
-            for turn in turns:
+            named: set[str] = set()
+            for turn, weight in zip(turns, weights):
                 found = self.taxonomy.scores(turn)
-                for code, evidence_text in found.evidence.items():
-                    evidence.setdefault(code, evidence_text)
-                blends.append(self._blend(found, next(probabilities)))
-            for blend, weight in zip(blends, weights):
-                for code, score in blend.items():
+                named |= set(found.scores) - found.context_only
+                for code, score in found.scores.items():
+                    keyword_scores[code] = keyword_scores.get(code, 0.0) + weight * score
+                    evidence.setdefault(code, found.evidence[code])
+                for code, score in self._blend(found, next(probabilities)).items():
                     if code != OTHER:  # small talk is ``other`` turn by turn; a call is only when nothing scores
                         combined[code] = combined.get(code, 0.0) + score * weight / sum(weights)
-            results.append(self._choose(combined, evidence))
+            ordered = {t.code: keyword_scores[t.code] for t in self.taxonomy.leaves if t.code in keyword_scores}
+            results.append(self._choose(combined, Match(ordered, evidence, frozenset(set(ordered) - named)), call=True))
         return results
 
 
