@@ -145,7 +145,9 @@ def _hit_weight(text: str, start: int, end: int) -> float:
     clause_start, clause_end = _bounds(_CLAUSE_END, text, start, end)
     before = text[max(clause_start, start - 8):start].replace(" ", "")
     after = text[end:min(clause_end, end + 6)].replace(" ", "")
-    if _NEGATED.search(before) and _PROBLEM.search(text[start:end] + after[:4]):
+    # The problem word must follow at once (没有质量问题, 不是快递的问题): speech recognition leaves
+    # no punctuation, so 没信号体验极差 ends one clause and starts the next within four characters.
+    if _NEGATED.search(before) and _PROBLEM.search(text[start:end] + after[:3]):
         return 0.0
     if _ALL_CLEAR.match(after):
         return _MENTION_WEIGHT
@@ -341,8 +343,11 @@ class TopicModel:
             return TopicAssignment(topic, "pattern", keyword_confidence(top, second), keyword.evidence[topic])
         candidates = {code: score for code, score in blended.items() if code != OTHER}
         best = max(candidates, key=lambda code: candidates[code]) if candidates else None  # ties: earlier seed row
-        floor = self.min_confidence if keyword.scores or not call else max(self.min_confidence, SILENT_MIN)
-        if best is None or candidates[best] < max(floor, blended.get(OTHER, 0.0)):
+        silent = call and not keyword.scores
+        floor = max(self.min_confidence, SILENT_MIN) if silent else self.min_confidence
+        # Small talk is ``other`` turn by turn, so a call's ``other`` share counts only when no keyword fired.
+        other = blended.get(OTHER, 0.0) if silent or not call else 0.0
+        if best is None or candidates[best] < max(floor, other):
             return TopicAssignment(OTHER, "none", 0.0, None)
         method = "pattern" if best in keyword.evidence else "model"
         return TopicAssignment(best, method, round(candidates[best], 4), keyword.evidence.get(best))
@@ -377,8 +382,7 @@ class TopicModel:
                     keyword_scores[code] = keyword_scores.get(code, 0.0) + weight * score
                     evidence.setdefault(code, found.evidence[code])
                 for code, score in self._blend(found, next(probabilities)).items():
-                    if code != OTHER:  # small talk is ``other`` turn by turn; a call is only when nothing scores
-                        combined[code] = combined.get(code, 0.0) + score * weight / sum(weights)
+                    combined[code] = combined.get(code, 0.0) + score * weight / sum(weights)
             ordered = {t.code: keyword_scores[t.code] for t in self.taxonomy.leaves if t.code in keyword_scores}
             results.append(self._choose(combined, Match(ordered, evidence, frozenset(set(ordered) - named)), call=True))
         return results

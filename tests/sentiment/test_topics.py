@@ -146,10 +146,22 @@ def test_money_gone_but_order_unpaid_is_a_payment_matter() -> None:
 
 
 def test_context_words_give_way_to_the_matter() -> None:
-    """快递员, 5G and 电表 say who or what, not the matter: manner, a tariff, a plan change win."""
+    """快递员, 师傅上门, 5G and 电表 say who or what, not the matter: manner, a tariff, a plan
+    change win; alone, a context word still names its topic."""
     assert _call_topics(["你们的快递员打电话骂我，还把电话挂了"],
+                        ["师傅上门态度恶劣"],
                         ["这个月用超了5G流量，超出的流量怎么收这么贵"],
-                        ["我想把家里的电表改成峰谷电价，晚上用电多"]) == ["staff_attitude", "price_fees", "plan_change"]
+                        ["我想把家里的电表改成峰谷电价，晚上用电多"],
+                        ["5G老是掉回4G"]) == ["staff_attitude", "staff_attitude", "price_fees", "plan_change",
+                                              "network_signal"]
+
+
+def test_a_negation_reaches_only_the_words_right_after_it() -> None:
+    """Speech recognition writes no punctuation: in 没信号 体验极差 the 差 belongs to the next
+    clause, so 没信号 is the complaint; 没有质量问题 stays a negated problem."""
+    taxonomy = Taxonomy.from_csv(TAXONOMY)
+    assert taxonomy.match(normalize("地铁里完全没信号 体验极差", asr=True).text)[0] == "network_signal"
+    assert taxonomy.match(normalize("这个手机没有质量问题", asr=True).text)[0] is None
 
 
 def test_enquiries_manners_and_plan_changes_are_not_other() -> None:
