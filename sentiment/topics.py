@@ -47,11 +47,14 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from sentiment.normalize import PLACEHOLDER, content_kind, normalize
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 OTHER = "other"
 USER_DICT = Path(__file__).resolve().parent / "resources" / "jieba_userdict.txt"
@@ -248,7 +251,7 @@ def load_training_set(path: Path = TRAINING_SET, split: str = "train") -> list[t
 
 
 @lru_cache(maxsize=4)
-def _train_classifier(labelled: tuple[tuple[str, str], ...]):
+def _train_classifier(labelled: tuple[tuple[str, str], ...]) -> "Pipeline":
     """Character 1-3-gram TF-IDF + logistic regression over (text, topic) pairs; the same pairs
     give the same model, so it is trained once per process (the nightly, the CLI and tests
     build several :class:`TopicModel` objects over one taxonomy). One BLAS thread: on a shared
@@ -285,7 +288,7 @@ class TopicModel:
         self.training = list(training) if training is not None else load_training_set()
         self.min_confidence = min_confidence
         self.keyword_share = keyword_share
-        self.classifier = None
+        self.classifier: Pipeline | None = None
         self.known: frozenset[str] = frozenset()  # the codes the classifier learnt from texts, not keywords alone
         self.training_size = 0
 
