@@ -23,15 +23,18 @@ keyword as a short text of its topic. Keywords decide alone when they are unambi
 at least 0.7 against the other topics named; weak context words count only when nothing else is
 named), which keeps the analyst in control of what the seed names clearly. Otherwise, per topic,
 ``0.4 · keyword strength + 0.6 · probability``; the best topic wins unless it scores under 0.1
-(0.18 for a call no keyword fired on) or under the classifier's ``other`` share, and its blended
-score is the confidence. A seed topic the classifier never saw (an analyst's new row) is blended
+or under the classifier's ``other`` share (for a call: only when no keyword fired), and its blended
+score is the confidence. The floor is the same for calls with and without keywords: a higher one
+for calls no keyword fired on sent a third more unseen chats to ``other`` than it saved (datasheet). A seed topic the classifier never saw (an analyst's new row) is blended
 by its keywords alone, so it works before any retraining.
 
 Calls read the customer's informative turns in order (agent turns never count; greetings,
 thanks and placeholder-only turns are skipped). Keyword scores add up over turns, and each turn is
 blended on its own; in both the i-th turn weighs ``1 / (1 + 0.5·i)``, times 0.3 when it opens as an
 aside (对了, 顺便, 另外): customers say what they came for first, and a later turn adds a remedy
-(换货, 退款), small talk or a second matter in passing. Discovery factorises jieba-token TF-IDF
+(换货, 退款), small talk or a second matter in passing. A small-talk turn (no keyword, and the
+classifier reads it as ``other``: 在吗, 转人工, 我等着) weighs 0.3 and takes no position, so a chat
+that opens with 在吗 still has its matter as the first turn. Discovery factorises jieba-token TF-IDF
 with NMF.
 
 Texts given to :class:`TopicModel` are already normalised (``sentiment.normalize``): the nightly
@@ -77,10 +80,10 @@ MIN_CONFIDENCE = 0.1  # below this blended score a text is ``other``
 CLASSIFIER_C = 50.0  # inverse regularisation: few, clean texts per topic
 SELF_LABELLED_PER_TOPIC = 200  # corpus texts a topic without written texts learns from
 KEYWORD_DECIDES = 0.7  # keyword strength at which the keywords decide alone
-SILENT_MIN = 0.18  # a call where no keyword fires needs this blended score, or it is ``other``
 # A turn that opens as an aside raises a second matter in passing, not the reason for the contact.
 _ASIDE = re.compile(r"^[^\w]*(对了|顺便|顺带|另外|还有个|还有一个|还有就是|还有件事|再问一下|再问个|还想问)")
 ASIDE_WEIGHT = 0.3
+SMALL_TALK_WEIGHT = 0.3  # weight of a turn with no keyword that the classifier reads as ``other``
 
 
 @dataclass(frozen=True)
@@ -234,12 +237,22 @@ def customer_text(turns: Sequence[str]) -> str:
     return " ".join(t for t in turns if content_kind(t) == "content")
 
 
-def turn_weights(turns: Sequence[str], decay: float = TURN_DECAY) -> list[float]:
+def turn_weights(turns: Sequence[str], decay: float = TURN_DECAY,
+                 small_talk: Sequence[bool] | None = None) -> list[float]:
     """Weight of each informative customer turn: ``1 / (1 + decay·i)`` for the i-th, since a
     customer says what they came for first and later turns add detail, remedies and small talk;
-    times ``ASIDE_WEIGHT`` for a turn that opens as an aside (对了, 顺便, 另外, 还有个)."""
-    return [(ASIDE_WEIGHT if _ASIDE.match(turn.replace(" ", "")) else 1.0) / (1 + decay * i)
-            for i, turn in enumerate(turns)]
+    times ``ASIDE_WEIGHT`` for a turn that opens as an aside (对了, 顺便, 另外, 还有个). A turn
+    flagged in ``small_talk`` (在吗, 转人工, 我等着: no keyword, the classifier reads ``other``)
+    weighs ``SMALL_TALK_WEIGHT`` and takes no position, so the matter stated after it still counts
+    as stated first."""
+    weights, position = [], 0
+    for turn, chat in zip(turns, small_talk or [False] * len(turns)):
+        if chat:
+            weights.append(SMALL_TALK_WEIGHT)
+            continue
+        weights.append((ASIDE_WEIGHT if _ASIDE.match(turn.replace(" ", "")) else 1.0) / (1 + decay * position))
+        position += 1
+    return weights
 
 
 def load_training_set(path: Path = TRAINING_SET, split: str = "train") -> list[tuple[str, str]]:
@@ -339,7 +352,7 @@ class TopicModel:
         """The keywords' topic when they are unambiguous: its strength against the other topics
         the customer named is at least ``KEYWORD_DECIDES`` (context words count only when nothing
         is named). Otherwise the best blended topic, unless it scores under ``min_confidence``
-        (``SILENT_MIN`` for a call no keyword fired on) or under ``other``."""
+        or under ``other`` (a call's ``other`` share counts only when no keyword fired)."""
         named = {code: score for code, score in keyword.scores.items() if code not in keyword.context_only}
         topic, top, second = Match(named or keyword.scores, keyword.evidence).best()
         if topic and keyword_confidence(top, second) >= KEYWORD_DECIDES:
@@ -347,10 +360,9 @@ class TopicModel:
         candidates = {code: score for code, score in blended.items() if code != OTHER}
         best = max(candidates, key=lambda code: candidates[code]) if candidates else None  # ties: earlier seed row
         silent = call and not keyword.scores
-        floor = max(self.min_confidence, SILENT_MIN) if silent else self.min_confidence
         # Small talk is ``other`` turn by turn, so a call's ``other`` share counts only when no keyword fired.
         other = blended.get(OTHER, 0.0) if silent or not call else 0.0
-        if best is None or candidates[best] < max(floor, other):
+        if best is None or candidates[best] < max(self.min_confidence, other):
             return TopicAssignment(OTHER, "none", 0.0, None)
         method = "pattern" if best in keyword.evidence else "model"
         return TopicAssignment(best, method, round(candidates[best], 4), keyword.evidence.get(best))
@@ -373,18 +385,21 @@ class TopicModel:
         probabilities = iter(self._probabilities([turn for turns in informative for turn in turns]))
         results = []
         for turns in informative:
-            weights = turn_weights(turns)
+            matches = [self.taxonomy.scores(turn) for turn in turns]
+            turn_probabilities = [next(probabilities) for _ in turns]
+            small_talk = [not found.scores and bool(p) and max(p, key=p.__getitem__) == OTHER
+                          for found, p in zip(matches, turn_probabilities)]
+            weights = turn_weights(turns, small_talk=small_talk)
             combined: dict[str, float] = {}
             keyword_scores: dict[str, float] = {}
             evidence: dict[str, str] = {}
             named: set[str] = set()
-            for turn, weight in zip(turns, weights):
-                found = self.taxonomy.scores(turn)
+            for found, turn_probability, weight in zip(matches, turn_probabilities, weights):
                 named |= set(found.scores) - found.context_only
                 for code, score in found.scores.items():
                     keyword_scores[code] = keyword_scores.get(code, 0.0) + weight * score
                     evidence.setdefault(code, found.evidence[code])
-                for code, score in self._blend(found, next(probabilities)).items():
+                for code, score in self._blend(found, turn_probability).items():
                     combined[code] = combined.get(code, 0.0) + score * weight / sum(weights)
             ordered = {t.code: keyword_scores[t.code] for t in self.taxonomy.leaves if t.code in keyword_scores}
             results.append(self._choose(combined, Match(ordered, evidence, frozenset(set(ordered) - named)), call=True))
