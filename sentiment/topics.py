@@ -33,7 +33,7 @@ thanks and placeholder-only turns are skipped). Keyword scores add up over turns
 blended on its own; in both the i-th turn weighs ``1 / (1 + 0.5·i)``, times 0.3 when it opens as an
 aside (对了, 顺便, 另外): customers say what they came for first, and a later turn adds a remedy
 (换货, 退款), small talk or a second matter in passing. A small-talk turn (no keyword, and the
-classifier reads it as ``other``: 在吗, 转人工, 我等着) weighs 0.3 and takes no position, so a chat
+classifier reads it as ``other``: 在吗, 转人工, 我等着) weighs 0.6 and takes no position, so a chat
 that opens with 在吗 still has its matter as the first turn. Discovery factorises jieba-token TF-IDF
 with NMF.
 
@@ -83,7 +83,7 @@ KEYWORD_DECIDES = 0.7  # keyword strength at which the keywords decide alone
 # A turn that opens as an aside raises a second matter in passing, not the reason for the contact.
 _ASIDE = re.compile(r"^[^\w]*(对了|顺便|顺带|另外|还有个|还有一个|还有就是|还有件事|再问一下|再问个|还想问)")
 ASIDE_WEIGHT = 0.3
-SMALL_TALK_WEIGHT = 0.3  # weight of a turn with no keyword that the classifier reads as ``other``
+SMALL_TALK_WEIGHT = 0.6  # weight of a turn with no keyword that the classifier reads as ``other``
 
 
 @dataclass(frozen=True)
