@@ -410,9 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     assign = topics_cmds.add_parser(
         "assign", help="add topic_code, topic_name and topic_confidence (the nightly's taxonomy and model)",
         description="Assign each text a topic of the taxonomy seed (dbt_project/seeds/topic_taxonomy.csv) as the "
-                    "nightly does: keywords in context first, then a TF-IDF model trained on the keyword-labelled "
-                    "texts of the warehouse and this file, else other. With --source calls the text column holds "
-                    "a whole dialogue, one turn per line starting 客户: or 客服:, and only customer lines count.")
+                    "nightly does: keywords in context blended with a classifier trained on the written, labelled "
+                    "texts in sentiment/data/topics/, else other. With --source calls the text column holds a "
+                    "whole dialogue, one turn per line starting 客户: or 客服:; only customer lines count, the "
+                    "first ones most.")
     assign.add_argument("--source", choices=["calls", "surveys", "social"], default="surveys",
                         help="what the texts are (default surveys)")
     csv_args(assign)

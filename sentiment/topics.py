@@ -1,23 +1,41 @@
-"""Topics: an analyst-editable taxonomy first, a model for what its keywords miss, and
-unsupervised discovery of themes the taxonomy does not have yet.
+"""Topics: an analyst-editable taxonomy, a classifier trained on written labelled texts, the two
+blended per topic; and unsupervised discovery of themes the taxonomy does not have yet.
 
 The taxonomy is data (topic_code, parent_code, name_zh, keywords): the dbt seed
 ``topic_taxonomy.csv`` is its home, and callers pass its rows in. ``keywords`` is ``a|b|c``; an
 entry ``a+b`` fires only when the other parts follow ``a`` within 8 characters of one sentence
 (转人工+排队: asking for a person is not a waiting complaint, queueing for one is), and ``~a`` is a
-weak context word (燃气, 宽带) weighing 0.5. Keyword hits are read in context:
+weak context word weighing 0.5: it names where or with what (燃气, 宽带, 快递员, 屏幕, 电表, 5G),
+not the matter, so the matter's own words win (快递员 … 骂我 is about the courier's manner). Keyword
+hits are read in context:
 
 - a hit negated as a problem (没有质量问题, 不是快递的问题, 没发现任何故障) does not fire, while a
   negated resource is the complaint itself (没信号, 没收到, 没开发票) and fires;
 - a hit followed by an all-clear (信号挺好, 质量没问题) counts as a passing mention (weight 0.3).
 
 Each hit weighs 1 plus 0.25 per character beyond two (capped at 2): long phrases are more
-specific than short words. The topic with the highest total wins (ties: the earlier seed row);
-its confidence is ``(1 - exp(-1.5·top)) · top / (top + second)``, so one clean hit gives 0.78,
-two 0.95, and a tie at most 0.5. For calls the customer's turns are read in order with weight
-``1 / (1 + 0.5·i)`` for the i-th informative turn: customers state why they call first. The model
-(character TF-IDF + logistic regression, trained on the texts the keywords label) covers the
-rest and gives up to ``other`` when unsure. Discovery factorises jieba-token TF-IDF with NMF.
+specific than short words. A topic's keyword strength is ``(1 - exp(-1.5·s)) · s / total`` of its
+score ``s`` among all topics' (one clean hit alone gives 0.78, two 0.95, a tie at most 0.5).
+
+The classifier (character 1-3-gram TF-IDF + logistic regression) learns from the written,
+labelled customer texts in ``sentiment/data/topics/`` (datasheet beside them) and from every
+keyword as a short text of its topic. Keywords decide alone when they are unambiguous (strength
+at least 0.7 against the other topics named; weak context words count only when nothing else is
+named), which keeps the analyst in control of what the seed names clearly. Otherwise, per topic,
+``0.4 · keyword strength + 0.6 · probability``; the best topic wins unless it scores under 0.1
+or under the classifier's ``other`` share (for a call: only when no keyword fired), and its blended
+score is the confidence. The floor is the same for calls with and without keywords: a higher one
+for calls no keyword fired on sent a third more unseen chats to ``other`` than it saved (datasheet). A seed topic the classifier never saw (an analyst's new row) is blended
+by its keywords alone, so it works before any retraining.
+
+Calls read the customer's informative turns in order (agent turns never count; greetings,
+thanks and placeholder-only turns are skipped). Keyword scores add up over turns, and each turn is
+blended on its own; in both the i-th turn weighs ``1 / (1 + 0.5·i)``, times 0.3 when it opens as an
+aside (对了, 顺便, 另外): customers say what they came for first, and a later turn adds a remedy
+(换货, 退款), small talk or a second matter in passing. A small-talk turn (no keyword, and the
+classifier reads it as ``other``: 在吗, 转人工, 我等着) weighs 0.6 and takes no position, so a chat
+that opens with 在吗 still has its matter as the first turn. Discovery factorises jieba-token TF-IDF
+with NMF.
 
 Texts given to :class:`TopicModel` are already normalised (``sentiment.normalize``): the nightly
 normalises each document once and every step reads that text.
@@ -32,11 +50,14 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from sentiment.normalize import PLACEHOLDER, content_kind, normalize
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 OTHER = "other"
 USER_DICT = Path(__file__).resolve().parent / "resources" / "jieba_userdict.txt"
@@ -52,6 +73,17 @@ _ALL_CLEAR = re.compile(r"^(都|也|还|倒|倒是|一直)?(没(有)?(什么|啥
 _MENTION_WEIGHT = 0.3
 WEAK_WEIGHT = 0.5
 CO_OCCURRENCE_WINDOW = 8  # characters after the anchor, within its sentence
+TRAINING_SET = Path(__file__).resolve().parent / "data" / "topics" / "topic_training.csv"
+TURN_DECAY = 0.5  # weight 1 / (1 + 0.5·i) of the i-th informative customer turn
+KEYWORD_SHARE = 0.4  # keyword strength's part of the blended score; the classifier has the rest
+MIN_CONFIDENCE = 0.1  # below this blended score a text is ``other``
+CLASSIFIER_C = 50.0  # inverse regularisation: few, clean texts per topic
+SELF_LABELLED_PER_TOPIC = 200  # corpus texts a topic without written texts learns from
+KEYWORD_DECIDES = 0.7  # keyword strength at which the keywords decide alone
+# A turn that opens as an aside raises a second matter in passing, not the reason for the contact.
+_ASIDE = re.compile(r"^[^\w]*(对了|顺便|顺带|另外|还有个|还有一个|还有就是|还有件事|再问一下|再问个|还想问)")
+ASIDE_WEIGHT = 0.3
+SMALL_TALK_WEIGHT = 0.6  # weight of a turn with no keyword that the classifier reads as ``other``
 
 
 @dataclass(frozen=True)
@@ -93,6 +125,7 @@ class Match:
 
     scores: dict[str, float]
     evidence: dict[str, str]
+    context_only: frozenset[str] = frozenset()  # topics hit by weak context words (``~``) alone
 
     def best(self) -> tuple[str | None, float, float]:
         """(topic, its score, the runner-up's score); ties go to the earlier seed row."""
@@ -118,7 +151,9 @@ def _hit_weight(text: str, start: int, end: int) -> float:
     clause_start, clause_end = _bounds(_CLAUSE_END, text, start, end)
     before = text[max(clause_start, start - 8):start].replace(" ", "")
     after = text[end:min(clause_end, end + 6)].replace(" ", "")
-    if _NEGATED.search(before) and _PROBLEM.search(text[start:end] + after[:4]):
+    # The problem word must follow at once (没有质量问题, 不是快递的问题): speech recognition leaves
+    # no punctuation, so 没信号体验极差 ends one clause and starts the next within four characters.
+    if _NEGATED.search(before) and _PROBLEM.search(text[start:end] + after[:3]):
         return 0.0
     if _ALL_CLEAR.match(after):
         return _MENTION_WEIGHT
@@ -154,38 +189,41 @@ class Taxonomy:
         gives way to it (什么时候能到 inside 什么时候能到账)."""
         text = text.replace(" ", "")
         lowered = text.lower()
-        hits: dict[str, list[tuple[int, int, float]]] = {}
+        hits: dict[str, list[tuple[int, int, float, bool]]] = {}
         for topic in self.leaves:
-            found: list[tuple[int, int, float]] = []
+            found: list[tuple[int, int, float, bool]] = []
             for keyword in topic.keywords:
                 anchor = keyword.parts[0]
                 start = lowered.find(anchor)
                 while start >= 0:
                     end = start + len(anchor)
                     weight = 0.0
-                    if not any(start < right and left < end for left, right, _ in found):
+                    if not any(start < right and left < end for left, right, *_ in found):
                         weight = _hit_weight(lowered, start, end)
                     if weight and len(keyword.parts) > 1:
                         _, sentence_end = _bounds(_SENTENCE_END, lowered, start, end)
                         near = lowered[end:min(sentence_end, end + CO_OCCURRENCE_WINDOW)]
                         weight *= all(part in near for part in keyword.parts[1:])
                     if weight:
-                        found.append((start, end, weight * keyword.weight))
+                        found.append((start, end, weight * keyword.weight, keyword.weak))
                     start = lowered.find(anchor, end)
             if found:
                 hits[topic.code] = found
-        spans = [(code, start, end) for code, found in hits.items() for start, end, _ in found]
+        spans = [(code, start, end) for code, found in hits.items() for start, end, *_ in found]
         scores: dict[str, float] = {}
         evidence: dict[str, str] = {}
+        context_only: set[str] = set()
         for code, found in hits.items():
-            kept = [(start, end, weight) for start, end, weight in found
+            kept = [(start, end, weight, weak) for start, end, weight, weak in found
                     if not any(other != code and left <= start and end <= right and right - left > end - start
                                for other, left, right in spans)]
             if kept:
-                scores[code] = sum(weight for _, _, weight in kept)
+                scores[code] = sum(weight for _, _, weight, _ in kept)
                 first = min(kept)
                 evidence[code] = text[first[0]:first[1]]
-        return Match(scores, evidence)
+                if all(weak for *_, weak in kept):
+                    context_only.add(code)
+        return Match(scores, evidence, frozenset(context_only))
 
     def match(self, text: str) -> tuple[str | None, str | None, float]:
         """The winning topic of one normalised text, its first hit, and its confidence."""
@@ -193,88 +231,179 @@ class Taxonomy:
         topic, top, second = found.best()
         return topic, found.evidence.get(topic) if topic else None, keyword_confidence(top, second)
 
-    def match_turns(self, turns: Sequence[str]) -> tuple[str | None, str | None, float]:
-        """Like :meth:`match` over a caller's turns in order, earlier informative turns weighing more."""
-        combined: dict[str, float] = {}
-        evidence: dict[str, str] = {}
-        informative = [t for t in turns if content_kind(t) == "content"]
-        for i, turn in enumerate(informative):
-            found = self.scores(turn)
-            for code, score in found.scores.items():
-                combined[code] = combined.get(code, 0.0) + score / (1 + 0.5 * i)
-                evidence.setdefault(code, found.evidence[code])
-        ordered = {t.code: combined[t.code] for t in self.leaves if t.code in combined}
-        topic, top, second = Match(ordered, evidence).best()
-        return topic, evidence.get(topic) if topic else None, keyword_confidence(top, second)
-
 
 def customer_text(turns: Sequence[str]) -> str:
-    """The informative customer turns of a call as one text (what the model reads)."""
+    """The informative customer turns of a call as one text."""
     return " ".join(t for t in turns if content_kind(t) == "content")
 
 
-class TopicModel:
-    """Keywords first; a classifier trained on keyword-labelled texts for the rest."""
+def turn_weights(turns: Sequence[str], decay: float = TURN_DECAY,
+                 small_talk: Sequence[bool] | None = None) -> list[float]:
+    """Weight of each informative customer turn: ``1 / (1 + decay·i)`` for the i-th, since a
+    customer says what they came for first and later turns add detail, remedies and small talk;
+    times ``ASIDE_WEIGHT`` for a turn that opens as an aside (对了, 顺便, 另外, 还有个). A turn
+    flagged in ``small_talk`` (在吗, 转人工, 我等着: no keyword, the classifier reads ``other``)
+    weighs ``SMALL_TALK_WEIGHT`` and takes no position, so the matter stated after it still counts
+    as stated first."""
+    weights, position = [], 0
+    for turn, chat in zip(turns, small_talk or [False] * len(turns)):
+        if chat:
+            weights.append(SMALL_TALK_WEIGHT)
+            continue
+        weights.append((ASIDE_WEIGHT if _ASIDE.match(turn.replace(" ", "")) else 1.0) / (1 + decay * position))
+        position += 1
+    return weights
 
-    def __init__(self, taxonomy: Taxonomy, min_confidence: float = 0.45) -> None:
+
+def load_training_set(path: Path = TRAINING_SET, split: str = "train") -> list[tuple[str, str]]:
+    """The written, labelled customer texts (``sentiment/data/topics/``, datasheet beside it) of
+    one split, normalised as the nightly normalises them: (text, topic_code) pairs."""
+    with path.open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["split"] == split]
+    return [(normalize(row["text"], asr=row["style"] == "asr").text, row["topic_code"]) for row in rows]
+
+
+@lru_cache(maxsize=4)
+def _train_classifier(labelled: tuple[tuple[str, str], ...]) -> "Pipeline":
+    """Character 1-3-gram TF-IDF + logistic regression over (text, topic) pairs; the same pairs
+    give the same model, so it is trained once per process (the nightly, the CLI and tests
+    build several :class:`TopicModel` objects over one taxonomy). One BLAS thread: on a shared
+    machine more threads make this small fit ten times slower, not faster."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from threadpoolctl import threadpool_limits
+
+    pipeline = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
+        LogisticRegression(C=CLASSIFIER_C, solver="saga", tol=1e-3, max_iter=2000,
+                           class_weight="balanced", random_state=0),
+    )
+    with threadpool_limits(limits=1):
+        return pipeline.fit([_for_classifier(t) for t, _ in labelled], [c for _, c in labelled])
+
+
+def _for_classifier(text: str) -> str:
+    """The classifier reads text without the spaces speech recognition puts between words."""
+    return text.replace(" ", "")
+
+
+class TopicModel:
+    """Keywords and a supervised classifier, blended per topic (module doc).
+
+    The classifier trains on the written training set (``training``, default the train split of
+    ``TRAINING_SET``); a taxonomy topic that set lacks (an analyst's new seed row) is learnt from
+    the keyword-labelled texts passed to :meth:`fit`, and its keywords count from the start."""
+
+    def __init__(self, taxonomy: Taxonomy, training: Sequence[tuple[str, str]] | None = None,
+                 min_confidence: float = MIN_CONFIDENCE, keyword_share: float = KEYWORD_SHARE) -> None:
         self.taxonomy = taxonomy
+        self.training = list(training) if training is not None else load_training_set()
         self.min_confidence = min_confidence
-        self.classifier = None
+        self.keyword_share = keyword_share
+        self.classifier: Pipeline | None = None
+        self.known: frozenset[str] = frozenset()  # the codes the classifier learnt from texts, not keywords alone
         self.training_size = 0
 
-    def fit(self, texts: Sequence[str]) -> "TopicModel":
-        """Train on the normalised texts the keywords label; with too little or too uniform data
-        (a small day) the model stays unfitted and assignment falls back to keywords and ``other``."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-
-        labelled = [(text, self.taxonomy.match(text)[0]) for text in texts if text]
-        labelled = [(text, topic) for text, topic in labelled if topic]
-        counts = Counter(topic for _, topic in labelled)
-        labelled = [(text, topic) for text, topic in labelled if counts[topic] >= 2]
-        self.classifier, self.training_size = None, 0
+    def fit(self, texts: Sequence[str] = ()) -> "TopicModel":
+        """Train the classifier on the written set, restricted to the taxonomy's codes, plus up to
+        ``SELF_LABELLED_PER_TOPIC`` keyword-labelled ``texts`` for each topic the written set lacks.
+        With fewer than two topics to tell apart it stays unfitted (keywords and ``other`` only)."""
+        codes = {t.code for t in self.taxonomy.leaves} | {OTHER}
+        labelled = [(text, topic) for text, topic in self.training if topic in codes and text]
+        written = {topic for _, topic in labelled}
+        # Each keyword is a short text of its topic: the seed's vocabulary reaches the classifier too.
+        labelled += [("".join(k.parts), t.code) for t in self.taxonomy.leaves for k in t.keywords if not k.weak]
+        extra: Counter[str] = Counter()
+        for text in texts if codes - written - {OTHER} else ():
+            topic = self.taxonomy.match(text)[0] if text else None
+            if topic and topic not in written and extra[topic] < SELF_LABELLED_PER_TOPIC:
+                labelled.append((text, topic))
+                extra[topic] += 1
+        self.classifier, self.known, self.training_size = None, frozenset(), 0
         if len({topic for _, topic in labelled}) < 2:
             return self
-        pipeline = make_pipeline(
-            TfidfVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2 if len(labelled) >= 50 else 1,
-                            sublinear_tf=True),
-            LogisticRegression(C=2.0, max_iter=1000),
-        )
-        try:
-            self.classifier = pipeline.fit([t for t, _ in labelled], [c for _, c in labelled])
-            self.training_size = len(labelled)
-        except ValueError:  # e.g. "After pruning, no terms remain": nothing to learn from today
-            self.classifier = None
+        self.classifier = _train_classifier(tuple(labelled))
+        self.known = frozenset(written | set(extra))
+        self.training_size = len(labelled)
         return self
 
-    def _fallback(self, results: list[TopicAssignment | None], texts: Sequence[str]) -> list[TopicAssignment]:
-        missed = [i for i, r in enumerate(results) if r is None and texts[i]]
-        if missed and self.classifier is not None:
-            probabilities = self.classifier.predict_proba([texts[i] for i in missed])
-            classes = self.classifier.classes_
-            for i, row in zip(missed, probabilities):
-                best = int(np.argmax(row))
-                if row[best] >= self.min_confidence:
-                    results[i] = TopicAssignment(str(classes[best]), "model", round(float(row[best]), 4), None)
-        return [r or TopicAssignment(OTHER, "none", 0.0, None) for r in results]
+    def _probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        if self.classifier is None or not texts:
+            return [{} for _ in texts]
+        classes = [str(c) for c in self.classifier.classes_]
+        return [dict(zip(classes, row)) for row in self.classifier.predict_proba([_for_classifier(t) for t in texts])]
+
+    def _blend(self, keyword: Match, probabilities: dict[str, float]) -> dict[str, float]:
+        """Per topic code (``other`` included): keyword strength and classifier probability blended
+        (module doc); a topic the classifier never saw (a new seed row) by its keywords alone."""
+        total = sum(keyword.scores.values())
+        share = self.keyword_share
+        blended: dict[str, float] = {}
+        for topic in self.taxonomy.leaves:
+            score = keyword.scores.get(topic.code, 0.0)
+            strength = (1 - math.exp(-1.5 * score)) * score / total if score else 0.0
+            known = topic.code in self.known
+            blended[topic.code] = share * strength + (1 - share) * probabilities[topic.code] if known else strength
+        blended[OTHER] = (1 - share) * probabilities.get(OTHER, 0.0)
+        return blended
+
+    def _choose(self, blended: dict[str, float], keyword: Match, call: bool = False) -> TopicAssignment:
+        """The keywords' topic when they are unambiguous: its strength against the other topics
+        the customer named is at least ``KEYWORD_DECIDES`` (context words count only when nothing
+        is named). Otherwise the best blended topic, unless it scores under ``min_confidence``
+        or under ``other`` (a call's ``other`` share counts only when no keyword fired)."""
+        named = {code: score for code, score in keyword.scores.items() if code not in keyword.context_only}
+        topic, top, second = Match(named or keyword.scores, keyword.evidence).best()
+        if topic and keyword_confidence(top, second) >= KEYWORD_DECIDES:
+            return TopicAssignment(topic, "pattern", keyword_confidence(top, second), keyword.evidence[topic])
+        candidates = {code: score for code, score in blended.items() if code != OTHER}
+        best = max(candidates, key=lambda code: candidates[code]) if candidates else None  # ties: earlier seed row
+        silent = call and not keyword.scores
+        # Small talk is ``other`` turn by turn, so a call's ``other`` share counts only when no keyword fired.
+        other = blended.get(OTHER, 0.0) if silent or not call else 0.0
+        if best is None or candidates[best] < max(self.min_confidence, other):
+            return TopicAssignment(OTHER, "none", 0.0, None)
+        method = "pattern" if best in keyword.evidence else "model"
+        return TopicAssignment(best, method, round(candidates[best], 4), keyword.evidence.get(best))
 
     def assign(self, texts: Sequence[str | None]) -> list[TopicAssignment]:
         """Topics of normalised documents (surveys, posts)."""
         values = [t or "" for t in texts]
-        results: list[TopicAssignment | None] = []
-        for text in values:
-            topic, evidence, confidence = self.taxonomy.match(text) if text else (None, None, 0.0)
-            results.append(TopicAssignment(topic, "pattern", confidence, evidence) if topic else None)
-        return self._fallback(results, values)
+        results = []
+        for text, probabilities in zip(values, self._probabilities(values)):
+            found = self.taxonomy.scores(text)
+            results.append(self._choose(self._blend(found, probabilities), found) if text
+                           else TopicAssignment(OTHER, "none", 0.0, None))
+        return results
 
     def assign_calls(self, calls: Sequence[Sequence[str]]) -> list[TopicAssignment]:
-        """Topics of calls from their normalised customer turns in order (agent turns never count)."""
-        results: list[TopicAssignment | None] = []
-        for turns in calls:
-            topic, evidence, confidence = self.taxonomy.match_turns(turns)
-            results.append(TopicAssignment(topic, "pattern", confidence, evidence) if topic else None)
-        return self._fallback(results, [customer_text(turns) for turns in calls])
+        """Topics of calls from their normalised customer turns in order (agent turns never count):
+        each informative turn is blended on its own, and the call's score is their mean weighed by
+        :func:`turn_weights`, so what the customer came for outweighs a matter raised in passing."""
+        informative = [[t for t in turns if content_kind(t) == "content"] for turns in calls]
+        probabilities = iter(self._probabilities([turn for turns in informative for turn in turns]))
+        results = []
+        for turns in informative:
+            matches = [self.taxonomy.scores(turn) for turn in turns]
+            turn_probabilities = [next(probabilities) for _ in turns]
+            small_talk = [not found.scores and bool(p) and max(p, key=p.__getitem__) == OTHER
+                          for found, p in zip(matches, turn_probabilities)]
+            weights = turn_weights(turns, small_talk=small_talk)
+            combined: dict[str, float] = {}
+            keyword_scores: dict[str, float] = {}
+            evidence: dict[str, str] = {}
+            named: set[str] = set()
+            for found, turn_probability, weight in zip(matches, turn_probabilities, weights):
+                named |= set(found.scores) - found.context_only
+                for code, score in found.scores.items():
+                    keyword_scores[code] = keyword_scores.get(code, 0.0) + weight * score
+                    evidence.setdefault(code, found.evidence[code])
+                for code, score in self._blend(found, turn_probability).items():
+                    combined[code] = combined.get(code, 0.0) + score * weight / sum(weights)
+            ordered = {t.code: keyword_scores[t.code] for t in self.taxonomy.leaves if t.code in keyword_scores}
+            results.append(self._choose(combined, Match(ordered, evidence, frozenset(set(ordered) - named)), call=True))
+        return results
 
 
 @lru_cache(maxsize=1)

@@ -181,10 +181,11 @@ def customer_turns(dialogue: str) -> list[str]:
 
 def assign_topics_csv(input_path: Path, output_path: Path, text_column: str, source: str, taxonomy_path: Path,
                       warehouse_texts: Callable[[], list[str]]) -> int:
-    """Add topic_code, topic_name and topic_confidence with the nightly's taxonomy, model and
-    fallback. The model trains on the keyword-labelled texts of the warehouse (``warehouse_texts``,
-    all three sources, as the nightly) plus this file's; ``source='calls'`` reads whole dialogues
-    through their customer lines. Reads every row first (the model needs them), then writes."""
+    """Add topic_code, topic_name and topic_confidence with the nightly's taxonomy and model: its
+    classifier trains on the written training set, plus keyword-labelled texts of the warehouse
+    (``warehouse_texts``, all three sources, as the nightly) and this file's for any seed topic that
+    set lacks; ``source='calls'`` reads whole dialogues through their customer lines. Reads every
+    row first (the model needs them), then writes."""
     from sentiment.normalize import normalize
     from sentiment.topics import Taxonomy, TopicModel, customer_text
 

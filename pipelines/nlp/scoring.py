@@ -31,7 +31,7 @@ from sentiment.engines import CLASSES, SentimentEngine, load_engine
 from sentiment.escalation import EscalationDetector, ThirdParties
 from sentiment.normalize import content_kind, normalize
 from sentiment.scoring import UNKNOWN, Scored, polarity, score_normalised
-from sentiment.topics import Taxonomy, TopicModel, customer_text
+from sentiment.topics import TRAINING_SET, Taxonomy, TopicModel, customer_text
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,10 @@ def sentiment_engine(settings: Settings) -> SentimentEngine:
 
 
 def topic_version(taxonomy_path: Path) -> str:
-    return "taxonomy-" + hashlib.sha1(taxonomy_path.read_bytes()).hexdigest()[:10] + "+tfidf-lr"
+    """The taxonomy's and the written training set's content hashes: either changes the topics."""
+    taxonomy = hashlib.sha1(taxonomy_path.read_bytes()).hexdigest()[:10]
+    training = hashlib.sha1(TRAINING_SET.read_bytes()).hexdigest()[:10]
+    return f"taxonomy-{taxonomy}+written-{training}+tfidf-lr"
 
 
 def _cached_predict(conn: duckdb.DuckDBPyConnection, engine: SentimentEngine,
@@ -231,9 +234,9 @@ def topic_training_texts(conn: duckdb.DuckDBPyConnection, days: list[date] | Non
 
 
 def fit_topic_model(days: list[date], taxonomy_path: Path, warehouse: Warehouse, limit: int = 50_000) -> TopicModel:
-    """Train the topic fallback on the keyword-labelled texts of the partitions at hand, all sources,
-    over the taxonomy at ``taxonomy_path`` (VOC_TOPIC_TAXONOMY); a day too small to fit leaves it
-    unfitted (pattern-only topics), never failing the night."""
+    """The topic model over the taxonomy at ``taxonomy_path`` (VOC_TOPIC_TAXONOMY): its classifier trains
+    on the written training set, plus the keyword-labelled texts of the partitions at hand (all
+    sources) for seed topics that set lacks."""
     with warehouse.connect(ddl=raw_ddl(None)) as conn:
         texts = topic_training_texts(conn, days, limit)
     return TopicModel(Taxonomy.from_csv(taxonomy_path)).fit(texts)
