@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sentiment.escalation import (NO_ESCALATION, SHIPPED_PARTIES, EscalationDetector, ThirdParties, ThirdPartyError,
-                                  canonical_digits, detect_escalation)
+                                  canonical_digits, detect_escalation, model_text, plain_digits)
+from sentiment.escalation_model import RULE_WEIGHT, ThreatModel
 from sentiment.normalize import normalize
 
 SEED = SHIPPED_PARTIES
@@ -19,7 +20,7 @@ SEED_COLUMNS = "party_code,category,name_zh,keywords,needs,not_when,not_near"
 
 @pytest.fixture(scope="module")
 def detector() -> EscalationDetector:
-    return EscalationDetector(ThirdParties.from_csv(SEED))
+    return EscalationDetector(ThirdParties.from_csv(SEED), model=None)  # the rules alone: their scale
 
 
 def _flagged(detector: EscalationDetector, text: str, category: str) -> None:
@@ -254,3 +255,92 @@ def test_development_cases(detector: EscalationDetector, text: str, is_threat: b
 def test_the_notebook_entry_point_reads_the_shipped_list() -> None:
     assert detect_escalation("别以为我不敢打幺二三幺五").party == "hotline_12315"
     assert not detect_escalation("订单号812315667").risk
+
+
+# --- kinds of first-run failure on hold-out 18 (styles the earlier sets under-represent) -------
+@pytest.mark.parametrize(("text", "category"), [
+    ("再不退款就打1️⃣2️⃣3️⃣1️⃣5️⃣", "consumer_association"),      # keycap emoji digits
+    ("拖到月底我就打①②③①⑤", "consumer_association"),           # circled digits
+    ("No refund by Friday and I will sue you", "legal"),           # English keywords, whole words
+    ("我们已经准备sue这家公司了", "legal"),
+    ("那咱们就法庭上说话吧", "legal"),                              # indirect legal wording
+    ("协商不成就走司法途径", "legal"),
+    ("有本事你们接着拖，看消协管不管得了你们", "consumer_association"),  # a dare is not an information question
+    ("你哋唔退钱我就去消委会投诉", "consumer_association"),         # Cantonese 唔 in a condition
+])
+def test_new_forms_of_threats(detector: EscalationDetector, text: str, category: str) -> None:
+    result = detector.detect(text)
+    assert result.risk and result.category == category, f"{text}: {result}"
+    assert result.evidence and result.evidence in normalize(plain_digits(text), asr=True).text
+
+
+@pytest.mark.parametrize("text", [
+    "this issue is still not fixed",                       # sue inside issue
+    "I won't call 12315 over a few yuan",                  # English negation
+    "我唔会去消委会投诉嘅，放心",                            # Cantonese negation
+    "为了几块钱去消协不值得",                                # a dismissive judgement after the mention
+    "我闺蜜之前打过12315，说没啥用",                          # someone else's past escalation
+    "我老公嚷嚷着要找记者，被我劝住了",                        # a threat talked down
+    "上热搜的那个视频我也看了",                               # a mention as a modifier
+    "说要投诉到12315是一场误会，已经撤了",                     # withdrawn
+    "当时想过要不要打12315，后来客服帮我解决了",               # considered, then resolved
+    "12315是干嘛的",                                        # an information question (干嘛)
+])
+def test_new_forms_of_non_threats(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
+def test_keycap_and_circled_digits_become_ascii() -> None:
+    assert plain_digits("1️⃣2️⃣3️⃣1️⃣5️⃣见") == "12315见"
+    assert plain_digits("①②③①⑤") == "12315"
+
+
+# --- the shipped detector: rules mixed with the learned model --------------------------------
+@pytest.fixture(scope="module")
+def shipped() -> EscalationDetector:
+    return EscalationDetector(ThirdParties.from_csv(SEED))
+
+
+@pytest.mark.parametrize(("text", "is_threat"), [
+    ("别逼我打12315", True), ("别以为我不敢去消协", True), ("不要以为我不会找律师", True),
+    ("再不处理我就打幺二三一五", True), ("我已经向银保监投诉了", True),
+    ("我不会去12315投诉的", False), ("订单号812315667还没发货", False), ("拍照曝光不准，照片发灰", False),
+    ("12315电话是多少?", False), ("我要投诉你们的快递员", False),
+])
+def test_the_shipped_detector_reads_the_issue_classes(shipped: EscalationDetector, text: str, is_threat: bool) -> None:
+    assert shipped.detect(text).risk is is_threat
+
+
+def test_the_model_is_asked_only_where_a_third_party_is_named(shipped: EscalationDetector) -> None:
+    # Threat-like wording with no keyword: the model would read it, the detector does not ask.
+    text = "再不退款我就让你们好看，说到做到"
+    assert shipped.model.probabilities([model_text(normalize(text, asr=True).text)])[0] > 0
+    assert shipped.detect(text) == NO_ESCALATION
+
+
+def test_confidence_mixes_the_rules_and_the_model(shipped: EscalationDetector, detector: EscalationDetector) -> None:
+    text = "再不处理我就去消协投诉"
+    probability = shipped.model.probabilities([model_text(normalize(text, asr=True).text)])[0]
+    expected = RULE_WEIGHT * detector.detect(text).confidence + (1 - RULE_WEIGHT) * probability
+    assert shipped.detect(text).confidence == pytest.approx(expected, abs=1e-4)
+
+
+def test_batches_read_like_single_texts(shipped: EscalationDetector) -> None:
+    texts = ["再不处理我就去消协投诉", None, "订单号812315667", "今天天气不错", "我不会去起诉你们"]
+    assert shipped.detect_many(texts) == [shipped.detect(t) for t in texts]
+
+
+def test_the_version_names_rules_seed_and_model(shipped: EscalationDetector, detector: EscalationDetector) -> None:
+    assert shipped.version.startswith(detector.version + "+char14-lr+")
+
+
+def test_the_model_needs_both_classes() -> None:
+    with pytest.raises(ValueError, match="threats and non-threats"):
+        ThreatModel.train(["我要去消协", "我要打12315"], [True, True])
+
+
+def test_the_shipped_model_reads_the_development_cases_it_never_saw(shipped: EscalationDetector) -> None:
+    """The probes are not in the model's training sets; the mix must still read nearly all of them."""
+    cases = _dev_cases()
+    right = sum(shipped.detect(text).risk is is_threat for text, is_threat in cases)
+    assert right / len(cases) >= 0.97, f"{right} of {len(cases)}"
