@@ -43,12 +43,20 @@ How one text is read (rules, each named after the case it handles):
    back (说要打12315是气话) is not the writer's threat. Questions and other people are read within
    16 characters of the mention, because a call's customer turns have no punctuation.
 
-``confidence`` is a fixed score per reading, ordered by how sure the reading is (set by hand, not
-fitted to data), meant as the probability that the text is a level-3 escalation: a report of
-having already escalated 0.95, a first-person threat 0.92, a conditional or double-negation
-threat 0.9, a bare mention 0.8, a hedged one (可能, 考虑) 0.75, an information question 0.35,
-someone else's or an averted escalation 0.3, a withdrawn one or advice to readers 0.25, a negated
-one 0.1, no mention 0. ``risk`` is ``confidence >= 0.5``.
+The rules' confidence is a fixed score per reading, ordered by how sure the reading is (set by
+hand, not fitted to data): a report of having already escalated 0.95, a first-person threat
+0.92, a conditional or double-negation threat 0.9, a bare mention 0.8, a hedged one (可能, 考虑)
+0.75, an information question 0.35, someone else's or an averted escalation 0.3, a withdrawn one or
+advice to readers 0.25, a negated one 0.1, a mention in another sense 0.
+
+8. **The learned model** (:mod:`sentiment.escalation_model`, on by default) reads every text in
+   which a keyword matches (60 characters either side of the mentions), and the detector's
+   ``confidence`` is ``RULE_WEIGHT`` (0.3) × the rules' confidence + 0.7 × the model's
+   probability; ``risk`` is ``confidence >= 0.5``. A text with no keyword is never asked about,
+   so the model cannot flag a complaint that names no third party. The evidence, party and
+   category are always the rules' (their strongest mention). ``model=None`` gives the rules alone.
+   Why: replaying each hold-out set's first run (``python -m bench.escalation_backtest``), the rules
+   of the day read 420 unseen sentences at precision 0.900 / recall 0.924, the mix at 0.962 / 0.960.
 Measured on the hand-written sets in ``bench/datasets/`` (see their README) by ``python -m bench escalation``.
 """
 
