@@ -91,7 +91,7 @@ _DIGIT_RUN = re.compile(rf"[{_DIGIT_LIKE}](?:[ \-]?[{_DIGIT_LIKE}]){{2,}}")
 _SEPARATORS = re.compile(r" |(?<=[0-9])-(?=[0-9])")
 _ID_LABEL = re.compile(
     r"(单号|订单|编号|尾号|账号|帐号|卡号|工号|房号|房间号?|门牌号?|车牌号?|型号|密码|验证码|取件码|会员号|运单|"
-    r"批次号?|序列号|串号|后[四五六几]位|ID|No\.?)[^0-9，。！？]{0,4}$"
+    r"批次号?|序列号|串号|后[四五六几]位|ID|No\.?|一串|一组|一排|数字|尾数)[^0-9，。！？]{0,4}$"
     r"|(金额|价格|总价|费用|共计|合计|花了)[是为约共:：\s]{0,2}$", re.IGNORECASE)
 _UNIT_AFTER = re.compile(r"^\s?(元|块|万|号(?!码)|件|个|次|路|室|房|米|天|年|月|日|分|秒|小时|人|台|笔|斤|克|公斤|位|步|层|页|张|"
                          r"条|期|届|名|度|平|公里|%|％)")
@@ -111,9 +111,19 @@ def plain_digits(text: str) -> str:
     return _KEYCAP.sub(r"\1", text).translate(_CIRCLED)
 
 
+# Every hotline the seed knows is 123xx; two of them a space apart are a list (打了12315 12345).
+_HOTLINE_LIST = re.compile(r"(?<![0-9])(123[0-9]{2}) (?=123[0-9]{2}(?![0-9]))")
+
+
 def canonical_digits(text: str) -> str:
-    """Spoken and Chinese digits in digit-like runs of three or more as ASCII; same length as ``text``."""
-    return _DIGIT_RUN.sub(lambda m: m.group().translate(_NUMERALS), text)
+    """Spoken and Chinese digits in digit-like runs of three or more as ASCII, and the space between
+    two listed hotline numbers (not after an id label) as 、; same length as ``text``."""
+    ascii_digits = _DIGIT_RUN.sub(lambda m: m.group().translate(_NUMERALS), text)
+
+    def listed(match: re.Match[str]) -> str:  # 单号 12345 12315 stays one id
+        label = _ID_LABEL.search(ascii_digits[max(0, match.start() - 12):match.start()].replace(" ", ""))
+        return match.group() if label else match.group(1) + "、"
+    return _HOTLINE_LIST.sub(listed, ascii_digits)
 
 
 def _keyword_pattern(keyword: str) -> str:
@@ -263,16 +273,17 @@ _CONTEXT_REACH = 16  # characters around a mention read for a question or someon
 # After the mention: the writer's own complaint to it (工信部申诉, 律师会联系你们) counts alone; what the
 # third party does (记者采访, 媒体报道) counts only with the writer's intent (我会找记者来采访).
 _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|告(?=你|他|到|上)|见|评理|主持公道|讨.?说法|维权|打官司|发函|报案|联系你们|"
-                           r"找你们|与贵司联系|与你们联系|跟你们联系|挂你们|曝光你们|打.{0,2}电话|电话投诉|留言|发帖|说理|发律师函|写信)")
+                           r"找你们|与贵司联系|与你们联系|跟你们联系|挂你们|曝光你们|打.{0,2}电话|电话投诉|留言|发帖|说理|发律师函|写信|"
+                           r"(?<!不)(理|管|收拾|治|查|罚)你们)")
 _THIRD_PARTY_ACT_AFTER = re.compile(r"^[^，。！？]{0,6}?(曝光|介入|报道|立案|挂|求助|调解|采访|联系|查查|查一查|请|找|聘请|委托)")
-_INTENT = re.compile(r"我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|明天|今天就|今晚|待会|回头|一定|必须|"
+_INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|明天|今天就|今晚|待会|回头|一定|必须|"
                      r"肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|过了|让大家|让网友|评评理|避雷|扩散|信不信|"
                      r"等着瞧|别以为|不要以为|逼我|将")
 _REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|立案了|寄出|联系了|反映了|投诉了|"
                        r"举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
 _CONDITIONAL = re.compile(r"再不|如果|要是|假如|若|否则|不然|要不|的话|再这样|再拖|再有下次|再敷衍|再推诿|不.{0,8}就")
 _HEDGED = re.compile(r"可能|也许|或许|考虑|说不定|看情况")
-_QUESTION_INFO = re.compile(r"多少|(?<!不)怎么|如何|哪里|哪儿|在哪|是什么|干什么|干嘛|干啥|做什么的|管什么|要什么|什么材料|什么时候|几点|几号|电话是|号码|网址|地址|渠道|请问|想问|"
+_QUESTION_INFO = re.compile(r"多少|(?<!不)(?<!学会)(?<!会了)怎么|如何|哪里|哪儿|在哪|是什么|干什么|干嘛|干啥|做什么的|管什么|要什么|什么材料|什么时候|几点|几号|电话是|号码|网址|地址|渠道|请问|想问|"
                             r"问一下|想了解|了解一下|求问|有人知道|能不能|可不可以|可以.{0,10}吗|是不是管|管不管")
 _QUESTION_END = re.compile(r"[？?]|[吗么呢]\s*$")
 _RHETORICAL_MARK = re.compile(r"有本事|[管治]不[管治]得?[了住]|别以为|不要以为|以为我|难道|非要|非得|逼|是不是想|是不是要|想让我|要我|让我|你以为|不怕|信不信|等着|我要|我会|我就|已经|我已|让你们")
@@ -287,10 +298,10 @@ _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视�
                            r"(朋友|老公|老婆|丈夫|妻子|孩子|儿子|女儿|家人|亲戚|闺蜜|室友|同学|同事).{0,4}(过|嚷嚷|吵着|闹着|问我)")
 _UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|"
                         r"别的公司")
-_FIRST_PERSON_INTENT = re.compile(r"我要|我也要|我会|我就|我已经|我已")
-_ADVICE = re.compile(r"大家收藏|收藏了|小知识|科普|教程|攻略|教你|讲怎么|遇到.{0,8}可以")
+_FIRST_PERSON_INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|我要|我也要|我会|我就(?!是)|我已经|我已|等我|逼我")
+_ADVICE = re.compile(r"大家收藏|收藏了|小知识|冷知识|小技巧|分享一个|其实可以|科普|教程|攻略|教你|讲怎么|遇到.{0,8}可以")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
-_RELIEF = re.compile(r"劝住|劝下|拦住|劝好了|幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|退钱了|补发了|算了|作罢|不追究|"
+_RELIEF = re.compile(r"劝住|劝下|拦住|劝好了|已解决|(?<![没未])到账|删了|没必要了|不用了|接受了|幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|退钱了|补发了|算了|作罢|不追究|"
                      r"不计较|原谅|道歉后")
 _NOT_THAT_KIND = re.compile(r"(不是|并非|从来不是)那种.{0,14}的人")  # 我不是那种动不动就打12315的人
 _VOW = re.compile(r"就不姓|我不姓|就不是人|名字倒着写")
@@ -298,6 +309,7 @@ _ONCE = re.compile(r"本来|原本|本想|一开始")
 _REVERSAL = re.compile(r"[^。！？]{0,12}(不得不|只能|只好|必须|还是要|还是得|决定|逼得)")
 # 要不是你们及时处理，我就去消协了，谢谢: it did not happen (要不是看在老客户的份上… stays a warning).
 _COUNTERFACTUAL = re.compile(r"要不是|若不是|如果不是")
+_BLAME_NEGATION = re.compile(r"(也|就|才)(不至于|不会|不用|不必)")
 _THANKS = re.compile(r"谢谢|感谢|及时|辛苦|点赞|好评|耐心|给力")
 _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为|想过|一度|考虑过|犹豫")
 _WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤了|撤诉|是误会|一场误会|太冲动|一时冲动|冲动了|收回")
@@ -306,7 +318,7 @@ _WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说�
 _WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
 _IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
 _PLACE_AFTER = re.compile(r"^\s?(的\s?)?(大楼|大厦|办公楼|所在)?\s?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
-_PUBLICATION_AFTER = re.compile(r"^\s?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|降准|降息|加息|"
+_PUBLICATION_AFTER = re.compile(r"^\s?(今年|去年|近日|最近|日前|近期|昨天|今天|刚刚)?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|降准|降息|加息|"
                                 r"开展|查处|抽查|出台|印发|召开|表示|指出|专项)")
 _VISIT_AFTER = re.compile(r"(办事|上班|开会|交材料|交资料|签字|旁听)")
 _MODIFIER_AFTER = re.compile(r"^\s?的\s?(那个|这个|那些|这些|那条|这条|明星|艺人|视频|新闻|帖子|事件|事情|品牌|企业|公司)")
@@ -440,6 +452,9 @@ class EscalationDetector:
             # 不曝光你们我就不姓王 vows; 本来不想去消协，现在不得不去了 takes the negation back.
             if _VOW.search(whole) or (_ONCE.search(prefix) and _REVERSAL.search(text, part.end)):
                 return 0.9
+            # 如果不是你们踢皮球，我也不至于去市长信箱: it happened, and the company caused it.
+            if _COUNTERFACTUAL.search(text, max(0, start - 30), start) and _BLAME_NEGATION.search(prefix):
+                return 0.95
             return 0.1
         return self._confidence(text, start, end, clause, part, state, intent)
 
@@ -477,7 +492,8 @@ class EscalationDetector:
         before = text[max(clause.start, start - _CONTEXT_REACH):start].replace(" ", "")
         clause_text = text[max(clause.start, start - _CONTEXT_REACH):min(clause.end + 1, end + _CONTEXT_REACH)]
         clause_text = clause_text.replace(" ", "")
-        if _WITHDRAWN.search(whole) or _ADVICE.search(whole):
+        part_text = text[part.start:part.end].replace(" ", "")
+        if _WITHDRAWN.search(whole) or (_ADVICE.search(whole) and not _REPORTED.search(part_text)):
             return 0.25
         counterfactual = _COUNTERFACTUAL.search(text, max(0, start - 30), start) and _THANKS.search(whole)
         if (_RELIEF.search(whole) and _AVERTED.search(before)) or counterfactual:
@@ -490,7 +506,6 @@ class EscalationDetector:
         stated = rhetorical or bool(_REPORTED.search(clause_text) or _STATED_INTENT.search(clause_text))
         if not stated and (_QUESTION_END.search(clause_text) or _QUESTION_INFO.search(clause_text)):
             return 0.7 if _COMPLAINT_INTENT.search(whole) else 0.35
-        part_text = text[part.start:part.end].replace(" ", "")
         if _REPORTED.search(part_text):
             confidence = 0.95
         elif intent or rhetorical:
