@@ -1,5 +1,9 @@
 """Temporal backtest of escalation: would the learned model have helped the rules of each day?
 
+Readings: the rules alone, the plain weighted mean of rules and model, and the shipped mix
+(sentiment.escalation_model.mix: the weighted mean, with the rules' strongest readings kept
+unless the model vetoes them).
+
 Each hold-out set in bench/datasets/ was written against the rules of the commit before it and
 measured once (bench/datasets/README.md). For every hold-out this replays that first run: the
 rules and seed exactly as they stood at that commit (read from git history), alone and mixed with
@@ -22,7 +26,7 @@ from types import ModuleType
 
 from bench.escalation import DATASETS, load_set
 from sentiment.escalation import model_text
-from sentiment.escalation_model import RULE_WEIGHT, ThreatModel
+from sentiment.escalation_model import RULE_WEIGHT, ThreatModel, mix
 from sentiment.normalize import normalize
 
 REPO = DATASETS.parent.parent
@@ -30,7 +34,7 @@ REPO = DATASETS.parent.parent
 FIRST_RUNS = [("", "5637885"), ("2", "8b84ae4"), ("3", "0c27b78"), ("4", "3df20a7"), ("5", "3932341"),
               ("6", "5096fd4"), ("7", "4fb8d2b"), ("8", "5ea0751"), ("9", "7fac6bd"), ("10", "18a0efe"),
               ("11", "caa8d19"), ("12", "6b28fde"), ("13", "9e0dbe9"), ("14", "83f16a2"), ("15", "c38f713"),
-              ("16", "81731aa"), ("17", "4a33230"), ("18", "805fc78")]
+              ("16", "81731aa"), ("17", "4a33230"), ("18", "805fc78"), ("19", "805fc78")]
 
 
 def _at(commit: str, path: str) -> bytes:
@@ -58,7 +62,7 @@ def _counts(predicted: list[bool], truth: list[bool]) -> tuple[int, int, int]:
 def run() -> dict[str, tuple[int, int, int]]:
     """True positives, false alarms and misses over all first runs, per reading."""
     training = load_set(DATASETS / "escalation_eval.csv")
-    totals = {"rules": [0, 0, 0], "rules+model": [0, 0, 0]}
+    totals = {"rules": [0, 0, 0], "weighted mean": [0, 0, 0], "shipped mix": [0, 0, 0]}
     with tempfile.TemporaryDirectory() as folder:
         for suffix, commit in FIRST_RUNS:
             rows = load_set(DATASETS / f"escalation_holdout{suffix}.csv")
@@ -74,9 +78,10 @@ def run() -> dict[str, tuple[int, int, int]]:
             probabilities = model.probabilities([text for _, _, text in readings])
             predicted = {
                 "rules": [c >= 0.5 for c, _, _ in readings],
-                # The shipped mix: the model is asked only where a keyword is named.
-                "rules+model": [named and RULE_WEIGHT * c + (1 - RULE_WEIGHT) * q >= 0.5
-                                for (c, named, _), q in zip(readings, probabilities)]}
+                # The model is asked only where a keyword is named.
+                "weighted mean": [named and RULE_WEIGHT * c + (1 - RULE_WEIGHT) * q >= 0.5
+                                  for (c, named, _), q in zip(readings, probabilities)],
+                "shipped mix": [named and mix(c, q) >= 0.5 for (c, named, _), q in zip(readings, probabilities)]}
             line = []
             for reading, flags in predicted.items():
                 counts = _counts(flags, truth)

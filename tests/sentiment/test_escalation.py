@@ -11,7 +11,7 @@ import pytest
 
 from sentiment.escalation import (NO_ESCALATION, SHIPPED_PARTIES, EscalationDetector, ThirdParties, ThirdPartyError,
                                   canonical_digits, detect_escalation, model_text, plain_digits)
-from sentiment.escalation_model import RULE_WEIGHT, ThreatModel
+from sentiment.escalation_model import ThreatModel, mix
 from sentiment.normalize import normalize
 
 SEED = SHIPPED_PARTIES
@@ -321,8 +321,18 @@ def test_the_model_is_asked_only_where_a_third_party_is_named(shipped: Escalatio
 def test_confidence_mixes_the_rules_and_the_model(shipped: EscalationDetector, detector: EscalationDetector) -> None:
     text = "再不处理我就去消协投诉"
     probability = shipped.model.probabilities([model_text(normalize(text, asr=True).text)])[0]
-    expected = RULE_WEIGHT * detector.detect(text).confidence + (1 - RULE_WEIGHT) * probability
-    assert shipped.detect(text).confidence == pytest.approx(expected, abs=1e-4)
+    assert shipped.detect(text).confidence == mix(detector.detect(text).confidence, probability)
+
+
+@pytest.mark.parametrize(("rules", "model", "expected"), [
+    (0.8, 0.9, 0.87),     # the weighted mean, 0.3 rules and 0.7 model
+    (0.1, 0.9, 0.66),     # the model overrules a negation reading when it is sure
+    (0.8, 0.2, 0.38),     # and a bare mention it does not believe
+    (0.95, 0.25, 0.5),    # a report the model does not veto stands
+    (0.95, 0.1, 0.355),   # one it vetoes does not
+])
+def test_how_rules_and_model_mix(rules: float, model: float, expected: float) -> None:
+    assert mix(rules, model) == pytest.approx(expected)
 
 
 def test_batches_read_like_single_texts(shipped: EscalationDetector) -> None:
