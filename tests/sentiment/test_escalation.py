@@ -290,6 +290,36 @@ def test_new_forms_of_non_threats(detector: EscalationDetector, text: str) -> No
     _not_flagged(detector, text)
 
 
+# --- kinds of first-run failure on hold-out 19 (the blind dev half); sentences of our own ---------
+@pytest.mark.parametrize(("text", "category"), [
+    ("已拨打市民服务热线投诉噪音问题", "government_hotline"),          # another name of 12345
+    ("协商不成，就让法官来评判", "legal"),                            # 法官
+    ("你们不处理，我直接去监管那边", "regulator"),                     # bare 监管, 直接去 as intent
+    ("再拖就上网发帖", "media"),
+    ("难道非要上了热搜才处理？", "media"),
+    ("一二三一五 一二三四五 我都打过了", "consumer_association"),       # two spoken hotlines listed
+    ("你们可以装聋作哑，监管部门会管你们的", "regulator"),             # the third party acts on the company
+    ("要不是你们推来推去，我也不至于去信访办", "government_hotline"),  # a counterfactual that reports
+    ("等什么呢 等我去找律师吗", "legal"),                             # sarcasm after someone else's words
+])
+def test_indirect_and_rhetorical_threats(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "手机尾号 一二三四五 一二三幺五 是我老公的",            # two ids after a label, not a list of hotlines
+    "已经在你们的官方微博私信了，一直没回",                # the company's own channel
+    "希望你们像对待曝光事件一样对待普通投诉",
+    "我家邻居说他打了12315，我就是问问我这种情况能不能退",    # 我就是 is no intent
+    "本来打算找记者，后来问题已解决，不用了",                # a plan dropped once settled
+    "消协昨天发布了消费提示",                              # a publication after a time word
+    "冷知识：12345其实也能查公积金",                        # advice
+    "备注里写着一串12345",                                 # a string of digits
+])
+def test_dropped_plans_own_channels_and_other_numbers(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
 def test_keycap_and_circled_digits_become_ascii() -> None:
     assert plain_digits("1️⃣2️⃣3️⃣1️⃣5️⃣见") == "12315见"
     assert plain_digits("①②③①⑤") == "12315"
