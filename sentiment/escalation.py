@@ -9,17 +9,19 @@ How one text is read (rules, each named after the case it handles):
 
 1. **Normalise** with :func:`sentiment.normalize.normalize` (``asr=True``: a filler token never
    carries escalation), keeping @mentions of a third party's account (@中国消费者协会), which
-   normalisation would drop; then map spoken digits to ASCII in any run of three or more digit-like
-   characters (幺二三幺五, 一二三 一五 → 12315). The mapping keeps every offset, so evidence is
-   cut from the normalised text.
+   normalisation would drop, and keycap or circled digits (1️⃣, ①) as ASCII; then map spoken digits
+   to ASCII in any run of three or more digit-like characters (幺二三幺五, 一二三 一五 → 12315),
+   two hotline numbers a space apart read as a list (一二三一五 一二三四五). The mapping keeps
+   every offset, so evidence is cut from the normalised text.
 2. **Find mentions** of every keyword. A keyword made of digits (12315, 12345, 12378…) matches only
    as a number on its own: not inside a longer digit run (订单号812315667), not spread over a
    space-separated run (一二三一五 零零 八), not right after an id label (工号、尾号、取件码…), not
-   before a unit (12315元).
+   before a unit (12315元). An English keyword (sue, lawyer, media) matches whole words only.
 3. **Word sense.** A mention is dropped when one of the party's ``not_when`` phrases overlaps it
    (拍照曝光, 多媒体, 人行道), when a ``not_near`` word sits in the same clause (相机, 门锁), or
    when the words around it give another sense: a workplace (在法院工作), a place (消协隔壁), a
-   publication (消协发布, 工信部新规), a fraud warning (冒充12315), a comparison (比12315还管用).
+   publication (消协发布, 消协今年发布), a fraud warning (冒充12315), a comparison (比12315还管用),
+   a modifier (上热搜的那个明星); the company's own channels (你们的官方微博) are seed ``not_when``.
 4. **Action.** ``needs=action`` parties (律师, 法院, 记者, 工信部…) count only with an escalation
    verb: a strong one next to them (找律师, 向工信部投诉, 记者来采访), or a weak one (发, 去, 上)
    with a first-person intent or report (我要发微博, 已挂到网上). ``needs=intent`` parties
@@ -33,14 +35,17 @@ How one text is read (rules, each named after the case it handles):
    Cues that do not negate (不得不, 不排除, 不怕, 不惜) are skipped. Two cues in one scope cancel
    (别以为我不敢去消协, 不要以为我不会找律师, 你以为我不敢); an imperative cue over a causative
    (别逼我打12315, 不要让我去消协) is a threat. A cue right after the mention negates it too
-   (消协我是不会去的).
+   (消协我是不会去的), and so does a dismissive judgement (打官司不值当). Cantonese cues (唔会, 冇)
+   count like their Mandarin ones, English ones (won't, never) over the words before the mention.
+   A counterfactual with a blamed negation (如果不是你们踢皮球，我也不至于去市长信箱) reports.
 6. **Questions.** A question that asks for information (12315电话是多少, 消协在哪里) is weaker
    than a threat: confidence 0.35, not flagged, unless the same text also states a complaint
    intent (我要投诉…), then 0.7. Rhetorical questions (难道要我去12315吗, 你们不怕被曝光吗,
-   你信不信) are threats.
+   你信不信, 等我找律师吗, 有本事…看12345管不管得了你们) are threats.
 7. **Context.** Someone else's escalation (听说有人打了12315, 朋友说可以打12345), advice to
-   readers (遇到纠纷可以拨打12315), an escalation averted (幸好解决了，不然我就去消协了) or taken
-   back (说要打12315是气话) is not the writer's threat. Questions and other people are read within
+   readers (遇到纠纷可以拨打12315, unless the writer reports their own), an escalation averted
+   (幸好解决了，不然我就去消协了; 本来打算去消协，现在没必要了; 被我劝住了) or taken back
+   (说要打12315是气话, 是误会，已经撤了) is not the writer's threat. Questions and other people are read within
    16 characters of the mention, because a call's customer turns have no punctuation.
 
 The rules' confidence is a fixed score per reading, ordered by how sure the reading is (set by
@@ -53,8 +58,9 @@ advice to readers 0.25, a negated one 0.1, a mention in another sense 0.
    which a keyword matches (60 characters either side of the mentions), and the detector's
    ``confidence`` is 0.3 × the rules' confidence + 0.7 × the model's probability, at least 0.5
    when the rules read a report or a first-person threat (0.92 and up) and the model gives it 0.2
-   or more (:func:`sentiment.escalation_model.mix`); ``risk`` is ``confidence >= 0.5``. A text with no keyword is never asked about,
-   so the model cannot flag a complaint that names no third party. The evidence, party and
+   or more (:func:`sentiment.escalation_model.mix`); ``risk`` is ``confidence >= 0.5``. A text
+   with no keyword is never asked about, so the model cannot flag a complaint that names no
+   third party. The evidence, party and
    category are always the rules' (their strongest mention). ``model=None`` gives the rules alone.
    Why: replaying each hold-out set's first run (``python -m bench.escalation_backtest``), the mix
    reads unseen sentences better than the rules of the day, in precision and in recall (figures in
