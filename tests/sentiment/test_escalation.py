@@ -301,6 +301,9 @@ def test_new_forms_of_non_threats(detector: EscalationDetector, text: str) -> No
     ("你们可以装聋作哑，监管部门会管你们的", "regulator"),             # the third party acts on the company
     ("要不是你们推来推去，我也不至于去信访办", "government_hotline"),  # a counterfactual that reports
     ("等什么呢 等我去找律师吗", "legal"),                             # sarcasm after someone else's words
+    ("我已经向区长信箱反映了", "government_hotline"),
+    ("准备去法律援助中心咨询起诉的事", "legal"),
+    ("再不给说法就报警", "legal"),                                   # a condition is intent enough for 报警
 ])
 def test_indirect_and_rhetorical_threats(detector: EscalationDetector, text: str, category: str) -> None:
     _flagged(detector, text, category)
@@ -315,6 +318,9 @@ def test_indirect_and_rhetorical_threats(detector: EscalationDetector, text: str
     "消协昨天发布了消费提示",                              # a publication after a time word
     "冷知识：12345其实也能查公积金",                        # advice
     "备注里写着一串12345",                                 # a string of digits
+    "最近媒体曝光了很多类似问题",                            # the media as the subject: news
+    "我妈上次打了12315，没用",                              # a relative's past escalation
+    "提醒大家遇到这种情况可以找消协",                        # advice to readers
 ])
 def test_dropped_plans_own_channels_and_other_numbers(detector: EscalationDetector, text: str) -> None:
     _not_flagged(detector, text)
