@@ -257,7 +257,7 @@ _ENGLISH_NEGATION = re.compile(r"(?<![A-Za-z])(won'?t|will not|wouldn'?t|not goi
                                r"[^,.!?，。！？]{0,24}$", re.IGNORECASE)
 _NEGATED_AFTER = re.compile(r"^.{0,6}?((不会|不想|不打算|没打算|懒得|不必|没必要|犯不着|不至于|没有|不|没)"
                             r"(会|想|要|再|去|打|找|请|投诉|告|起诉|曝光|联系|发|报)"
-                            r"|不值当|不值得|划不来|犯不上|没意义|没意思|浪费时间)")
+                            r"|不值当|不值得|划不来|犯不上|没意义|没意思|浪费时间|太麻烦|太费劲|不划算)")
 _VOLITIONAL_REACH = 14
 _NEGATION_WINDOW = 40  # characters before a mention that can hold its cue and an outer cue
 
@@ -328,8 +328,10 @@ _WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说�
 _WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
 _IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
 _PLACE_AFTER = re.compile(r"^\s?(的\s?)?(大楼|大厦|办公楼|所在)?\s?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
-_PUBLICATION_AFTER = re.compile(r"^\s?(今年|去年|近日|最近|日前|近期|昨天|今天|刚刚)?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|降准|降息|加息|"
-                                r"开展|查处|抽查|出台|印发|召开|表示|指出|专项)")
+_PUBLICATION_AFTER = re.compile(r"^\s?(今年|去年|明年|近日|最近|日前|近期|昨天|今天|明天|刚刚|上个?月|下个?月|本月|这个月|上周|下周|本周|每年|每月)?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|降准|降息|加息|"
+                                r"开展|组织|举办|举行|查处|抽查|出台|印发|召开|表示|指出|专项)")
+# Waiting or protesting at the place (天天去消协门口等着) is pressure through it, not an errand.
+_PROTEST_AT = re.compile(r"^\s?(的\s?)?(门口|楼下|大门|对面)\s?.{0,3}(等着|守着|堵|拉横幅|举牌|闹|静坐|蹲)")
 _VISIT_AFTER = re.compile(r"(办事|上班|开会|交材料|交资料|签字|旁听)")
 _MEDIA_SUBJECT_BEFORE = re.compile(r"(媒体|记者|央视|电视台|新闻|报纸|网友|博主)\s?(都|也|已经|刚|最近|多次|纷纷)?\s?$")
 _MODIFIER_AFTER = re.compile(r"^\s?的\s?(那个|这个|那些|这些|那条|这条|明星|艺人|视频|新闻|帖子|事件|事情|品牌|企业|公司)")
@@ -538,7 +540,8 @@ class EscalationDetector:
             return False
         if text[start].isdigit() and (_ID_LABEL.search(before.replace(" ", "")) or _UNIT_AFTER.search(after)):
             return False
-        return not (_WORKPLACE_AFTER.search(after) or _PLACE_AFTER.search(after) or _PUBLICATION_AFTER.search(after)
+        place = _PLACE_AFTER.search(after) and not _PROTEST_AT.search(after)
+        return not (_WORKPLACE_AFTER.search(after) or place or _PUBLICATION_AFTER.search(after)
                     or _MODIFIER_AFTER.search(after)
                     or (party.category == "media" and _MEDIA_SUBJECT_BEFORE.search(before) is not None)
                     or _VISIT_AFTER.match(after.replace(" ", ""))

@@ -326,6 +326,25 @@ def test_dropped_plans_own_channels_and_other_numbers(detector: EscalationDetect
     _not_flagged(detector, text)
 
 
+# --- kinds of first-run failure on hold-out 20; sentences of our own -------------------------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("我打算找电视台的维权节目反映这件事", "media"),
+    ("那个 我 昨天 就 报 了 警", "legal"),                         # 报了警 spoken with spaces
+    ("不给说法我就去市场监管局门口拉横幅", "regulator"),            # pressure at a place, not an errand
+])
+def test_programmes_spoken_reports_and_protests(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "消协下个月举办消费维权讲座",                # an activity of the third party
+    "你们请明星代言都上电视了，售后却没人管",      # advertising on TV
+    "找律师太麻烦了，退款就行",                   # a dismissive judgement
+])
+def test_activities_adverts_and_bother(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
 def test_keycap_and_circled_digits_become_ascii() -> None:
     assert plain_digits("1️⃣2️⃣3️⃣1️⃣5️⃣见") == "12315见"
     assert plain_digits("①②③①⑤") == "12315"
