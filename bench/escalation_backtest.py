@@ -1,8 +1,10 @@
 """Temporal backtest of escalation: would the learned model have helped the rules of each day?
 
-Readings: the rules alone, the plain weighted mean of rules and model, and the shipped mix
+Readings: the rules alone, the plain weighted mean of rules and model, the shipped mix
 (sentiment.escalation_model.mix: the weighted mean, with the rules' strongest readings kept
-unless the model vetoes them).
+unless the model vetoes them), and the shipped mix with the model also reading the texts in which
+the rules found no third party, flagging them at a probability of at least t (several t, the
+shipped one, sentiment.escalation_model.UNNAMED_THRESHOLD, among them).
 
 Each hold-out set in bench/datasets/ was written against the rules of the commit before it and
 measured once (bench/datasets/README.md). For every hold-out this replays that first run: the
@@ -27,7 +29,7 @@ from types import ModuleType
 
 from bench.escalation import DATASETS, load_set
 from sentiment.escalation import model_text
-from sentiment.escalation_model import RULE_WEIGHT, ThreatModel, mix
+from sentiment.escalation_model import RULE_WEIGHT, UNNAMED_THRESHOLD, ThreatModel, mix
 from sentiment.normalize import normalize
 
 REPO = DATASETS.parent.parent
@@ -36,7 +38,7 @@ FIRST_RUNS = [("", "5637885"), ("2", "8b84ae4"), ("3", "0c27b78"), ("4", "3df20a
               ("6", "5096fd4"), ("7", "4fb8d2b"), ("8", "5ea0751"), ("9", "7fac6bd"), ("10", "18a0efe"),
               ("11", "caa8d19"), ("12", "6b28fde"), ("13", "9e0dbe9"), ("14", "83f16a2"), ("15", "c38f713"),
               ("16", "81731aa"), ("17", "4a33230"), ("18", "805fc78"), ("19", "805fc78"),
-              ("20", "0d5ef53")]
+              ("20", "0d5ef53"), ("21", "fa628b8"), ("22", "fa628b8")]
 
 
 def _at(commit: str, path: str) -> bytes:
@@ -67,7 +69,8 @@ def _counts(predicted: list[bool], truth: list[bool]) -> tuple[int, int, int]:
 def run() -> dict[str, tuple[int, int, int]]:
     """True positives, false alarms and misses over all first runs, per reading."""
     training = load_set(DATASETS / "escalation_eval.csv")
-    totals = {"rules": [0, 0, 0], "weighted mean": [0, 0, 0], "shipped mix": [0, 0, 0]}
+    unnamed = {f"mix + unnamed at {t:.2f}": t for t in sorted({0.7, 0.8, 0.85, 0.9, 0.95, UNNAMED_THRESHOLD})}
+    totals = {"rules": [0, 0, 0], "weighted mean": [0, 0, 0], "shipped mix": [0, 0, 0]} | {k: [0, 0, 0] for k in unnamed}
     with tempfile.TemporaryDirectory() as folder:
         for suffix, commit in FIRST_RUNS:
             rows = load_set(DATASETS / f"escalation_holdout{suffix}.csv")
@@ -87,6 +90,10 @@ def run() -> dict[str, tuple[int, int, int]]:
                 "weighted mean": [named and RULE_WEIGHT * c + (1 - RULE_WEIGHT) * q >= 0.5
                                   for (c, named, _), q in zip(readings, probabilities)],
                 "shipped mix": [named and mix(c, q) >= 0.5 for (c, named, _), q in zip(readings, probabilities)]}
+            # Texts the rules of the day found no mention in, flagged when the model is confident.
+            predicted |= {name: [mix(c, q) >= 0.5 if named else q >= threshold
+                                 for (c, named, _), q in zip(readings, probabilities)]
+                          for name, threshold in unnamed.items()}
             line = []
             for reading, flags in predicted.items():
                 counts = _counts(flags, truth)

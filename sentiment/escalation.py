@@ -78,7 +78,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Sequence
 
-from sentiment.escalation_model import ThreatModel, mix, read_labelled, training_sets
+from sentiment.escalation_model import UNNAMED_THRESHOLD, ThreatModel, cached, mix, read_labelled, training_sets
 from sentiment.normalize import normalize
 
 CATEGORIES = ("regulator", "consumer_association", "media", "legal", "government_hotline", "complaint_platform")
@@ -86,6 +86,15 @@ NEEDS = ("none", "action", "intent")
 THRESHOLD = 0.5
 RULES_VERSION = "escalation-rules-3"
 MODEL_CONTEXT = 60  # characters either side of the mentions that the model reads
+UNNAMED_CONTEXT = 400  # characters of a text without a mention that the model reads (a long call is cut)
+
+
+def unnamed_confidence(probability: float) -> float:
+    """The confidence of a text without a named third party: the model's probability mapped so that
+    UNNAMED_THRESHOLD lands on THRESHOLD (linear on each side), keeping ``risk == confidence >= 0.5``."""
+    if probability >= UNNAMED_THRESHOLD:
+        return round(THRESHOLD + (1 - THRESHOLD) * (probability - UNNAMED_THRESHOLD) / (1 - UNNAMED_THRESHOLD), 4)
+    return round(THRESHOLD * probability / UNNAMED_THRESHOLD, 4)
 
 
 def _alternation(words: Sequence[str]) -> str:
@@ -357,7 +366,7 @@ NO_ESCALATION = Escalation(False, None, None, None, 0.0)
 @dataclass(frozen=True)
 class _Reading:
     confidence: float  # the rules' confidence (the scale of the module doc)
-    party: ThirdParty
+    party: ThirdParty | None  # None: no keyword matched (evidence is then the whole text)
     evidence: str
     window: str  # what the model reads (model_text of the mentions and their context)
 
@@ -372,9 +381,11 @@ class EscalationDetector:
     """Reads texts against one third-party list and, unless ``model`` is None, the learned model
     (the shipped one by default); stateless and thread-safe after construction."""
 
-    def __init__(self, parties: ThirdParties, model: ThreatModel | None | Literal["shipped"] = "shipped") -> None:
+    def __init__(self, parties: ThirdParties, model: ThreatModel | None | Literal["shipped"] = "shipped",
+                 model_cache: Path | None = None) -> None:
+        """``model_cache``: the folder the shipped model is stored in (see :func:`shipped_model`)."""
         self.parties = parties
-        self.model = shipped_model() if model == "shipped" else model
+        self.model = shipped_model(model_cache) if model == "shipped" else model
 
     @property
     def version(self) -> str:
@@ -385,7 +396,7 @@ class EscalationDetector:
         return self.detect_many([text])[0]
 
     def detect_many(self, texts: Sequence[str | None]) -> list[Escalation]:
-        """One verdict per text, in order; the model reads all texts with a mention in one batch."""
+        """One verdict per text, in order; the model reads all texts in one batch."""
         readings = [self._read_rules(text) for text in texts]
         windows = [r.window for r in readings if r is not None]
         probabilities = iter(self.model.probabilities(windows) if self.model is not None and windows else [])
@@ -393,27 +404,40 @@ class EscalationDetector:
         for reading in readings:
             if reading is None:
                 verdicts.append(NO_ESCALATION)
-                continue
-            confidence = reading.confidence
-            if self.model is not None:
-                confidence = mix(confidence, next(probabilities))
-            if confidence < THRESHOLD:
-                verdicts.append(Escalation(False, None, None, None, confidence))
+            elif reading.party is None:
+                verdicts.append(self._unnamed(reading, next(probabilities)) if self.model is not None
+                                else NO_ESCALATION)
             else:
+                confidence = reading.confidence
+                if self.model is not None:
+                    confidence = mix(confidence, next(probabilities))
                 verdicts.append(Escalation(True, reading.party.category, reading.party.code, reading.evidence,
-                                           confidence))
+                                           confidence) if confidence >= THRESHOLD
+                                else Escalation(False, None, None, None, confidence))
         return verdicts
 
+    def _unnamed(self, reading: "_Reading", probability: float) -> Escalation:
+        """Step 9: a text in which no keyword names a third party, read by the model alone."""
+        confidence = unnamed_confidence(probability)
+        if confidence < THRESHOLD:
+            return Escalation(False, None, None, None, confidence)
+        clauses = [c.strip() for c in _CLAUSE_END.split(reading.evidence) if c.strip()] or [reading.evidence]
+        scores = self.model.probabilities([model_text(c) for c in clauses])
+        evidence = clauses[max(range(len(clauses)), key=scores.__getitem__)]
+        category = self.model.categories([reading.window])[0]
+        return Escalation(True, category, None, evidence, confidence)
+
     def _read_rules(self, text: str | None) -> "_Reading | None":
-        """The rules' reading of the strongest mention, or None when no keyword matches. A text
-        whose mentions all have another sense reads as confidence 0 on its first mention."""
+        """The rules' reading of the strongest mention; None for an empty text; a reading with no
+        party (``evidence`` the whole normalised text) when no keyword matches. A text whose
+        mentions all have another sense reads as confidence 0 on its first mention."""
         clean = normalize(self._keep_party_mentions(plain_digits(text) if text else text), asr=True).text
         if not clean:
             return None
         canon = canonical_digits(clean)
         matches = list(self.parties.pattern.finditer(canon))
         if not matches:
-            return None
+            return _Reading(0.0, None, clean, model_text(clean[:UNNAMED_CONTEXT]))
         best: tuple[float, ThirdParty, _Span] | None = None
         for match in matches:
             party = self.parties.party_of(match.group())
@@ -648,11 +672,19 @@ def _in_scope(kind: str, gap: str) -> bool:
 SHIPPED_PARTIES = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "third_parties.csv"
 
 
-@lru_cache(maxsize=1)
-def shipped_model() -> ThreatModel:
-    """The model trained on every labelled set in ``bench/datasets`` (about a second)."""
-    rows = read_labelled(training_sets())
-    return ThreatModel.train([model_text(normalize(text, asr=True).text) for text, _ in rows], [y for _, y in rows])
+_READING_CODE = [Path(__file__), Path(__file__).with_name("escalation_model.py"), Path(__file__).with_name("normalize.py")]
+
+
+@lru_cache(maxsize=4)
+def shipped_model(cache_dir: Path | None = None) -> ThreatModel:
+    """The model trained on every labelled set in ``bench/datasets`` (a few seconds), stored in
+    ``cache_dir`` (the nightly and the CLI pass ``$VOC_DATA_DIR/models/escalation``) under a hash of
+    the sets, the code that reads them and the recipe, so later processes load it instead."""
+    def build() -> ThreatModel:
+        rows = read_labelled(training_sets())
+        return ThreatModel.train([model_text(normalize(text, asr=True).text) for text, _, _ in rows],
+                                 [y for _, y, _ in rows], [c for _, _, c in rows])
+    return cached(cache_dir, [p.read_bytes() for p in training_sets() + _READING_CODE], build)
 
 
 @lru_cache(maxsize=1)
