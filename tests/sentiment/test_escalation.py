@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from sentiment.escalation import (NO_ESCALATION, SHIPPED_PARTIES, EscalationDetector, ThirdParties, ThirdPartyError,
-                                  canonical_digits, detect_escalation, model_text, plain_digits)
-from sentiment.escalation_model import ThreatModel, mix
+                                  canonical_digits, detect_escalation, model_text, plain_digits, unnamed_confidence)
+from sentiment.escalation_model import UNNAMED_THRESHOLD, ThreatModel, cached, mix
 from sentiment.normalize import normalize
 
 SEED = SHIPPED_PARTIES
@@ -217,10 +217,10 @@ def test_evidence_is_the_clause_with_the_threat(detector: EscalationDetector) ->
 def test_third_parties_are_data_an_analyst_can_extend(tmp_path: Path) -> None:
     seed = tmp_path / "parties.csv"
     seed.write_text(SEED.read_text(encoding="utf-8") + "water_board,regulator,水务局,水务局,none,,\n", encoding="utf-8")
-    extended = EscalationDetector(ThirdParties.from_csv(seed))
+    extended = EscalationDetector(ThirdParties.from_csv(seed), model=None)
     assert extended.detect("停水三天，我要去水务局反映").party == "water_board"
-    assert not EscalationDetector(ThirdParties.from_csv(SEED)).detect("停水三天，我要去水务局反映").risk
-    assert extended.version != EscalationDetector(ThirdParties.from_csv(SEED)).version
+    assert not EscalationDetector(ThirdParties.from_csv(SEED), model=None).detect("停水三天，我要去水务局反映").risk
+    assert extended.version != EscalationDetector(ThirdParties.from_csv(SEED), model=None).version
 
 
 @pytest.mark.parametrize(("row", "message"), [
@@ -366,11 +366,49 @@ def test_the_shipped_detector_reads_the_issue_classes(shipped: EscalationDetecto
     assert shipped.detect(text).risk is is_threat
 
 
-def test_the_model_is_asked_only_where_a_third_party_is_named(shipped: EscalationDetector) -> None:
-    # Threat-like wording with no keyword: the model would read it, the detector does not ask.
-    text = "再不退款我就让你们好看，说到做到"
-    assert shipped.model.probabilities([model_text(normalize(text, asr=True).text)])[0] > 0
-    assert shipped.detect(text) == NO_ESCALATION
+def _toy_model() -> ThreatModel:
+    """A model that knows one unnamed threat (包青天 is in no seed) and a few ordinary sentences."""
+    threats = ["我明天就去找包青天评理", "已经找了包青天，等着吧", "不退钱就找包青天"] * 4
+    others = ["今天天气不错", "快递什么时候到", "谢谢客服，处理得很快", "发票抬头写错了", "网速有点慢", "包装破了"] * 2
+    texts = [model_text(normalize(t, asr=True).text) for t in threats + others]
+    return ThreatModel.train(texts, [True] * len(threats) + [False] * len(others),
+                             ["legal"] * 6 + ["media"] * 6 + [""] * len(others))
+
+
+def test_a_text_naming_no_third_party_is_flagged_when_the_model_is_sure() -> None:
+    detector = EscalationDetector(ThirdParties.from_csv(SEED), model=_toy_model())
+    result = detector.detect("等了三天没人理。我明天就去找包青天评理！谢谢")
+    assert result.risk and result.party is None
+    assert result.evidence == "我明天就去找包青天评理"  # the clause the model is surest of
+    assert result.category in ("legal", "media")  # from the category classifier, not a keyword
+    unsure = detector.detect("网速有点慢")
+    assert not unsure.risk and unsure.confidence < 0.5
+    # The rules alone never flag a text without a keyword.
+    assert EscalationDetector(ThirdParties.from_csv(SEED), model=None).detect("我明天就去找包青天评理") == NO_ESCALATION
+
+
+@pytest.mark.parametrize(("probability", "expected"), [
+    (UNNAMED_THRESHOLD, 0.5), (1.0, 1.0), (0.0, 0.0), (UNNAMED_THRESHOLD / 2, 0.25)])
+def test_an_unnamed_texts_confidence_puts_the_threshold_at_one_half(probability: float, expected: float) -> None:
+    assert unnamed_confidence(probability) == pytest.approx(expected, abs=1e-4)
+
+
+def test_the_model_is_stored_and_loaded_by_later_processes(tmp_path: Path) -> None:
+    built = []
+
+    def build() -> ThreatModel:
+        built.append(1)
+        return _toy_model()
+    first = cached(tmp_path, [b"sets", b"code"], build)
+    again = cached(tmp_path, [b"sets", b"code"], build)
+    assert len(built) == 1 and again.version == first.version
+    assert len(list(tmp_path.glob("*.joblib"))) == 1
+    cached(tmp_path, [b"other sets", b"code"], build)  # new training data: a new file
+    assert len(built) == 2 and len(list(tmp_path.glob("*.joblib"))) == 2
+    for stored in tmp_path.glob("*.joblib"):
+        stored.write_bytes(b"damaged")
+    cached(tmp_path, [b"sets", b"code"], build)  # a damaged file is rebuilt, not an error
+    assert len(built) == 3
 
 
 def test_confidence_mixes_the_rules_and_the_model(shipped: EscalationDetector, detector: EscalationDetector) -> None:
