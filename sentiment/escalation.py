@@ -313,6 +313,9 @@ _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视�
                            r"大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|[妈爸]说|(老公|老婆|丈夫|妻子|儿子|女儿|家里人)说|邻居|隔壁|"
                            r"客服说|客服建议|师傅说|建议我|说可以|说如果|"
                            r"(朋友|老公|老婆|丈夫|妻子|孩子|儿子|女儿|家人|亲戚|闺蜜|室友|同学|同事).{0,4}(过|嚷嚷|吵着|闹着|问我)|"
+                           r"(表姐|表哥|表弟|表妹|堂哥|堂姐|舅舅|舅妈|姑姑|姨妈|阿姨|叔叔|大爷|大妈|婆婆|公公|岳母|丈母娘|邻居|楼上|楼下|"
+                           r"同事|朋友|亲戚|同学|室友|老公|老婆|丈夫|妻子|儿子|女儿|家人)[^我，。！？]{0,8}"
+                           r"(把|向|去|找|打|天天|经常|总是|老是|一直|之前|去年|上次|上回|前两天|前几天|上个月|已经|早就)|"
                            r"(?<!我)(我妈|我爸|我哥|我姐|我弟|我妹|他们|她们|他|她)(上次|之前|以前|昨天|前几天|也|都|已经)?"
                            r"(打了|去了|找了|投诉了|发了|报了|告了|起诉了|打过|去过|找过|投诉过)")
 _UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|"
@@ -331,6 +334,8 @@ _COUNTERFACTUAL = re.compile(r"要不是|若不是|如果不是")
 _BLAME_NEGATION = re.compile(r"(也|就|才)(不至于|不会|不用|不必)")
 _THANKS = re.compile(r"谢谢|感谢|及时|辛苦|点赞|好评|耐心|给力")
 _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为|想过|一度|考虑过|犹豫")
+# A self-correction right after the mention (我要报警，不对，我是说报修; 我要去消协……开个玩笑).
+_CORRECTED_AFTER = re.compile(r"^.{0,14}?(不对|说错了|口误|我是说(?!真的|认真)|我的意思是|开个?玩笑|逗你(的|玩))")
 _WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤了|撤诉|是误会|一场误会|太冲动|一时冲动|冲动了|收回")
 
 # Other senses read from the words around a mention (step 3).
@@ -346,6 +351,9 @@ _MEDIA_SUBJECT_BEFORE = re.compile(r"(媒体|记者|央视|电视台|新闻|报�
 _MODIFIER_AFTER = re.compile(r"^\s?的\s?(那个|这个|那些|这些|那条|这条|明星|艺人|视频|新闻|帖子|事件|事情|品牌|企业|公司)")
 _FRAUD_BEFORE = re.compile(r"(冒充|假冒|自称|冒称|假装)\s?(是\s?)?$")
 _COMPARISON = (re.compile(r"(比|像)\s?$"), re.compile(r"^\s?(还|更|一样|似的)"))
+# A comparison that weighs the third party against something else (比起打官司, 跟去消协比起来).
+_COMPARED_BEFORE = re.compile(r"(比起|相比于?|相较于?|与其)\s?(去|找|打|上|请)?\s?$")
+_COMPARED_AFTER = re.compile(r"^\s?(比起来|相比|相比较)")
 
 
 @dataclass(frozen=True)
@@ -532,6 +540,8 @@ class EscalationDetector:
         part_text = text[part.start:part.end].replace(" ", "")
         if _WITHDRAWN.search(whole) or (_ADVICE.search(whole) and not _REPORTED.search(part_text)):
             return 0.25
+        if _CORRECTED_AFTER.search(text[end:].replace(" ", "")):
+            return 0.25
         counterfactual = _COUNTERFACTUAL.search(text, max(0, start - 30), start) and _THANKS.search(whole)
         if (_RELIEF.search(whole) and _AVERTED.search(before)) or counterfactual:
             return 0.3
@@ -571,7 +581,8 @@ class EscalationDetector:
                     or _VISIT_AFTER.match(after.replace(" ", ""))
                     or _FRAUD_BEFORE.search(before)
                     or (_IDENTITY[0].search(before) and _IDENTITY[1].search(after))
-                    or (_COMPARISON[0].search(before) and _COMPARISON[1].search(after)))
+                    or (_COMPARISON[0].search(before) and _COMPARISON[1].search(after))
+                    or _COMPARED_BEFORE.search(before) or _COMPARED_AFTER.search(after))
 
     @staticmethod
     def _clause(text: str, position: int) -> _Span:

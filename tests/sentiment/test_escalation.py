@@ -447,3 +447,35 @@ def test_the_shipped_model_reads_the_development_cases_it_never_saw(shipped: Esc
     cases = _dev_cases()
     right = sum(shipped.detect(text).risk is is_threat for text, is_threat in cases)
     assert right / len(cases) >= 0.97, f"{right} of {len(cases)}"
+
+
+# --- precision kinds of round esc3: other people, negated intent in speech, self-corrections,
+# comparisons (sentences of our own, not from the sets) -----------------------------------------
+@pytest.mark.parametrize("text", [
+    "我们楼下的阿姨天天打12345投诉广场舞",          # a neighbour's habit
+    "我同事前两天向消协投诉了这家店，我还在观望",      # a colleague's report
+    "我舅舅之前找过记者曝光他们小区物业",              # a relative's past escalation
+    "我不是要去消协告你们，我就是想要个说法",          # negated intent in speech
+    "我没说要报警啊，你别紧张",
+    "我又不是要起诉你们",
+    "我要打12345 哦不对 说错了 我是要打你们客服",      # self-corrections
+    "我要去消协……开个玩笑，东西收到了挺好的",
+    "我要报警，不是，我是说我要报修，空调漏水",
+    "比起打官司，我更想和你们好好谈",                  # comparisons
+    "跟去消协比起来，还是你们处理得快",
+    "你们客服电话比12345还难打",
+])
+def test_reports_of_others_negated_speech_corrections_and_comparisons_are_no_threat(
+        detector: EscalationDetector, text: str) -> None:
+    assert not detector.detect(text).risk, text
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("我是说真的，再不退款我就去消协", "consumer_association"),   # 我是说 as emphasis, not a correction
+    ("与其跟你们耗，不如直接去消协", "consumer_association"),     # 不如 chooses the third party
+    ("我朋友说你们很坑，我已经打了12315", "consumer_association"),  # another person, then the writer's report
+    ("他不给退我就去消协", "consumer_association"),                # a third person as the condition
+])
+def test_the_writers_own_threat_beside_those_kinds_still_counts(detector: EscalationDetector, text: str,
+                                                                category: str) -> None:
+    _flagged(detector, text, category)
