@@ -1,17 +1,19 @@
-"""The learned half of escalation: is a text that names a third party a level-3 escalation?
+"""The learned half of escalation: is a text a level-3 escalation, and to which kind of party?
 
 A logistic regression over character 1–4-grams (TF-IDF, sublinear) of the text as the rules read
-it (normalised, spoken digits as ASCII, spaces removed, so 幺 二 三 幺 五 and 12315 look alike).
-It is trained on the hand-labelled sentences of ``bench/datasets/escalation_*.csv`` (see their
-README: about 1,100 sentences, half threats, half hard non-threats that name a third party), at
-construction, in about a second; nothing is downloaded and no weights are stored.
+it (normalised, spoken digits as ASCII, spaces removed, so 幺 二 三 幺 五 and 12315 look alike),
+and a second one over the same features, fitted on the threats only, that predicts the third
+party's category for texts that name none. Both are trained on the hand-labelled sentences of
+``bench/datasets/escalation_*.csv`` (see their README: about 1,950 sentences, half threats, half
+hard non-threats); nothing is downloaded. :func:`cached` stores a fitted model under a hash of its
+training data and recipe, so a process loads it instead of fitting it again.
 
-:class:`sentiment.escalation.EscalationDetector` asks it only about texts where the seed's
-keywords match, and mixes its probability with the rules' confidence (:func:`mix`). Why a mix: in a temporal backtest
-(``python -m bench.escalation_backtest``: the rules as they stood before each hold-out set, the
-model trained only on the sets written before it) the model catches wording the keyword rules had
-not yet met and overrules their false alarms, while the rules keep it to texts that name a third
-party; figures in bench/datasets/README.md.
+:class:`sentiment.escalation.EscalationDetector` mixes its probability with the rules' confidence
+where the seed's keywords match (:func:`mix`), and reads it alone where they do not, flagging at
+``UNNAMED_THRESHOLD``. Why: in a temporal backtest (``python -m bench.escalation_backtest``: the
+rules as they stood before each hold-out set, the model trained only on the sets written before
+it) the model catches wording the keyword rules had not yet met and overrules their false alarms;
+figures in bench/datasets/README.md.
 """
 
 from __future__ import annotations
