@@ -464,6 +464,9 @@ def test_the_shipped_model_reads_the_development_cases_it_never_saw(shipped: Esc
     "比起打官司，我更想和你们好好谈",                  # comparisons
     "跟去消协比起来，还是你们处理得快",
     "你们客服电话比12345还难打",
+    "我妈向12345反映过小区停水，后来修好了",          # a parent's past report
+    "我本来都想去消协了，后来你们道了歉，我就没去",    # averted: 就没去
+    "本来想打12315的，号码都拨了，最后还是挂了",        # averted: hung up
 ])
 def test_reports_of_others_negated_speech_corrections_and_comparisons_are_no_threat(
         detector: EscalationDetector, text: str) -> None:
@@ -475,6 +478,7 @@ def test_reports_of_others_negated_speech_corrections_and_comparisons_are_no_thr
     ("与其跟你们耗，不如直接去消协", "consumer_association"),     # 不如 chooses the third party
     ("我朋友说你们很坑，我已经打了12315", "consumer_association"),  # another person, then the writer's report
     ("他不给退我就去消协", "consumer_association"),                # a third person as the condition
+    ("我妈说了，再不退款我就去消协", "consumer_association"),       # a parent's word, the writer's threat
 ])
 def test_the_writers_own_threat_beside_those_kinds_still_counts(detector: EscalationDetector, text: str,
                                                                 category: str) -> None:
