@@ -1,12 +1,16 @@
 """Escalation (complaint level 3): precision and recall on hand-written sets, and throughput.
 
 The sets are in bench/datasets/ (see its README.md): ``escalation_eval.csv`` (324 sentences) and
-seventeen hold-out sets written after the rules of their day (100, 60, 61, 39, twelve of 40
-and 39 sentences).
-Nothing trains on them; the detector is rules over the third_parties seed. Throughput is measured
-on the texts of all sets cycled to THROUGHPUT_TEXTS, through normalisation and detection, on one
-core: nearly every one names a third party, so every rule runs (the slow case; texts without a
-mention only pay normalisation and one keyword scan).
+twenty-two hold-out sets written after the rules of their day (100, 60, 61, 39, thirteen of 40,
+39, 58, 152 and two of 300 sentences). The rules were corrected on every set, and the shipped detector's model
+(sentiment.escalation_model) is trained on all of them, so three readings are reported per set:
+the rules alone and the shipped detector (both in-sample, they only show the corrections hold),
+and **leave-one-set-out**: the model trained on the other sets, the honest figure for the model's
+part (the rules in it are still the corrected ones). ``python -m bench.escalation_backtest``
+gives the figure that is honest for both halves. Throughput is measured on the texts of all sets
+cycled to THROUGHPUT_TEXTS, through normalisation and detection, on one core: nearly every one
+names a third party, so every rule and the model run (the slow case; texts without a mention only
+pay normalisation and one keyword scan).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from pipelines.settings import get_settings
-from sentiment.escalation import EscalationDetector, ThirdParties
+from sentiment.escalation import EscalationDetector, ThirdParties, model_text
+from sentiment.escalation_model import ThreatModel
+from sentiment.normalize import normalize
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
 SETS = {"eval": DATASETS / "escalation_eval.csv", "holdout": DATASETS / "escalation_holdout.csv",
@@ -28,7 +34,11 @@ SETS = {"eval": DATASETS / "escalation_eval.csv", "holdout": DATASETS / "escalat
         "holdout10": DATASETS / "escalation_holdout10.csv", "holdout11": DATASETS / "escalation_holdout11.csv",
         "holdout12": DATASETS / "escalation_holdout12.csv", "holdout13": DATASETS / "escalation_holdout13.csv",
         "holdout14": DATASETS / "escalation_holdout14.csv", "holdout15": DATASETS / "escalation_holdout15.csv",
-        "holdout16": DATASETS / "escalation_holdout16.csv", "holdout17": DATASETS / "escalation_holdout17.csv"}
+        "holdout16": DATASETS / "escalation_holdout16.csv", "holdout17": DATASETS / "escalation_holdout17.csv",
+        "holdout18": DATASETS / "escalation_holdout18.csv", "holdout19": DATASETS / "escalation_holdout19.csv",
+        "holdout20": DATASETS / "escalation_holdout20.csv", "holdout21": DATASETS / "escalation_holdout21.csv",
+        "holdout22": DATASETS / "escalation_holdout22.csv"}
+READINGS = ("rules", "shipped", "leave_one_set_out")
 THROUGHPUT_TEXTS = 20_000
 TARGET = 0.95
 
@@ -80,24 +90,41 @@ def throughput(detector: EscalationDetector, texts: list[str]) -> float:
     return len(sample) / (time.perf_counter() - started)
 
 
+def _pooled(results: list[dict]) -> dict:
+    tp = sum(r["threats"] * r["recall"] for r in results)
+    caught = sum(r["threats"] for r in results)
+    flagged = sum(r["threats"] * r["recall"] / r["precision"] for r in results if r["precision"])
+    return {"n": sum(r["n"] for r in results), "precision": round(tp / flagged, 4), "recall": round(tp / caught, 4),
+            "misread": sum(len(r["errors"]) for r in results)}
+
+
 def run() -> dict:
-    detector = EscalationDetector(ThirdParties.from_csv(get_settings().escalation_parties))
-    figures: dict = {"version": detector.version, "sets": {}}
-    texts = []
-    for name, path in SETS.items():
-        rows = load_set(path)
-        texts += [row["text"] for row in rows]
-        result = evaluate(detector, rows)
-        figures["sets"][name] = result
-        print(f"  {name}: {result['n']} sentences, precision {result['precision']:.3f}, "
-              f"recall {result['recall']:.3f}, {len(result['errors'])} misread", flush=True)
-        for error in result["errors"]:
+    parties = ThirdParties.from_csv(get_settings().escalation_parties)
+    shipped = EscalationDetector(parties)
+    rules = EscalationDetector(parties, model=None)
+    sets = {name: load_set(path) for name, path in SETS.items()}
+    read = {name: [model_text(normalize(row["text"], asr=True).text) for row in rows] for name, rows in sets.items()}
+    figures: dict = {"version": shipped.version, "sets": {}}
+    for name, rows in sets.items():
+        others = [name_ for name_ in sets if name_ != name]
+        held_out = ThreatModel.train([t for o in others for t in read[o]],
+                                     [row["is_threat"] == "1" for o in others for row in sets[o]])
+        figures["sets"][name] = result = {
+            "rules": evaluate(rules, rows), "shipped": evaluate(shipped, rows),
+            "leave_one_set_out": evaluate(EscalationDetector(parties, model=held_out), rows)}
+        print(f"  {name}: {len(rows)} sentences; precision / recall: "
+              + ", ".join(f"{k} {v['precision']:.3f} / {v['recall']:.3f}" for k, v in result.items()), flush=True)
+        for error in result["leave_one_set_out"]["errors"]:
             kind = "missed" if error["expected"] else "false alarm"
-            print(f"    {kind} ({error['confidence']:.2f}): {error['text']}")
-    figures["texts_per_second"] = round(throughput(detector, texts))
+            print(f"    {kind} when held out ({error['confidence']:.2f}): {error['text']}")
+    figures["pooled"] = {k: _pooled([r[k] for r in figures["sets"].values()]) for k in READINGS}
+    for reading, pooled in figures["pooled"].items():
+        print(f"  all sets, {reading}: precision {pooled['precision']:.3f}, recall {pooled['recall']:.3f}, "
+              f"{pooled['misread']} misread of {pooled['n']}")
+    figures["texts_per_second"] = round(throughput(shipped, [row["text"] for rows in sets.values() for row in rows]))
     print(f"  throughput: {figures['texts_per_second']:,} texts/s (normalisation included, one core, "
           "texts that name a third party)")
-    main = figures["sets"]["eval"]
-    figures["targets"] = {"precision_at_least_0_95": main["precision"] >= TARGET,
-                          "recall_at_least_0_95": main["recall"] >= TARGET}
+    honest = figures["pooled"]["leave_one_set_out"]
+    figures["targets"] = {"precision_at_least_0_95": honest["precision"] >= TARGET,
+                          "recall_at_least_0_95": honest["recall"] >= TARGET}
     return figures

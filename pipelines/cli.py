@@ -239,8 +239,9 @@ def cmd_topics_assign(args: argparse.Namespace) -> int:
 def cmd_escalation_detect(args: argparse.Namespace) -> int:
     from pipelines.nlp.csv_tools import detect_escalation_csv
 
-    parties = get_settings().escalation_parties
-    return _tool(lambda: detect_escalation_csv(args.input, args.output, args.text_column, parties))
+    settings = get_settings()
+    return _tool(lambda: detect_escalation_csv(args.input, args.output, args.text_column, settings.escalation_parties,
+                                               settings.model_cache_dir / "escalation"))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

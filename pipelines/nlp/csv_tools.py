@@ -137,15 +137,17 @@ def score_sentiment_csv(input_path: Path, output_path: Path, text_column: str, e
 ESCALATION_COLUMNS = ["escalation_risk", "escalation_evidence", "escalation_category", "escalation_confidence"]
 
 
-def detect_escalation_csv(input_path: Path, output_path: Path, text_column: str, parties_path: Path) -> int:
+def detect_escalation_csv(input_path: Path, output_path: Path, text_column: str, parties_path: Path,
+                          model_cache: Path | None = None) -> int:
     """Add the escalation columns: risk (true/false), the evidence clause, the third party's
-    category (empty when not flagged) and the confidence (0..1, two decimals)."""
+    category (empty when not flagged) and the confidence (0..1, two decimals). ``model_cache``: where
+    the escalation model is stored between runs."""
     from sentiment.escalation import EscalationDetector, ThirdParties, ThirdPartyError
 
     if not input_path.exists():
         raise CsvToolError(f"input file {input_path} does not exist")
     try:
-        detector = EscalationDetector(ThirdParties.from_csv(parties_path))
+        detector = EscalationDetector(ThirdParties.from_csv(parties_path), model_cache=model_cache)
     except (OSError, UnicodeDecodeError, ThirdPartyError) as error:
         raise CsvToolError(f"third-party list {parties_path} (VOC_ESCALATION_PARTIES) cannot be used: "
                            f"{error}") from error

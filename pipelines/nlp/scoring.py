@@ -122,7 +122,8 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
     engine = sentiment_engine(settings)
     thresholds = settings.sentiment_thresholds
     topics_version = topic_version(settings.topic_taxonomy)
-    escalation_detector = EscalationDetector(ThirdParties.from_csv(settings.escalation_parties))
+    escalation_detector = EscalationDetector(ThirdParties.from_csv(settings.escalation_parties),
+                                             model_cache=settings.model_cache_dir / "escalation")
     report = NlpReport()
     with warehouse.connect(ddl=raw_ddl(None) + NLP_DDL) as conn:
         documents = conn.execute(

@@ -135,8 +135,10 @@ def test_escalation_detect_command(comments_csv: Path, tmp_path: Path) -> None:
     assert list(rows[0]) == ["id", "评论", "escalation_risk", "escalation_evidence", "escalation_category",
                              "escalation_confidence"]
     flags = {row["id"]: tuple(row[c] for c in list(row)[2:]) for row in rows}
-    assert flags["4"] == ("true", "再不解决我就去12315投诉", "consumer_association", "0.92")
-    assert flags["5"] == ("false", "", "", "0.00") and flags["1"][0] == "false"
+    assert flags["4"][:3] == ("true", "再不解决我就去12315投诉", "consumer_association")
+    assert 0.9 <= float(flags["4"][3]) <= 1  # rules 0.92 mixed with the model's probability
+    # No third party named: the model alone reads it, unflagged and under 0.5 (sentiment.escalation, step 9).
+    assert flags["5"][:3] == ("false", "", "") and float(flags["5"][3]) < 0.5 and flags["1"][0] == "false"
 
 
 def test_topics_discover_command(comments_csv: Path, tmp_path: Path) -> None:

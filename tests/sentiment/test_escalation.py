@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sentiment.escalation import (NO_ESCALATION, SHIPPED_PARTIES, EscalationDetector, ThirdParties, ThirdPartyError,
-                                  canonical_digits, detect_escalation)
+                                  canonical_digits, detect_escalation, model_text, plain_digits, unnamed_confidence)
+from sentiment.escalation_model import UNNAMED_THRESHOLD, ThreatModel, cached, mix
 from sentiment.normalize import normalize
 
 SEED = SHIPPED_PARTIES
@@ -19,7 +20,7 @@ SEED_COLUMNS = "party_code,category,name_zh,keywords,needs,not_when,not_near"
 
 @pytest.fixture(scope="module")
 def detector() -> EscalationDetector:
-    return EscalationDetector(ThirdParties.from_csv(SEED))
+    return EscalationDetector(ThirdParties.from_csv(SEED), model=None)  # the rules alone: their scale
 
 
 def _flagged(detector: EscalationDetector, text: str, category: str) -> None:
@@ -216,10 +217,10 @@ def test_evidence_is_the_clause_with_the_threat(detector: EscalationDetector) ->
 def test_third_parties_are_data_an_analyst_can_extend(tmp_path: Path) -> None:
     seed = tmp_path / "parties.csv"
     seed.write_text(SEED.read_text(encoding="utf-8") + "water_board,regulator,水务局,水务局,none,,\n", encoding="utf-8")
-    extended = EscalationDetector(ThirdParties.from_csv(seed))
+    extended = EscalationDetector(ThirdParties.from_csv(seed), model=None)
     assert extended.detect("停水三天，我要去水务局反映").party == "water_board"
-    assert not EscalationDetector(ThirdParties.from_csv(SEED)).detect("停水三天，我要去水务局反映").risk
-    assert extended.version != EscalationDetector(ThirdParties.from_csv(SEED)).version
+    assert not EscalationDetector(ThirdParties.from_csv(SEED), model=None).detect("停水三天，我要去水务局反映").risk
+    assert extended.version != EscalationDetector(ThirdParties.from_csv(SEED), model=None).version
 
 
 @pytest.mark.parametrize(("row", "message"), [
@@ -254,3 +255,231 @@ def test_development_cases(detector: EscalationDetector, text: str, is_threat: b
 def test_the_notebook_entry_point_reads_the_shipped_list() -> None:
     assert detect_escalation("别以为我不敢打幺二三幺五").party == "hotline_12315"
     assert not detect_escalation("订单号812315667").risk
+
+
+# --- kinds of first-run failure on hold-out 18 (styles the earlier sets under-represent) -------
+@pytest.mark.parametrize(("text", "category"), [
+    ("再不退款就打1️⃣2️⃣3️⃣1️⃣5️⃣", "consumer_association"),      # keycap emoji digits
+    ("拖到月底我就打①②③①⑤", "consumer_association"),           # circled digits
+    ("No refund by Friday and I will sue you", "legal"),           # English keywords, whole words
+    ("我们已经准备sue这家公司了", "legal"),
+    ("那咱们就法庭上说话吧", "legal"),                              # indirect legal wording
+    ("协商不成就走司法途径", "legal"),
+    ("有本事你们接着拖，看消协管不管得了你们", "consumer_association"),  # a dare is not an information question
+    ("你哋唔退钱我就去消委会投诉", "consumer_association"),         # Cantonese 唔 in a condition
+])
+def test_new_forms_of_threats(detector: EscalationDetector, text: str, category: str) -> None:
+    result = detector.detect(text)
+    assert result.risk and result.category == category, f"{text}: {result}"
+    assert result.evidence and result.evidence in normalize(plain_digits(text), asr=True).text
+
+
+@pytest.mark.parametrize("text", [
+    "this issue is still not fixed",                       # sue inside issue
+    "I won't call 12315 over a few yuan",                  # English negation
+    "我唔会去消委会投诉嘅，放心",                            # Cantonese negation
+    "为了几块钱去消协不值得",                                # a dismissive judgement after the mention
+    "我闺蜜之前打过12315，说没啥用",                          # someone else's past escalation
+    "我老公嚷嚷着要找记者，被我劝住了",                        # a threat talked down
+    "上热搜的那个视频我也看了",                               # a mention as a modifier
+    "说要投诉到12315是一场误会，已经撤了",                     # withdrawn
+    "当时想过要不要打12315，后来客服帮我解决了",               # considered, then resolved
+    "12315是干嘛的",                                        # an information question (干嘛)
+])
+def test_new_forms_of_non_threats(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
+# --- kinds of first-run failure on hold-out 19 (the blind dev half); sentences of our own ---------
+@pytest.mark.parametrize(("text", "category"), [
+    ("已拨打市民服务热线投诉噪音问题", "government_hotline"),          # another name of 12345
+    ("协商不成，就让法官来评判", "legal"),                            # 法官
+    ("你们不处理，我直接去监管那边", "regulator"),                     # bare 监管, 直接去 as intent
+    ("再拖就上网发帖", "media"),
+    ("难道非要上了热搜才处理？", "media"),
+    ("一二三一五 一二三四五 我都打过了", "consumer_association"),       # two spoken hotlines listed
+    ("你们可以装聋作哑，监管部门会管你们的", "regulator"),             # the third party acts on the company
+    ("要不是你们推来推去，我也不至于去信访办", "government_hotline"),  # a counterfactual that reports
+    ("等什么呢 等我去找律师吗", "legal"),                             # sarcasm after someone else's words
+    ("我已经向区长信箱反映了", "government_hotline"),
+    ("准备去法律援助中心咨询起诉的事", "legal"),
+    ("再不给说法就报警", "legal"),                                   # a condition is intent enough for 报警
+])
+def test_indirect_and_rhetorical_threats(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "手机尾号 一二三四五 一二三幺五 是我老公的",            # two ids after a label, not a list of hotlines
+    "已经在你们的官方微博私信了，一直没回",                # the company's own channel
+    "希望你们像对待曝光事件一样对待普通投诉",
+    "我家邻居说他打了12315，我就是问问我这种情况能不能退",    # 我就是 is no intent
+    "本来打算找记者，后来问题已解决，不用了",                # a plan dropped once settled
+    "消协昨天发布了消费提示",                              # a publication after a time word
+    "冷知识：12345其实也能查公积金",                        # advice
+    "备注里写着一串12345",                                 # a string of digits
+    "最近媒体曝光了很多类似问题",                            # the media as the subject: news
+    "我妈上次打了12315，没用",                              # a relative's past escalation
+    "提醒大家遇到这种情况可以找消协",                        # advice to readers
+])
+def test_dropped_plans_own_channels_and_other_numbers(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
+# --- kinds of first-run failure on hold-out 20; sentences of our own -------------------------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("我打算找电视台的维权节目反映这件事", "media"),
+    ("那个 我 昨天 就 报 了 警", "legal"),                         # 报了警 spoken with spaces
+    ("不给说法我就去市场监管局门口拉横幅", "regulator"),            # pressure at a place, not an errand
+])
+def test_programmes_spoken_reports_and_protests(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "消协下个月举办消费维权讲座",                # an activity of the third party
+    "你们请明星代言都上电视了，售后却没人管",      # advertising on TV
+    "找律师太麻烦了，退款就行",                   # a dismissive judgement
+])
+def test_activities_adverts_and_bother(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
+def test_keycap_and_circled_digits_become_ascii() -> None:
+    assert plain_digits("1️⃣2️⃣3️⃣1️⃣5️⃣见") == "12315见"
+    assert plain_digits("①②③①⑤") == "12315"
+
+
+# --- the shipped detector: rules mixed with the learned model --------------------------------
+@pytest.fixture(scope="module")
+def shipped() -> EscalationDetector:
+    return EscalationDetector(ThirdParties.from_csv(SEED))
+
+
+@pytest.mark.parametrize(("text", "is_threat"), [
+    ("别逼我打12315", True), ("别以为我不敢去消协", True), ("不要以为我不会找律师", True),
+    ("再不处理我就打幺二三一五", True), ("我已经向银保监投诉了", True),
+    ("我不会去12315投诉的", False), ("订单号812315667还没发货", False), ("拍照曝光不准，照片发灰", False),
+    ("12315电话是多少?", False), ("我要投诉你们的快递员", False),
+])
+def test_the_shipped_detector_reads_the_issue_classes(shipped: EscalationDetector, text: str, is_threat: bool) -> None:
+    assert shipped.detect(text).risk is is_threat
+
+
+def _toy_model() -> ThreatModel:
+    """A model that knows one unnamed threat (包青天 is in no seed) and a few ordinary sentences."""
+    threats = ["我明天就去找包青天评理", "已经找了包青天，等着吧", "不退钱就找包青天"] * 4
+    others = ["今天天气不错", "快递什么时候到", "谢谢客服，处理得很快", "发票抬头写错了", "网速有点慢", "包装破了"] * 2
+    texts = [model_text(normalize(t, asr=True).text) for t in threats + others]
+    return ThreatModel.train(texts, [True] * len(threats) + [False] * len(others),
+                             ["legal"] * 6 + ["media"] * 6 + [""] * len(others))
+
+
+def test_a_text_naming_no_third_party_is_flagged_when_the_model_is_sure() -> None:
+    detector = EscalationDetector(ThirdParties.from_csv(SEED), model=_toy_model())
+    result = detector.detect("等了三天没人理。我明天就去找包青天评理！谢谢")
+    assert result.risk and result.party is None
+    assert result.evidence == "我明天就去找包青天评理"  # the clause the model is surest of
+    assert result.category in ("legal", "media")  # from the category classifier, not a keyword
+    unsure = detector.detect("网速有点慢")
+    assert not unsure.risk and unsure.confidence < 0.5
+    # The rules alone never flag a text without a keyword.
+    assert EscalationDetector(ThirdParties.from_csv(SEED), model=None).detect("我明天就去找包青天评理") == NO_ESCALATION
+
+
+@pytest.mark.parametrize(("probability", "expected"), [
+    (UNNAMED_THRESHOLD, 0.5), (1.0, 1.0), (0.0, 0.0), (UNNAMED_THRESHOLD / 2, 0.25)])
+def test_an_unnamed_texts_confidence_puts_the_threshold_at_one_half(probability: float, expected: float) -> None:
+    assert unnamed_confidence(probability) == pytest.approx(expected, abs=1e-4)
+
+
+def test_the_model_is_stored_and_loaded_by_later_processes(tmp_path: Path) -> None:
+    built = []
+
+    def build() -> ThreatModel:
+        built.append(1)
+        return _toy_model()
+    first = cached(tmp_path, [b"sets", b"code"], build)
+    again = cached(tmp_path, [b"sets", b"code"], build)
+    assert len(built) == 1 and again.version == first.version
+    assert len(list(tmp_path.glob("*.joblib"))) == 1
+    cached(tmp_path, [b"other sets", b"code"], build)  # new training data: a new file
+    assert len(built) == 2 and len(list(tmp_path.glob("*.joblib"))) == 2
+    for stored in tmp_path.glob("*.joblib"):
+        stored.write_bytes(b"damaged")
+    cached(tmp_path, [b"sets", b"code"], build)  # a damaged file is rebuilt, not an error
+    assert len(built) == 3
+
+
+def test_confidence_mixes_the_rules_and_the_model(shipped: EscalationDetector, detector: EscalationDetector) -> None:
+    text = "再不处理我就去消协投诉"
+    probability = shipped.model.probabilities([model_text(normalize(text, asr=True).text)])[0]
+    assert shipped.detect(text).confidence == mix(detector.detect(text).confidence, probability)
+
+
+@pytest.mark.parametrize(("rules", "model", "expected"), [
+    (0.8, 0.9, 0.87),     # the weighted mean, 0.3 rules and 0.7 model
+    (0.1, 0.9, 0.66),     # the model overrules a negation reading when it is sure
+    (0.8, 0.2, 0.38),     # and a bare mention it does not believe
+    (0.95, 0.25, 0.5),    # a report the model does not veto stands
+    (0.95, 0.1, 0.355),   # one it vetoes does not
+])
+def test_how_rules_and_model_mix(rules: float, model: float, expected: float) -> None:
+    assert mix(rules, model) == pytest.approx(expected)
+
+
+def test_batches_read_like_single_texts(shipped: EscalationDetector) -> None:
+    texts = ["再不处理我就去消协投诉", None, "订单号812315667", "今天天气不错", "我不会去起诉你们"]
+    assert shipped.detect_many(texts) == [shipped.detect(t) for t in texts]
+
+
+def test_the_version_names_rules_seed_and_model(shipped: EscalationDetector, detector: EscalationDetector) -> None:
+    assert shipped.version.startswith(detector.version + "+char14-lr+")
+
+
+def test_the_model_needs_both_classes() -> None:
+    with pytest.raises(ValueError, match="threats and non-threats"):
+        ThreatModel.train(["我要去消协", "我要打12315"], [True, True])
+
+
+def test_the_shipped_model_reads_the_development_cases_it_never_saw(shipped: EscalationDetector) -> None:
+    """The probes are not in the model's training sets; the mix must still read nearly all of them."""
+    cases = _dev_cases()
+    right = sum(shipped.detect(text).risk is is_threat for text, is_threat in cases)
+    assert right / len(cases) >= 0.97, f"{right} of {len(cases)}"
+
+
+# --- precision kinds of round esc3: other people, negated intent in speech, self-corrections,
+# comparisons (sentences of our own, not from the sets) -----------------------------------------
+@pytest.mark.parametrize("text", [
+    "我们楼下的阿姨天天打12345投诉广场舞",          # a neighbour's habit
+    "我同事前两天向消协投诉了这家店，我还在观望",      # a colleague's report
+    "我舅舅之前找过记者曝光他们小区物业",              # a relative's past escalation
+    "我不是要去消协告你们，我就是想要个说法",          # negated intent in speech
+    "我没说要报警啊，你别紧张",
+    "我又不是要起诉你们",
+    "我要打12345 哦不对 说错了 我是要打你们客服",      # self-corrections
+    "我要去消协……开个玩笑，东西收到了挺好的",
+    "我要报警，不是，我是说我要报修，空调漏水",
+    "比起打官司，我更想和你们好好谈",                  # comparisons
+    "跟去消协比起来，还是你们处理得快",
+    "你们客服电话比12345还难打",
+    "我妈向12345反映过小区停水，后来修好了",          # a parent's past report
+    "我本来都想去消协了，后来你们道了歉，我就没去",    # averted: 就没去
+    "本来想打12315的，号码都拨了，最后还是挂了",        # averted: hung up
+])
+def test_reports_of_others_negated_speech_corrections_and_comparisons_are_no_threat(
+        detector: EscalationDetector, text: str) -> None:
+    assert not detector.detect(text).risk, text
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("我是说真的，再不退款我就去消协", "consumer_association"),   # 我是说 as emphasis, not a correction
+    ("与其跟你们耗，不如直接去消协", "consumer_association"),     # 不如 chooses the third party
+    ("我朋友说你们很坑，我已经打了12315", "consumer_association"),  # another person, then the writer's report
+    ("他不给退我就去消协", "consumer_association"),                # a third person as the condition
+    ("我妈说了，再不退款我就去消协", "consumer_association"),       # a parent's word, the writer's threat
+])
+def test_the_writers_own_threat_beside_those_kinds_still_counts(detector: EscalationDetector, text: str,
+                                                                category: str) -> None:
+    _flagged(detector, text, category)
