@@ -3,6 +3,7 @@
 A delivery failure is recorded in the ledger and never fails the run; the publish has happened by then.
 """
 
+from collections import Counter
 from datetime import date
 
 from dagster import (
@@ -50,11 +51,9 @@ def alert_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         found, new = find_alerts(config, date.fromisoformat(window.start), date.fromisoformat(window.end),
                                  warehouse.handle())
         context.log.info(f"{len(found)} alerts for {window.start}..{window.end}, {len(new)} new")
-        by_rule: dict[str, int] = {}
-        for alert in new:
-            by_rule[alert.rule] = by_rule.get(alert.rule, 0) + 1
+        by_rule = Counter(alert.rule for alert in new)
         return MaterializeResult(metadata={
-            "found": len(found), "new": len(new), "new_by_rule": MetadataValue.json(by_rule),
+            "found": len(found), "new": len(new), "new_by_rule": MetadataValue.json(dict(by_rule)),
             "channels": MetadataValue.json([channel.name for channel in config.channels]),
             "new_alerts": _table([(a.event_date, a.rule, a.title) for a in new], ("date", "rule", "title")),
         })
