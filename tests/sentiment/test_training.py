@@ -20,7 +20,7 @@ def test_e5_teacher_then_student(tmp_path: Path) -> None:
                                  teacher_dir=tmp_path / "teacher")
     assert any("teacher step 2/" in line for line in logged)
     teacher_meta = json.loads((tmp_path / "teacher" / "voc_model.json").read_text())
-    assert teacher_meta["teacher_hash"] == config.teacher_hash and (tmp_path / "teacher" / "stack.joblib").exists()
+    assert teacher_meta["teacher_hash"] == config.teacher_hash() and (tmp_path / "teacher" / "stack.joblib").exists()
     assert not (tmp_path / "teacher" / "checkpoint.pt").exists()  # removed once training completed
     assert set(meta["metrics"]) == {"teacher", "tfidf_snownlp_only", "student"}
     assert meta["metrics"]["student"]["service_dev"]["n"] == 3
