@@ -37,7 +37,7 @@ DEV_DIR = Path(os.environ.get("VOC_DEV_DATA_DIR", REPO_ROOT.parent / "shared" / 
 DEV_SETS = {"hotel_reviews_chnsenticorp": "hotel_reviews_chnsenticorp.csv", "weibo_moods": "weibo_moods.csv"}
 THROUGHPUT_TEXTS = 3000
 TEACHER_ROWS = int(os.environ.get("VOC_BENCH_TEACHER_ROWS", "400"))
-TEACHER_BUILD_COMMAND = "voc train sentiment --config models/sentiment-student.e5-teacher.train.json --force"
+TEACHER_BUILD_COMMAND = "voc train sentiment --force"
 
 
 def load_dev_sets() -> dict[str, LabelledSet]:
