@@ -9,7 +9,7 @@
         (pipelines/lake.py writes them), as a Spark table. Dropping and creating again is
         metadata only (the tables are external) and picks up new day partitions and columns. -#}
     {%- if execute and target.type == 'spark' -%}
-        {%- set lake = env_var('VOC_DATA_DIR', '../data') ~ '/lake' -%}
+        {%- set lake = env_var('VOC_DBT_LAKE_DIR', env_var('VOC_DATA_DIR', '../data') ~ '/lake') -%}
         {%- for source in graph.sources.values() | sort(attribute='unique_id') -%}
             {%- do run_query('create database if not exists ' ~ source.schema) -%}
             {%- do run_query('drop table if exists ' ~ source.schema ~ '.' ~ source.identifier) -%}
