@@ -7,13 +7,13 @@ import sys
 
 from pipelines.settings import get_settings
 
-from bench import dashboards, dbt_build, escalation, ingest, sentiment, topics
+from bench import dashboards, dbt_build, escalation, ingest, sentiment, spark, topics
 from bench.results import RESULTS, write_section
 
 
 def main() -> None:
-    """Run every section, or those named on the command line (ingest, sentiment, escalation, topics, dbt)."""
-    wanted = set(sys.argv[1:]) or {"ingest", "sentiment", "escalation", "topics", "dbt"}
+    """Run every section, or those named on the command line (ingest, sentiment, escalation, topics, spark, dbt)."""
+    wanted = set(sys.argv[1:]) or {"ingest", "sentiment", "escalation", "topics", "spark", "dbt"}
     work = get_settings().data_dir / "bench"
     if "ingest" in wanted:
         print("ingestion benchmark: 1,000,000 CSV survey rows, 200,000 XLSX survey rows, 200,000 call transcripts")
@@ -27,6 +27,9 @@ def main() -> None:
     if "topics" in wanted:
         print("topic benchmark: accuracy over the full taxonomy on bench/data/topic_eval.csv")
         write_section("topics", topics.run())
+    if "spark" in wanted:
+        print(f"spark benchmark: duckdb vs spark {' vs '.join(spark.MASTERS)} on {', '.join(f'{n:,}' for n in spark.SIZES)} contacts")
+        write_section("spark", spark.run(work / "spark"))
     if "dbt" not in wanted:
         print(f"results written to {RESULTS}")
         return

@@ -76,12 +76,14 @@ def spark_session(master: str, app_name: str, driver_memory: str = "1g") -> Iter
     from pyspark.sql import SparkSession
 
     pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
+    # PySpark takes the workers' Python from the environment when the context starts (the
+    # spark.pyspark.python setting only reaches spark-submit): this interpreter, not PATH's python3.
+    previous_python = os.environ.get("PYSPARK_PYTHON")
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     session = (SparkSession.builder.master(master).appName(app_name)
                .config("spark.driver.memory", driver_memory)
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")  # Dagster reads stderr
-               .config("spark.pyspark.python", sys.executable)
-               .config("spark.pyspark.driver.python", sys.executable)
                .config("spark.executorEnv.PYTHONPATH", pythonpath)
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .getOrCreate())
@@ -89,6 +91,10 @@ def spark_session(master: str, app_name: str, driver_memory: str = "1g") -> Iter
     try:
         yield session
     finally:
+        if previous_python is None:
+            os.environ.pop("PYSPARK_PYTHON", None)
+        else:
+            os.environ["PYSPARK_PYTHON"] = previous_python
         session.stop()
         gateway = SparkContext._gateway
         if gateway is not None:
