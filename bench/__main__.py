@@ -29,7 +29,7 @@ def main() -> None:
         write_section("topics", topics.run())
     if "spark" in wanted:
         print(f"spark benchmark: duckdb vs spark {' vs '.join(spark.MASTERS)} on {', '.join(f'{n:,}' for n in spark.SIZES)} contacts")
-        write_section("spark", spark.run(work / "spark"))
+        spark.run(work / "spark", lambda figures: write_section("spark", figures))
     if "dbt" not in wanted:
         print(f"results written to {RESULTS}")
         return

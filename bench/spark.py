@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import dbt_build
@@ -37,7 +38,7 @@ from pipelines.settings import REPO_ROOT
 
 SIZES = [int(size) for size in os.environ.get("VOC_BENCH_SPARK_CONTACTS", "100000,1000000").split(",")]
 DAYS = 30
-MASTERS = ("local[1]", "local[2]")
+MASTERS = tuple(os.environ.get("VOC_BENCH_SPARK_MASTERS", "local[1],local[2]").split(","))
 NLP_TEXTS = int(os.environ.get("VOC_BENCH_SPARK_TEXTS", 4000))
 
 # Runs in a child process: dbt (or the scorer) with the CPU time of every descendant added up
@@ -143,17 +144,21 @@ def _one_size(contacts: int, work: Path) -> dict:
     return {"contacts": per_day * DAYS, "days": DAYS, **figures}
 
 
-def run(work: Path) -> dict:
-    """Every size, then NLP throughput; the ``spark`` section of bench/results.json."""
-    sizes = {f"{contacts:,}": _one_size(contacts, work / f"{contacts}") for contacts in SIZES}
-    nlp = {"duckdb (in process)": _timed({"kind": "nlp", "master": None, "texts": NLP_TEXTS}, {})}
-    for master in MASTERS:
-        nlp[master] = _timed({"kind": "nlp", "master": master, "texts": NLP_TEXTS}, {})
-        print(f"  NLP scoring on spark {master}: {nlp[master]}", flush=True)
-    return {
-        "dbt": sizes,
-        "nlp_scoring": nlp,
+def run(work: Path, save: Callable[[dict], None]) -> None:
+    """NLP throughput, then every size; ``save`` gets the ``spark`` section of bench/results.json
+    after each step, so a long run killed half-way keeps what it measured."""
+    figures: dict = {
         "note": "dbt build without data tests on both engines; Spark reads the Parquet lake exported from the "
-                "same DuckDB warehouse (bench.dbt_build.fill). cpu_seconds: the whole process tree (JVM and "
-                "Python workers included). See bench/SCALING.md.",
+                "same DuckDB warehouse (bench.dbt_build.fill); on Spark a night rebuilds the incremental models "
+                "whole (dbt_project/macros/spark.sql). cpu_seconds: the whole process tree (JVM and Python "
+                "workers included). See bench/SCALING.md.",
+        "nlp_scoring": {"in_process": _timed({"kind": "nlp", "master": None, "texts": NLP_TEXTS}, {})},
+        "dbt": {},
     }
+    for master in MASTERS:
+        figures["nlp_scoring"][master] = _timed({"kind": "nlp", "master": master, "texts": NLP_TEXTS}, {})
+        print(f"  NLP scoring on spark {master}: {figures['nlp_scoring'][master]}", flush=True)
+    save(figures)
+    for contacts in SIZES:
+        figures["dbt"][f"{contacts:,}"] = _one_size(contacts, work / f"{contacts}")
+        save(figures)

@@ -46,3 +46,21 @@
     {#- Spark takes no ORDER BY inside the call, only WITHIN GROUP. -#}
     listagg({{ measure }}, {{ delimiter }}) within group (order by {{ order_by }})
 {%- endmacro %}
+
+{% macro should_full_refresh() -%}
+    {#- dbt's own rule (the model's `full_refresh` config, else the --full-refresh flag), except that
+        on Spark every incremental model is rebuilt whole each night. Spark writes Parquet tables,
+        with no merge nor delete (Delta or Iceberg need jars from Maven, unreachable offline), so an
+        incremental run can only overwrite partitions: a model that rewrites rows scattered over
+        many days (a customer's contacts, the periods whose windows moved) or that has no partitions
+        would lose the rows it did not select. A whole rebuild equals the full build by construction;
+        its cost is in bench/results.json (`spark`). -#}
+    {%- set config_full_refresh = config.get('full_refresh') -%}
+    {%- if config_full_refresh is none -%}
+        {%- set config_full_refresh = flags.FULL_REFRESH -%}
+    {%- endif -%}
+    {%- if target.type == 'spark' and config.get('materialized') == 'incremental' -%}
+        {%- set config_full_refresh = true -%}
+    {%- endif -%}
+    {%- do return(config_full_refresh) -%}
+{%- endmacro %}
