@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 
@@ -29,7 +30,8 @@ def main() -> None:
         write_section("topics", topics.run())
     if "spark" in wanted:
         print(f"spark benchmark: duckdb vs spark {' vs '.join(spark.MASTERS)} on {', '.join(f'{n:,}' for n in spark.SIZES)} contacts")
-        spark.run(work / "spark", lambda figures: write_section("spark", figures))
+        previous = json.loads(RESULTS.read_text()).get("spark") if RESULTS.exists() else None
+        spark.run(work / "spark", lambda figures: write_section("spark", figures), previous)
     if "dbt" not in wanted:
         print(f"results written to {RESULTS}")
         return

@@ -38,7 +38,8 @@ from pipelines.settings import REPO_ROOT
 
 SIZES = [int(size) for size in os.environ.get("VOC_BENCH_SPARK_CONTACTS", "100000,1000000").split(",")]
 DAYS = 30
-MASTERS = tuple(os.environ.get("VOC_BENCH_SPARK_MASTERS", "local[1],local[2]").split(","))
+MASTERS = ("local[1]", "local[2]")
+ENGINES = os.environ.get("VOC_BENCH_SPARK_ENGINES", ",".join(("duckdb", *MASTERS))).split(",")
 NLP_TEXTS = int(os.environ.get("VOC_BENCH_SPARK_TEXTS", 4000))
 
 # Runs in a child process: dbt (or the scorer) with the CPU time of every descendant added up
@@ -112,53 +113,56 @@ def score_texts(master: str | None, count: int) -> dict:
         return {"texts": count, "docs_per_second": round(count / (time.perf_counter() - started), 1)}
 
 
-def _one_size(contacts: int, work: Path) -> dict:
+def _build(engine: str, work: Path, warehouse: Path, args: list[str]) -> dict:
+    """One dbt build on ``engine`` (``duckdb`` or a Spark master) of the data in ``warehouse``."""
+    if engine == "duckdb":
+        env = {"VOC_WAREHOUSE_PATH": str(warehouse), "VOC_DBT_WAREHOUSE_PATH": str(warehouse)}
+        return _timed(_dbt_job(args, "dev"), env)
     from pipelines.lake import export_lake
     from pipelines.warehouse import Warehouse
 
+    lake = work / f"lake-{engine.strip('local[]')}"  # one lake and metastore per master
+    export_lake(Warehouse(warehouse, 60), REPO_ROOT / "dbt_project", lake)
+    return _timed(_dbt_job(args, "spark"), {"VOC_SPARK_MASTER": engine, "VOC_DBT_LAKE_DIR": str(lake)})
+
+
+def _one_size(contacts: int, work: Path, engines: list[str]) -> dict[str, dict]:
+    """Full build, then one more day and its night, on each engine; {engine: {full_build, one_night}}."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     warehouse = work / "warehouse.duckdb"
     per_day = contacts // DAYS
     dbt_build.fill(warehouse, 0, DAYS, per_day, max(1, contacts // 3))
-    night = (date.fromisoformat(dbt_build.START) + timedelta(days=DAYS)).isoformat()
-    night_vars = ["--vars", json.dumps({"start_date": night, "end_date": night})]
-    duck_env = {"VOC_WAREHOUSE_PATH": str(warehouse), "VOC_DBT_WAREHOUSE_PATH": str(warehouse)}
-    figures: dict[str, dict] = {"duckdb": {"full_build": _timed(_dbt_job(["--full-refresh"], "dev"), duck_env)}}
-    print(f"  {contacts:,} contacts, duckdb full build: {figures['duckdb']['full_build']}", flush=True)
-    lakes = {master: work / f"lake-{master.strip('local[]')}" for master in MASTERS}
-    for master, lake in lakes.items():
-        export_lake(Warehouse(warehouse, 60), REPO_ROOT / "dbt_project", lake)
-        env = {"VOC_SPARK_MASTER": master, "VOC_DBT_LAKE_DIR": str(lake)}
-        figures[master] = {"full_build": _timed(_dbt_job(["--full-refresh"], "spark"), env)}
-        print(f"  {contacts:,} contacts, spark {master} full build: {figures[master]['full_build']}", flush=True)
+    figures: dict[str, dict] = {}
+    for engine in engines:
+        figures[engine] = {"contacts": per_day * DAYS, "full_build": _build(engine, work, warehouse, ["--full-refresh"])}
+        print(f"  {contacts:,} contacts, {engine} full build: {figures[engine]['full_build']}", flush=True)
     dbt_build.fill(warehouse, DAYS, 1, per_day, max(1, contacts // 3))
-    figures["duckdb"]["one_night"] = _timed(_dbt_job(night_vars, "dev"), duck_env)
-    print(f"  {contacts:,} contacts, duckdb night: {figures['duckdb']['one_night']}", flush=True)
-    for master, lake in lakes.items():
-        export_lake(Warehouse(warehouse, 60), REPO_ROOT / "dbt_project", lake)
-        env = {"VOC_SPARK_MASTER": master, "VOC_DBT_LAKE_DIR": str(lake)}
-        figures[master]["one_night"] = _timed(_dbt_job(night_vars, "spark"), env)
-        print(f"  {contacts:,} contacts, spark {master} night: {figures[master]['one_night']}", flush=True)
+    night = (date.fromisoformat(dbt_build.START) + timedelta(days=DAYS)).isoformat()
+    for engine in engines:
+        figures[engine]["one_night"] = _build(engine, work, warehouse,
+                                              ["--vars", json.dumps({"start_date": night, "end_date": night})])
+        print(f"  {contacts:,} contacts, {engine} night: {figures[engine]['one_night']}", flush=True)
     shutil.rmtree(work, ignore_errors=True)
-    return {"contacts": per_day * DAYS, "days": DAYS, **figures}
+    return figures
 
 
-def run(work: Path, save: Callable[[dict], None]) -> None:
-    """NLP throughput, then every size; ``save`` gets the ``spark`` section of bench/results.json
-    after each step, so a long run killed half-way keeps what it measured."""
-    figures: dict = {
-        "note": "dbt build without data tests on both engines; Spark reads the Parquet lake exported from the "
-                "same DuckDB warehouse (bench.dbt_build.fill); on Spark a night rebuilds the incremental models "
-                "whole (dbt_project/macros/spark.sql). cpu_seconds: the whole process tree (JVM and Python "
-                "workers included). See bench/SCALING.md.",
-        "nlp_scoring": {"in_process": _timed({"kind": "nlp", "master": None, "texts": NLP_TEXTS}, {})},
-        "dbt": {},
-    }
-    for master in MASTERS:
-        figures["nlp_scoring"][master] = _timed({"kind": "nlp", "master": master, "texts": NLP_TEXTS}, {})
-        print(f"  NLP scoring on spark {master}: {figures['nlp_scoring'][master]}", flush=True)
-    save(figures)
+def run(work: Path, save: Callable[[dict], None], previous: dict | None = None) -> None:
+    """NLP throughput, then every size, on ``ENGINES``; ``save`` gets the ``spark`` section of
+    bench/results.json after each step (merged into ``previous``, that section as it was), so a
+    run of some engines keeps the others' figures and a run killed half-way keeps what it measured."""
+    figures: dict = {"nlp_scoring": {}, "dbt": {}, **(previous or {})}
+    figures["note"] = ("dbt build without data tests on both engines, over the same generated data "
+                       f"({DAYS} days, bench.dbt_build.fill); Spark reads the Parquet lake exported from the DuckDB "
+                       "warehouse; on Spark a night rebuilds the incremental models whole (dbt_project/macros/spark.sql). "
+                       "cpu_seconds: the whole process tree (JVM and Python workers included). See bench/SCALING.md.")
+    for engine in ENGINES:
+        master = None if engine == "duckdb" else engine
+        figures["nlp_scoring"]["in_process" if master is None else master] = result = _timed(
+            {"kind": "nlp", "master": master, "texts": NLP_TEXTS}, {})
+        print(f"  NLP scoring, {engine}: {result}", flush=True)
+        save(figures)
     for contacts in SIZES:
-        figures["dbt"][f"{contacts:,}"] = _one_size(contacts, work / f"{contacts}")
+        size = figures["dbt"].setdefault(f"{contacts:,}", {})
+        size.update(_one_size(contacts, work / f"{contacts}", ENGINES))
         save(figures)

@@ -64,3 +64,35 @@
     {%- endif -%}
     {%- do return(config_full_refresh) -%}
 {%- endmacro %}
+
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {#- dbt-spark's own, except that an empty seed cell is a NULL literal: its session cursor
+        formats a None binding as the string 'None', so a parent-less topic got parent 'None' and
+        an empty keyword list became a leaf (dim_topics differed from DuckDB's). -#}
+    {%- set batch_size = get_batch_size() -%}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(batch_size) -%}
+        {%- set bindings = [] -%}
+        {%- for row in chunk -%}
+            {%- for value in row -%}
+                {%- if value is not none -%}{%- do bindings.append(value) -%}{%- endif -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                ({%- for col_name in agate_table.column_names -%}
+                    {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
+                    {%- set type = column_override.get(col_name, inferred_type) -%}
+                    cast({{ 'null' if row[loop.index0] is none else get_binding_char() }} as {{ type }})
+                    {%- if not loop.last %},{% endif -%}
+                {%- endfor -%})
+                {%- if not loop.last %},{% endif %}
+            {%- endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, bindings=bindings, abridge_sql_log=True) -%}
+        {%- if loop.index0 == 0 -%}{%- do statements.append(sql) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(statements[0]) }}
+{%- endmacro %}

@@ -6,7 +6,10 @@ twice, in two data folders: once with ``VOC_ENGINE=duckdb``, once with ``VOC_ENG
 dbt's spark target, the serving snapshot built from Spark's models). Then:
 
 - every KPI mart of the two serving snapshots is equal: the same columns and rows, exact for
-  counts, labels and dates, within 1e-9 for rates and other floating-point values;
+  counts, labels and dates, within 1e-9 for rates and other floating-point values, except the
+  values computed from the sentiment model's scores (columns named ``*sentiment*``), within 5e-5:
+  the model's float32 outputs move by up to ~1e-5 with the batch a text is padded in, and Spark's
+  executors batch the texts differently from one process;
 - every other table the dashboards read holds the same rows (run-time stamps aside);
 - the lake holds one folder per landing day for each raw and nlp table, and the spark warehouse
   file holds no raw or nlp rows of its own (views over the lake), while reconciliation passed.
@@ -25,6 +28,7 @@ from tests.conftest import DEMO_START, TINY_RECIPE, make_demo
 
 DAYS = 3
 RATE_TOLERANCE = 1e-9
+MODEL_TOLERANCE = 5e-5  # measured: at most 7.8e-6 between the engines on these days
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
 # Stamps of when a run happened, not of what it computed.
 RUN_TIME_COLUMNS = {"_built_at", "_loaded_at", "published_at", "created_at", "delivered_at", "run_id",
@@ -50,7 +54,8 @@ def _assert_same_rows(duck: duckdb.DuckDBPyConnection, spark: duckdb.DuckDBPyCon
     for duck_row, spark_row in zip(expected, actual, strict=True):
         for name, want, got in zip(ordered, duck_row, spark_row, strict=True):
             if name in floats and want is not None and got is not None:
-                assert math.isclose(float(got), float(want), rel_tol=0, abs_tol=RATE_TOLERANCE), (table, name, duck_row)
+                tolerance = MODEL_TOLERANCE if "sentiment" in name else RATE_TOLERANCE
+                assert math.isclose(float(got), float(want), rel_tol=0, abs_tol=tolerance), (table, name, duck_row)
             else:
                 assert got == want, (table, name, duck_row, spark_row)
     return len(expected)
