@@ -12,6 +12,17 @@ from bench import dashboards, dbt_build, escalation, ingest, sentiment, spark, t
 from bench.results import RESULTS, write_section
 
 
+def _merged(section: str, figures: dict) -> dict:
+    """``figures`` over the section as bench/results.json holds it now, key by key at every depth:
+    a run of some engines or sizes keeps the others' figures."""
+    def merge(old: dict, new: dict) -> dict:
+        return {**old, **{key: merge(old[key], value) if isinstance(value, dict) and isinstance(old.get(key), dict)
+                          else value for key, value in new.items()}}
+
+    current = json.loads(RESULTS.read_text()).get(section, {}) if RESULTS.exists() else {}
+    return merge(current, figures)
+
+
 def main() -> None:
     """Run every section, or those named on the command line (ingest, sentiment, escalation, topics, spark, dbt)."""
     wanted = set(sys.argv[1:]) or {"ingest", "sentiment", "escalation", "topics", "spark", "dbt"}
@@ -30,8 +41,7 @@ def main() -> None:
         write_section("topics", topics.run())
     if "spark" in wanted:
         print(f"spark benchmark: duckdb vs spark {' vs '.join(spark.MASTERS)} on {', '.join(f'{n:,}' for n in spark.SIZES)} contacts")
-        previous = json.loads(RESULTS.read_text()).get("spark") if RESULTS.exists() else None
-        spark.run(work / "spark", lambda figures: write_section("spark", figures), previous)
+        spark.run(work / "spark", lambda figures: write_section("spark", _merged("spark", figures)))
     if "dbt" not in wanted:
         print(f"results written to {RESULTS}")
         return

@@ -147,11 +147,11 @@ def _one_size(contacts: int, work: Path, engines: list[str]) -> dict[str, dict]:
     return figures
 
 
-def run(work: Path, save: Callable[[dict], None], previous: dict | None = None) -> None:
-    """NLP throughput, then every size, on ``ENGINES``; ``save`` gets the ``spark`` section of
-    bench/results.json after each step (merged into ``previous``, that section as it was), so a
-    run of some engines keeps the others' figures and a run killed half-way keeps what it measured."""
-    figures: dict = {"nlp_scoring": {}, "dbt": {}, **(previous or {})}
+def run(work: Path, save: Callable[[dict], None]) -> None:
+    """NLP throughput, then every size, on ``ENGINES``; ``save`` gets this run's figures after each
+    step (bench/__main__.py merges them into the ``spark`` section), so a run killed half-way keeps
+    what it measured."""
+    figures: dict = {"nlp_scoring": {}, "dbt": {}}
     figures["note"] = ("dbt build without data tests on both engines, over the same generated data "
                        f"({DAYS} days, bench.dbt_build.fill); Spark reads the Parquet lake exported from the DuckDB "
                        "warehouse; on Spark a night rebuilds the incremental models whole (dbt_project/macros/spark.sql). "
