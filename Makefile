@@ -87,7 +87,7 @@ TEST_WORKERS ?= 2
 test: install browser spark
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-bench: install browser
+bench: install browser spark
 	$(BIN)/python -m bench
 
 clean: stop

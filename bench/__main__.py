@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 
 from pipelines.settings import get_settings
 
-from bench import dashboards, dbt_build, escalation, ingest, sentiment, topics
+from bench import dashboards, dbt_build, escalation, ingest, sentiment, spark, topics
 from bench.results import RESULTS, write_section
 
 
+def _merged(section: str, figures: dict) -> dict:
+    """``figures`` over the section as bench/results.json holds it now, key by key at every depth:
+    a run of some engines or sizes keeps the others' figures."""
+    def merge(old: dict, new: dict) -> dict:
+        return {**old, **{key: merge(old[key], value) if isinstance(value, dict) and isinstance(old.get(key), dict)
+                          else value for key, value in new.items()}}
+
+    current = json.loads(RESULTS.read_text()).get(section, {}) if RESULTS.exists() else {}
+    return merge(current, figures)
+
+
 def main() -> None:
-    """Run every section, or those named on the command line (ingest, sentiment, escalation, topics, dbt)."""
-    wanted = set(sys.argv[1:]) or {"ingest", "sentiment", "escalation", "topics", "dbt"}
+    """Run every section, or those named on the command line (ingest, sentiment, escalation, topics, spark, dbt)."""
+    wanted = set(sys.argv[1:]) or {"ingest", "sentiment", "escalation", "topics", "spark", "dbt"}
     work = get_settings().data_dir / "bench"
     if "ingest" in wanted:
         print("ingestion benchmark: 1,000,000 CSV survey rows, 200,000 XLSX survey rows, 200,000 call transcripts")
@@ -27,6 +39,9 @@ def main() -> None:
     if "topics" in wanted:
         print("topic benchmark: accuracy over the full taxonomy on bench/data/topic_eval.csv")
         write_section("topics", topics.run())
+    if "spark" in wanted:
+        print(f"spark benchmark: duckdb vs spark {' vs '.join(spark.MASTERS)} on {', '.join(f'{n:,}' for n in spark.SIZES)} contacts")
+        spark.run(work / "spark", lambda figures: write_section("spark", _merged("spark", figures)))
     if "dbt" not in wanted:
         print(f"results written to {RESULTS}")
         return

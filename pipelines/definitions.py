@@ -2,7 +2,8 @@
 
 Settings are read once, here, when Dagster loads the code location (``voc run`` builds its own
 with ``build_definitions``), and passed down: to the definitions' shape (partitions, schedule,
-dbt project) and, as resources, to every asset (``settings``, ``warehouse``). No other module
+dbt project) and, as resources, to every asset (``settings``, ``warehouse``, ``engine``: duckdb or
+spark, ``pipelines.engine``). No other module
 reads them at import.
 """
 
@@ -15,6 +16,7 @@ from pipelines.defs.jobs import model_job, nightly_job, nightly_schedule_for
 from pipelines.defs.nlp import nlp_assets
 from pipelines.defs.partitions import daily_partitions_for
 from pipelines.defs.publish import publish_checks, serving_snapshot_asset
+from pipelines.engine import EngineResource
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import SETTINGS_RESOURCE, WarehouseResource
 
@@ -29,7 +31,8 @@ def build_definitions(settings: Settings) -> Definitions:
         jobs=[nightly_job, model_job],
         schedules=[nightly_schedule_for(settings.timezone)],
         resources={"dbt": dbt_resource(settings.dbt_project_dir),
-                   "warehouse": WarehouseResource.from_settings(settings), SETTINGS_RESOURCE: settings},
+                   "warehouse": WarehouseResource.from_settings(settings), SETTINGS_RESOURCE: settings,
+                   "engine": EngineResource.from_settings(settings)},
     )
 
 

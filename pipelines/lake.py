@@ -11,13 +11,17 @@ may hold personal numbers in clear, and stays in the warehouse. The files keep t
 (landing day) column too, so the staging models read the same columns on both engines. dbt registers
 the folders as Spark tables when it starts (macro ``register_lake_sources``).
 
-This is the first stage of issue 15: the lake is exported from a DuckDB warehouse that ingestion and
-NLP already filled. Ingestion and NLP writing the lake directly, per partition, is a later stage.
+On the spark engine, ingestion and NLP write the lake themselves, one partition at a time
+(``write_partition``), and the DuckDB warehouse holds views over it (``mount_lake_tables``) and over
+Spark's models (``mount_spark_models``), so every reader of the warehouse (reconciliation, the PII
+audit, alerts, the serving snapshot) is the same on both engines. ``export_lake`` turns a DuckDB
+warehouse into a lake once (moving an installation from one engine to the other).
 """
 
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -65,6 +69,81 @@ def _swap_in(new: Path, current: Path) -> None:
         current.rename(retired)
     new.rename(current)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+class EngineMismatchError(RuntimeError):
+    """A warehouse table holds rows of the duckdb engine where the spark engine wants a lake view."""
+
+
+def partition_folder(lake_dir: Path, schema: str, table: str, day: date) -> Path:
+    """``<lake>/<schema>/<table>/partition_date=YYYY-MM-DD``: one landing day of one table."""
+    return lake_dir / schema / table / f"{PARTITION_FOLDER_KEY}={day.isoformat()}"
+
+
+def write_partition(conn: duckdb.DuckDBPyConnection, schema: str, tables: list[str], lake_dir: Path,
+                    day: date) -> dict[str, int]:
+    """Write ``schema.<table>`` of ``conn`` (the whole table: one day's rows, typed by the same DDL
+    as the warehouse's) as the lake's partition of ``day`` for each of ``tables``; returns rows per
+    table. Each folder is written hidden and swapped in with two renames, so Spark and the views
+    see a day's old or new rows, never half; an empty table leaves one empty file (its columns)."""
+    written = {}
+    for table in tables:
+        current = partition_folder(lake_dir, schema, table, day)
+        new = current.with_name(f".{current.name}.new")
+        shutil.rmtree(new, ignore_errors=True)
+        new.mkdir(parents=True)
+        conn.execute(f"""copy (select * from "{schema}"."{table}") to '{new / 'data_0.parquet'}' (format parquet)""")
+        written[table] = conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        _swap_in(new, current)
+    return written
+
+
+def _replace_with_view(conn: duckdb.DuckDBPyConnection, schema: str, table: str, select: str) -> None:
+    """``create or replace view schema.table as <select>``, dropping an empty table of that name
+    first (the DDL's placeholder); a table with rows is the other engine's data and stays."""
+    kind = conn.execute("select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+                        [schema, table]).fetchone()
+    if kind and kind[0] == "BASE TABLE":
+        if conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]:
+            raise EngineMismatchError(
+                f"{schema}.{table} in the warehouse holds rows of the duckdb engine: with VOC_ENGINE=spark use a "
+                "new VOC_DATA_DIR, or export it once with `python -m pipelines.lake`")
+        conn.execute(f'drop table "{schema}"."{table}"')
+    conn.execute(f'create schema if not exists "{schema}"')
+    conn.execute(f'create or replace view "{schema}"."{table}" as {select}')
+
+
+def mount_lake_tables(conn: duckdb.DuckDBPyConnection, lake_dir: Path, schema: str, tables: list[str]) -> list[str]:
+    """Make each ``schema.<table>`` of the warehouse a view over its lake folder (all days; a
+    column a later contract added reads NULL in older days); returns the tables mounted, those
+    with at least one day written. Views list the files at each query, so a new day needs no new view."""
+    mounted = []
+    for table in tables:
+        files = lake_dir / schema / table / f"{PARTITION_FOLDER_KEY}=*" / "*.parquet"
+        if next(files.parent.parent.glob(f"{files.parent.name}/{files.name}"), None) is None:
+            continue
+        _replace_with_view(conn, schema, table,
+                           f"select * from read_parquet('{files}', union_by_name = true, hive_partitioning = false)")
+        mounted.append(table)
+    return mounted
+
+
+def mount_spark_models(conn: duckdb.DuckDBPyConnection, lake_dir: Path, schemas: set[str]) -> list[str]:
+    """Make every table Spark's dbt build wrote in ``schemas`` (managed Parquet under
+    ``<lake>/warehouse/<schema>.db/<table>``) a view of the same name in the warehouse; returns them.
+
+    A day-partitioned model keeps its ``partition_date`` in folder names (read back as a DATE);
+    a table without files (an empty partitioned model) is skipped.
+    """
+    mounted = []
+    for folder in sorted((lake_dir / "warehouse").glob("*.db/*")):
+        schema, table = folder.parent.name.removesuffix(".db"), folder.name
+        if schema not in schemas or not folder.is_dir() or next(folder.rglob("*.parquet"), None) is None:
+            continue
+        _replace_with_view(conn, schema, table,
+                           f"select * from read_parquet('{folder}/**/*.parquet', hive_partitioning = true)")
+        mounted.append(f"{schema}.{table}")
+    return mounted
 
 
 def export_lake(warehouse: Warehouse, project_dir: Path, lake_dir: Path) -> dict[str, int]:

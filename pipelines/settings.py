@@ -22,7 +22,7 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_SENTIMENT_POSITIVE_ABOVE | 0.6 | probability of positive over which a text is positive |
 | VOC_SENTIMENT_NEUTRAL_AT | 0.5 | P(neutral) from which a text is neutral whatever its polarity |
 | VOC_ENGINE | duckdb | engine of the dbt models: duckdb (one machine) or spark (dbt-spark; the lake under $VOC_DATA_DIR/lake) |
-| VOC_SPARK_MASTER | local[2] | Spark master URL of the spark engine, read by dbt's profile (local[N], spark://…, yarn, k8s://…) |
+| VOC_SPARK_MASTER | local[2] | Spark master URL of the spark engine: NLP scoring and dbt's profile (local[N], spark://…, yarn, k8s://…) |
 | VOC_DBT_PROJECT_DIR | <repo>/dbt_project | the dbt project the nightly run builds |
 | VOC_TOPIC_TAXONOMY | <repo>/dbt_project/seeds/topic_taxonomy.csv | the analyst-owned topic taxonomy |
 | VOC_ESCALATION_PARTIES | <repo>/dbt_project/seeds/third_parties.csv | the analyst-owned third parties of escalation (complaint level 3) |
@@ -75,6 +75,7 @@ class Settings:
     topic_taxonomy: Path
     escalation_parties: Path
     engine: str
+    spark_master: str
     dbt_project_dir: Path
     superset_venv: Path
     superset_port: int
@@ -110,6 +111,7 @@ class Settings:
             sentiment_positive_above=float(_env("VOC_SENTIMENT_POSITIVE_ABOVE", "0.6")),
             sentiment_neutral_at=float(_env("VOC_SENTIMENT_NEUTRAL_AT", "0.5")),
             engine=_env("VOC_ENGINE", "duckdb"),
+            spark_master=_env("VOC_SPARK_MASTER", "local[2]"),
             dbt_project_dir=Path(_env("VOC_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))).resolve(),
             topic_taxonomy=Path(_env("VOC_TOPIC_TAXONOMY", str(REPO_ROOT / "dbt_project" / "seeds" / "topic_taxonomy.csv"))).resolve(),
             escalation_parties=Path(_env("VOC_ESCALATION_PARTIES", str(REPO_ROOT / "dbt_project" / "seeds" / "third_parties.csv"))).resolve(),

@@ -42,10 +42,16 @@ def _is_lock_error(error: duckdb.Error) -> bool:
 
 @dataclass(frozen=True)
 class Warehouse:
-    """The working DuckDB file (``VOC_WAREHOUSE_PATH``) and the lock wait (``VOC_DB_LOCK_TIMEOUT_S``, s)."""
+    """The working DuckDB file (``VOC_WAREHOUSE_PATH``) and the lock wait (``VOC_DB_LOCK_TIMEOUT_S``, s).
+
+    ``lake``: None on the duckdb engine; on the spark engine (``pipelines.engine``) the Parquet lake
+    where the raw and nlp rows live, the file holding only the control tables (quarantine, file
+    ledger, caches, audits, alerts) and views over the lake's tables and Spark's models.
+    """
 
     path: Path
     lock_timeout_s: float
+    lake: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Warehouse":

@@ -16,8 +16,10 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillPolicy, PartitionsDefinition, ResourceParam
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from pipelines.engine import SPARK_MODEL_SCHEMAS, EngineResource
+from pipelines.lake import mount_spark_models
 from pipelines.settings import Settings
-from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource
+from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
 
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
 
@@ -78,15 +80,25 @@ def dbt_models_asset(project_dir: Path, partitions: PartitionsDefinition) -> Ass
         pool=WAREHOUSE_POOL,
     )
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
-                   settings: ResourceParam[Settings]):
-        """Build (run + test) the selected models for the run's days; incremental facts use the window."""
-        # dbt runs as a child process and reads its warehouse from the environment; this variable is
-        # dbt's alone (profiles.yml), so setting it never redirects the pipeline's own settings.
+                   engine: EngineResource, settings: ResourceParam[Settings]):
+        """Build (run + test) the selected models for the run's days on the engine's target;
+        incremental facts use the window. On spark, the models Spark wrote then become views in the
+        warehouse, where alerts, the PII audit and the serving snapshot read them."""
+        # dbt runs as a child process and reads its warehouse (and on spark its master and lake) from
+        # the environment; these variables are dbt's alone (profiles.yml), so setting them never
+        # redirects the pipeline's own settings.
         os.environ["VOC_DBT_WAREHOUSE_PATH"] = str(warehouse.handle().path)
+        os.environ.update(engine.dbt_env())
         window = context.partition_key_range
         dbt_vars = {"start_date": window.start, "end_date": window.end}
-        target = settings.data_dir / "dbt" / "target"
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
+        target = settings.data_dir / "dbt" / ("target" if engine.dbt_target == "dev" else f"target-{engine.dbt_target}")
+        yield from dbt.cli(["build", "--target", engine.dbt_target, "--vars", json.dumps(dbt_vars)],
+                           context=context, target_path=target).stream()
+        if engine.on_spark:
+            handle = engine.bind(warehouse.handle())
+            with retry_if_transient(), handle.connect() as conn:
+                mounted = mount_spark_models(conn, handle.lake, SPARK_MODEL_SCHEMAS)
+            context.log.info(f"{len(mounted)} Spark models mounted as views in {handle.path}")
 
     return dbt_models
 

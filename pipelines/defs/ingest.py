@@ -23,6 +23,7 @@ from pipelines.ingest.contracts import load_contract
 from pipelines.ingest.loader import load_partition
 from pipelines.ingest.reconcile import reconcile
 from pipelines.ingest.contracts import SOURCE_NAMES
+from pipelines.engine import EngineResource
 from pipelines.settings import Settings
 from pipelines.warehouse import WAREHOUSE_POOL, WarehouseResource, retry_if_transient
 
@@ -49,8 +50,9 @@ def _ingest_asset(source: str, partitions: PartitionsDefinition) -> AssetsDefini
         backfill_policy=BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
     )
-    def _asset(context: AssetExecutionContext, warehouse: WarehouseResource, settings: ResourceParam[Settings]):
-        handle = warehouse.handle()
+    def _asset(context: AssetExecutionContext, warehouse: WarehouseResource, engine: EngineResource,
+               settings: ResourceParam[Settings]):
+        handle = engine.bind(warehouse.handle())
         keys = context.partition_keys
         loaded = quarantined = rows_in = masks = 0
         reasons: dict[str, int] = {}
@@ -94,8 +96,8 @@ def _reconcile_check(source: str):
                  pool=WAREHOUSE_POOL,
                  description="rows in = rows loaded + rows quarantined, per file and partition, "
                              "and the raw and quarantine tables hold exactly those rows.")
-    def _check(warehouse: WarehouseResource) -> AssetCheckResult:
-        result = reconcile(source, warehouse.handle())
+    def _check(warehouse: WarehouseResource, engine: EngineResource) -> AssetCheckResult:
+        result = reconcile(source, engine.bind(warehouse.handle()))
         return AssetCheckResult(
             passed=not result.mismatches,
             severity=AssetCheckSeverity.ERROR,

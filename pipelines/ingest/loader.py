@@ -27,6 +27,7 @@ from pipelines.ingest.readers import Record, detect_encoding, file_format, file_
 from pipelines.ingest.schemas import DamagedIdError, RuleError, TimestampError
 from pipelines.ingest.sources import Source, accepts, load_source, text_lengths
 from pipelines.ingest.tables import raw_ddl
+from pipelines.lake import mount_lake_tables, write_partition
 from pipelines.settings import Settings
 from pipelines.warehouse import Warehouse
 
@@ -137,8 +138,10 @@ class _BatchWriter:
     """Buffers raw rows and quarantined records, writing arrow batches into the open transaction."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, spec: Source, day: date,
-                 loaded_at: datetime, batch_rows: int) -> None:
-        self.conn, self.spec, self.day, self.loaded_at = conn, spec, day, loaded_at
+                 loaded_at: datetime, batch_rows: int, rows_conn: duckdb.DuckDBPyConnection) -> None:
+        # ``conn`` takes the quarantine, ``rows_conn`` the raw tables (the same connection on
+        # the duckdb engine; the spark engine's scratch database, see ``load_partition``).
+        self.conn, self.rows_conn, self.spec, self.day, self.loaded_at = conn, rows_conn, spec, day, loaded_at
         self.batch_rows = batch_rows
         self.buffers: dict[str, list[tuple]] = {name: [] for name in spec.tables}
         self.buffers["quarantine"] = []
@@ -162,9 +165,10 @@ class _BatchWriter:
             columns = [pa.array(values, type=f.type) for values, f in zip(zip(*rows), schema)]
             batch = pa.Table.from_arrays(columns, schema=schema)
             names = ", ".join(schema.names)
-            self.conn.register("_batch", batch)
-            self.conn.execute(f"INSERT INTO raw.{table} ({names}) SELECT {names} FROM _batch")
-            self.conn.unregister("_batch")
+            target = self.conn if table == "quarantine" else self.rows_conn
+            target.register("_batch", batch)
+            target.execute(f"INSERT INTO raw.{table} ({names}) SELECT {names} FROM _batch")
+            target.unregister("_batch")
             rows.clear()
         self.buffered = 0
 
@@ -289,7 +293,11 @@ def load_partition(source: str, day: date, settings: Settings, warehouse: Wareho
 
     ``settings`` gives the landing folder, the contract extensions, the pseudonym key file, the
     batch size, the text limit and the time zone; ``warehouse`` the file written (its path in
-    ``settings`` is not read). Raises ``IngestError`` (the partition's previous load kept) or
+    ``settings`` is not read). With ``warehouse.lake`` set (the spark engine) only the sink
+    differs: the raw rows are written to a scratch in-memory DuckDB with the same DDL, then to the
+    lake's day folder of each table (swapped in whole, ``pipelines.lake.write_partition``) just
+    before the quarantine and file ledger commit in the warehouse; the warehouse's raw tables are
+    views over the lake. Raises ``IngestError`` (the partition's previous load kept) or
     ``ContractError`` for an unusable contract extension.
     """
     spec = load_source(source, settings.contracts_dir)
@@ -298,18 +306,24 @@ def load_partition(source: str, day: date, settings: Settings, warehouse: Wareho
     files = landing_files(contract, day, settings)
     key = pseudonym_key(settings.pseudonym_key_file)
     loaded_at = datetime.now().replace(microsecond=0)
-    with warehouse.connect(ddl=raw_ddl(settings.contracts_dir)) as conn:
+    lake = warehouse.lake
+    with warehouse.connect(ddl=raw_ddl(settings.contracts_dir, source_tables=lake is None)) as conn:
+        rows_conn = conn if lake is None else duckdb.connect()
+        mounted = list(spec.tables)
+        if lake is not None:
+            rows_conn.execute(raw_ddl(settings.contracts_dir))
+            mounted = mount_lake_tables(conn, lake, "raw", list(spec.tables))
         hashes = [file_sha256(path) for path in files]
         known = _previously_loaded(conn, source, day, hashes)
         conn.begin()
         try:
-            for table in [*spec.tables, "quarantine"]:
+            for table in [*(spec.tables if lake is None else []), "quarantine"]:
                 extra = " AND source = ?" if table == "quarantine" else ""
                 params = [day, source] if extra else [day]
                 conn.execute(f"DELETE FROM raw.{table} WHERE _partition_date = ?{extra}", params)
             conn.execute("DELETE FROM raw.ingest_files WHERE _partition_date = ? AND source = ?", [day, source])
-            writer = _BatchWriter(conn, spec, day, loaded_at, settings.batch_rows)
-            keys = KeyLedger(earlier=_keys_loaded_before(conn, spec, day))
+            writer = _BatchWriter(conn, spec, day, loaded_at, settings.batch_rows, rows_conn)
+            keys = KeyLedger(earlier=_keys_loaded_before(conn, spec, day) if spec.primary_table in mounted else {})
             seen_hashes: dict[str, str] = dict(known)
             for path, file_hash in zip(files, hashes):
                 relative = path.relative_to(settings.landing_dir).as_posix()
@@ -330,12 +344,18 @@ def load_partition(source: str, day: date, settings: Settings, warehouse: Wareho
                      report.rows_quarantined, loaded_at],
                 )
             writer.flush()
+            if lake is not None:
+                write_partition(rows_conn, "raw", list(spec.tables), lake, day)
+                mount_lake_tables(conn, lake, "raw", list(spec.tables))
             conn.commit()
         except Exception as error:
             conn.rollback()
             raise IngestError(
                 f"loading {source} for {day} failed, previous data for that day kept: {error}"
             ) from error
+        finally:
+            if rows_conn is not conn:
+                rows_conn.close()
     if not files:
         log.warning("no %s files landed for %s", source, day)
     return summary

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from pipelines.ingest.contracts import load_contract
 from pipelines.ingest.tables import raw_ddl
+from pipelines.lake import mount_lake_tables
 from pipelines.warehouse import Warehouse
 
 
@@ -20,14 +21,18 @@ class Reconciliation:
 def reconcile(source: str, warehouse: Warehouse) -> Reconciliation:
     """Compare the file log with the rows actually present, per partition."""
     primary = next(iter(load_contract(source).tables))  # one row per record
-    with warehouse.connect(ddl=raw_ddl(None)) as conn:
+    # On the spark engine the raw tables are views over the lake (pipelines.lake): read the same way.
+    with warehouse.connect(ddl=raw_ddl(None, source_tables=warehouse.lake is None)) as conn:
+        loaded_from = f"raw.{primary}"
+        if warehouse.lake is not None and not mount_lake_tables(conn, warehouse.lake, "raw", [primary]):
+            loaded_from = "(SELECT NULL::DATE AS _partition_date WHERE false)"  # nothing in the lake yet
         rows = conn.execute(
             f"""
             WITH files AS (
                 SELECT _partition_date, sum(rows_in) AS rows_in, sum(rows_loaded) AS rows_loaded,
                        sum(rows_quarantined) AS rows_quarantined
                 FROM raw.ingest_files WHERE source = ? GROUP BY 1),
-            loaded AS (SELECT _partition_date, count(*) AS n FROM raw.{primary} GROUP BY 1),
+            loaded AS (SELECT _partition_date, count(*) AS n FROM {loaded_from} GROUP BY 1),
             quarantined AS (SELECT _partition_date, count(*) AS n FROM raw.quarantine
                             WHERE source = ? GROUP BY 1)
             SELECT coalesce(f._partition_date, l._partition_date, q._partition_date)::VARCHAR,

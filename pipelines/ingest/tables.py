@@ -25,13 +25,20 @@ CREATE TABLE IF NOT EXISTS raw.ingest_files (
     rows_quarantined BIGINT NOT NULL, _loaded_at TIMESTAMP NOT NULL);"""
 
 
-def raw_ddl(contracts_dir: Path | None) -> str:
+def raw_ddl(contracts_dir: Path | None, source_tables: bool = True) -> str:
     """Idempotent DDL of every raw table, from the contracts extended by ``contracts_dir``
-    (None: the repository's contracts alone, enough for a step that reads their columns only)."""
+    (None: the repository's contracts alone, enough for a step that reads their columns only).
+    ``source_tables=False``: the quarantine and the file ledger only (a warehouse whose source
+    tables are views over the spark engine's lake, ``pipelines.lake``)."""
     return "\n".join([
         "CREATE SCHEMA IF NOT EXISTS raw;",
         *(contract.table_ddl(table, LINEAGE_COLUMNS)
-          for contract in (load_contract(source, contracts_dir) for source in SOURCE_NAMES)
+          for contract in (load_contract(source, contracts_dir) for source in SOURCE_NAMES if source_tables)
           for table in contract.tables),
         _LOADER_DDL,
     ])
+
+
+def source_tables_of(contracts_dir: Path | None) -> list[str]:
+    """Names of the raw tables the contracts define (quarantine and ledger excluded)."""
+    return [table for source in SOURCE_NAMES for table in load_contract(source, contracts_dir).tables]

@@ -23,7 +23,8 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.ingest.tables import raw_ddl
-from pipelines.nlp.tables import NLP_DDL, PARTITIONED_TABLES
+from pipelines.lake import mount_lake_tables, write_partition
+from pipelines.nlp.tables import NLP_DDL, PARTITIONED_TABLES, nlp_ddl
 from pipelines.settings import Settings
 from pipelines.warehouse import Warehouse
 from sentiment.calls import call_arc
@@ -65,9 +66,15 @@ def topic_version(taxonomy_path: Path) -> str:
     return f"taxonomy-{taxonomy}+written-{training}+tfidf-lr"
 
 
+Scorer = Callable[[list[str]], np.ndarray]
+"""Texts → probabilities, shape (n, 3) in ``CLASSES`` order: the engine itself, or the spark
+engine's ``pipelines.nlp.spark_scoring.SparkScorer`` running it on executors."""
+
+
 def _cached_predict(conn: duckdb.DuckDBPyConnection, engine: SentimentEngine,
-                    report: NlpReport) -> Callable[[list[str]], np.ndarray]:
-    """``engine.predict_proba`` behind the result cache (text hash + model version → 3 probabilities)."""
+                    report: NlpReport, scorer: Scorer | None = None) -> Scorer:
+    """``scorer`` (default ``engine.predict_proba``) behind the result cache (text hash + model
+    version → 3 probabilities): only the misses are scored."""
 
     def predict(texts: list[str]) -> np.ndarray:
         keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
@@ -82,7 +89,7 @@ def _cached_predict(conn: duckdb.DuckDBPyConnection, engine: SentimentEngine,
         report.cache_hits += len(hits)
         report.scored_by_engine += len(misses)
         if misses:
-            probabilities = engine.predict_proba([unique[key] for key in misses])
+            probabilities = (scorer or engine.predict_proba)([unique[key] for key in misses])
             new = pa.table({"text_hash": misses, "model_version": [engine.version] * len(misses),
                             "score": pa.array(polarity(probabilities), type=pa.float32()),
                             **{f"p_{name}": pa.array(probabilities[:, i], type=pa.float32())
@@ -116,16 +123,34 @@ def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list
     conn.unregister("_rows")
 
 
-def score_partition(day: date, topic_model: TopicModel, settings: Settings, warehouse: Warehouse) -> NlpReport:
+def _source_ddl(warehouse: Warehouse) -> str:
+    """The raw and nlp DDL a reader of ``warehouse`` runs: on the spark engine its source and
+    per-day nlp tables are views over the lake (``pipelines.lake``), which DDL must not touch."""
+    on_duckdb = warehouse.lake is None
+    return raw_ddl(None, source_tables=on_duckdb) + nlp_ddl(partitioned_tables=on_duckdb)
+
+
+def score_partition(day: date, topic_model: TopicModel, settings: Settings, warehouse: Warehouse,
+                    scorer: Scorer | None = None) -> NlpReport:
     """Replace the ``nlp`` rows of one partition from the ``raw`` rows of that partition, in
-    ``warehouse``; ``settings`` gives the engine, thresholds, taxonomy and third parties."""
+    ``warehouse``; ``settings`` gives the engine, thresholds, taxonomy and third parties; ``scorer``
+    the sentiment model's runner (default: the engine in this process).
+
+    With ``warehouse.lake`` (the spark engine) the raw rows are read from the lake's views and the
+    nlp rows written to a scratch DuckDB with the same DDL, then to the lake's day folders
+    (``pipelines.lake.write_partition``); the sentiment cache stays in the warehouse."""
     engine = sentiment_engine(settings)
     thresholds = settings.sentiment_thresholds
     topics_version = topic_version(settings.topic_taxonomy)
     escalation_detector = EscalationDetector(ThirdParties.from_csv(settings.escalation_parties),
                                              model_cache=settings.model_cache_dir / "escalation")
     report = NlpReport()
-    with warehouse.connect(ddl=raw_ddl(None) + NLP_DDL) as conn:
+    lake = warehouse.lake
+    with warehouse.connect(ddl=_source_ddl(warehouse)) as conn:
+        out = conn if lake is None else duckdb.connect()
+        if lake is not None:
+            out.execute(NLP_DDL)
+            mount_lake_tables(conn, lake, "nlp", list(PARTITIONED_TABLES))
         documents = conn.execute(
             """SELECT 'survey', survey_id, comment FROM raw.surveys WHERE _partition_date = ?
                UNION ALL SELECT 'post', post_id, text FROM raw.social_posts WHERE _partition_date = ?""",
@@ -139,11 +164,11 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
         conn.begin()
         try:
             for table in PARTITIONED_TABLES:
-                conn.execute(f"DELETE FROM nlp.{table} WHERE _partition_date = ?", [day])
+                out.execute(f"DELETE FROM nlp.{table} WHERE _partition_date = ?", [day])
             # Greetings and thanks (好的/谢谢/在吗) in a call are courtesy, not opinion: neutral, with no
             # score, so they never move a call's sentiment or arc.
             turn_for_model = [text if kind != "politeness" else "" for text, kind in zip(turn_texts, turn_kinds)]
-            scored = score_normalised(doc_texts + turn_for_model, _cached_predict(conn, engine, report), thresholds)
+            scored = score_normalised(doc_texts + turn_for_model, _cached_predict(conn, engine, report, scorer), thresholds)
             doc_scores, turn_scores = scored[:len(doc_texts)], scored[len(doc_texts):]
             turn_scores = [Scored(None, "neutral") if kind == "politeness" else result
                            for kind, result in zip(turn_kinds, turn_scores)]
@@ -154,7 +179,7 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
                 _add(doc_rows, doc_type=doc_type, doc_id=doc_id, text_normalized=text, **_sentiment_columns(result),
                      model_version=engine.version, _partition_date=day)
             report.documents = len(documents)
-            _insert(conn, "document_sentiment", doc_rows)
+            _insert(out, "document_sentiment", doc_rows)
 
             turn_rows: dict[str, list] = defaultdict(list)
             per_call: dict[str, dict[str, list]] = defaultdict(
@@ -168,7 +193,7 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
                 _add(turn_rows, call_id=call_id, turn_index=turn_index, speaker=speaker, text_normalized=text,
                      **_sentiment_columns(result), model_version=engine.version, _partition_date=day)
             report.turns = len(turns)
-            _insert(conn, "turn_sentiment", turn_rows)
+            _insert(out, "turn_sentiment", turn_rows)
 
             arc_rows: dict[str, list] = defaultdict(list)
             for call_id, sides in per_call.items():
@@ -184,7 +209,7 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
                      agent_mean_score=sum(agent) / len(agent) if agent else None,
                      scored_customer_turns=arc.scored_turns, recovered=arc.recovered, deteriorated=arc.deteriorated,
                      start_label=start_label, end_label=end_label, model_version=engine.version, _partition_date=day)
-            _insert(conn, "call_arcs", arc_rows)
+            _insert(out, "call_arcs", arc_rows)
 
             # Topics and escalation: surveys and posts by their text, calls by the customer's turns.
             topic_docs = [(doc_type, doc_id, text) for (doc_type, doc_id, _), text in zip(documents, doc_texts)]
@@ -206,12 +231,18 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
                      escalation_category=escalation.category, escalation_party=escalation.party,
                      escalation_confidence=escalation.confidence, escalation_evidence=escalation.evidence,
                      model_version=escalation_detector.version, _partition_date=day)
-            _insert(conn, "document_topics", topic_rows)
-            _insert(conn, "escalations", escalation_rows)
+            _insert(out, "document_topics", topic_rows)
+            _insert(out, "escalations", escalation_rows)
+            if lake is not None:
+                write_partition(out, "nlp", list(PARTITIONED_TABLES), lake, day)
+                mount_lake_tables(conn, lake, "nlp", list(PARTITIONED_TABLES))
             conn.commit()
         except Exception:
             conn.rollback()
             raise
+        finally:
+            if out is not conn:
+                out.close()
     return report
 
 
@@ -238,7 +269,7 @@ def fit_topic_model(days: list[date], taxonomy_path: Path, warehouse: Warehouse,
     """The topic model over the taxonomy at ``taxonomy_path`` (VOC_TOPIC_TAXONOMY): its classifier trains
     on the written training set, plus the keyword-labelled texts of the partitions at hand (all
     sources) for seed topics that set lacks."""
-    with warehouse.connect(ddl=raw_ddl(None)) as conn:
+    with warehouse.connect(ddl=_source_ddl(warehouse)) as conn:
         texts = topic_training_texts(conn, days, limit)
     return TopicModel(Taxonomy.from_csv(taxonomy_path)).fit(texts)
 
@@ -251,7 +282,7 @@ def discover_candidates(end_day: date, warehouse: Warehouse, window_days: int = 
     from sentiment.topics import discover_themes
 
     start_day = end_day - timedelta(days=window_days - 1)
-    with warehouse.connect(ddl=raw_ddl(None) + NLP_DDL) as conn:
+    with warehouse.connect(ddl=_source_ddl(warehouse)) as conn:
         texts = [row[0] for row in conn.execute(
             """SELECT s.comment FROM nlp.document_topics t JOIN raw.surveys s ON t.doc_type = 'survey' AND t.doc_id = s.survey_id
                WHERE t.method <> 'pattern' AND s.comment <> '' AND t._partition_date BETWEEN ? AND ?

@@ -95,3 +95,20 @@ def test_assets_get_the_settings_the_definitions_were_built_with(settings: Setti
     assert resources[SETTINGS_RESOURCE] is elsewhere
     assert resources["warehouse"] == WarehouseResource(path=str(elsewhere.warehouse_path),
                                                        lock_timeout_s=settings.db_lock_timeout_s)
+
+
+def test_the_engine_is_a_resource_that_picks_the_sink_and_the_dbt_target(settings: Settings) -> None:
+    """VOC_ENGINE=spark changes a resource, not the asset graph: same assets and checks, the lake bound."""
+    from dataclasses import replace
+
+    from pipelines.definitions import build_definitions
+    from pipelines.warehouse import Warehouse
+
+    duck, spark = build_definitions(settings), build_definitions(replace(settings, engine="spark"))
+    assert [a.keys for a in duck.assets] == [a.keys for a in spark.assets]
+    assert [c.check_keys for c in duck.asset_checks] == [c.check_keys for c in spark.asset_checks]
+    warehouse = Warehouse.from_settings(settings)
+    assert duck.resources["engine"].dbt_target == "dev" and duck.resources["engine"].bind(warehouse).lake is None
+    assert spark.resources["engine"].dbt_target == "spark"
+    assert spark.resources["engine"].bind(warehouse).lake == settings.lake_dir
+    assert spark.resources["engine"].dbt_env()["VOC_DBT_LAKE_DIR"] == str(settings.lake_dir)

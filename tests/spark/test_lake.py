@@ -58,3 +58,32 @@ def test_export_writes_a_folder_per_day_keeps_the_landing_day_and_skips_the_quar
     assert [name for name, *_ in empty] == ["doc_id", "_partition_date"]
     assert not (lake / "raw" / "quarantine").exists()
     assert sorted(path.name for path in (lake / "raw").iterdir()) == ["calls"]  # no hidden leftovers
+
+
+def test_ingestion_on_the_spark_engine_writes_the_lake_and_reconciles_like_duckdb(settings, small_demo) -> None:
+    """Only the sink differs: the same rows and quarantine, Parquet per day, views, reconciliation."""
+    from pipelines.ingest.contracts import SOURCE_NAMES
+    from pipelines.ingest.loader import load_partition
+    from pipelines.ingest.reconcile import reconcile
+    from pipelines.lake import partition_folder
+    from tests.conftest import DEMO_START
+
+    on_duckdb = Warehouse.from_settings(settings)
+    on_lake = Warehouse(settings.data_dir / "control.duckdb", lock_timeout_s=5, lake=settings.lake_dir)
+    for attempt in range(2):  # a rerun replaces the day, it does not add to it
+        for source in SOURCE_NAMES:
+            duck_report = load_partition(source, DEMO_START, settings, on_duckdb)
+            lake_report = load_partition(source, DEMO_START, settings, on_lake)
+            assert (lake_report.rows_loaded, lake_report.rows_quarantined, dict(lake_report.reasons)) == (
+                duck_report.rows_loaded, duck_report.rows_quarantined, dict(duck_report.reasons)), source
+            assert lake_report.rows_loaded > 0
+            assert not reconcile(source, on_lake).mismatches and reconcile(source, on_lake).rows_loaded == lake_report.rows_loaded
+    day_folder = partition_folder(settings.lake_dir, "raw", "call_turns", DEMO_START)
+    assert sorted(path.name for path in day_folder.parent.iterdir()) == [day_folder.name]  # no hidden leftovers
+    query = "select * exclude (_loaded_at) from raw.{} order by all"
+    with on_duckdb.connect(read_only=True) as duck, on_lake.connect(read_only=True) as lake:
+        for table in ("calls", "call_turns", "surveys", "social_posts"):
+            assert lake.execute(query.format(table)).fetchall() == duck.execute(query.format(table)).fetchall(), table
+        assert lake.execute("select table_type from information_schema.tables where table_name = 'calls'").fetchone() == ("VIEW",)
+        quarantined = "select source, reason_code, raw_content from raw.quarantine order by all"
+        assert lake.execute(quarantined).fetchall() == duck.execute(quarantined).fetchall()
