@@ -21,9 +21,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from pipelines.settings import get_settings
-from sentiment.escalation import EscalationDetector, ThirdParties, model_text
+from sentiment.escalation import EscalationDetector, ThirdParties, model_input
 from sentiment.escalation_model import ThreatModel
-from sentiment.normalize import normalize
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
 SETS = {"eval": DATASETS / "escalation_eval.csv", "holdout": DATASETS / "escalation_holdout.csv",
@@ -103,7 +102,7 @@ def run() -> dict:
     shipped = EscalationDetector(parties)
     rules = EscalationDetector(parties, model=None)
     sets = {name: load_set(path) for name, path in SETS.items()}
-    read = {name: [model_text(normalize(row["text"], asr=True).text) for row in rows] for name, rows in sets.items()}
+    read = {name: [model_input(row["text"]) for row in rows] for name, rows in sets.items()}
     figures: dict = {"version": shipped.version, "sets": {}}
     for name, rows in sets.items():
         others = [name_ for name_ in sets if name_ != name]

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench.escalation import DATASETS, load_set
-from sentiment.escalation import model_text
+from sentiment.escalation import model_input
 from sentiment.escalation_model import RULE_WEIGHT, UNNAMED_THRESHOLD, ThreatModel, mix
 from sentiment.normalize import normalize
 
@@ -75,14 +75,14 @@ def run() -> dict[str, tuple[int, int, int]]:
         for suffix, commit in FIRST_RUNS:
             rows = load_set(DATASETS / f"escalation_holdout{suffix}.csv")
             module, rules = _rules_of(commit, Path(folder))
-            model = ThreatModel.train([model_text(normalize(r["text"], asr=True).text) for r in training],
+            model = ThreatModel.train([model_input(r["text"]) for r in training],
                                       [r["is_threat"] == "1" for r in training])
             truth = [r["is_threat"] == "1" for r in rows]
             readings = []
             for row in rows:
                 clean = normalize(row["text"], asr=True).text
                 named = bool(rules.parties.pattern.search(module.canonical_digits(clean)))
-                readings.append((rules.detect(row["text"]).confidence, named, model_text(clean)))
+                readings.append((rules.detect(row["text"]).confidence, named, model_input(row["text"])))
             probabilities = model.probabilities([text for _, _, text in readings])
             predicted = {
                 "rules": [c >= 0.5 for c, _, _ in readings],

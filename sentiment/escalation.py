@@ -85,12 +85,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Sequence
 
-from sentiment.escalation_model import UNNAMED_THRESHOLD, ThreatModel, cached, mix, read_labelled, training_sets
+from sentiment.escalation_model import (UNNAMED_THRESHOLD, ThreatModel, cached, mix, read_labelled, training_sets,
+                                        word_tokenizer)
 from sentiment.normalize import normalize
 
 CATEGORIES = ("regulator", "consumer_association", "media", "legal", "government_hotline", "complaint_platform")
@@ -98,7 +100,7 @@ NEEDS = ("none", "action", "intent")
 THRESHOLD = 0.5
 RULES_VERSION = "escalation-rules-3"
 MODEL_CONTEXT = 60  # characters either side of the mentions that the model reads
-UNNAMED_CONTEXT = 400  # characters of a text without a mention that the model reads (a long call is cut)
+UNNAMED_CONTEXT = 400  # characters of a text without a mention that the model reads (head and tail of a long one)
 
 
 def unnamed_confidence(probability: float) -> float:
@@ -132,12 +134,18 @@ def model_text(text: str) -> str:
 
 
 _KEYCAP = re.compile("([0-9])\ufe0f?\u20e3")
-_CIRCLED = str.maketrans("⓪①②③④⑤⑥⑦⑧⑨", "0123456789")
 
 
 def plain_digits(text: str) -> str:
-    """Keycap emoji digits (1️⃣) and circled digits (①) as ASCII digits."""
-    return _KEYCAP.sub(r"\1", text).translate(_CIRCLED)
+    """Keycap emoji digits (1️⃣) as ASCII digits, then Unicode NFKC: circled and full-width digits
+    and letters (①, １２３１５, ＡＰＰ), compatibility ideographs and Kangxi radicals (⼯ → 工) as
+    their plain characters, so a keyword matches however the writer's keyboard typed it."""
+    return unicodedata.normalize("NFKC", _KEYCAP.sub(r"\1", text))
+
+
+def model_input(text: str | None) -> str:
+    """A raw text as the model is trained on it and reads it when no keyword matches."""
+    return model_text(normalize(plain_digits(text or ""), asr=True).text)
 
 
 # Every hotline the seed knows is 123xx; two of them a space apart are a list (打了12315 12345).
@@ -233,6 +241,7 @@ def _split(cell: str | None) -> list[str]:
 
 
 _MENTION = re.compile(r"@[\w\u4e00-\u9fff\-]{1,30}")  # as sentiment.normalize reads a mention
+_GOVERNS_TAG = set("向给找到跟和请让被对在上")  # a verb or preposition already governs a tagged account
 
 # --- clauses -----------------------------------------------------------------------------------
 _CLAUSE_END = re.compile(r"[，。！？,.!?；;：:\n…~～]")
@@ -259,7 +268,11 @@ _VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没�
                # rhetorical negations: who has the time to go to …
                "谁有空", "哪有空", "谁有时间", "哪有时间", "哪有功夫", "何必", "何苦", "犯得着", "谁会去", "谁愿意",
                # Cantonese: 唔 is 不, 冇 is 没, 唔使 is 不用
-               "唔会", "唔想", "唔打算", "唔使", "唔洗", "唔需要", "冇必要", "冇谂过"]
+               "唔会", "唔想", "唔打算", "唔使", "唔洗", "唔需要", "冇必要", "冇谂过",
+               # no time or energy for it: 我没空去消协, 哪有那闲工夫去12315排队
+               "没空", "没那个空", "没时间", "没那个时间", "没那时间", "没工夫", "没那个工夫", "没闲工夫", "没那个闲工夫",
+               "没那闲工夫", "哪有那闲工夫", "哪有那个闲工夫", "哪有闲工夫", "没精力", "没那个精力", "没心思", "没那闲心",
+               "没那个闲心"]
 # Bare cues also negate a state (还没动静, 并没有问题), so they reach only over light words.
 _BARE = ["不要", "不是", "没有", "不", "没", "别", "未", "唔", "冇", "从未", "从没", "从来没有", "从来没", "并未", "并没有", "并不",
          "并非", "还没有", "还没"]
@@ -288,7 +301,7 @@ _DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
 
 # --- action, intent, context -------------------------------------------------------------------
 # Verbs before a mention are found in the text as written, so their characters may be ASR-spaced.
-_STRONG_BEFORE = _phrases("找 请 聘请 联系 咨询 委托 告诉 投诉到 投诉给 举报到 举报给 反映到 反映给 告到 闹到 捅到 诉至 交给 "
+_STRONG_BEFORE = _phrases("艾特 找 请 聘请 联系 咨询 委托 告诉 投诉到 投诉给 举报到 举报给 反映到 反映给 告到 闹到 捅到 诉至 交给 "
                           "提交给 提交到 寄给 报料给 爆料给 投稿给 投给 打给 打电话给 致电 拨打 求助于 求助 报给 写信给 让 叫"
                           .split())
 _WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒|写")
@@ -306,7 +319,7 @@ _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|
                            r"(?<!不)(理|管|收拾|治|查|罚)你们)")
 _THIRD_PARTY_ACT_AFTER = re.compile(r"^[^，。！？]{0,6}?(曝光|介入|报道|立案|挂|求助|调解|采访|联系|查查|查一查|请|找|聘请|委托)")
 _INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|明天|今天就|今晚|待会|回头|一定|必须|"
-                     r"肯定|只能|只好|只得|等着|随时|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|过了|让大家|让网友|评评理|避雷|扩散|信不信|"
+                     r"肯定|只能|只好|只得|等着|随时|不排除|下周|下个月|过两天|改天|后天|集体|联名|联合|一起去|商量好|约好|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|过了|让大家|让网友|评评理|避雷|扩散|信不信|"
                      r"等着瞧|别以为|不要以为|逼我|将")
 _REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|立案了|寄出|联系了|反映了|投诉了|"
                        r"举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
@@ -329,15 +342,17 @@ _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视�
                            r"同事|朋友|亲戚|同学|室友|老公|老婆|丈夫|妻子|儿子|女儿|家人|(?<!我说)我妈|(?<!我说)我爸|妈妈|爸爸)[^我，。！？]{0,8}"
                            r"(把|向|去|找|打|天天|经常|总是|老是|一直|之前|去年|上次|上回|前两天|前几天|上个月|已经|早就)|"
                            r"(?<!我)(我妈|我爸|我哥|我姐|我弟|我妹|他们|她们|他|她)(上次|之前|以前|昨天|前几天|也|都|已经)?"
-                           r"(打了|去了|找了|投诉了|发了|报了|告了|起诉了|打过|去过|找过|投诉过)")
+                           r"(打了|去了|找了|投诉了|发了|报了|告了|起诉了|打过|去过|找过|投诉过|报警|报案)")
 _UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|"
                         r"别的公司")
-_FIRST_PERSON_INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我也要|我会|我就(?!是)|我已经|我已|等我|逼我")
-_ADVICE = re.compile(r"提醒大家|建议大家|大家可以|各位可以|大家收藏|收藏了|小知识|冷知识|小技巧|分享一个|其实可以|科普|教程|攻略|教你|讲怎么|遇到.{0,8}可以")
+_FIRST_PERSON_INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我也要|我会|我就(?!是|想|只)|我已经|我已|等我|逼我")
+_ADVICE = re.compile(r"提醒大家|建议大家|教大家|告诉大家|给大家提个醒|大家可以|各位可以|大家收藏|收藏了|小知识|冷知识|小技巧|分享一个|其实可以|科普|教程|攻略|教你|讲怎么|遇到.{0,8}可以")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
 _RELIEF = re.compile(r"就没去|没去成|还是挂了|咽回去|劝住|劝下|拦住|劝好了|已解决|(?<![没未])到账|删了|没必要了|不用了|接受了|幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|退钱了|补发了|算了|作罢|不追究|"
                      r"不计较|原谅|道歉后")
-_NOT_THAT_KIND = re.compile(r"(不是|并非|从来不是)那种.{0,14}的人")  # 我不是那种动不动就打12315的人
+_NOT_THAT_KIND = re.compile(r"(不是|并非|从来不是)那种.{0,14}的人"  # 我不是那种动不动就打12315的人
+                            # advice against a habit: 不用动不动就打12315, 别一上来就找律师
+                            r"|(不用|别|不要|没必要|用不着|犯不着|何必)(一上来就|动不动就|动辄|一有事就|一遇到.{0,6}就)")
 _VOW = re.compile(r"就不姓|我不姓|就不是人|名字倒着写")
 _ONCE = re.compile(r"本来|原本|本想|一开始")
 _REVERSAL = re.compile(r"[^。！？]{0,12}(不得不|只能|只好|必须|还是要|还是得|决定|逼得)")
@@ -366,6 +381,9 @@ _COMPARISON = (re.compile(r"(比|像)\s?$"), re.compile(r"^\s?(还|更|一样|�
 # A comparison that weighs the third party against something else (比起打官司, 跟去消协比起来).
 _COMPARED_BEFORE = re.compile(r"(比起|相比于?|相较于?|与其)\s?(去|找|打|上|请)?\s?$")
 _COMPARED_AFTER = re.compile(r"^\s?(比起来|相比|相比较)")
+# What a party did in the news (消协成立于1984年, 市场监管局罚了一家奶茶店): another sense unless the
+# writer is in the clause before it (我投诉后市场监管局罚了他们 reports).
+_NEWS_ACT_AFTER = re.compile(r"^\s?(成立|罚了|处罚了|开出.{0,4}罚单|宣布|推出|上线了|约谈了)")
 
 
 @dataclass(frozen=True)
@@ -449,15 +467,14 @@ class EscalationDetector:
 
     def _read_rules(self, text: str | None) -> "_Reading | None":
         """The rules' reading of the strongest mention; None for an empty text; a reading with no
-        party (``evidence`` the whole normalised text) when no keyword matches. A text whose
-        mentions all have another sense reads as confidence 0 on its first mention."""
+        party (``evidence`` the whole normalised text) when no keyword matches or every match has
+        another sense (冒充消协工作人员: no third party is named). A text whose mentions lack the
+        action their party needs reads as confidence 0 on its first mention."""
         clean = normalize(self._keep_party_mentions(plain_digits(text) if text else text), asr=True).text
         if not clean:
             return None
         canon = canonical_digits(clean)
         matches = list(self.parties.pattern.finditer(canon))
-        if not matches:
-            return _Reading(0.0, None, clean, model_text(clean[:UNNAMED_CONTEXT]))
         best: tuple[float, ThirdParty, _Span] | None = None
         for match in matches:
             party = self.parties.party_of(match.group())
@@ -465,8 +482,7 @@ class EscalationDetector:
             if confidence is not None and (best is None or confidence > best[0]):
                 best = (confidence, party, self._clause(canon, match.start()))
         if best is None:
-            first = matches[0]
-            best = (0.0, self.parties.party_of(first.group()), self._clause(canon, first.start()))
+            return _Reading(0.0, None, clean, model_text(_head_and_tail(clean)))
         confidence, party, clause = best
         # The model reads the mentions with some context: a whole call would drown them.
         window = canon[max(0, matches[0].start() - MODEL_CONTEXT):matches[-1].end() + MODEL_CONTEXT]
@@ -474,15 +490,22 @@ class EscalationDetector:
 
     def _keep_party_mentions(self, text: str | None) -> str | None:
         """@中国消费者协会, @12315: tagging a third party's account names it, so its name stays in
-        the text (normalisation drops other @mentions)."""
+        the text (normalisation drops other @mentions), after 艾特 (@ in words), the verb that makes
+        the tag an action (顺便@人民网), unless a verb or preposition already governs it (向@消协投诉)."""
         if not text or "@" not in text:
             return text
-        return _MENTION.sub(lambda m: m.group()[1:] if self.parties.pattern.search(m.group()) else m.group(), text)
+        def kept(match: re.Match[str]) -> str:
+            if not self.parties.pattern.search(match.group()):
+                return match.group()
+            governed = match.start() > 0 and text[match.start() - 1] in _GOVERNS_TAG  # 向@消协投诉
+            return ("" if governed else "艾特") + match.group()[1:]
+        return _MENTION.sub(kept, text)
 
     # -- one mention ---------------------------------------------------------------------------
     def _judge(self, text: str, start: int, end: int, party: ThirdParty) -> float | None:
-        """Confidence that this mention is the writer's escalation, or None when it is no mention
-        of the third party at all (another word sense, a number that is an id, no action)."""
+        """Confidence that this mention is the writer's escalation: None when it is no mention of
+        the third party at all (another word sense, a number that is an id), 0 when the party
+        lacks the action or intent it needs (step 4)."""
         clause = self._clause(text, start)
         part = self._part(text, clause, start)
         before, after = text[clause.start:start], text[end:clause.end]
@@ -495,7 +518,7 @@ class EscalationDetector:
         intent = bool(_INTENT.search(near) or _REPORTED.search(near))
         action_start = self._action_start(text, start, end, party, part, intent)
         if action_start is None:
-            return None
+            return 0.0
         # 找不到律师 / 请不起律师: an inability, unless a challenge cue stands over it (别以为我找不到律师).
         inner = _POTENTIAL_NEGATIVE.match(text[action_start:start].replace(" ", "")) is not None
         # Other third parties inside the scope belong to the same predicate (不找记者曝光).
@@ -557,7 +580,9 @@ class EscalationDetector:
         counterfactual = _COUNTERFACTUAL.search(text, max(0, start - 30), start) and _THANKS.search(whole)
         if (_RELIEF.search(whole) and _AVERTED.search(before)) or counterfactual:
             return 0.3
-        someone_else = _THIRD_PERSON.search(before) and not _FIRST_PERSON_INTENT.search(clause_text)
+        # The mention can be the verb itself (他们已经报案了), so it is read with the words before it.
+        with_mention = before + text[start:end].replace(" ", "")
+        someone_else = _THIRD_PERSON.search(with_mention) and not _FIRST_PERSON_INTENT.search(clause_text)
         if someone_else or _UNRELATED.search(whole):
             return 0.3
         rhetorical = _RHETORICAL_MARK.search(clause_text) is not None or state == "double"
@@ -573,7 +598,8 @@ class EscalationDetector:
             confidence = 0.9
         else:
             confidence = 0.8
-        return min(confidence, 0.75) if _HEDGED.search(part_text) else confidence
+        hedged = _HEDGED.search(part_text) and "不排除" not in part_text  # 不排除…的可能 keeps the option open
+        return min(confidence, 0.75) if hedged else confidence
 
     def _is_third_party_sense(self, text: str, start: int, end: int, party: ThirdParty, clause: _Span,
                               before: str, after: str) -> bool:
@@ -594,7 +620,8 @@ class EscalationDetector:
                     or _FRAUD_BEFORE.search(before)
                     or (_IDENTITY[0].search(before) and _IDENTITY[1].search(after))
                     or (_COMPARISON[0].search(before) and _COMPARISON[1].search(after))
-                    or _COMPARED_BEFORE.search(before) or _COMPARED_AFTER.search(after))
+                    or _COMPARED_BEFORE.search(before) or _COMPARED_AFTER.search(after)
+                    or (_NEWS_ACT_AFTER.search(after) is not None and "我" not in before))
 
     @staticmethod
     def _clause(text: str, position: int) -> _Span:
@@ -615,6 +642,15 @@ class EscalationDetector:
         return _Span(left, right)
 
 
+def _head_and_tail(text: str) -> str:
+    """What the model reads of a text without a mention: all of it up to UNNAMED_CONTEXT characters,
+    else its first and last halves of that (a long complaint often ends in its threat)."""
+    if len(text) <= UNNAMED_CONTEXT:
+        return text
+    half = UNNAMED_CONTEXT // 2
+    return text[:half] + "。" + text[-half:]
+
+
 def _nearest_verb(verbs: re.Pattern[str], text: str, start: int, end: int) -> int | None:
     """Start of the verb closest before ``end`` (at most ``_VERB_REACH`` characters away, a title
     in book marks such as 《消费者之声》 counting as none), if any."""
@@ -623,24 +659,12 @@ def _nearest_verb(verbs: re.Pattern[str], text: str, start: int, end: int) -> in
     return found[-1] if found else None
 
 
-@lru_cache(maxsize=1)
-def _tokenizer():
-    """A private jieba dictionary, so words other modules add to jieba's global one (topics'
-    user dictionary) cannot move a cue's word boundary."""
-    import jieba
-
-    jieba.setLogLevel(60)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
-
-
 def _cues(prefix: str) -> list[re.Match[str]]:
     """Negation cues that start a word: 不 in 解决不了 or 别 in 特别 is no cue. Non-overlapping,
     in order; cues that negate nothing (不得不, 不怕…) are dropped."""
     found: list[re.Match[str]] = []
     position = 0
-    for token in _tokenizer().cut(prefix, HMM=False):
+    for token in word_tokenizer().cut(prefix, HMM=False):
         cue = _CUES.match(prefix, position)
         if cue and (not found or cue.start() >= found[-1].end()):
             found.append(cue)
@@ -705,7 +729,7 @@ def shipped_model(cache_dir: Path | None = None) -> ThreatModel:
     the sets, the code that reads them and the recipe, so later processes load it instead."""
     def build() -> ThreatModel:
         rows = read_labelled(training_sets())
-        return ThreatModel.train([model_text(normalize(text, asr=True).text) for text, _, _ in rows],
+        return ThreatModel.train([model_input(text) for text, _, _ in rows],
                                  [y for _, y, _ in rows], [c for _, _, c in rows])
     return cached(cache_dir, [p.read_bytes() for p in training_sets() + _READING_CODE], build)
 

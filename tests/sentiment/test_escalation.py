@@ -216,10 +216,10 @@ def test_evidence_is_the_clause_with_the_threat(detector: EscalationDetector) ->
 
 def test_third_parties_are_data_an_analyst_can_extend(tmp_path: Path) -> None:
     seed = tmp_path / "parties.csv"
-    seed.write_text(SEED.read_text(encoding="utf-8") + "water_board,regulator,水务局,水务局,none,,\n", encoding="utf-8")
+    seed.write_text(SEED.read_text(encoding="utf-8") + "heating_office,regulator,供热办,供热办,none,,\n", encoding="utf-8")
     extended = EscalationDetector(ThirdParties.from_csv(seed), model=None)
-    assert extended.detect("停水三天，我要去水务局反映").party == "water_board"
-    assert not EscalationDetector(ThirdParties.from_csv(SEED), model=None).detect("停水三天，我要去水务局反映").risk
+    assert extended.detect("停暖三天，我要去供热办反映").party == "heating_office"
+    assert not EscalationDetector(ThirdParties.from_csv(SEED), model=None).detect("停暖三天，我要去供热办反映").risk
     assert extended.version != EscalationDetector(ThirdParties.from_csv(SEED), model=None).version
 
 
@@ -434,7 +434,7 @@ def test_batches_read_like_single_texts(shipped: EscalationDetector) -> None:
 
 
 def test_the_version_names_rules_seed_and_model(shipped: EscalationDetector, detector: EscalationDetector) -> None:
-    assert shipped.version.startswith(detector.version + "+char14-lr+")
+    assert shipped.version.startswith(detector.version + "+char14-word12-lr+")
 
 
 def test_the_model_needs_both_classes() -> None:
