@@ -312,17 +312,19 @@ _WEAK_AFTER = re.compile(r"^[^，。！？]{0,6}?(发了|发出|发到|挂了|�
 _POTENTIAL_NEGATIVE = re.compile(r"(找|请|打|去|告|起诉|投诉|联系|上)不(到|了|起|成|赢|通|上)")
 _TITLE = re.compile(r"《[^》]{0,20}》")
 _VERB_REACH = 4  # characters between a verb and the mention it governs (找个好律师, 发到小红书)
+_NOT_NEAR_REACH = 12  # characters either side of a mention that a seed not_near word must fall within
 _CONTEXT_REACH = 16  # characters around a mention read for a question or someone else's escalation
 # After the mention: the writer's own complaint to it (工信部申诉, 律师会联系你们) counts alone; what the
 # third party does (记者采访, 媒体报道) counts only with the writer's intent (我会找记者来采访).
 _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|告(?=你|他|到|上)|见|评理|主持公道|讨.?说法|维权|打官司|发函|报案|联系你们|"
                            r"找你们|与贵司联系|与你们联系|跟你们联系|挂你们|曝光你们|打.{0,2}电话|电话投诉|留言|发帖|说理|发律师函|写信|"
                            r"(?<!不)(理|管|收拾|治|查|罚)你们)")
-_THIRD_PARTY_ACT_AFTER = re.compile(r"^[^，。！？]{0,6}?(曝光|介入|报道|立案|挂|求助|调解|采访|联系|查查|查一查|请|找|聘请|委托)")
+_THIRD_PARTY_ACT_AFTER = re.compile(r"^[^，。！？]{0,6}?(曝光|介入|报道|立案|挂|求助|调解|采访|联系|查查|查一查|请|找|聘请|委托|受理|"
+                                    r"排期|开庭|判决|传唤|约(?:好|了|的))")
 _INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|明天|今天就|今晚|待会|回头|一定|必须|"
                      r"肯定|只能|只好|只得|等着|随时|不排除|下周|下个月|过两天|改天|后天|集体|联名|联合|一起去|商量好|约好|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|过了|让大家|让网友|评评理|避雷|扩散|信不信|"
-                     r"等着瞧|别以为|不要以为|逼我|将")
-_REPORTED = re.compile(r"已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|立案了|寄出|联系了|反映了|投诉了|"
+                     r"等着瞧|掂量|看着办|走着瞧|后果自负|别怪我|别以为|不要以为|逼我|将")
+_REPORTED = re.compile(r"开庭|排期|一审|二审|判决|胜诉|交给|已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|立案了|寄出|联系了|反映了|投诉了|"
                        r"举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
 _CONDITIONAL = re.compile(r"再不|如果|要是|假如|若|否则|不然|要不|的话|再这样|再拖|再有下次|再敷衍|再推诿|不.{0,8}就")
 _HEDGED = re.compile(r"可能|也许|或许|考虑|说不定|看情况")
@@ -337,8 +339,8 @@ _STATED_INTENT = re.compile(r"((起诉|告|投诉|举报|曝光|挂)(你们|你|
 _COMPLAINT_INTENT = re.compile(r"我要投诉|我要举报|要投诉你们|投诉你们")
 _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视上|报道里|看新闻|新闻报道|报道了|报道说|网上说|网友|博主|大V|网红|主播|多人说|很多人|好多人|评论区|"
                            r"大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|[妈爸]说|(老公|老婆|丈夫|妻子|儿子|女儿|家里人)说|邻居|隔壁|"
-                           r"客服说|客服建议|师傅说|建议我|说可以|说如果|"
-                           r"(朋友|老公|老婆|丈夫|妻子|孩子|儿子|女儿|家人|亲戚|闺蜜|室友|同学|同事).{0,4}(过|嚷嚷|吵着|闹着|问我)|"
+                           r"客服说|客服建议|师傅说|建议我|劝我|说可以|说如果|"
+                           r"(朋友|老公|老婆|丈夫|妻子|孩子|儿子|女儿|家人|亲戚|闺蜜|室友|同学|同事|老人|长辈|老爷子|老太太).{0,4}(过|嚷嚷|吵着|闹着|问我)|"
                            r"(表姐|表哥|表弟|表妹|堂哥|堂姐|舅舅|舅妈|姑姑|姨妈|阿姨|叔叔|大爷|大妈|婆婆|公公|岳母|丈母娘|邻居|楼上|楼下|"
                            r"同事|朋友|亲戚|同学|室友|老公|老婆|丈夫|妻子|儿子|女儿|家人|(?<!我说)我妈|(?<!我说)我爸|妈妈|爸爸)[^我，。！？]{0,8}"
                            r"(把|向|去|找|打|天天|经常|总是|老是|一直|之前|去年|上次|上回|前两天|前几天|上个月|已经|早就)|"
@@ -346,11 +348,14 @@ _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视�
                            r"(打了|去了|找了|投诉了|发了|报了|告了|起诉了|打过|去过|找过|投诉过|报警|报案)")
 _UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|"
                         r"别的公司")
-_FIRST_PERSON_INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我也要|我会|我就(?!是|想|只)|我已经|我已|等我|逼我")
+_FIRST_PERSON_INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我也要|我会|我就(?!是|想|只)|我已经|我已|等我|逼我|"
+                                  r"我们.{0,10}(一起|集体|联合|联名|一块)")
 _ADVICE = re.compile(r"提醒大家|建议大家|教大家|告诉大家|给大家提个醒|大家可以|各位可以|大家收藏|收藏了|小知识|冷知识|小技巧|分享一个|其实可以|科普|教程|攻略|教你|讲怎么|遇到.{0,8}可以")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
-_RELIEF = re.compile(r"就没去|没去成|还是挂了|咽回去|劝住|劝下|拦住|劝好了|已解决|(?<![没未])到账|删了|没必要了|不用了|接受了|幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|退钱了|补发了|算了|作罢|不追究|"
+_RELIEF = re.compile(r"后来(你们|他们|经理|客服|商家|店家|对方|师傅)|就没去|没去成|还是挂了|咽回去|劝住|劝下|拦住|劝好了|已解决|(?<![没未])到账|删了|没必要了|不用了|接受了|幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|退钱了|补发了|算了|作罢|不追究|"
                      r"不计较|原谅|道歉后")
+_DISMISSED_NEXT = re.compile(r"^[，,\s]?(但是|但|不过|可是|可)?\s?(我)?(想想|想了想|觉得|算了)?\s?(还是)?"
+                             r"(没必要|没有必要|没那个必要|犯不着|不值得|不值当|划不来|算了吧?)")
 _NOT_THAT_KIND = re.compile(r"(不是|并非|从来不是)那种.{0,14}的人"  # 我不是那种动不动就打12315的人
                             # advice against a habit: 不用动不动就打12315, 别一上来就找律师
                             r"|(不用|别|不要|没必要|用不着|犯不着|何必)(一上来就|动不动就|动辄|一有事就|一遇到.{0,6}就)")
@@ -529,7 +534,9 @@ class EscalationDetector:
         if _NOT_THAT_KIND.search(whole):
             return 0.1
         english_negation = _ENGLISH_NEGATION.search(text[part.start:action_start]) is not None
-        if state == "negated" or english_negation or _NEGATED_AFTER.search(text[end:part.end].replace(" ", "")):
+        dismissed = _DISMISSED_NEXT.search(text[part.end:part.end + 20].replace(" ", ""))  # …但是没必要
+        if (state == "negated" or english_negation or dismissed
+                or _NEGATED_AFTER.search(text[end:part.end].replace(" ", ""))):
             # 不曝光你们我就不姓王 vows; 本来不想去消协，现在不得不去了 takes the negation back.
             if _VOW.search(whole) or (_ONCE.search(prefix) and _REVERSAL.search(text, part.end)):
                 return 0.9
@@ -609,7 +616,9 @@ class EscalationDetector:
             for other in party.not_when.finditer(text, window_start, min(len(text), end + 8)):
                 if other.start() < end and other.end() > start:
                     return False
-        if party.not_near is not None and party.not_near.search(text, clause.start, clause.end):
+        # A call's clause can be the whole call: the other-sense word must be near the mention.
+        near_start, near_end = max(clause.start, start - _NOT_NEAR_REACH), min(clause.end, end + _NOT_NEAR_REACH)
+        if party.not_near is not None and party.not_near.search(text, near_start, near_end):
             return False
         if text[start].isdigit() and (_ID_LABEL.search(before.replace(" ", "")) or _UNIT_AFTER.search(after)):
             return False

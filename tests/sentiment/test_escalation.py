@@ -540,3 +540,27 @@ def test_a_long_text_without_a_mention_is_read_head_and_tail() -> None:
     text = "快递什么时候到，" * 80 + "我明天就去找包青天评理"
     result = detector.detect(text)
     assert result.risk and result.evidence == "我明天就去找包青天评理"
+
+
+# --- kinds writer C's set showed after its first run (sentences of our own) -----------------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("我的电动车在你们小区被偷了 我已经报警了 警察说明天来调监控看看", "legal"),  # 监控 far from 报警: still police
+    ("我们几个同事已经一起向劳动监察大队反映了", "regulator"),          # a collective first person, not others
+    ("仲裁委那边已经受理了，你们等通知吧", "legal"),                     # what an engaged third party does
+    ("律师我已经约好了，周五一起过去", "legal"),
+    ("法院那边说下个月开庭", "legal"),
+    ("我把行车记录仪的视频交给交警了", "legal"),                         # traffic police
+    ("这事我发到抖音上你们掂量着办", "media"),                           # 掂量 marks the threat
+])
+def test_writer_c_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "其实我知道可以打12315 但是没必要 就想问问什么时候发货",            # dismissed right after
+    "同事劝我去找律师，我想了想还是算了",                                # dismissed in the next clause
+    "家里老人吵着要去12345投诉，被我拦下了",                             # an elder's plan, stopped
+    "上回我差点就去找记者了 后来你们店长亲自打电话道歉",                 # averted: 后来…
+])
+def test_writer_c_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
