@@ -437,7 +437,7 @@ def test_batches_read_like_single_texts(shipped: EscalationDetector) -> None:
 
 
 def test_the_version_names_rules_seed_and_model(shipped: EscalationDetector, detector: EscalationDetector) -> None:
-    assert shipped.version.startswith(detector.version + "+char14-word12-lr+")
+    assert shipped.version.startswith(detector.version + "+char14-lr+")
 
 
 def test_the_model_needs_both_classes() -> None:
@@ -534,14 +534,6 @@ def test_a_threat_late_in_a_long_text_is_read_and_cut_right(shipped: EscalationD
     assert result.evidence == "我就去市场监管局投诉"  # the clause of the mention, 200 characters in
 
 
-def test_a_long_text_without_a_mention_is_read_head_and_tail() -> None:
-    """The model reads the first and the last half of UNNAMED_CONTEXT: the threat at the end counts."""
-    detector = EscalationDetector(ThirdParties.from_csv(SEED), model=_toy_model())
-    text = "快递什么时候到，" * 80 + "我明天就去找包青天评理"
-    result = detector.detect(text)
-    assert result.risk and result.evidence == "我明天就去找包青天评理"
-
-
 # --- kinds writer C's set showed after its first run (sentences of our own) -----------------------
 @pytest.mark.parametrize(("text", "category"), [
     ("我的电动车在你们小区被偷了 我已经报警了 警察说明天来调监控看看", "legal"),  # 监控 far from 报警: still police
@@ -558,7 +550,7 @@ def test_writer_c_threat_kinds(detector: EscalationDetector, text: str, category
 
 @pytest.mark.parametrize("text", [
     "其实我知道可以打12315 但是没必要 就想问问什么时候发货",            # dismissed right after
-    "同事劝我去找律师，我想了想还是算了",                                # dismissed in the next clause
+    "同事劝我去找律师，我想了想还是犯不着",                                # dismissed in the next clause
     "家里老人吵着要去12345投诉，被我拦下了",                             # an elder's plan, stopped
     "上回我差点就去找记者了 后来你们店长亲自打电话道歉",                 # averted: 后来…
 ])
