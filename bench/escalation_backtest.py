@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench.escalation import DATASETS, load_set
-from sentiment.escalation import model_text
+from sentiment.escalation import model_input
 from sentiment.escalation_model import RULE_WEIGHT, UNNAMED_THRESHOLD, ThreatModel, mix
 from sentiment.normalize import normalize
 
@@ -38,7 +38,7 @@ FIRST_RUNS = [("", "5637885"), ("2", "8b84ae4"), ("3", "0c27b78"), ("4", "3df20a
               ("6", "5096fd4"), ("7", "4fb8d2b"), ("8", "5ea0751"), ("9", "7fac6bd"), ("10", "18a0efe"),
               ("11", "caa8d19"), ("12", "6b28fde"), ("13", "9e0dbe9"), ("14", "83f16a2"), ("15", "c38f713"),
               ("16", "81731aa"), ("17", "4a33230"), ("18", "805fc78"), ("19", "805fc78"),
-              ("20", "0d5ef53"), ("21", "fa628b8"), ("22", "fa628b8")]
+              ("20", "0d5ef53"), ("21", "fa628b8"), ("22", "fa628b8"), ("23", "3265b3b")]
 
 
 def _at(commit: str, path: str) -> bytes:
@@ -75,14 +75,14 @@ def run() -> dict[str, tuple[int, int, int]]:
         for suffix, commit in FIRST_RUNS:
             rows = load_set(DATASETS / f"escalation_holdout{suffix}.csv")
             module, rules = _rules_of(commit, Path(folder))
-            model = ThreatModel.train([model_text(normalize(r["text"], asr=True).text) for r in training],
+            model = ThreatModel.train([model_input(r["text"]) for r in training],
                                       [r["is_threat"] == "1" for r in training])
             truth = [r["is_threat"] == "1" for r in rows]
             readings = []
             for row in rows:
                 clean = normalize(row["text"], asr=True).text
                 named = bool(rules.parties.pattern.search(module.canonical_digits(clean)))
-                readings.append((rules.detect(row["text"]).confidence, named, model_text(clean)))
+                readings.append((rules.detect(row["text"]).confidence, named, model_input(row["text"])))
             probabilities = model.probabilities([text for _, _, text in readings])
             predicted = {
                 "rules": [c >= 0.5 for c, _, _ in readings],

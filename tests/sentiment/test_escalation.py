@@ -28,7 +28,7 @@ def _flagged(detector: EscalationDetector, text: str, category: str) -> None:
     assert result.risk, f"missed: {text} ({result})"
     assert result.category == category, f"{text}: {result.category} != {category}"
     assert result.confidence >= 0.5
-    assert result.evidence and result.evidence in normalize(text, asr=True).text
+    assert result.evidence and result.evidence in normalize(plain_digits(text), asr=True).text
 
 
 def _not_flagged(detector: EscalationDetector, text: str) -> None:
@@ -115,6 +115,9 @@ def test_a_tagged_third_party_account_is_a_mention(detector: EscalationDetector)
     result = detector.detect("已经向@中国消费者协会 投诉了，坐等回复")
     assert result.risk and result.category == "consumer_association" and result.evidence == "已经向中国消费者协会 投诉了"
     _not_flagged(detector, "@星河通信客服 宽带什么时候修好")
+    # Tagging an outlet's account is the act itself (written 艾特 in the evidence, as people spell @).
+    tagged = detector.detect("从明天起我每天发一条，顺便@人民日报")
+    assert tagged.risk and tagged.category == "media" and tagged.evidence == "顺便艾特人民日报"
 
 
 def test_spoken_digits_keep_offsets() -> None:
@@ -216,10 +219,10 @@ def test_evidence_is_the_clause_with_the_threat(detector: EscalationDetector) ->
 
 def test_third_parties_are_data_an_analyst_can_extend(tmp_path: Path) -> None:
     seed = tmp_path / "parties.csv"
-    seed.write_text(SEED.read_text(encoding="utf-8") + "water_board,regulator,水务局,水务局,none,,\n", encoding="utf-8")
+    seed.write_text(SEED.read_text(encoding="utf-8") + "heating_office,regulator,供热办,供热办,none,,\n", encoding="utf-8")
     extended = EscalationDetector(ThirdParties.from_csv(seed), model=None)
-    assert extended.detect("停水三天，我要去水务局反映").party == "water_board"
-    assert not EscalationDetector(ThirdParties.from_csv(SEED), model=None).detect("停水三天，我要去水务局反映").risk
+    assert extended.detect("停暖三天，我要去供热办反映").party == "heating_office"
+    assert not EscalationDetector(ThirdParties.from_csv(SEED), model=None).detect("停暖三天，我要去供热办反映").risk
     assert extended.version != EscalationDetector(ThirdParties.from_csv(SEED), model=None).version
 
 
@@ -483,3 +486,73 @@ def test_reports_of_others_negated_speech_corrections_and_comparisons_are_no_thr
 def test_the_writers_own_threat_beside_those_kinds_still_counts(detector: EscalationDetector, text: str,
                                                                 category: str) -> None:
     _flagged(detector, text, category)
+
+
+# --- round esc4: kinds the blind writers' styles probe (sentences of our own, not from the sets) ----
+@pytest.mark.parametrize(("text", "category"), [
+    ("要是下周还没结果，我不排除去市场监管局举报的可能", "regulator"),      # 不排除…的可能 keeps the option open
+    ("我们几个家长商量好了 下周集体去教育局", "regulator"),                 # a collective plan, dated
+    ("再不退费我们就联合其他业主一起起诉", "legal"),
+    ("我已经打了12320投诉这家诊所", "regulator"),                          # other sectors' hotlines
+    ("你们再拖着不退，我就去医保局反映", "regulator"),                      # other sectors' regulators
+    ("再不退款我就去消费者委员会投诉", "consumer_association"),              # Hong Kong's consumer council
+    ("再不退款我就去消費者委員會投訴你們", "consumer_association"),          # traditional characters
+    ("我已經打咗１２３１５，等佢哋回覆", "consumer_association"),            # full-width digits
+    ("我要去⼯信部申诉", "regulator"),                                      # a Kangxi radical for 工 (NFKC)
+    ("我去销协投诉你们", "consumer_association"),                          # a homophone typo of 消协
+])
+def test_round_four_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "我哪有那闲工夫去12315排队，退了就行",                 # no time for it: a negation
+    "我可没那个时间跟你们打官司",
+    "教大家一个办法：退款慢就先找平台客服，不用动不动就打12315",  # advice against a habit
+    "今天刷到一条新闻，市场监管局罚了一家奶茶店二十万",    # what a party did in the news
+    "消协成立三十多年了，帮过不少人",
+    "他们已经报案了 我就想知道快递什么时候能到",           # someone else's report, the mention is the verb
+    "一键报警按钮按下去没反应，是不是坏了",                # devices
+    "病历号12320开头的那张单子丢了",                       # a hotline number inside an id
+])
+def test_round_four_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
+def test_a_mention_in_another_sense_names_no_third_party(shipped: EscalationDetector) -> None:
+    """冒充消协的电话: the impersonated body is not the writer's third party, so the text is read
+    like one naming none (the model must be at UNNAMED_THRESHOLD), never mixed with the rules."""
+    result = shipped.detect("昨天有个冒充12315工作人员的人打电话让我下载会议软件")
+    assert not result.risk and result.party is None
+
+
+def test_a_threat_late_in_a_long_text_is_read_and_cut_right(shipped: EscalationDetector) -> None:
+    story = "上个月在你们店里买了一台洗衣机，送货的师傅说第二天来装，结果一连等了五天，" * 6
+    text = story + "打了好几次电话都说在排队。要是这周还装不上，我就去市场监管局投诉"
+    result = shipped.detect(text)
+    assert result.risk and result.category == "regulator"
+    assert result.evidence == "我就去市场监管局投诉"  # the clause of the mention, 200 characters in
+
+
+# --- kinds writer C's set showed after its first run (sentences of our own) -----------------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("我的电动车在你们小区被偷了 我已经报警了 警察说明天来调监控看看", "legal"),  # 监控 far from 报警: still police
+    ("我们几个同事已经一起向劳动监察大队反映了", "regulator"),          # a collective first person, not others
+    ("仲裁委那边已经受理了，你们等通知吧", "legal"),                     # what an engaged third party does
+    ("律师我已经约好了，周五一起过去", "legal"),
+    ("法院那边说下个月开庭", "legal"),
+    ("我把行车记录仪的视频交给交警了", "legal"),                         # traffic police
+    ("这事我发到抖音上你们掂量着办", "media"),                           # 掂量 marks the threat
+])
+def test_writer_c_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "其实我知道可以打12315 但是没必要 就想问问什么时候发货",            # dismissed right after
+    "同事劝我去找律师，我想了想还是犯不着",                                # dismissed in the next clause
+    "家里老人吵着要去12345投诉，被我拦下了",                             # an elder's plan, stopped
+    "上回我差点就去找记者了 后来你们店长亲自打电话道歉",                 # averted: 后来…
+])
+def test_writer_c_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
