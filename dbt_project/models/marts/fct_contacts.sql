@@ -8,10 +8,8 @@
 -- recomputes the contacts of the customers it re-sequenced and those whose fcr window was still
 -- open (their pending flags change with the as-of time), and writes only the rows that changed,
 -- stamped _built_at, so the KPI models recompute only the periods those rows fall in.
-{% set scope %}
-    contact_date >= {{ censor_window_start(var('fcr_window_days')) }}
-    or customer_id in {{ changed_customers(ref('int_contacts_unified')) }}
-{% endset %}
+{% set scopes = ["contact_date >= " ~ censor_window_start(var('fcr_window_days')),
+                  "customer_id in " ~ changed_customers(ref('int_contacts_unified'))] if is_nightly() else none %}
 -- On a night the two halves of the scope are read apart: the dates by the tables' zone maps, the
 -- customers by key (an OR of both would read every row of every column).
 with sequences as (
@@ -79,4 +77,4 @@ from censored
 cross join standards
 )
 
-{{ changed_rows('computed', 'contact_id') }}
+{{ changed_rows('computed', 'contact_id', scopes) }}
