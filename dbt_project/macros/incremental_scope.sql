@@ -38,12 +38,10 @@
     (select cast({{ dbt.dateadd('day', 1, 'max(partition_date)') }} as timestamp) from {{ ref('int_contacts_unified') }})
 {%- endmacro %}
 
-{% macro changed_rows(computed, key, stored_scopes=none) -%}
+{% macro changed_rows(computed, key) -%}
     {#- The rows of CTE `computed` (every column but the stamp) that differ from the built table's
         version of the same key, stamped _built_at; on a full build every row. Writing only these
-        keeps the stamp meaning "changed tonight". stored_scopes: conditions on the built table
-        whose union holds every stored row equal to a computed one (the scope the model computed),
-        each read apart so a date condition prunes by zone maps; none reads the whole table. -#}
+        keeps the stamp meaning "changed tonight". -#}
     {%- if is_nightly() -%}
         {%- set names = [] -%}
         {%- for column in adapter.get_columns_in_relation(this) if column.name != '_built_at' -%}
@@ -52,14 +50,8 @@
         select *, {{ this_run_at() }} as _built_at from (
             select {{ names | join(', ') }} from {{ computed }}
             except
-            select {{ names | join(', ') }} from (
-                {%- for scope in stored_scopes or ['1 = 1'] %}
-                select * from {{ this }}
-                where {{ key }} in (select {{ key }} from {{ computed }}) and ({{ scope }})
-                {%- if not loop.last %}
-                union all{% endif %}
-                {%- endfor %}
-            ) as stored
+            select {{ names | join(', ') }} from {{ this }}
+            where {{ key }} in (select {{ key }} from {{ computed }})
         ) as changed
     {%- else -%}
         select *, {{ this_run_at() }} as _built_at from {{ computed }}

@@ -3,19 +3,11 @@
 -- Logged complaints (level 1) with the repeat-complaint flag and its censoring. Incremental like
 -- fct_contacts: a night recomputes the complaints of the customers it re-sequenced and those whose
 -- repeat window was still open, and writes the rows that changed, stamped _built_at.
-{% set scopes = ["complaint_date >= " ~ censor_window_start(var('repeat_window_days')),
-                  "customer_id in " ~ changed_customers(ref('int_contacts_unified'))] if is_nightly() else none %}
--- On a night the two halves of the scope are read apart (as in fct_contacts).
 with sequences as (
+    select * from {{ ref('int_issues__complaint_sequences') }}
     {% if is_nightly() %}
-    select * from {{ ref('int_issues__complaint_sequences') }}
-    where contact_date >= {{ censor_window_start(var('repeat_window_days')) }}
-    union all
-    select * from {{ ref('int_issues__complaint_sequences') }}
-    where contact_date < {{ censor_window_start(var('repeat_window_days')) }}
-      and customer_id in {{ changed_customers(ref('int_contacts_unified')) }}
-    {% else %}
-    select * from {{ ref('int_issues__complaint_sequences') }}
+    where customer_id in {{ changed_customers(ref('int_contacts_unified')) }}
+       or contact_date >= {{ censor_window_start(var('repeat_window_days')) }}
     {% endif %}
 ),
 
@@ -38,4 +30,4 @@ computed as (
     from sequences
 )
 
-{{ changed_rows('computed', 'complaint_id', scopes) }}
+{{ changed_rows('computed', 'complaint_id') }}

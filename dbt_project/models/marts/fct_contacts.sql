@@ -8,20 +8,11 @@
 -- recomputes the contacts of the customers it re-sequenced and those whose fcr window was still
 -- open (their pending flags change with the as-of time), and writes only the rows that changed,
 -- stamped _built_at, so the KPI models recompute only the periods those rows fall in.
-{% set scopes = ["contact_date >= " ~ censor_window_start(var('fcr_window_days')),
-                  "customer_id in " ~ changed_customers(ref('int_contacts_unified'))] if is_nightly() else none %}
--- On a night the two halves of the scope are read apart: the dates by the tables' zone maps, the
--- customers by key (an OR of both would read every row of every column).
 with sequences as (
+    select * from {{ ref('int_issues__contact_sequences') }}
     {% if is_nightly() %}
-    select * from {{ ref('int_issues__contact_sequences') }}
-    where contact_date >= {{ censor_window_start(var('fcr_window_days')) }}
-    union all
-    select * from {{ ref('int_issues__contact_sequences') }}
-    where contact_date < {{ censor_window_start(var('fcr_window_days')) }}
-      and customer_id in {{ changed_customers(ref('int_contacts_unified')) }}
-    {% else %}
-    select * from {{ ref('int_issues__contact_sequences') }}
+    where customer_id in {{ changed_customers(ref('int_contacts_unified')) }}
+       or contact_date >= {{ censor_window_start(var('fcr_window_days')) }}
     {% endif %}
 ),
 
@@ -77,4 +68,4 @@ from censored
 cross join standards
 )
 
-{{ changed_rows('computed', 'contact_id', scopes) }}
+{{ changed_rows('computed', 'contact_id') }}
