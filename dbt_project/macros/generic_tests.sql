@@ -37,6 +37,30 @@
     having count(*) > 1
 {% endtest %}
 
+{#
+  dbt's built-in `relationships`, narrowed the same way: on a night only the rows the night wrote
+  are looked up in the parent. Parents here only gain keys between full builds (customers, topics,
+  calls are never deleted by a night), so an older row cannot lose its parent on a night.
+#}
+{% test relationships(model, column_name, to, field) %}
+    {%- set written = written_tonight(model) -%}
+    with child as (
+        select {{ column_name }} as from_field
+        from {{ model }}
+        where {{ column_name }} is not null
+        {%- if written %} and {{ written }}{% endif %}
+    ),
+
+    parent as (
+        select {{ field }} as to_field from {{ to }}
+    )
+
+    select from_field
+    from child
+    left join parent on child.from_field = parent.to_field
+    where parent.to_field is null
+{% endtest %}
+
 {% macro written_tonight(model) -%}
     {#- The condition that picks the rows of `model` the running night wrote, or '' where the run
         is not a night (no start_date/end_date, or --full-refresh) or the table has no stamp. -#}
