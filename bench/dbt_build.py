@@ -157,7 +157,8 @@ def run(work: Path, keep: bool = False) -> dict:
     incremental = _dbt(["build", "--vars", json.dumps({"start_date": night, "end_date": night})], warehouse,
                        target=work / "target")
     print(f"  incremental night ({night}): {incremental['seconds']:.0f} s ({incremental['cpu_seconds']:.0f} CPU s), "
-          f"peak RSS {incremental['peak_rss_mb']:.0f} MB, success {incremental['success']}", flush=True)
+          f"peak RSS {incremental['peak_rss_mb']:.0f} MB, success {incremental['success']}; slowest: "
+          + ", ".join(f"{node['node']} {node['seconds']} s" for node in incremental["slowest"]), flush=True)
     if not keep:
         shutil.rmtree(work)
     return {
