@@ -28,7 +28,8 @@
 {% macro censor_window_start(days) -%}
     {#- The first date whose `days`-long window was still open at the previous as-of time (the end of
         the day before start_date): its pending flags may close tonight. -#}
-    {{ dbt.dateadd('day', -days - 1, "cast('" ~ var('start_date') ~ "' as date)") }}
+    {#- A date, so that a date column compared with it is filtered in the table scan. -#}
+    cast({{ dbt.dateadd('day', -days - 1, "cast('" ~ var('start_date') ~ "' as date)") }} as date)
 {%- endmacro %}
 
 {% macro as_of_at() -%}

@@ -16,12 +16,6 @@ changed_customers as (
 ),
 
 {% endif -%}
-customers as (
-    select customer_id from {{ ref('int_contacts_unified') }} {{ changed }}
-    union
-    select customer_id from {{ ref('stg_surveys__responses') }} {{ changed }}
-),
-
 contacts as (
     select
         customer_id,
@@ -34,6 +28,13 @@ contacts as (
     from {{ ref('fct_contacts') }}
     {{ changed }}
     group by customer_id
+),
+
+-- fct_contacts holds every contact of int_contacts_unified: its customers need no second scan.
+customers as (
+    select customer_id from contacts
+    union
+    select customer_id from {{ ref('stg_surveys__responses') }} {{ changed }}
 ),
 
 repeats as (
