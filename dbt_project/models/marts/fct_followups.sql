@@ -1,4 +1,6 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table' if target.type == 'spark' else 'view') }}
+-- On Spark a table: Spark's models reach the warehouse as views over their Parquet files, and a
+-- Spark view has none (Spark rebuilds every model each night, so the as-of columns stay current).
 -- The inner loop (回访): one row per event that calls for the company to reach out to a customer
 -- (a detractor survey answer, a logged complaint, a level-3 third-party case) with the first
 -- outbound call to that customer after it, and whether it came within followup_window_hours.
