@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import dbt_build
+from pipelines.dbt_window import window_env
 from pipelines.settings import REPO_ROOT
 
 SIZES = [int(size) for size in os.environ.get("VOC_BENCH_SPARK_CONTACTS", "100000,1000000").split(",")]
@@ -113,17 +114,19 @@ def score_texts(master: str | None, count: int) -> dict:
         return {"texts": count, "docs_per_second": round(count / (time.perf_counter() - started), 1)}
 
 
-def _build(engine: str, work: Path, warehouse: Path, args: list[str]) -> dict:
-    """One dbt build on ``engine`` (``duckdb`` or a Spark master) of the data in ``warehouse``."""
+def _build(engine: str, work: Path, warehouse: Path, args: list[str], window: dict[str, str] | None = None) -> dict:
+    """One dbt build on ``engine`` (``duckdb`` or a Spark master) of the data in ``warehouse``;
+    ``window``: the nightly window's variables (pipelines.dbt_window), none for a full build."""
+    window = window or {}
     if engine == "duckdb":
         env = {"VOC_WAREHOUSE_PATH": str(warehouse), "VOC_DBT_WAREHOUSE_PATH": str(warehouse)}
-        return _timed(_dbt_job(args, "dev"), env)
+        return _timed(_dbt_job(args, "dev"), env | window)
     from pipelines.lake import export_lake
     from pipelines.warehouse import Warehouse
 
     lake = work / f"lake-{engine.strip('local[]')}"  # one lake and metastore per master
     export_lake(Warehouse(warehouse, 60), REPO_ROOT / "dbt_project", lake)
-    return _timed(_dbt_job(args, "spark"), {"VOC_SPARK_MASTER": engine, "VOC_DBT_LAKE_DIR": str(lake)})
+    return _timed(_dbt_job(args, "spark"), {"VOC_SPARK_MASTER": engine, "VOC_DBT_LAKE_DIR": str(lake)} | window)
 
 
 def _one_size(contacts: int, work: Path, engines: list[str]) -> dict[str, dict]:
@@ -140,8 +143,7 @@ def _one_size(contacts: int, work: Path, engines: list[str]) -> dict[str, dict]:
     dbt_build.fill(warehouse, DAYS, 1, per_day, max(1, contacts // 3))
     night = (date.fromisoformat(dbt_build.START) + timedelta(days=DAYS)).isoformat()
     for engine in engines:
-        figures[engine]["one_night"] = _build(engine, work, warehouse,
-                                              ["--vars", json.dumps({"start_date": night, "end_date": night})])
+        figures[engine]["one_night"] = _build(engine, work, warehouse, [], window_env(night))
         print(f"  {contacts:,} contacts, {engine} night: {figures[engine]['one_night']}", flush=True)
     shutil.rmtree(work, ignore_errors=True)
     return figures

@@ -63,8 +63,8 @@
 
 {% macro written_tonight(model) -%}
     {#- The condition that picks the rows of `model` the running night wrote, or '' where the run
-        is not a night (no start_date/end_date, or --full-refresh) or the table has no stamp. -#}
-    {%- if not execute or var('start_date') is none or var('end_date') is none or flags.FULL_REFRESH -%}
+        is not a night (no window, or --full-refresh) or the table has no stamp. -#}
+    {%- if not execute or nightly_window() is none or flags.FULL_REFRESH -%}
         {{ return('') }}
     {%- endif -%}
     {%- set names = adapter.get_columns_in_relation(model) | map(attribute='name') | list -%}

@@ -1,6 +1,6 @@
 {#
   The scope of a nightly incremental run (README "Incremental strategy"). A night loads the
-  partitions start_date..end_date; what it can change is
+  partitions of its window (nightly_window); what it can change is
   - the rows of those partitions (incremental_window),
   - every contact of the customers those rows belong to, since an issue (customer, topic) is
     sequenced over its whole history (changed_customers),
@@ -9,10 +9,28 @@
   reads what changed from the stamp instead of recomputing everything.
 #}
 
+{% macro nightly_window() -%}
+    {#- The night's partitions {'start': 'YYYY-MM-DD', 'end': 'YYYY-MM-DD'}, or none (a whole build).
+        The nightly sets VOC_DBT_START_DATE / VOC_DBT_END_DATE (pipelines/dbt_window.py). They are
+        read only while executing: a changed --vars would make dbt re-parse the whole project every
+        night, an environment variable read while parsing would re-parse every model using it. -#}
+    {%- if var('start_date', none) is not none or var('end_date', none) is not none -%}
+        {{ exceptions.raise_compiler_error("The nightly window is set with the environment variables "
+            "VOC_DBT_START_DATE and VOC_DBT_END_DATE (YYYY-MM-DD), not --vars start_date/end_date.") }}
+    {%- endif -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set start = env_var('VOC_DBT_START_DATE', '') -%}
+    {%- set end = env_var('VOC_DBT_END_DATE', '') -%}
+    {%- if (start == '') != (end == '') -%}
+        {{ exceptions.raise_compiler_error("Set both VOC_DBT_START_DATE and VOC_DBT_END_DATE, or neither.") }}
+    {%- endif -%}
+    {{ return({'start': start, 'end': end} if start else none) }}
+{%- endmacro %}
+
 {% macro is_nightly() -%}
     {#- An incremental run limited to a window of partitions; a full refresh, or an incremental run
-        without start_date/end_date, rebuilds everything. -#}
-    {{ return(is_incremental() and var('start_date') is not none and var('end_date') is not none) }}
+        without a window, rebuilds everything. -#}
+    {{ return(is_incremental() and nightly_window() is not none) }}
 {%- endmacro %}
 
 {% macro this_run_at() -%}
@@ -27,9 +45,9 @@
 
 {% macro censor_window_start(days) -%}
     {#- The first date whose `days`-long window was still open at the previous as-of time (the end of
-        the day before start_date): its pending flags may close tonight. -#}
+        the day before the window's start): its pending flags may close tonight. -#}
     {#- A date, so that a date column compared with it is filtered in the table scan. -#}
-    cast({{ dbt.dateadd('day', -days - 1, "cast('" ~ var('start_date') ~ "' as date)") }} as date)
+    cast({{ dbt.dateadd('day', -days - 1, "cast('" ~ nightly_window()['start'] ~ "' as date)") }} as date)
 {%- endmacro %}
 
 {% macro as_of_at() -%}
@@ -66,7 +84,7 @@
         night's rows. Queried when the model runs, so the KPI query filters on a literal date (the
         zone maps then skip older row groups); 'null' outside a night. -#}
     {%- if not (is_nightly() and execute) -%}{{ return('null') }}{%- endif -%}
-    {%- set start = "cast('" ~ var('start_date') ~ "' as date)" -%}
+    {%- set start = "cast('" ~ nightly_window()['start'] ~ "' as date)" -%}
     {%- set firsts = [start] -%}
     {%- for relation, column in sources -%}
         {%- do firsts.append("coalesce((select min(" ~ column ~ ") from " ~ relation ~ " where "

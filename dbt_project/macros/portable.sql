@@ -27,9 +27,10 @@
 {%- endmacro %}
 
 {% macro incremental_window(column) -%}
-    {#- Limits an incremental model to the nightly window passed with --vars. -#}
-    {%- if var('start_date') is not none and var('end_date') is not none -%}
-        {{ column }} between cast('{{ var("start_date") }}' as date) and cast('{{ var("end_date") }}' as date)
+    {#- Limits an incremental model to the nightly window (nightly_window, incremental_scope.sql). -#}
+    {%- set window = nightly_window() -%}
+    {%- if window is not none -%}
+        {{ column }} between cast('{{ window.start }}' as date) and cast('{{ window.end }}' as date)
     {%- else -%}
         1 = 1
     {%- endif -%}

@@ -5,7 +5,6 @@ The manifest is re-parsed whenever a file of the dbt project is newer than it, s
 new ``.sql`` + YAML shows up in the nightly job without any Python change.
 """
 
-import json
 import os
 import sys
 import tempfile
@@ -16,6 +15,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillPolicy, PartitionsDefinition, ResourceParam
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from pipelines.dbt_window import window_env
 from pipelines.engine import SPARK_MODEL_SCHEMAS, EngineResource
 from pipelines.lake import mount_spark_models
 from pipelines.settings import Settings
@@ -90,10 +90,10 @@ def dbt_models_asset(project_dir: Path, partitions: PartitionsDefinition) -> Ass
         os.environ["VOC_DBT_WAREHOUSE_PATH"] = str(warehouse.handle().path)
         os.environ.update(engine.dbt_env())
         window = context.partition_key_range
-        dbt_vars = {"start_date": window.start, "end_date": window.end}
+        os.environ.update(window_env(window.start, window.end))
+        # The target folder is kept between nights: dbt re-parses only what changed since.
         target = settings.data_dir / "dbt" / ("target" if engine.dbt_target == "dev" else f"target-{engine.dbt_target}")
-        yield from dbt.cli(["build", "--target", engine.dbt_target, "--vars", json.dumps(dbt_vars)],
-                           context=context, target_path=target).stream()
+        yield from dbt.cli(["build", "--target", engine.dbt_target], context=context, target_path=target).stream()
         if engine.on_spark:
             handle = engine.bind(warehouse.handle())
             with retry_if_transient(), handle.connect() as conn:

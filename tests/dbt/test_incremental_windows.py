@@ -9,7 +9,6 @@ built to day 41 and then night by night.
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -63,10 +62,16 @@ def test_nights_past_the_windows_equal_one_full_build(tmp_path: Path, monkeypatc
 
     fill(nightly, 0, DAYS - NIGHTS, PER_DAY, CUSTOMERS)
     assert _dbt(["build", "--full-refresh"], nightly)["success"]
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "night-logs"))
     for day in range(DAYS - NIGHTS, DAYS):
         fill(nightly, day, 1, PER_DAY, CUSTOMERS)
         night = (date.fromisoformat(START) + timedelta(days=day)).isoformat()
-        assert _dbt(["build", "--vars", json.dumps({"start_date": night, "end_date": night})], nightly)["success"]
+        assert _dbt(["build"], nightly, night=night)["success"]
+
+    # A new night's window (environment variables, pipelines/dbt_window.py) keeps dbt's saved parse.
+    night_log = (tmp_path / "night-logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "Partial parsing enabled" in night_log
+    assert "Unable to do partial parsing" not in night_log
 
     expected, got = _contents(full), _contents(nightly)
     assert set(got) == set(expected)
