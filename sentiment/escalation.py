@@ -108,7 +108,18 @@ NEEDS = ("none", "action", "intent")
 THRESHOLD = 0.5
 RULES_VERSION = "escalation-rules-3"
 MODEL_CONTEXT = 60  # characters either side of the mentions that the model reads
-UNNAMED_CONTEXT = 400  # characters of a text without a mention that the model reads (a long call is cut)
+UNNAMED_CONTEXT = 400  # characters of one window the model reads in a text without a mention
+
+
+def unnamed_windows(text: str) -> list[str]:
+    """A text naming no party as the model reads it: whole when it has at most UNNAMED_CONTEXT
+    characters, else windows of that length every UNNAMED_CONTEXT / 2 characters, the last one ending
+    with the text (a threat late in a long call is read with the words before it)."""
+    if len(text) <= UNNAMED_CONTEXT:
+        return [text]
+    step = UNNAMED_CONTEXT // 2
+    starts = list(range(0, len(text) - UNNAMED_CONTEXT, step)) + [len(text) - UNNAMED_CONTEXT]
+    return [text[start:start + UNNAMED_CONTEXT] for start in starts]
 
 
 def unnamed_confidence(probability: float) -> float:
@@ -223,6 +234,8 @@ class ThirdParties:
         keywords = sorted(self._by_keyword, key=len, reverse=True)
         self.pattern = re.compile("|".join(_keyword_pattern(k) for k in keywords), re.IGNORECASE)
         self._lowered = {k.lower(): p for k, p in self._by_keyword.items()}
+        self._masked = _masked_forms(self._by_keyword)
+        self._masked_lengths = sorted({len(k) for k in self._masked}, reverse=True)
         self.version = f"{RULES_VERSION}+{hashlib.sha1(source).hexdigest()[:10]}"
 
     @staticmethod
@@ -246,6 +259,45 @@ class ThirdParties:
     def party_of(self, mention: str) -> ThirdParty:
         return self._lowered[_SEPARATORS.sub("", mention).lower()]
 
+    def unmask(self, text: str) -> str:
+        """A keyword written with one character masked (工X部, 市监X局, 通讯管理*) restored, so it
+        matches; the longest keyword that fits wins, and a masked form two keywords share is left
+        alone. Same length as ``text`` (one mask character for one character)."""
+        if not _MASK.search(text):
+            return text
+        chars = list(text)
+        for mask in _MASK.finditer(text):
+            at = mask.start()
+            for length in self._masked_lengths:
+                found = next((self._masked[form] for offset in range(length)
+                              if (form := _MASK.sub("X", text[max(0, at - offset):at - offset + length]))
+                              in self._masked and at - offset >= 0), None)
+                if found:
+                    chars[at] = found
+                    break
+        return "".join(chars)
+
+
+# Masks exporters and writers put in a name (工X部, 工*部, 工×部); 某 is a real word (某电商), no mask.
+_MASK = re.compile(r"(?<=[\u4e00-\u9fff])[Xx×*○□](?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])[Xx×*○□]$")
+
+
+def _masked_forms(keywords: dict[str, ThirdParty]) -> dict[str, str]:
+    """Each Chinese keyword of three characters or more with one inner character masked as X (工X部), mapped
+    to the character the mask stands for; forms two keywords of different characters share are dropped."""
+    forms: dict[str, str] = {}
+    shared: set[str] = set()
+    for keyword in keywords:
+        if len(keyword) < 3 or not all("\u4e00" <= c <= "\u9fff" for c in keyword):
+            continue
+        # Not the first character, nor the last of a short name: X投诉 or 工信X could be many words.
+        for position, char in list(enumerate(keyword))[1:None if len(keyword) > 3 else -1]:
+            form = keyword[:position] + "X" + keyword[position + 1:]
+            if forms.get(form, char) != char:
+                shared.add(form)
+            forms[form] = char
+    return {form: char for form, char in forms.items() if form not in shared}
+
 
 def _split(cell: str | None) -> list[str]:
     return [k.strip() for k in (cell or "").split("|") if k.strip()]
@@ -256,6 +308,7 @@ _GOVERNS_TAG = set("向给找到跟和请让被对在上")  # a verb or preposit
 
 # --- clauses -----------------------------------------------------------------------------------
 _CLAUSE_END = re.compile(r"[，。！？,.!?；;：:\n…~～]")
+_SENTENCE_START = re.compile(r"[。！？!?；;\n]")
 _PART_BREAK = re.compile(r"但是|可是|不过|然而|否则|要不然|不然|要不(?!要)|只是|结果|(?<!不)但(?!愿)|(?<![A-Za-z])(?:but|otherwise|or else)(?![A-Za-z])",
                          re.IGNORECASE)
 
@@ -313,12 +366,14 @@ _DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
 # --- action, intent, context -------------------------------------------------------------------
 # Verbs before a mention are found in the text as written, so their characters may be ASR-spaced.
 _STRONG_BEFORE = _phrases("艾特 找 请 聘请 联系 咨询 委托 告诉 投诉到 投诉给 举报到 举报给 反映到 反映给 告到 闹到 捅到 诉至 交给 "
-                          "提交给 提交到 寄给 报料给 爆料给 投稿给 投给 打给 打电话给 致电 拨打 求助于 求助 报给 写信给 让 叫"
+                          "提交给 提交到 提交至 交到 递交给 递交到 寄到 寄给 报料给 爆料给 投稿给 投给 打给 打电话给 致电 拨打 求助于 求助 报给 写信给 让 叫"
                           .split())
 _WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒|写")
 # An errand right after the place (去法院交材料, 去法院办事) is a visit, not an escalation.
 _ERRAND_AFTER = re.compile(r"^(交|办|拿|取|领|缴|送|接|开会|上班|签字|参加|陪|旁听|门口|附近)")
 _WEAK_AFTER = re.compile(r"^[^，。！？]{0,6}?(发了|发出|发到|挂了|挂出|晒了|晒出|上传|发布了)")
+_ENGAGED_BEFORE = re.compile(r"(我|我们|我家)(的|请的|找的|委托的|聘请的|聘的|约的|请了)?$")
+_NOT_ENGAGED_AFTER = re.compile(r"^(朋友|同学|亲戚|哥|姐|弟|妹|老公|老婆|费|资格|证|考试|专业|行业|工作|身份|出身)")
 _POTENTIAL_NEGATIVE = re.compile(r"(找|请|打|去|告|起诉|投诉|联系|上)不(到|了|起|成|赢|通|上)")
 _TITLE = re.compile(r"《[^》]{0,20}》")
 _VERB_REACH = 4  # characters between a verb and the mention it governs (找个好律师, 发到小红书)
@@ -356,19 +411,38 @@ _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视�
                            r"(把|向|去|找|打|天天|经常|总是|老是|一直|之前|去年|上次|上回|前两天|前几天|上个月|已经|早就)|"
                            r"(?<!我)(我妈|我爸|我哥|我姐|我弟|我妹|他们|她们|他|她)(上次|之前|以前|昨天|前几天|也|都|已经)?"
                            r"(打了|去了|找了|投诉了|发了|报了|告了|起诉了|打过|去过|找过|投诉过|报警|报案)")
+_ADOPTED = re.compile(r"我[^，。！？我他她]{0,3}(准备|打算|决定|这就|正在|也要|也去|也准备|也打算)(?!劝|拦|阻止)")
 _UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|"
                         r"别的公司")
-_FIRST_PERSON_INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我也要|我会|我就(?!是|想|只)|我已经|我已|等我|逼我|"
+_FIRST_PERSON_INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我也要|我会|我就(?!是|想|只|说)|我已经|我已|等我|逼我|"
+                                  r"我[^，。！？我他她]{0,3}(准备|打算|决定|这就|正在)|"
                                   r"我们.{0,10}(一起|集体|联合|联名|一块)")
 _ADVICE = re.compile(r"提醒大家|建议大家|教大家|告诉大家|给大家提个醒|大家可以|各位可以|大家收藏|收藏了|小知识|冷知识|小技巧|分享一个|其实可以|科普|教程|攻略|教你|讲怎么|遇到.{0,8}可以")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
 _RELIEF = re.compile(r"后来(你们|他们|经理|客服|商家|店家|对方|师傅)|就没去|没去成|还是挂了|咽回去|劝住|劝下|拦住|劝好了|已解决|(?<![没未])到账|删了|没必要了|不用了|接受了|幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|退钱了|补发了|算了|作罢|不追究|"
                      r"不计较|原谅|道歉后")
-_DISMISSED_NEXT = re.compile(r"^[，,\s]?(但是|但|不过|可是|可)?\s?(我)?(想想|想了想|觉得|算了)?\s?(还是)?"
-                             r"(没必要|没有必要|没那个必要|犯不着|不值得|不值当|划不来)")
+_DISMISSED_NEXT = re.compile(r"^[，,\s]?((但是|但|不过|可是|可)?\s?(我)?(想想|想了想|觉得|算了)?\s?(还是)?"
+                             r"(没必要|没有必要|没那个必要|犯不着|不值得|不值当|划不来)"
+                             # declined in the next part: 换作别人早就去告了，但我不会
+                             r"|(但是|但|不过|可是|可)\s?我\s?(不会|不想|不打算|没打算|才不会?|没有?这么做|没有?去)"
+                             r"(?!放过|善罢|罢休|就此|轻易|再忍|忍))")
 _NOT_THAT_KIND = re.compile(r"(不是|并非|从来不是)那种.{0,14}的人"  # 我不是那种动不动就打12315的人
                             # advice against a habit: 不用动不动就打12315, 别一上来就找律师
                             r"|(不用|别|不要|没必要|用不着|犯不着|何必)(一上来就|动不动就|动辄|一有事就|一遇到.{0,6}就)")
+# "If it were me / anyone else": a comment on another's case (如果这是我的话肯定去告了, 换作别人早就告了).
+_HYPOTHETICAL = re.compile(r"(换作|换成|换做|换了)是?我(?!们)|换我(的话|早就|肯定|一定|直接)|(如果|要是|假如|若)(这|这事|这种事|这件事)?(是|发生在|轮到|落到|搁)?我(身上)?的话"
+                           r"|(如果|要是|假如|若)(这|这事|这种事|这件事)?(发生在|轮到|落到|搁)我身上"
+                           r"|(换作|换成|换做|换了|换个|要是|如果是|假如是|若是|如果换作|如果换成)(别人|其他人|旁人|一般人|别的人|人|谁)"
+                           r"|我要是(你|你们|博主|楼主|他|她|up主)|(如果|要是|假如)我是(你|你们|博主|楼主|他|她|up主)")
+# Past and closed (上次打了12345，第二天就修好了，挺快的): the writer's own past escalation that the text
+# says was resolved, with praise, and nothing still open, is a closed matter, not level 3 today. Past
+# and still pursued (已经打了12315，到现在没人理; 派出所让我先跟你们协商) stays a report.
+_PAST = re.compile(r"上次|上回|之前|以前|去年|前年|当时|那次|那回|最后是|后来|当初|早先|上个月|前阵子")
+_RESOLVED_AFTER = re.compile(r"修好|解决了|解决的|处理好|处理完|处理得|搞定|退了|退款了|赔了|赔偿了|到账|改善|整改|道歉了|给我退|给退了|"
+                             r"帮我解决|给解决|派人来|上门")
+_PRAISE = re.compile(r"挺快|很快|真快|及时|好评|满意|点赞|感谢|不错|给力|靠谱|效率|挺好|很好|好多了|赞")
+_STILL_OPEN = re.compile(r"还没|没解决|未解决|没处理|仍|依然|至今|到现在|还是没|继续|再不|还在|等回复|等结果|等着|不然|否则|又(?!快)|"
+                         r"还要|还得|追究|没人理|没回复|没有回复|要是|如果|的话|假如")
 _VOW = re.compile(r"就不姓|我不姓|就不是人|名字倒着写")
 _ONCE = re.compile(r"本来|原本|本想|一开始")
 _REVERSAL = re.compile(r"[^。！？]{0,12}(不得不|只能|只好|必须|还是要|还是得|决定|逼得)")
@@ -384,6 +458,9 @@ _WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说�
 # Other senses read from the words around a mention (step 3).
 _WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
 _IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
+# The writer's own profession (我是电视台的记者, 我本身就是律师): the person, not a third party they call on.
+_PROFESSION = re.compile(r"记者|律师|法官|警察|民警|交警|检察官|仲裁员|调解员|media|lawyer|journalist|reporter|attorney", re.IGNORECASE)
+_SELF_IS_BEFORE = re.compile(r"(我|本人)(自己|本人|本身)?(也|就|可|其实|本来)?(是|做|当)(一[名个位]|个|名|位|做|干|当)?[^，。！？,.!?我你他她]{0,10}$")
 _PLACE_AFTER = re.compile(r"^\s?(的\s?)?(大楼|大厦|办公楼|所在)?\s?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
 _PUBLICATION_AFTER = re.compile(r"^\s?(今年|去年|明年|近日|最近|日前|近期|昨天|今天|明天|刚刚|上个?月|下个?月|本月|这个月|上周|下周|本周|每年|每月)?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|降准|降息|加息|"
                                 r"开展|组织|举办|举行|查处|抽查|出台|印发|召开|表示|指出|专项)")
@@ -391,7 +468,9 @@ _PUBLICATION_AFTER = re.compile(r"^\s?(今年|去年|明年|近日|最近|日前
 _PROTEST_AT = re.compile(r"^\s?(的\s?)?(门口|楼下|大门|对面)\s?.{0,3}(等着|守着|堵|拉横幅|举牌|闹|静坐|蹲)")
 _VISIT_AFTER = re.compile(r"(办事|上班|开会|交材料|交资料|签字|旁听)")
 _MEDIA_SUBJECT_BEFORE = re.compile(r"(媒体|记者|央视|电视台|新闻|报纸|网友|博主)\s?(都|也|已经|刚|最近|多次|纷纷)?\s?$")
-_MODIFIER_AFTER = re.compile(r"^\s?的\s?(那个|这个|那些|这些|那条|这条|明星|艺人|视频|新闻|帖子|事件|事情|品牌|企业|公司)")
+# …的那个投诉电话 is the party's own channel, not a modifier.
+_MODIFIER_AFTER = re.compile(r"^\s?的\s?(那个|这个|那些|这些|那条|这条)(?!\s?(投诉|电话|热线|平台|网站|窗口|号码|官网|申诉|举报|渠道|入口|邮箱|信箱))"
+                             r"|^\s?的\s?(明星|艺人|视频|新闻|帖子|事件|事情|品牌|企业|公司)")
 _FRAUD_BEFORE = re.compile(r"(冒充|假冒|自称|冒称|假装)\s?(是\s?)?$")
 _COMPARISON = (re.compile(r"(比|像)\s?$"), re.compile(r"^\s?(还|更|一样|似的)"))
 # A comparison that weighs the third party against something else (比起打官司, 跟去消协比起来).
@@ -422,7 +501,9 @@ class _Reading:
     confidence: float  # the rules' confidence (the scale of the module doc)
     party: ThirdParty | None  # None: no keyword matched (evidence is then the whole text)
     evidence: str
-    window: str  # what the model reads (model_text of the mentions and their context)
+    # What the model reads (model_text): the mentions and their context, or for a text naming no
+    # party, overlapping windows of UNNAMED_CONTEXT characters; the text reads as its likeliest window.
+    windows: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -452,33 +533,36 @@ class EscalationDetector:
     def detect_many(self, texts: Sequence[str | None]) -> list[Escalation]:
         """One verdict per text, in order; the model reads all texts in one batch."""
         readings = [self._read_rules(text) for text in texts]
-        windows = [r.window for r in readings if r is not None]
-        probabilities = iter(self.model.probabilities(windows) if self.model is not None and windows else [])
+        windows = [w for r in readings if r is not None for w in r.windows]
+        scores = iter(self.model.probabilities(windows) if self.model is not None and windows else [])
         verdicts = []
         for reading in readings:
             if reading is None:
                 verdicts.append(NO_ESCALATION)
-            elif reading.party is None:
-                verdicts.append(self._unnamed(reading, next(probabilities)) if self.model is not None
-                                else NO_ESCALATION)
+                continue
+            probabilities = [next(scores) for _ in reading.windows] if self.model is not None else []
+            if reading.party is None:
+                verdicts.append(self._unnamed(reading, probabilities) if self.model is not None else NO_ESCALATION)
             else:
                 confidence = reading.confidence
                 if self.model is not None:
-                    confidence = mix(confidence, next(probabilities))
+                    confidence = mix(confidence, probabilities[0])
                 verdicts.append(Escalation(True, reading.party.category, reading.party.code, reading.evidence,
                                            confidence) if confidence >= THRESHOLD
                                 else Escalation(False, None, None, None, confidence))
         return verdicts
 
-    def _unnamed(self, reading: "_Reading", probability: float) -> Escalation:
-        """Step 9: a text in which no keyword names a third party, read by the model alone."""
-        confidence = unnamed_confidence(probability)
+    def _unnamed(self, reading: "_Reading", probabilities: list[float]) -> Escalation:
+        """Step 9: a text in which no keyword names a third party, read by the model alone, window by
+        window (``probabilities``, one per window); the likeliest window decides."""
+        likeliest = max(range(len(probabilities)), key=probabilities.__getitem__)
+        confidence = unnamed_confidence(probabilities[likeliest])
         if confidence < THRESHOLD:
             return Escalation(False, None, None, None, confidence)
         clauses = [c.strip() for c in _CLAUSE_END.split(reading.evidence) if c.strip()] or [reading.evidence]
         scores = self.model.probabilities([model_text(c) for c in clauses])
         evidence = clauses[max(range(len(clauses)), key=scores.__getitem__)]
-        category = self.model.categories([reading.window])[0]
+        category = self.model.categories([reading.windows[likeliest]])[0]
         return Escalation(True, category, None, evidence, confidence)
 
     def _read_rules(self, text: str | None) -> "_Reading | None":
@@ -489,7 +573,7 @@ class EscalationDetector:
         clean = normalize(self._keep_party_mentions(plain_digits(text) if text else text), asr=True).text
         if not clean:
             return None
-        canon = canonical_digits(clean)
+        canon = self.parties.unmask(canonical_digits(clean))
         matches = list(self.parties.pattern.finditer(canon))
         best: tuple[float, ThirdParty, _Span] | None = None
         for match in matches:
@@ -498,11 +582,11 @@ class EscalationDetector:
             if confidence is not None and (best is None or confidence > best[0]):
                 best = (confidence, party, self._clause(canon, match.start()))
         if best is None:
-            return _Reading(0.0, None, clean, model_text(clean[:UNNAMED_CONTEXT]))
+            return _Reading(0.0, None, clean, tuple(model_text(w) for w in unnamed_windows(clean)))
         confidence, party, clause = best
         # The model reads the mentions with some context: a whole call would drown them.
         window = canon[max(0, matches[0].start() - MODEL_CONTEXT):matches[-1].end() + MODEL_CONTEXT]
-        return _Reading(confidence, party, clean[clause.start:clause.end].strip(), model_text(window))
+        return _Reading(confidence, party, clean[clause.start:clause.end].strip(), (model_text(window),))
 
     def _keep_party_mentions(self, text: str | None) -> str | None:
         """@中国消费者协会, @12315: tagging a third party's account names it, so its name stays in
@@ -572,6 +656,9 @@ class EscalationDetector:
         after = text[end:part.end].replace(" ", "")
         if _STRONG_AFTER.search(after):
             return start
+        # 我律师下午会给你们发函, 我请的律师: a party the writer has engaged (not 我律师朋友, 律师费).
+        if _ENGAGED_BEFORE.search(text[part.start:start].replace(" ", "")) and not _NOT_ENGAGED_AFTER.match(after):
+            return start
         if not intent:
             return None
         if _THIRD_PARTY_ACT_AFTER.search(after):
@@ -595,12 +682,21 @@ class EscalationDetector:
             return 0.25
         if _CORRECTED_AFTER.search(text[end:].replace(" ", "")):
             return 0.25
+        lead = _SENTENCE_START.split(text[max(0, start - 24):start])[-1].replace(" ", "")
+        if _HYPOTHETICAL.search(lead):
+            return 0.3
+        after_mention = text[end:].replace(" ", "")
+        if (_PAST.search(whole) and _RESOLVED_AFTER.search(after_mention) and _PRAISE.search(after_mention)
+                and not _STILL_OPEN.search(after_mention)):
+            return 0.3
         counterfactual = _COUNTERFACTUAL.search(text, max(0, start - 30), start) and _THANKS.search(whole)
         if (_RELIEF.search(whole) and _AVERTED.search(before)) or counterfactual:
             return 0.3
         # The mention can be the verb itself (他们已经报案了), so it is read with the words before it.
         with_mention = before + text[start:end].replace(" ", "")
-        someone_else = _THIRD_PERSON.search(with_mention) and not _FIRST_PERSON_INTENT.search(clause_text)
+        # 朋友说可以打12345，我这边准备打了: another's idea, which the writer then takes up.
+        adopted = _ADOPTED.search(text[end:end + _CONTEXT_REACH].replace(" ", "")) is not None
+        someone_else = _THIRD_PERSON.search(with_mention) and not (_FIRST_PERSON_INTENT.search(clause_text) or adopted)
         if someone_else or _UNRELATED.search(whole):
             return 0.3
         rhetorical = _RHETORICAL_MARK.search(clause_text) is not None or state == "double"
@@ -639,6 +735,8 @@ class EscalationDetector:
                     or _VISIT_AFTER.match(after.replace(" ", ""))
                     or _FRAUD_BEFORE.search(before)
                     or (_IDENTITY[0].search(before) and _IDENTITY[1].search(after))
+                    or (_PROFESSION.fullmatch(text[start:end].replace(" ", "")) is not None
+                        and _SELF_IS_BEFORE.search(before.replace(" ", "")) is not None)
                     or (_COMPARISON[0].search(before) and _COMPARISON[1].search(after))
                     or _COMPARED_BEFORE.search(before) or _COMPARED_AFTER.search(after)
                     or (_NEWS_ACT_AFTER.search(after) is not None and "我" not in before))

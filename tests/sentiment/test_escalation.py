@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sentiment.escalation import (NO_ESCALATION, SHIPPED_PARTIES, EscalationDetector, ThirdParties, ThirdPartyError,
-                                  canonical_digits, detect_escalation, model_text, plain_digits, unnamed_confidence)
+                                  canonical_digits, detect_escalation, model_text, plain_digits, unnamed_confidence,
+                                  unnamed_windows)
 from sentiment.escalation_model import UNNAMED_THRESHOLD, ThreatModel, cached, mix
 from sentiment.normalize import normalize
 
@@ -556,3 +557,60 @@ def test_writer_c_threat_kinds(detector: EscalationDetector, text: str, category
 ])
 def test_writer_c_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
     _not_flagged(detector, text)
+
+
+# --- round esc5: kinds the second blind set's dev half showed (sentences of our own) ---------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("再拖着不办，我就去市场监X局举报你们", "regulator"),                  # a masked name
+    ("我已经向银保X会反映了", "regulator"),
+    ("工*部申诉我都写好了 明天就提交", "regulator"),
+    ("我现在就打工信部的那个申诉电话", "regulator"),                        # the party's own channel
+    ("已經向公平會檢舉你們了", "regulator"),                                # a Taiwan regulator
+    ("我已经去申诉专员公署投诉了", "regulator"),                            # a Hong Kong one
+    ("我明天就去区住建部门反映你们开发商", "regulator"),                    # a regional department
+    ("已经打了12398反映停电的事", "regulator"),                            # the energy regulator's hotline
+    ("我的律师明天会联系你们法务", "legal"),                                # a lawyer the writer engaged
+    ("材料我都整理好了，下周递交到消协", "consumer_association"),          # a filing verb
+    ("邻居说可以打12345，我这边准备今天就打", "government_hotline"),       # another's idea, the writer's plan
+    ("上次打了12315，商家说退款，到现在还没到账", "consumer_association"),  # past and still pursued
+])
+def test_round_five_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "我自己就是记者 但今天不是来采访的 只是想改个套餐",                  # the writer's own profession
+    "要是我的话早就找记者曝光了，楼主还是太善良",                          # "if it were me": a comment
+    "换作别人早就去投诉了，我这个人脾气好，你们尽快处理吧",
+    "按理说我可以去告你们，但我不会，只要把钱退了就行",                    # declined in the next part
+    "之前打过12345反映路灯的事，第二天就修好了，效率挺高的",              # past and closed, with praise
+    "我律师朋友说这种合同条款其实挺常见的",                                # a friend who is a lawyer
+])
+def test_round_five_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
+def test_a_masked_keyword_is_restored_only_where_one_party_fits() -> None:
+    parties = ThirdParties.from_csv(SEED)
+    assert parties.unmask("周一交到工X部") == "周一交到工信部"
+    assert parties.unmask("找消X投诉") == "找消X投诉"      # a masked first character could be any word
+    assert parties.unmask("某电商x") == "某电商x"
+    assert len(parties.unmask("去市场监*局")) == len("去市场监*局")
+
+
+def test_a_threat_late_in_a_long_text_naming_no_party_is_read_window_by_window() -> None:
+    detector = EscalationDetector(ThirdParties.from_csv(SEED), model=_toy_model())
+    # Words the toy model never saw, so they neither dilute nor add to what it reads.
+    story = "师傅说周三上门修冰箱，结果又改约周五。" * 45  # over 800 characters
+    result = detector.detect(story + "我明天就去找包青天评理")
+    assert len(story) > 2 * 400
+    assert result.risk and result.party is None and result.evidence == "我明天就去找包青天评理"
+    assert not detector.detect(story).risk
+
+
+def test_unnamed_windows_cover_a_long_text_and_end_with_it() -> None:
+    text = "".join(chr(0x4e00 + i) for i in range(1000))
+    windows = unnamed_windows(text)
+    assert all(len(w) == 400 for w in windows) and windows[0] == text[:400] and windows[-1] == text[-400:]
+    assert len(windows) == 4  # starts 0, 200, 400 and 600: every character is read, with overlap
+    assert unnamed_windows("短文本") == ["短文本"]
