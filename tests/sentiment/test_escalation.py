@@ -573,6 +573,9 @@ def test_writer_c_non_threat_kinds(detector: EscalationDetector, text: str) -> N
     ("材料我都整理好了，下周递交到消协", "consumer_association"),          # a filing verb
     ("邻居说可以打12345，我这边准备今天就打", "government_hotline"),       # another's idea, the writer's plan
     ("上次打了12315，商家说退款，到现在还没到账", "consumer_association"),  # past and still pursued
+    ("我姐已经替我向黑猫平台提交了投诉", "complaint_platform"),              # a relative acting for the writer
+    ("号码我都输好了 一二三一五 就差按拨出", "consumer_association"),        # about to: 号码 asks nothing
+    ("你们公司等着收起诉状吧", "legal"),                                     # a legal filing to the company
 ])
 def test_round_five_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
     _flagged(detector, text, category)
