@@ -285,8 +285,10 @@ class ThirdParties:
             at = mask.start()
             for length in self._masked_lengths:
                 found = next((self._masked[form] for offset in range(length)
-                              if (form := _MASK.sub("X", text[max(0, at - offset):at - offset + length]))
-                              in self._masked and at - offset >= 0), None)
+                              if at - offset >= 0 and at - offset + length <= len(text)
+                              and (form := _MASK.sub("X", text[at - offset:at - offset + length])) in self._masked
+                              and (length > 2 or at - offset == 0 or text[at - offset - 1] in _SHORT_MASK_BEFORE
+                                   or not "\u4e00" <= text[at - offset - 1] <= "\u9fff")), None)
                 if found:
                     chars[at] = found
                     break
@@ -298,20 +300,25 @@ _MASK = re.compile(r"(?<=[\u4e00-\u9fff])[Xx×*○□](?=[\u4e00-\u9fff])|(?<=[\
 
 
 def _masked_forms(keywords: dict[str, ThirdParty]) -> dict[str, str]:
-    """Each Chinese keyword of three characters or more with one inner character masked as X (工X部), mapped
-    to the character the mask stands for; forms two keywords of different characters share are dropped."""
-    forms: dict[str, str] = {}
+    """Each Chinese keyword with one character after its first masked as X (工X部, 通管X, 消X), mapped
+    to the character the mask stands for; a form that keywords of two parties share is dropped (two
+    keywords of one party may share it: 消X is 消协 or 消委, the consumer association either way)."""
+    forms: dict[str, tuple[str, ThirdParty]] = {}
     shared: set[str] = set()
-    for keyword in keywords:
-        if len(keyword) < 3 or not all("\u4e00" <= c <= "\u9fff" for c in keyword):
+    for keyword, party in keywords.items():
+        if len(keyword) < 2 or not all("\u4e00" <= c <= "\u9fff" for c in keyword):
             continue
-        # Not the first character, nor the last of a short name: X投诉 or 工信X could be many words.
-        for position, char in list(enumerate(keyword))[1:None if len(keyword) > 3 else -1]:
+        # Never the first character: X投诉 could be many words.
+        for position in range(1, len(keyword)):
             form = keyword[:position] + "X" + keyword[position + 1:]
-            if forms.get(form, char) != char:
+            if form in forms and forms[form][1] is not party:
                 shared.add(form)
-            forms[form] = char
-    return {form: char for form, char in forms.items() if form not in shared}
+            forms.setdefault(form, (keyword[position], party))
+    return {form: char for form, (char, _) in forms.items() if form not in shared}
+
+
+# A two-character name masked (消X) is read only after a verb or preposition that governs a party.
+_SHORT_MASK_BEFORE = set("去找到向在打跟给和的")
 
 
 def _split(cell: str | None) -> list[str]:
@@ -347,7 +354,7 @@ _VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没�
                # rhetorical negations: who has the time to go to …
                "谁有空", "哪有空", "谁有时间", "哪有时间", "哪有功夫", "何必", "何苦", "犯得着", "谁会去", "谁愿意",
                # Cantonese: 唔 is 不, 冇 is 没, 唔使 is 不用
-               "唔会", "唔想", "唔打算", "唔使", "唔洗", "唔需要", "冇必要", "冇谂过",
+               "唔会", "唔想", "唔打算", "唔使", "唔洗", "唔需要", "冇必要", "冇谂过", "唔值得", "不值得", "犯唔着",
                # no time or energy for it: 我没空去消协, 哪有那闲工夫去12315排队
                "没空", "没那个空", "没时间", "没那个时间", "没那时间", "没工夫", "没那个工夫", "没闲工夫", "没那个闲工夫",
                "没那闲工夫", "哪有那闲工夫", "哪有那个闲工夫", "哪有闲工夫", "没精力", "没那个精力", "没心思", "没那闲心",
@@ -381,13 +388,17 @@ _DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
 # --- action, intent, context -------------------------------------------------------------------
 # Verbs before a mention are found in the text as written, so their characters may be ASR-spaced.
 _STRONG_BEFORE = _phrases("艾特 找 请 聘请 联系 咨询 委托 告诉 投诉到 投诉给 举报到 举报给 反映到 反映给 告到 闹到 捅到 诉至 交给 "
-                          "提交给 提交到 提交至 交到 递交给 递交到 寄到 寄给 报料给 爆料给 投稿给 投给 打给 打电话给 致电 拨打 求助于 求助 报给 写信给 让 叫"
+                          "提交给 提交到 提交至 交到 递交给 递交到 寄到 寄给 报料给 爆料给 投稿给 投给 打给 打电话给 致电 拨打 求助于 求助 报给 写信给 让 叫 下一步 下一站"
                           .split())
-_WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒|写")
+_WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒|写|传")
 # An errand right after the place (去法院交材料, 去法院办事) is a visit, not an escalation.
 _ERRAND_AFTER = re.compile(r"^(交|办|拿|取|领|缴|送|接|开会|上班|签字|参加|陪|旁听|门口|附近)")
 _WEAK_AFTER = re.compile(r"^[^，。！？]{0,6}?(发了|发出|发到|挂了|挂出|晒了|晒出|上传|发布了)")
-_ENGAGED_BEFORE = re.compile(r"(我|我们|我家)(的|请的|找的|委托的|聘请的|聘的|约的|请了)?$")
+_ENGAGED_BEFORE = re.compile(r"(我|我们|我家)(的|请的|找的|委托的|聘请的|聘的|约的|请了)?(代理|委托|私人|专职)?$")
+# Calling the party's line (打文旅局电话) is the act, like 打12345.
+_PHONE_AFTER = re.compile(r"^(的)?(电话|热线|投诉电话|投诉热线|服务热线)")
+# About to: the complaint prepared (黑猫的账号注册好了, 帖子都写好了, 地址在导航上搜好了).
+_PREPARED_AFTER = re.compile(r"^[^，。！？]{0,12}?(注册好|写好|写完|准备好|整理好|弄好|填好|剪好|搜好|拟好|起草好|都好了|就差)")
 _NOT_ENGAGED_AFTER = re.compile(r"^(朋友|同学|亲戚|哥|姐|弟|妹|老公|老婆|费|资格|证|考试|专业|行业|工作|身份|出身)")
 _POTENTIAL_NEGATIVE = re.compile(r"(找|请|打|去|告|起诉|投诉|联系|上)不(到|了|起|成|赢|通|上)")
 _TITLE = re.compile(r"《[^》]{0,20}》")
@@ -397,13 +408,15 @@ _CONTEXT_REACH = 16  # characters around a mention read for a question or someon
 # After the mention: the writer's own complaint to it (工信部申诉, 律师会联系你们) counts alone; what the
 # third party does (记者采访, 媒体报道) counts only with the writer's intent (我会找记者来采访).
 _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|告(?=你|他|到|上)|见|评理|主持公道|讨.?说法|维权|打官司|发函|报案|联系你们|"
+                           r"寄送|寄出|送达|文书|"
                            r"找你们|与贵司联系|与你们联系|跟你们联系|挂你们|曝光你们|打.{0,2}电话|电话投诉|留言|发帖|说理|发律师函|写信|"
                            r"(?<!不)(理|管|收拾|治|查|罚)你们)")
 _THIRD_PARTY_ACT_AFTER = re.compile(r"^[^，。！？]{0,6}?(曝光|介入|报道|立案|挂|求助|调解|采访|联系|查查|查一查|请|找|聘请|委托|受理|"
                                     r"排期|开庭|判了|传唤|约(?:好|了|的))")
 _INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|明天|今天就|今晚|待会|回头|一定|必须|"
                      r"肯定|只能|只好|只得|等着|随时|不排除|下周|下个月|过两天|改天|后天|集体|联名|联合|一起去|商量好|约好|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|过了|让大家|让网友|评评理|避雷|扩散|信不信|"
-                     r"等着瞧|掂量|看着办|走着瞧|后果自负|别怪我|别以为|不要以为|逼我|将")
+                     r"等着瞧|掂量|看着办|走着瞧|后果自负|别怪我|别以为|不要以为|逼我|将|现在就|这就|马上就|在路上|出发|"
+                     r"(发|挂|晒|传)(到|在|上)?(B站|b站|抖音|微博|小红书|快手|知乎|网上|朋友圈|贴吧|公众号|视频号)上?了")
 _REPORTED = re.compile(r"开庭|排期|一审|二审|胜诉|交给|已经|已|早就|刚刚|刚才|之前|昨天|前天|上周|上个月|打过|找过|去过|投诉过|报过|咨询过|提交了|受理|回执|立案了|寄出|联系了|反映了|投诉了|"
                        r"举报了|申诉了|留言了|报料了|打了|发了|挂了|报警了|找好|委托")
 _CONDITIONAL = re.compile(r"再不|如果|要是|假如|若|否则|不然|要不|的话|再这样|再拖|再有下次|再敷衍|再推诿|不.{0,8}就")
@@ -414,8 +427,8 @@ _QUESTION_END = re.compile(r"[？?]|[吗么呢]\s*$")
 _RHETORICAL_MARK = re.compile(r"有本事|等我.{0,8}[吗么]|[管治]不[管治]得?[了住]|别以为|不要以为|以为我|难道|非要|非得|逼|是不是想|是不是要|想让我|要我|让我|你以为|不怕|信不信|等着|我要|我会|我就|已经|我已|让你们")
 _STATED_INTENT = re.compile(r"((起诉|告|投诉|举报|曝光|挂)(你们|你|贵司|贵公司|商家|这家)"
                             r"|(我要|我会|我就|我将|我也要)(?!问|咨询|了解)"
-                            r"|(准备|打算|决定|马上|立刻|立马|明天就|今天就|一定会|必须)"
-                            r"(?=去|打|找|向|跟|起诉|投诉|举报|报|发|申请|走|联系|曝光|上|请|委托))")
+                            r"|(准备|打算|决定|马上|立刻|立马|明天就|今天就|一定会|必须|现在就|这就|马上就|正在)"
+                            r"(?=去|打|找|向|跟|起诉|投诉|举报|报|发|申请|走|联系|曝光|上|请|委托|开车|过去|出发))")
 _COMPLAINT_INTENT = re.compile(r"我要投诉|我要举报|要投诉你们|投诉你们")
 _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视上|报道里|看新闻|新闻报道|报道了|报道说|网上说|网友|博主|大V|网红|主播|多人说|很多人|好多人|评论区|"
                            r"大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|[妈爸]说|(老公|老婆|丈夫|妻子|儿子|女儿|家里人)说|邻居|隔壁|"
@@ -427,13 +440,17 @@ _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视�
                            r"(?<!我)(我妈|我爸|我哥|我姐|我弟|我妹|他们|她们|他|她)(上次|之前|以前|昨天|前几天|也|都|已经)?"
                            r"(打了|去了|找了|投诉了|发了|报了|告了|起诉了|打过|去过|找过|投诉过|报警|报案)")
 _ADOPTED = re.compile(r"我[^，。！？我他她]{0,3}(准备|打算|决定|这就|正在|也要|也去|也准备|也打算)(?!劝|拦|阻止)")
-_UNRELATED = re.compile(r"跟你们无关|与你们无关|和你们无关|不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|"
-                        r"别的公司")
+_UNRELATED = re.compile(r"不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|别的公司|"
+                        r"(跟|和|与)(你们|贵司|这次|本次|今天的事)[^，。！？]{0,6}(无关|没关系|没有关系|没啥关系|不相干)|"
+                        # the writer's own case needs none (我自己这个没事, 我自己没这个打算, 已经同商户倾好了)
+                        r"我自己(这个|的|这边|这儿)?(没事|没这个打算|没有这个打算|不打算|不需要|没问题)|"
+                        r"(已经|已)(同|跟|和)(商户|商家|对方|你们)(倾好|谈好|协商好|沟通好|和解)")
 # 我爸帮我打了12315: a relative acting for the writer is the writer's escalation.
 _FIRST_PERSON_INTENT = re.compile(r"(?<![劝拦])(帮|替|代)(我|我们)(?!劝|拦|挡)|直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我也要|我会|我就(?!是|想|只|说)|我已经|我已|等我|逼我|"
                                   r"我[^，。！？我他她]{0,3}(准备|打算|决定|这就|正在)|"
                                   r"我们.{0,10}(一起|集体|联合|联名|一块)")
-_ADVICE = re.compile(r"提醒大家|建议大家|教大家|告诉大家|给大家提个醒|大家可以|各位可以|大家收藏|收藏了|小知识|冷知识|小技巧|分享一个|其实可以|科普|教程|攻略|教你|讲怎么|遇到.{0,8}可以")
+_ADVICE = re.compile(r"建议(保留|保存|留好|先)|(如果|要是)(你|您|大家|各位)也?(遇到|碰到|有)|(如果|要是)(以后|将来|日后)真?的?(需要|有需要)|"
+                     r"(他|她)(那个|的)?情况可以|提醒大家|建议大家|教大家|告诉大家|给大家提个醒|大家可以|各位可以|大家收藏|收藏了|小知识|冷知识|小技巧|分享一个|其实可以|科普|教程|攻略|教你|讲怎么|遇到.{0,8}可以")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
 _RELIEF = re.compile(r"后来(你们|他们|经理|客服|商家|店家|对方|师傅)|就没去|没去成|还是挂了|咽回去|劝住|劝下|拦住|劝好了|已解决|(?<![没未])到账|删了|没必要了|不用了|接受了|幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|退钱了|补发了|算了|作罢|不追究|"
                      r"不计较|原谅|道歉后")
@@ -441,7 +458,8 @@ _DISMISSED_NEXT = re.compile(r"^[，,\s]?((但是|但|不过|可是|可)?\s?(我
                              r"(没必要|没有必要|没那个必要|犯不着|不值得|不值当|划不来)"
                              # declined in the next part: 换作别人早就去告了，但我不会
                              r"|(但是|但|不过|可是|可)\s?我\s?(不会|不想|不打算|没打算|才不会?|没有?这么做|没有?去)"
-                             r"(?!放过|善罢|罢休|就此|轻易|再忍|忍))")
+                             r"(?!放过|善罢|罢休|就此|轻易|再忍|忍)"
+                             r"|(但是|但|不过|可是)?\s?我?\s?还是(选择|决定|想)?(再给|给|先给).{0,8}机会)")
 _NOT_THAT_KIND = re.compile(r"(不是|并非|从来不是)那种.{0,14}的人"  # 我不是那种动不动就打12315的人
                             # advice against a habit: 不用动不动就打12315, 别一上来就找律师
                             r"|(不用|别|不要|没必要|用不着|犯不着|何必)(一上来就|动不动就|动辄|一有事就|一遇到.{0,6}就)")
@@ -449,14 +467,25 @@ _NOT_THAT_KIND = re.compile(r"(不是|并非|从来不是)那种.{0,14}的人"  
 _HYPOTHETICAL = re.compile(r"(换作|换成|换做|换了)是?我(?!们)|换我(的话|早就|肯定|一定|直接)|(如果|要是|假如|若)(这|这事|这种事|这件事)?(是|发生在|轮到|落到|搁)?我(身上)?的话"
                            r"|(如果|要是|假如|若)(这|这事|这种事|这件事)?(发生在|轮到|落到|搁)我身上"
                            r"|(换作|换成|换做|换了|换个|要是|如果是|假如是|若是|如果换作|如果换成)(别人|其他人|旁人|一般人|别的人|人|谁)"
-                           r"|我要是(你|你们|博主|楼主|他|她|up主)|(如果|要是|假如)我是(你|你们|博主|楼主|他|她|up主)")
+                           r"|我要是(你|你们|博主|楼主|他|她|up主)|(如果|要是|假如)我是(你|你们|博主|楼主|他|她|up主)"
+                           r"|(要是|如果|假如|换作|换成|换了|换做)[^，。！？]{0,4}(别的客户|其他客户|一般客户|一般的客户|别的用户|其他用户|一般用户|每个人|每个客户|所有客户|所有人|人人|大家都|脾气差|脾气不好|"
+                           r"我老公|我老婆|我爸|我妈|我家那位)"
+                           r"|(放在|搁在|落在|换到|发生在)(别人|其他人|别的客户|一般人)身上"
+                           r"|(要是|如果|假如)(去年|以前|前几年|年轻时|年轻的时候|当年|早几年|搁以前|放以前)"
+                           r"|(要是|如果|假如)我(碰到|遇到|摊上)(这种|这样|这)")
 # Past and closed (上次打了12345，第二天就修好了，挺快的): the writer's own past escalation that the text
 # says was resolved, with praise, and nothing still open, is a closed matter, not level 3 today. Past
 # and still pursued (已经打了12315，到现在没人理; 派出所让我先跟你们协商) stays a report.
-_PAST = re.compile(r"上次|上回|之前|以前|去年|前年|当时|那次|那回|最后是|后来|当初|早先|上个月|前阵子")
-_RESOLVED_AFTER = re.compile(r"修好|解决了|解决的|处理好|处理完|处理得|搞定|退了|退款了|赔了|赔偿了|到账|改善|整改|道歉了|给我退|给退了|"
-                             r"帮我解决|给解决|派人来|上门")
-_PRAISE = re.compile(r"挺快|很快|真快|及时|好评|满意|点赞|感谢|不错|给力|靠谱|效率|挺好|很好|好多了|赞")
+_PAST = re.compile(r"上次|上回|之前|以前|去年|前年|当时|那次|那回|最后是|后来|当初|早先|上个月|前阵子|刚来时|几年前|那时候")
+_RESOLVED_AFTER = re.compile(r"修好|解决了|解决的|处理好|处理完|处理得|搞定|搞掂|退了|退款|赔了|赔偿|补偿|到账|改善|整改|道歉了|给我退|给退了|"
+                             r"帮我解决|给解决|派人来|上门|要回来|拿回|追回|成功|(都|就|也)?好了|一直挺好|没问题了|正常了")
+_PRAISE = re.compile(r"挺快|很快|真快|及时|好评|满意|点赞|感谢|不错|给力|靠谱|效率|挺好|很好|好多了|赞|肯定|有信心|反而好|耐心|还可以")
+# The escalation itself ended (仲裁那个事已经调解完了, 之前的诉讼已经和解): closed whatever the praise.
+_CLOSURE_AFTER = re.compile(r"调解完|和解了?|结案了?|撤诉了?|了结|已经结束|都过去了|都解决了")
+# Past, and this contact is about something else: long ago (那都是好几年前的事了) or another errand
+# (今天是问水费, 我现在是正常办业务, 就是想改个套餐).
+_LONG_AGO = re.compile(r"好几年前|好多年前|那都是|老早|早就过去|很久以前")
+_OTHER_ERRAND = re.compile(r"(今天|这次|现在|今儿|我现在)(就|只|主要)?是(想|来|问|办|要|正常|为了)|就是想(改|办|问|查|订|换|咨询)|就是(办|问|改)个")
 _STILL_OPEN = re.compile(r"还没|没解决|未解决|没处理|仍|依然|至今|到现在|还是没|继续|再不|还在|等回复|等结果|等着|不然|否则|又(?!快)|"
                          r"还要|还得|追究|没人理|没回复|没有回复|要是|如果|的话|假如")
 _VOW = re.compile(r"就不姓|我不姓|就不是人|名字倒着写")
@@ -477,6 +506,13 @@ _IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
 # The writer's own profession (我是电视台的记者, 我本身就是律师): the person, not a third party they call on.
 _PROFESSION = re.compile(r"记者|律师|法官|警察|民警|交警|检察官|仲裁员|调解员|media|lawyer|journalist|reporter|attorney", re.IGNORECASE)
 _SELF_IS_BEFORE = re.compile(r"(我|本人)(自己|本人|本身)?(也|就|可|其实|本来)?(是|做|当)(一[名个位]|个|名|位|做|干|当)?[^，。！？,.!?我你他她]{0,10}$")
+# An event or inspection the writer attends or passes (参加消协年会, 通过市场监督管理局年度检查).
+_EVENT = (re.compile(r"(参加|出席|通过|去听|听了|参与)\s?$"),
+          re.compile(r"^\s?(的\s?)?(年会|会议|讲座|座谈|培训|活动|年度检查|年检|检查|评审|审核|考试)"))
+# 消协大厦那边的自提柜: the building names a place; 消委会联络方法 listed on a site is information.
+_BUILDING_AFTER = re.compile(r"^\s?(的\s?)?(大楼|大厦|办公楼)\s?(那边|这边|附近|旁边|里面)?\s?的")
+_CONTACT_LISTED = (re.compile(r"(列明|公布|标明|张贴|提供|写上|贴出|标注)[^，。！？]{0,3}$"),
+                   re.compile(r"^\s?(的\s?)?(联络|联系)(方法|方式|电话)"))
 _PLACE_AFTER = re.compile(r"^\s?(的\s?)?(大楼|大厦|办公楼|所在)?\s?(门口|对面|旁边|隔壁|附近|楼下|楼上|大门|路口)")
 _PUBLICATION_AFTER = re.compile(r"^\s?(今年|去年|明年|近日|最近|日前|近期|昨天|今天|明天|刚刚|上个?月|下个?月|本月|这个月|上周|下周|本周|每年|每月)?(的\s?)?(报道说|消费提示|提示|发布|公布|提醒|通报|抽检|新闻|年度报告|报告|数据|评测|认证|推荐|公告|新规|规定|降准|降息|加息|"
                                 r"开展|组织|举办|举行|查处|抽查|出台|印发|召开|表示|指出|专项)")
@@ -675,6 +711,11 @@ class EscalationDetector:
         # 我律师下午会给你们发函, 我请的律师: a party the writer has engaged (not 我律师朋友, 律师费).
         if _ENGAGED_BEFORE.search(text[part.start:start].replace(" ", "")) and not _NOT_ENGAGED_AFTER.match(after):
             return start
+        if _PREPARED_AFTER.match(after):
+            return start
+        weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
+        if weak is not None and text[weak] == "打" and _PHONE_AFTER.match(after):
+            return weak
         if not intent:
             return None
         if _THIRD_PARTY_ACT_AFTER.search(after):
@@ -702,8 +743,12 @@ class EscalationDetector:
         if _HYPOTHETICAL.search(lead):
             return 0.3
         after_mention = text[end:].replace(" ", "")
-        if (_PAST.search(whole) and _RESOLVED_AFTER.search(after_mention) and _PRAISE.search(after_mention)
-                and not _STILL_OPEN.search(after_mention)):
+        if not _STILL_OPEN.search(after_mention) and (
+                _CLOSURE_AFTER.search(after_mention)
+                or (_PAST.search(whole) and (
+                    (_RESOLVED_AFTER.search(after_mention) and _PRAISE.search(after_mention))
+                    or (_OTHER_ERRAND.search(after_mention)
+                        and (_RESOLVED_AFTER.search(after_mention) or _LONG_AGO.search(after_mention)))))):
             return 0.3
         counterfactual = _COUNTERFACTUAL.search(text, max(0, start - 30), start) and _THANKS.search(whole)
         if (_RELIEF.search(whole) and _AVERTED.search(before)) or counterfactual:
@@ -717,7 +762,8 @@ class EscalationDetector:
             return 0.3
         rhetorical = _RHETORICAL_MARK.search(clause_text) is not None or state == "double"
         # 已经打了12315，电话是多少 and 请问怎么处理，准备去法院起诉 state; they do not ask.
-        stated = rhetorical or bool(_REPORTED.search(clause_text) or _STATED_INTENT.search(clause_text))
+        stated = rhetorical or bool(_REPORTED.search(clause_text) or _STATED_INTENT.search(clause_text)
+                                    or _PREPARED_AFTER.match(after_mention))  # 消协的地址我搜好了: about to go
         if not stated and (_QUESTION_END.search(clause_text) or _QUESTION_INFO.search(clause_text)):
             return 0.7 if _COMPLAINT_INTENT.search(whole) else 0.35
         if _REPORTED.search(part_text):
@@ -746,11 +792,14 @@ class EscalationDetector:
             return False
         place = _PLACE_AFTER.search(after) and not _PROTEST_AT.search(after)
         return not (_WORKPLACE_AFTER.search(after) or place or _PUBLICATION_AFTER.search(after)
-                    or _MODIFIER_AFTER.search(after)
+                    or (_MODIFIER_AFTER.search(after) and not _PREPARED_AFTER.match(after.replace(" ", "")))
                     or (party.category == "media" and _MEDIA_SUBJECT_BEFORE.search(before) is not None)
                     or _VISIT_AFTER.match(after.replace(" ", ""))
                     or _FRAUD_BEFORE.search(before)
                     or (_IDENTITY[0].search(before) and _IDENTITY[1].search(after))
+                    or (_EVENT[0].search(before) and _EVENT[1].search(after))
+                    or (_CONTACT_LISTED[0].search(before) and _CONTACT_LISTED[1].search(after))
+                    or _BUILDING_AFTER.search(after)
                     or (_PROFESSION.fullmatch(text[start:end].replace(" ", "")) is not None
                         and _SELF_IS_BEFORE.search(before.replace(" ", "")) is not None)
                     or (_COMPARISON[0].search(before) and _COMPARISON[1].search(after))

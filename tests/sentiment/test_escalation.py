@@ -596,7 +596,10 @@ def test_round_five_non_threat_kinds(detector: EscalationDetector, text: str) ->
 def test_a_masked_keyword_is_restored_only_where_one_party_fits() -> None:
     parties = ThirdParties.from_csv(SEED)
     assert parties.unmask("周一交到工X部") == "周一交到工信部"
-    assert parties.unmask("找消X投诉") == "找消X投诉"      # a masked first character could be any word
+    assert parties.unmask("已在通管X申诉") == "已在通管局申诉"
+    assert parties.unmask("会员们去消X登记了") == "会员们去消协登记了"  # a short name after a governing verb
+    assert parties.unmask("取消X单") == "取消X单"          # …and not inside another word
+    assert parties.unmask("X信部") == "X信部"              # a masked first character could be any word
     assert parties.unmask("某电商x") == "某电商x"
     assert len(parties.unmask("去市场监*局")) == len("去市场监*局")
 
@@ -617,3 +620,40 @@ def test_unnamed_windows_cover_a_long_text_and_end_with_it() -> None:
     assert all(len(w) == 400 for w in windows) and windows[0] == text[:400] and windows[-1] == text[-400:]
     assert len(windows) == 4  # starts 0, 200, 400 and 600: every character is read, with overlap
     assert unnamed_windows("短文本") == ["短文本"]
+
+
+# --- writer D's kinds after its first run (sentences of our own) -----------------------------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("我已经向外汇管理局反映了", "regulator"),                              # a regulator added to the seed
+    ("回家第一件事就是打旅游局电话", "regulator"),                          # calling the party's line
+    ("业主们已经去消X备案了", "consumer_association"),                      # a short masked name after a verb
+    ("已在工信X申诉", "regulator"),                                         # the last character masked
+    ("录音我剪成视频传抖音上了", "media"),                                  # posted: 传…上了
+    ("以后这件事由我的委托律师跟你们对接", "legal"),                        # the writer's own lawyer
+    ("物流太慢，将向邮政部门申诉", "regulator"),
+    ("乱收费，下一步物价局", "regulator"),                                  # terse: the next step
+    ("聚投诉的账号我已经注册好了，今晚就发", "complaint_platform"),        # about to: prepared
+    ("我在黑猫写的帖子都弄好了 就差点提交", "complaint_platform"),
+    ("消协的地址我查好了 现在就过去", "consumer_association"),
+    ("律师会把正式文书寄到贵司", "legal"),                                  # a legal notice to the company
+])
+def test_writer_d_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "这事要是搁在别人身上，估计早就去12315了，我就想你们给个说法",       # hypothetical: someone else
+    "要是每个客户都去找消协，你们早就忙不过来了",
+    "随便问问，一般用户要是投诉到工信部，你们怎么处理？我自己不打算投",
+    "前年我找过消协，后来都处理好了，今天是来办宽带的",                    # past, another errand now
+    "劳动仲裁那件事已经和解了，今天来办离职手续",                          # the escalation itself closed
+    "之前在市长信箱反映过路灯的事，回复挺快，跟你们没关系",                # past, unrelated
+    "我跟邻居说了，她家那个情况可以找物价局问问，我自己这边没事",          # advice to someone else
+    "如果你们也遇到这种情况，可以去消委会咨询，我自己已经跟店家谈好了",
+    "大家都劝我去消协，我还是决定再给店家一次机会",                        # declined
+    "下周要去参加消协年会，想订个会议室",                                  # an event
+    "本店已通过市场监管局的年度检查",                                      # an inspection passed
+    "消协大楼那边的快递柜老是满的",                                        # a building as a place
+])
+def test_writer_d_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
