@@ -79,7 +79,9 @@ advice to readers 0.25, a negated one 0.1, a mention in another sense 0.
    which a keyword matches (60 characters either side of the mentions), and the detector's
    ``confidence`` is 0.3 × the rules' confidence + 0.7 × the model's probability, at least 0.5
    when the rules read a report or a first-person threat (0.92 and up) and the model gives it 0.2
-   or more (:func:`sentiment.escalation_model.mix`); ``risk`` is ``confidence >= 0.5``. The
+   or more, and at most 0.49 when the rules read someone else's, an averted, withdrawn, closed or
+   negated escalation (0.3 and down) and the model gives it under 0.75
+   (:func:`sentiment.escalation_model.mix`); ``risk`` is ``confidence >= 0.5``. The
    evidence, party and category of a text with a mention are the rules' (their strongest mention).
    ``model=None`` gives the rules alone.
 9. **No third party named** (a newspaper's journalist named indirectly, "complaint platforms", a
@@ -371,7 +373,7 @@ _CUE_FIRST_CHARS = re.compile(f"[{''.join(sorted({w[0] for w in _CUE_KIND}))}]")
 _LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|他们|们|真的|真|专门|特意|"
                         r"特地|直接|也|都|还|又|是|过|说|什么|一定|非要|非得|随便|轻易|急着|麻烦|闹|投诉|举报|反映|申诉|起诉|告|报|捅|曝光|联系|请|委托|发|"
                         r"挂)*")
-_SCOPE_BREAK = re.compile(r"就(?!是)|才|便|只能|只好|只得|必须|我要|我会|我就|我得|那我|然后|还是|(?<![为除])了|吧|吗|呢|啊")
+_SCOPE_BREAK = re.compile(r"就(?!是)|才|便|已经|只能|只好|只得|必须|我要|我会|我就|我得|那我|然后|还是|(?<![为除])了|吧|吗|呢|啊")
 _CAUSATIVE = re.compile(r"逼|迫使|让我|叫我|害我|等我|等到我")
 _ENGLISH_NEGATION = re.compile(r"(?<![A-Za-z])(won'?t|will not|wouldn'?t|not going to|never|don'?t|do not|no need to|not gonna)(?![A-Za-z])"
                                r"[^,.!?，。！？]{0,24}$", re.IGNORECASE)

@@ -427,6 +427,8 @@ def test_confidence_mixes_the_rules_and_the_model(shipped: EscalationDetector, d
     (0.8, 0.2, 0.38),     # and a bare mention it does not believe
     (0.95, 0.25, 0.5),    # a report the model does not veto stands
     (0.95, 0.1, 0.355),   # one it vetoes does not
+    (0.3, 0.7, 0.49),     # someone else's escalation stands unless the model is at least 0.75 sure
+    (0.3, 0.8, 0.65),     # …then the weighted mean
 ])
 def test_how_rules_and_model_mix(rules: float, model: float, expected: float) -> None:
     assert mix(rules, model) == pytest.approx(expected)
@@ -636,6 +638,7 @@ def test_unnamed_windows_cover_a_long_text_and_end_with_it() -> None:
     ("我在黑猫写的帖子都弄好了 就差点提交", "complaint_platform"),
     ("消协的地址我查好了 现在就过去", "consumer_association"),
     ("律师会把正式文书寄到贵司", "legal"),                                  # a legal notice to the company
+    ("我妈根本不清楚这个条款 我们已经请了律师", "legal"),               # 已经 starts a new predicate: no negation
 ])
 def test_writer_d_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
     _flagged(detector, text, category)
