@@ -590,6 +590,7 @@ def test_round_five_threat_kinds(detector: EscalationDetector, text: str, catego
     "按理说我可以去告你们，但我不会，只要把钱退了就行",                    # declined in the next part
     "之前打过12345反映路灯的事，第二天就修好了，效率挺高的",              # past and closed, with praise
     "我律师朋友说这种合同条款其实挺常见的",                                # a friend who is a lawyer
+    "同事说他打了12345以后物业马上就来了，我还是决定先跟你们沟通",        # another's report, the writer chooses otherwise
 ])
 def test_round_five_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
     _not_flagged(detector, text)
