@@ -640,6 +640,8 @@ def test_unnamed_windows_cover_a_long_text_and_end_with_it() -> None:
     ("消协的地址我查好了 现在就过去", "consumer_association"),
     ("律师会把正式文书寄到贵司", "legal"),                                  # a legal notice to the company
     ("我妈根本不清楚这个条款 我们已经请了律师", "legal"),               # 已经 starts a new predicate: no negation
+    ("再不发货我就打12x15", "consumer_association"),                     # a masked digit
+    ("已向食药监局举报这家店", "regulator"),
 ])
 def test_writer_d_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
     _flagged(detector, text, category)
@@ -661,3 +663,16 @@ def test_writer_d_threat_kinds(detector: EscalationDetector, text: str, category
 ])
 def test_writer_d_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
     _not_flagged(detector, text)
+
+
+def test_a_complaint_to_the_companys_own_channels_is_no_escalation_however_sure_the_model() -> None:
+    """Issue 12: a complaint to the company itself is level 2. A model that (wrongly) learned such
+    complaints as threats cannot flag them when no third party is named."""
+    threats = ["已经在你们官网投诉了好几次", "找了你们经理也没用", "我明天就去找包青天评理"] * 4
+    others = ["今天天气不错", "快递什么时候到", "谢谢客服，处理得很快", "发票抬头写错了"] * 3
+    model = ThreatModel.train([model_text(normalize(t, asr=True).text) for t in threats + others],
+                              [True] * len(threats) + [False] * len(others))
+    detector = EscalationDetector(ThirdParties.from_csv(SEED), model=model)
+    assert detector.detect("我明天就去找包青天评理").risk                # the model is sure, no own channel
+    own = detector.detect("已经在你们官网投诉了好几次")
+    assert not own.risk and own.confidence < 0.5
