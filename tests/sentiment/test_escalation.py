@@ -642,6 +642,8 @@ def test_unnamed_windows_cover_a_long_text_and_end_with_it() -> None:
     ("我妈根本不清楚这个条款 我们已经请了律师", "legal"),               # 已经 starts a new predicate: no negation
     ("再不发货我就打12x15", "consumer_association"),                     # a masked digit
     ("已向食药监局举报这家店", "regulator"),
+    ("再拖我就去 xiaoxie 投诉", "consumer_association"),                   # pinyin
+    ("我已经在gongxinbu网站申诉了", "regulator"),
 ])
 def test_writer_d_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
     _flagged(detector, text, category)
