@@ -485,10 +485,10 @@ _HYPOTHETICAL = re.compile(r"(换作|换成|换做|换了)是?我(?!们)|换我(
 # Past and closed (上次打了12345，第二天就修好了，挺快的): the writer's own past escalation that the text
 # says was resolved, with praise, and nothing still open, is a closed matter, not level 3 today. Past
 # and still pursued (已经打了12315，到现在没人理; 派出所让我先跟你们协商) stays a report.
-_PAST = re.compile(r"上次|上回|之前|以前|去年|前年|当时|那次|那回|最后是|后来|当初|早先|上个月|前阵子|刚来时|几年前|那时候")
+_PAST = re.compile(r"上次|上回|之前|以前|去年|前年|当时|那次|那回|最后是|后来|当初|早先|上个月|上周|上星期|前几天|前两天|前阵子|刚来时|几年前|那时候")
 _RESOLVED_AFTER = re.compile(r"修好|解决了|解决的|处理好|处理完|处理得|搞定|搞掂|退了|退款|赔了|赔偿|补偿|到账|改善|整改|道歉了|给我退|给退了|"
                              r"帮我解决|给解决|派人来|上门|要回来|拿回|追回|成功|(都|就|也)?好了|一直挺好|没问题了|正常了")
-_PRAISE = re.compile(r"挺快|很快|真快|及时|好评|满意|点赞|感谢|不错|给力|靠谱|效率|挺好|很好|好多了|赞|肯定|有信心|反而好|耐心|还可以")
+_PRAISE = re.compile(r"挺快|很快|真快|及时|好评|满意|点赞|感谢|谢谢|不错|给力|靠谱|效率|挺好|很好|好多了|赞|肯定|有信心|反而好|耐心|还可以")
 # The escalation itself ended (仲裁那个事已经调解完了, 之前的诉讼已经和解): closed whatever the praise.
 _CLOSURE_AFTER = re.compile(r"调解完|和解了?|结案了?|撤诉了?|了结|已经结束|都过去了|都解决了")
 # Past, and this contact is about something else: long ago (那都是好几年前的事了) or another errand
@@ -503,7 +503,7 @@ _REVERSAL = re.compile(r"[^。！？]{0,12}(不得不|只能|只好|必须|还�
 # 要不是你们及时处理，我就去消协了，谢谢: it did not happen (要不是看在老客户的份上… stays a warning).
 _COUNTERFACTUAL = re.compile(r"要不是|若不是|如果不是")
 _BLAME_NEGATION = re.compile(r"(也|就|才)(不至于|不会|不用|不必)")
-_THANKS = re.compile(r"谢谢|感谢|及时|辛苦|点赞|好评|耐心|给力")
+_THANKS = re.compile(r"谢谢|感谢|及时|辛苦|点赞|好评|耐心|给力|态度好|态度不错|五星|满意")
 _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为|想过|一度|考虑过|犹豫")
 # A self-correction right after the mention (我要报警，不对，我是说报修; 我要去消协……开个玩笑).
 _CORRECTED_AFTER = re.compile(r"^.{0,14}?(不对|说错了|口误|我是说(?!真的|认真)|我的意思是|开个?玩笑|逗你(的|玩))")

@@ -656,6 +656,8 @@ def test_writer_d_threat_kinds(detector: EscalationDetector, text: str, category
     "前年我找过消协，后来都处理好了，今天是来办宽带的",                    # past, another errand now
     "劳动仲裁那件事已经和解了，今天来办离职手续",                          # the escalation itself closed
     "之前在市长信箱反映过路灯的事，回复挺快，跟你们没关系",                # past, unrelated
+    "上周12345回访过我了，问题早就解决了，谢谢你们",                      # past, resolved, thanks
+    "要不是你们店长态度好，我早就去找消协了，五星",                        # counterfactual with praise
     "我跟邻居说了，她家那个情况可以找物价局问问，我自己这边没事",          # advice to someone else
     "如果你们也遇到这种情况，可以去消委会咨询，我自己已经跟店家谈好了",
     "大家都劝我去消协，我还是决定再给店家一次机会",                        # declined
