@@ -4,7 +4,7 @@ A logistic regression over character 1–4-grams (TF-IDF, sublinear) of the text
 it (normalised, spoken digits as ASCII, spaces removed, so 幺 二 三 幺 五 and 12315 look alike),
 and a second one over the same features, fitted on the threats only, that predicts the third
 party's category for texts that name none. Both are trained on the hand-labelled sentences of
-``bench/datasets/escalation_*.csv`` (see their README: about 2,350 sentences, half threats, half
+``bench/datasets/escalation_*.csv`` (see their README: about 2,750 sentences, half threats, half
 hard non-threats); nothing is downloaded. :func:`cached` stores a fitted model under a hash of its
 training data and recipe, so a process loads it instead of fitting it again.
 
