@@ -722,16 +722,15 @@ class EscalationDetector:
         # 我律师下午会给你们发函, 我请的律师: a party the writer has engaged (not 我律师朋友, 律师费).
         if _ENGAGED_BEFORE.search(text[part.start:start].replace(" ", "")) and not _NOT_ENGAGED_AFTER.match(after):
             return start
-        if _PREPARED_AFTER.match(after):
+        if _PREPARED_AFTER.match(after):  # 黑猫的账号注册好了: about to post
             return start
         weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
-        if weak is not None and text[weak] == "打" and _PHONE_AFTER.match(after):
+        if weak is not None and text[weak] == "打" and _PHONE_AFTER.match(after):  # 打文旅局电话
             return weak
         if not intent:
             return None
         if _THIRD_PARTY_ACT_AFTER.search(after):
             return start
-        weak = _nearest_verb(_WEAK_BEFORE, text, window_start, start)
         if weak is not None:
             return None if _ERRAND_AFTER.match(after) else weak
         return start if _WEAK_AFTER.search(after) else None
