@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sentiment.escalation import (NO_ESCALATION, SHIPPED_PARTIES, EscalationDetector, ThirdParties, ThirdPartyError,
-                                  canonical_digits, detect_escalation, model_text, plain_digits, unnamed_confidence)
+                                  canonical_digits, detect_escalation, model_text, plain_digits, unnamed_confidence,
+                                  unnamed_windows)
 from sentiment.escalation_model import UNNAMED_THRESHOLD, ThreatModel, cached, mix
 from sentiment.normalize import normalize
 
@@ -426,6 +427,8 @@ def test_confidence_mixes_the_rules_and_the_model(shipped: EscalationDetector, d
     (0.8, 0.2, 0.38),     # and a bare mention it does not believe
     (0.95, 0.25, 0.5),    # a report the model does not veto stands
     (0.95, 0.1, 0.355),   # one it vetoes does not
+    (0.3, 0.7, 0.49),     # someone else's escalation stands unless the model is at least 0.75 sure
+    (0.3, 0.8, 0.65),     # …then the weighted mean
 ])
 def test_how_rules_and_model_mix(rules: float, model: float, expected: float) -> None:
     assert mix(rules, model) == pytest.approx(expected)
@@ -556,3 +559,124 @@ def test_writer_c_threat_kinds(detector: EscalationDetector, text: str, category
 ])
 def test_writer_c_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
     _not_flagged(detector, text)
+
+
+# --- round esc5: kinds the second blind set's dev half showed (sentences of our own) ---------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("再拖着不办，我就去市场监X局举报你们", "regulator"),                  # a masked name
+    ("我已经向银保X会反映了", "regulator"),
+    ("工*部申诉我都写好了 明天就提交", "regulator"),
+    ("我现在就打工信部的那个申诉电话", "regulator"),                        # the party's own channel
+    ("已經向公平會檢舉你們了", "regulator"),                                # a Taiwan regulator
+    ("我已经去申诉专员公署投诉了", "regulator"),                            # a Hong Kong one
+    ("我明天就去区住建部门反映你们开发商", "regulator"),                    # a regional department
+    ("已经打了12398反映停电的事", "regulator"),                            # the energy regulator's hotline
+    ("我的律师明天会联系你们法务", "legal"),                                # a lawyer the writer engaged
+    ("材料我都整理好了，下周递交到消协", "consumer_association"),          # a filing verb
+    ("邻居说可以打12345，我这边准备今天就打", "government_hotline"),       # another's idea, the writer's plan
+    ("上次打了12315，商家说退款，到现在还没到账", "consumer_association"),  # past and still pursued
+    ("我姐已经替我向黑猫平台提交了投诉", "complaint_platform"),              # a relative acting for the writer
+    ("号码我都输好了 一二三一五 就差按拨出", "consumer_association"),        # about to: 号码 asks nothing
+    ("你们公司等着收起诉状吧", "legal"),                                     # a legal filing to the company
+])
+def test_round_five_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "我自己就是记者 但今天不是来采访的 只是想改个套餐",                  # the writer's own profession
+    "要是我的话早就找记者曝光了，楼主还是太善良",                          # "if it were me": a comment
+    "换作别人早就去投诉了，我这个人脾气好，你们尽快处理吧",
+    "按理说我可以去告你们，但我不会，只要把钱退了就行",                    # declined in the next part
+    "之前打过12345反映路灯的事，第二天就修好了，效率挺高的",              # past and closed, with praise
+    "我律师朋友说这种合同条款其实挺常见的",                                # a friend who is a lawyer
+    "同事说他打了12345以后物业马上就来了，我还是决定先跟你们沟通",        # another's report, the writer chooses otherwise
+])
+def test_round_five_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
+def test_a_masked_keyword_is_restored_only_where_one_party_fits() -> None:
+    parties = ThirdParties.from_csv(SEED)
+    assert parties.unmask("周一交到工X部") == "周一交到工信部"
+    assert parties.unmask("已在通管X申诉") == "已在通管局申诉"
+    assert parties.unmask("会员们去消X登记了") == "会员们去消协登记了"  # a short name after a governing verb
+    assert parties.unmask("取消X单") == "取消X单"          # …and not inside another word
+    assert parties.unmask("X信部") == "X信部"              # a masked first character could be any word
+    assert parties.unmask("某电商x") == "某电商x"
+    assert len(parties.unmask("去市场监*局")) == len("去市场监*局")
+
+
+def test_a_threat_late_in_a_long_text_naming_no_party_is_read_window_by_window() -> None:
+    detector = EscalationDetector(ThirdParties.from_csv(SEED), model=_toy_model())
+    # Words the toy model never saw, so they neither dilute nor add to what it reads.
+    story = "师傅说周三上门修冰箱，结果又改约周五。" * 45  # over 800 characters
+    result = detector.detect(story + "我明天就去找包青天评理")
+    assert len(story) > 2 * 400
+    assert result.risk and result.party is None and result.evidence == "我明天就去找包青天评理"
+    assert not detector.detect(story).risk
+
+
+def test_unnamed_windows_cover_a_long_text_and_end_with_it() -> None:
+    text = "".join(chr(0x4e00 + i) for i in range(1000))
+    windows = unnamed_windows(text)
+    assert all(len(w) == 400 for w in windows) and windows[0] == text[:400] and windows[-1] == text[-400:]
+    assert len(windows) == 4  # starts 0, 200, 400 and 600: every character is read, with overlap
+    assert unnamed_windows("短文本") == ["短文本"]
+
+
+# --- writer D's kinds after its first run (sentences of our own) -----------------------------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("我已经向外汇管理局反映了", "regulator"),                              # a regulator added to the seed
+    ("回家第一件事就是打旅游局电话", "regulator"),                          # calling the party's line
+    ("业主们已经去消X备案了", "consumer_association"),                      # a short masked name after a verb
+    ("已在工信X申诉", "regulator"),                                         # the last character masked
+    ("录音我剪成视频传抖音上了", "media"),                                  # posted: 传…上了
+    ("以后这件事由我的委托律师跟你们对接", "legal"),                        # the writer's own lawyer
+    ("物流太慢，将向邮政部门申诉", "regulator"),
+    ("乱收费，下一步物价局", "regulator"),                                  # terse: the next step
+    ("聚投诉的账号我已经注册好了，今晚就发", "complaint_platform"),        # about to: prepared
+    ("我在黑猫写的帖子都弄好了 就差点提交", "complaint_platform"),
+    ("消协的地址我查好了 现在就过去", "consumer_association"),
+    ("律师会把正式文书寄到贵司", "legal"),                                  # a legal notice to the company
+    ("我妈根本不清楚这个条款 我们已经请了律师", "legal"),               # 已经 starts a new predicate: no negation
+    ("再不发货我就打12x15", "consumer_association"),                     # a masked digit
+    ("已向食药监局举报这家店", "regulator"),
+    ("再拖我就去 xiaoxie 投诉", "consumer_association"),                   # pinyin
+    ("我已经在gongxinbu网站申诉了", "regulator"),
+])
+def test_writer_d_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "这事要是搁在别人身上，估计早就去12315了，我就想你们给个说法",       # hypothetical: someone else
+    "要是每个客户都去找消协，你们早就忙不过来了",
+    "随便问问，一般用户要是投诉到工信部，你们怎么处理？我自己不打算投",
+    "前年我找过消协，后来都处理好了，今天是来办宽带的",                    # past, another errand now
+    "劳动仲裁那件事已经和解了，今天来办离职手续",                          # the escalation itself closed
+    "之前在市长信箱反映过路灯的事，回复挺快，跟你们没关系",                # past, unrelated
+    "上周12345回访过我了，问题早就解决了，谢谢你们",                      # past, resolved, thanks
+    "要不是你们店长态度好，我早就去找消协了，五星",                        # counterfactual with praise
+    "我跟邻居说了，她家那个情况可以找物价局问问，我自己这边没事",          # advice to someone else
+    "如果你们也遇到这种情况，可以去消委会咨询，我自己已经跟店家谈好了",
+    "大家都劝我去消协，我还是决定再给店家一次机会",                        # declined
+    "下周要去参加消协年会，想订个会议室",                                  # an event
+    "本店已通过市场监管局的年度检查",                                      # an inspection passed
+    "消协大楼那边的快递柜老是满的",                                        # a building as a place
+])
+def test_writer_d_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
+def test_a_complaint_to_the_companys_own_channels_is_no_escalation_however_sure_the_model() -> None:
+    """Issue 12: a complaint to the company itself is level 2. A model that (wrongly) learned such
+    complaints as threats cannot flag them when no third party is named."""
+    threats = ["已经在你们官网投诉了好几次", "找了你们经理也没用", "我明天就去找包青天评理"] * 4
+    others = ["今天天气不错", "快递什么时候到", "谢谢客服，处理得很快", "发票抬头写错了"] * 3
+    model = ThreatModel.train([model_text(normalize(t, asr=True).text) for t in threats + others],
+                              [True] * len(threats) + [False] * len(others))
+    detector = EscalationDetector(ThirdParties.from_csv(SEED), model=model)
+    assert detector.detect("我明天就去找包青天评理").risk                # the model is sure, no own channel
+    own = detector.detect("已经在你们官网投诉了好几次")
+    assert not own.risk and own.confidence < 0.5
