@@ -345,8 +345,10 @@ def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: s
     started = datetime.now(timezone.utc)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "stack.joblib").unlink(missing_ok=True)
+    written = {text for student_only in (False, True) for text in _written_splits(config, student_only)[0].texts}
     train_student(data.texts, data.soft, data.hard, config.student, out_dir,
-                  progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"))
+                  progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"),
+                  written=[text in written for text in data.texts])
     labelled = data.labelled
     tfidf = config.tfidf(max_features=150_000).fit(labelled.texts, labelled.labels) if config.stack_tfidf else None
     student = TransformerEngine(out_dir)
