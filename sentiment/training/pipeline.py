@@ -57,16 +57,18 @@ class TrainConfig:
     # exactly the same: the teacher on its own data, then the student on both.
     student_only_files: tuple[str, ...] = ()
     student_public_data_dirs: tuple[str, ...] = ()
+    # Prepared public folders (relative to VOC_DATA_DIR) that only the stack's TF-IDF half trains on
+    # (their calibration share joins the calibration set): neither teacher nor student sees them.
+    stack_public_data_dirs: tuple[str, ...] = ()
 
     @classmethod
     def from_file(cls, path: Path) -> "TrainConfig":
         data = json.loads(path.read_text(encoding="utf-8"))
-        nested = ("teacher_recipe", "student", "student_only_files", "student_public_data_dirs")
-        plain = {k: v for k, v in data.items() if k not in nested}
+        lists = ("student_only_files", "student_public_data_dirs", "stack_public_data_dirs")
+        plain = {k: v for k, v in data.items() if k not in ("teacher_recipe", "student", *lists)}
         return cls(**plain, teacher_recipe=TeacherConfig(**data.get("teacher_recipe", {})),
                    student=StudentConfig(**data.get("student", {})),
-                   student_only_files=tuple(data.get("student_only_files", ())),
-                   student_public_data_dirs=tuple(data.get("student_public_data_dirs", ())))
+                   **{name: tuple(data.get(name, ())) for name in lists})
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,7 +81,8 @@ class TrainConfig:
         """Hash of what the teacher depends on: the recipe less the student's part, and the bytes of
         every data file it trains on (service language, hard constructions, public data), so an edited
         or added file retrains it. A new student recipe or student-only data reuses it."""
-        student_side = ("student", "stack_tfidf", "student_only_files", "student_public_data_dirs")
+        student_side = ("student", "stack_tfidf", "student_only_files", "student_public_data_dirs",
+                        "stack_public_data_dirs")
         part = {k: v for k, v in self.to_dict().items() if k not in student_side}
         return _files_digest(json.dumps(part, sort_keys=True), self.teacher_data_files(data_dir))
 
@@ -336,12 +339,26 @@ def model_version(config_hash: str, data_digest: str) -> str:
     return f"student-c{spaced(config_hash)}-d{spaced(data_digest)}"
 
 
-def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
-           log: Callable[[str], None] = print) -> dict:
-    """Train the student on a distillation set, stack it with TF-IDF on the calibration set, and
-    write the model, its metadata and its card."""
-    from sentiment.engines.transformer_engine import TransformerEngine
+def _stack_only_splits(config: TrainConfig, data: DistillationSet, data_dir: Path | None,
+                       log: Callable[[str], None]) -> tuple[LabelledSet, LabelledSet]:
+    """(training, calibration) rows of the stack-only public folders, less every text the distillation
+    set already holds (training, calibration, test) and the held-out rows."""
+    known = set(data.texts) | set(data.calibration.texts) | set(data.test.texts)
+    known |= {t for d in _held_out(config).values() for t in d.texts}
+    train, calibration = LabelledSet([], []), LabelledSet([], [])
+    for name in config.stack_public_data_dirs:
+        for share, part in zip((train, calibration), public_splits(config.public_folder(data_dir, name))):
+            keep = [i for i, text in enumerate(part.texts) if text not in known]
+            share.texts.extend(part.texts[i] for i in keep)
+            share.labels.extend(part.labels[i] for i in keep)
+    if config.stack_public_data_dirs:
+        log(f"stack-only public data: {len(train):,} TF-IDF training rows, {len(calibration):,} calibration rows")
+    return train, calibration
 
+
+def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
+           log: Callable[[str], None] = print, data_dir: Path | None = None) -> dict:
+    """Train the student on a distillation set, then stack it (``stack``)."""
     started = datetime.now(timezone.utc)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "stack.joblib").unlink(missing_ok=True)
@@ -349,14 +366,28 @@ def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: s
     train_student(data.texts, data.soft, data.hard, config.student, out_dir,
                   progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"),
                   written=[text in written for text in data.texts])
+    return stack(config, data, out_dir, command, log, data_dir, started)
+
+
+def stack(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
+          log: Callable[[str], None] = print, data_dir: Path | None = None,
+          started: datetime | None = None) -> dict:
+    """Stack the student in ``out_dir`` with TF-IDF (trained on the labelled texts and the stack-only
+    public rows) on the calibration set, and write its metadata; return the metadata. On its own it
+    re-stacks a trained student, e.g. when only stack-only data changed."""
+    from sentiment.engines.transformer_engine import TransformerEngine
+
+    started = started or datetime.now(timezone.utc)
+    stack_train, stack_calibration = _stack_only_splits(config, data, data_dir, log)
     labelled = data.labelled
-    tfidf = config.tfidf(max_features=150_000).fit(labelled.texts, labelled.labels) if config.stack_tfidf else None
+    calibration = data.calibration + stack_calibration
+    tfidf = (config.tfidf(max_features=150_000).fit(labelled.texts + stack_train.texts, labelled.labels + stack_train.labels)
+             if config.stack_tfidf else None)
     student = TransformerEngine(out_dir)
-    StackHead.fit(data.calibration.texts, data.calibration.labels,
-                  student.model_log_proba(data.calibration.texts), tfidf).save(out_dir)
+    StackHead.fit(calibration.texts, calibration.labels, student.model_log_proba(calibration.texts), tfidf).save(out_dir)
     # The data's fingerprint is part of the version: retrained on grown data, cached scores are stale.
-    data_digest = hashlib.sha1(json.dumps([data.texts, data.hard, data.calibration.texts, data.calibration.labels],
-                                          ensure_ascii=False).encode()).hexdigest()[:6]
+    data_digest = hashlib.sha1(json.dumps([data.texts, data.hard, calibration.texts, calibration.labels, stack_train.texts,
+                                           stack_train.labels], ensure_ascii=False).encode()).hexdigest()[:6]
     version = model_version(config.config_hash, data_digest)
     write_model_metadata(out_dir, {"version": version, "config_hash": config.config_hash, "config": config.to_dict()})
     metrics = dict(data.metrics)
@@ -366,7 +397,8 @@ def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: s
         "version": version, "config_hash": config.config_hash, "config": config.to_dict(),
         "trained_at": started.isoformat(timespec="seconds"), "command": command,
         "training_texts": len(data.texts), "labelled_texts": len(labelled), "unlabelled_texts": data.unlabelled,
-        "calibration_texts": len(data.calibration), "class_counts": np.bincount(labelled.labels, minlength=3).tolist(),
+        "calibration_texts": len(calibration), "stack_only_texts": len(stack_train),
+        "class_counts": np.bincount(labelled.labels, minlength=3).tolist(),
         "parameters": _parameter_count(out_dir), "metrics": metrics,
     }
     write_model_metadata(out_dir, metadata)
@@ -387,7 +419,7 @@ def train_sentiment_model(config: TrainConfig, out_dir: Path, org_texts: Sequenc
         data = prepare_distillation(config, org_texts, teacher_dir, log, data_dir)
         if teacher_cache:
             data.save(teacher_cache)
-    return distil(config, data, out_dir, command, log)
+    return distil(config, data, out_dir, command, log, data_dir)
 
 
 def teacher_labels_key(config: TrainConfig, org_texts: Sequence[str], data_dir: Path | None = None) -> str:
