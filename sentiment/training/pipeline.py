@@ -57,14 +57,17 @@ class TrainConfig:
     # exactly the same: the teacher on its own data, then the student on both.
     student_only_files: tuple[str, ...] = ()
     student_public_data_dirs: tuple[str, ...] = ()
-    # Prepared public folders (relative to VOC_DATA_DIR) that only the stack's TF-IDF half trains on
-    # (their calibration share joins the calibration set): neither teacher nor student sees them.
+    # Written CSV files (in the same two folders) and prepared public folders (relative to VOC_DATA_DIR)
+    # that only the stack's TF-IDF half trains on (their calibration share joins the calibration set):
+    # neither teacher nor student sees them, so adding them re-fits the stack in minutes and leaves the
+    # student network as it was.
+    stack_only_files: tuple[str, ...] = ()
     stack_public_data_dirs: tuple[str, ...] = ()
 
     @classmethod
     def from_file(cls, path: Path) -> "TrainConfig":
         data = json.loads(path.read_text(encoding="utf-8"))
-        lists = ("student_only_files", "student_public_data_dirs", "stack_public_data_dirs")
+        lists = ("student_only_files", "student_public_data_dirs", "stack_only_files", "stack_public_data_dirs")
         plain = {k: v for k, v in data.items() if k not in ("teacher_recipe", "student", *lists)}
         return cls(**plain, teacher_recipe=TeacherConfig(**data.get("teacher_recipe", {})),
                    student=StudentConfig(**data.get("student", {})),
@@ -82,15 +85,19 @@ class TrainConfig:
         every data file it trains on (service language, hard constructions, public data), so an edited
         or added file retrains it. A new student recipe or student-only data reuses it."""
         student_side = ("student", "stack_tfidf", "student_only_files", "student_public_data_dirs",
-                        "stack_public_data_dirs")
+                        "stack_only_files", "stack_public_data_dirs")
         part = {k: v for k, v in self.to_dict().items() if k not in student_side}
         return _files_digest(json.dumps(part, sort_keys=True), self.teacher_data_files(data_dir))
 
     def teacher_data_files(self, data_dir: Path | None = None) -> list[Path]:
         """The CSV files of the service-language, hard-construction and public folders, less the
-        student-only ones, in a fixed order."""
+        student-only and stack-only ones, in a fixed order."""
         folders = [self.service_folder, self.hard_folder, self.public_folder(data_dir)]
-        return [path for folder in folders for path in csv_files(folder) if path.name not in self.student_only_files]
+        return [path for folder in folders for path in csv_files(folder) if self.written_role(path.name) == "teacher"]
+
+    def written_role(self, name: str) -> str:
+        """Who trains on a written data file: ``teacher`` (and the student), ``student`` or ``stack``."""
+        return "student" if name in self.student_only_files else "stack" if name in self.stack_only_files else "teacher"
 
     def student_only_data_files(self, data_dir: Path | None = None) -> list[Path]:
         """The student-only CSV files (written files, then public folders), in a fixed order.
@@ -211,18 +218,24 @@ def _held_out(config: TrainConfig, teacher_files_only: bool = False) -> dict[str
     out = {}
     for name, folder in sets.items():
         files = [path for path in csv_files(folder)
-                 if not (teacher_files_only and path.name in config.student_only_files)]
+                 if not teacher_files_only or config.written_role(path.name) == "teacher"]
         rows = service_language(files, "dev")
         out[name] = LabelledSet([r.text for r in rows], [r.label for r in rows])
     return out
 
 
-def _written_splits(config: TrainConfig, student_only: bool) -> tuple[LabelledSet, LabelledSet]:
-    """(training, calibration) rows of the service-language and hard-construction files, those the
-    teacher trains on or (``student_only``) the student-only ones."""
+def _written_splits(config: TrainConfig, role: str) -> tuple[LabelledSet, LabelledSet]:
+    """(training, calibration) rows of the service-language and hard-construction files of one
+    ``role`` (see ``TrainConfig.written_role``). Raises FileNotFoundError for a named student-only or
+    stack-only file that is in neither folder."""
+    present = {path.name for folder in (config.service_folder, config.hard_folder) for path in csv_files(folder)}
+    missing = (set(config.student_only_files) | set(config.stack_only_files)) - present
+    if missing:
+        raise FileNotFoundError(f"data files {sorted(missing)} named in the recipe are in neither "
+                                f"{config.service_folder} nor {config.hard_folder}")
     train, calibration = LabelledSet([], []), LabelledSet([], [])
     for folder in (config.service_folder, config.hard_folder):
-        files = [path for path in csv_files(folder) if (path.name in config.student_only_files) == student_only]
+        files = [path for path in csv_files(folder) if config.written_role(path.name) == role]
         if files:
             part_train, part_calibration = service_splits(files)
             train, calibration = train + part_train, calibration + part_calibration
@@ -236,7 +249,7 @@ def _student_only_splits(config: TrainConfig, data_dir: Path | None, known: set[
     Texts already in ``known`` (the teacher's training, calibration and test texts, the held-out rows)
     are dropped, so no text is both trained on and calibrated or tested on."""
     config.student_only_data_files(data_dir)  # a named file or folder that is missing stops here
-    written_train, written_calibration = _written_splits(config, student_only=True)
+    written_train, written_calibration = _written_splits(config, "student")
     public_train, public_calibration = LabelledSet([], []), LabelledSet([], [])
     for name in config.student_public_data_dirs:
         part_train, part_calibration = public_splits(config.public_folder(data_dir, name))
@@ -268,7 +281,7 @@ def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), tea
         random.Random(0).shuffle(keys)
         corpus = {k: corpus[k] for k in keys[:config.corpus_limit]}
     snow = split_corpus(corpus)
-    written, written_calibration = _written_splits(config, student_only=False)
+    written, written_calibration = _written_splits(config, "teacher")
     public_train, public_calibration = public_splits(config.public_folder(data_dir))
     train = snow.train + public_train
     for _ in range(config.service_repeat):
@@ -341,18 +354,26 @@ def model_version(config_hash: str, data_digest: str) -> str:
 
 def _stack_only_splits(config: TrainConfig, data: DistillationSet, data_dir: Path | None,
                        log: Callable[[str], None]) -> tuple[LabelledSet, LabelledSet]:
-    """(training, calibration) rows of the stack-only public folders, less every text the distillation
-    set already holds (training, calibration, test) and the held-out rows."""
+    """(training, calibration) rows of the stack-only written files (training rows repeated
+    ``service_repeat`` times) and public folders, less every text the distillation set already
+    holds (training, calibration, test) and the held-out rows."""
     known = set(data.texts) | set(data.calibration.texts) | set(data.test.texts)
     known |= {t for d in _held_out(config).values() for t in d.texts}
-    train, calibration = LabelledSet([], []), LabelledSet([], [])
+    written_train, written_calibration = _written_splits(config, "stack")
+    train_parts, calibration_parts = [written_train] * config.service_repeat, [written_calibration]
     for name in config.stack_public_data_dirs:
-        for share, part in zip((train, calibration), public_splits(config.public_folder(data_dir, name))):
-            keep = [i for i, text in enumerate(part.texts) if text not in known]
-            share.texts.extend(part.texts[i] for i in keep)
-            share.labels.extend(part.labels[i] for i in keep)
-    if config.stack_public_data_dirs:
-        log(f"stack-only public data: {len(train):,} TF-IDF training rows, {len(calibration):,} calibration rows")
+        public_train, public_calibration = public_splits(config.public_folder(data_dir, name))
+        train_parts.append(public_train)
+        calibration_parts.append(public_calibration)
+
+    def fresh(parts: list[LabelledSet]) -> LabelledSet:
+        rows = [(text, label) for part in parts for text, label in zip(part.texts, part.labels) if text not in known]
+        return LabelledSet([text for text, _ in rows], [label for _, label in rows])
+
+    train, calibration = fresh(train_parts), fresh(calibration_parts)
+    if config.stack_only_files or config.stack_public_data_dirs:
+        log(f"stack-only data: {len(train):,} TF-IDF training rows (written rows x{config.service_repeat}), "
+            f"{len(calibration):,} calibration rows")
     return train, calibration
 
 
@@ -362,10 +383,8 @@ def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: s
     started = datetime.now(timezone.utc)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "stack.joblib").unlink(missing_ok=True)
-    written = {text for student_only in (False, True) for text in _written_splits(config, student_only)[0].texts}
     train_student(data.texts, data.soft, data.hard, config.student, out_dir,
-                  progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"),
-                  written=[text in written for text in data.texts])
+                  progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"))
     return stack(config, data, out_dir, command, log, data_dir, started)
 
 

@@ -38,10 +38,6 @@ class StudentConfig:
     batch_size: int = 64
     learning_rate: float = 1e-3
     hard_label_weight: float = 0.5
-    # The same for the hand-written rows (service language, hard constructions): the teacher is
-    # often wrong on exactly these (negation, sarcasm), so their gold label may count for more.
-    # None: ``hard_label_weight``.
-    written_hard_label_weight: float | None = None
     seed: int = 13
 
     def to_dict(self) -> dict:
@@ -84,12 +80,10 @@ def build_tokenizer(vocab: list[str], max_length: int):
 
 def train_student(texts: Sequence[str], soft_labels: np.ndarray, hard_labels: Sequence[int | None],
                   config: StudentConfig, out_dir: Path,
-                  progress: Callable[[int, int, float], None] | None = None,
-                  written: Sequence[bool] | None = None):
+                  progress: Callable[[int, int, float], None] | None = None):
     """Train and save the student to ``out_dir``; return (model, tokenizer).
 
-    ``soft_labels`` is (n, 3) teacher probabilities; ``hard_labels`` a class 0-2 or None; ``written``
-    marks the hand-written rows, whose gold label weighs ``written_hard_label_weight``.
+    ``soft_labels`` is (n, 3) teacher probabilities; ``hard_labels`` a class 0-2 or None.
     """
     import torch
     from transformers import BertConfig, BertForSequenceClassification
@@ -112,10 +106,6 @@ def train_student(texts: Sequence[str], soft_labels: np.ndarray, hard_labels: Se
     encoded = tokenizer(list(texts), truncation=True, max_length=config.max_length)["input_ids"]
     soft = torch.tensor(np.asarray(soft_labels, dtype=np.float32))
     hard = torch.tensor([-1 if h is None else int(h) for h in hard_labels])
-    written_weight = config.hard_label_weight if config.written_hard_label_weight is None \
-        else config.written_hard_label_weight
-    gold_weight = torch.tensor([written_weight if is_written else config.hard_label_weight
-                                for is_written in (written if written is not None else [False] * len(texts))])
     order = list(range(len(encoded)))
     steps_per_epoch = math.ceil(len(order) / config.batch_size)
     total = steps_per_epoch * config.epochs
@@ -144,8 +134,8 @@ def train_student(texts: Sequence[str], soft_labels: np.ndarray, hard_labels: Se
             target = soft[batch].to(device)
             labelled = hard[batch].to(device)
             one_hot = torch.nn.functional.one_hot(labelled.clamp(min=0), len(CLASSES)).float()
-            weight = gold_weight[batch].to(device).unsqueeze(1)
-            mixed = torch.where((labelled >= 0).unsqueeze(1), weight * one_hot + (1 - weight) * target, target)
+            mixed = torch.where((labelled >= 0).unsqueeze(1), config.hard_label_weight * one_hot
+                                + (1 - config.hard_label_weight) * target, target)
             loss = -(mixed * log_probs).sum(dim=1).mean()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
