@@ -74,7 +74,13 @@ class TrainConfig:
                    **{name: tuple(data.get(name, ())) for name in lists})
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The recipe as data. The data-role lists are left out while empty, so a recipe written
+        before they existed keeps its hash (and its built model stays current)."""
+        data = asdict(self)
+        for name in ("student_only_files", "student_public_data_dirs", "stack_only_files", "stack_public_data_dirs"):
+            if not data[name]:
+                del data[name]
+        return data
 
     @property
     def config_hash(self) -> str:
