@@ -31,6 +31,8 @@ from sentiment.training.student import StudentConfig, train_student, write_model
 from sentiment.training.teacher import TeacherConfig, train_teacher
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The recipe's lists of data that only later stages train on (see TrainConfig).
+DATA_ROLE_LISTS = ("student_only_files", "student_public_data_dirs", "stack_only_files", "stack_public_data_dirs")
 
 
 @dataclass(frozen=True)
@@ -67,17 +69,16 @@ class TrainConfig:
     @classmethod
     def from_file(cls, path: Path) -> "TrainConfig":
         data = json.loads(path.read_text(encoding="utf-8"))
-        lists = ("student_only_files", "student_public_data_dirs", "stack_only_files", "stack_public_data_dirs")
-        plain = {k: v for k, v in data.items() if k not in ("teacher_recipe", "student", *lists)}
+        plain = {k: v for k, v in data.items() if k not in ("teacher_recipe", "student", *DATA_ROLE_LISTS)}
         return cls(**plain, teacher_recipe=TeacherConfig(**data.get("teacher_recipe", {})),
                    student=StudentConfig(**data.get("student", {})),
-                   **{name: tuple(data.get(name, ())) for name in lists})
+                   **{name: tuple(data.get(name, ())) for name in DATA_ROLE_LISTS})
 
     def to_dict(self) -> dict:
         """The recipe as data. The data-role lists are left out while empty, so a recipe written
         before they existed keeps its hash (and its built model stays current)."""
         data = asdict(self)
-        for name in ("student_only_files", "student_public_data_dirs", "stack_only_files", "stack_public_data_dirs"):
+        for name in DATA_ROLE_LISTS:
             if not data[name]:
                 del data[name]
         return data
@@ -90,9 +91,7 @@ class TrainConfig:
         """Hash of what the teacher depends on: the recipe less the student's part, and the bytes of
         every data file it trains on (service language, hard constructions, public data), so an edited
         or added file retrains it. A new student recipe or student-only data reuses it."""
-        student_side = ("student", "stack_tfidf", "student_only_files", "student_public_data_dirs",
-                        "stack_only_files", "stack_public_data_dirs")
-        part = {k: v for k, v in self.to_dict().items() if k not in student_side}
+        part = {k: v for k, v in self.to_dict().items() if k not in ("student", "stack_tfidf", *DATA_ROLE_LISTS)}
         return _files_digest(json.dumps(part, sort_keys=True), self.teacher_data_files(data_dir))
 
     def teacher_data_files(self, data_dir: Path | None = None) -> list[Path]:
