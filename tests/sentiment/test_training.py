@@ -53,3 +53,79 @@ def test_teacher_hash_follows_data_files_and_label_key_follows_org_texts(tmp_pat
     hashes.append(config.teacher_hash(data_dir))
     assert len(set(hashes)) == 3
     assert teacher_labels_key(config, ["甲"], data_dir) != teacher_labels_key(config, ["乙"], data_dir)
+
+
+def test_student_only_data_is_labelled_by_the_teacher_but_not_trained_on(tmp_path: Path) -> None:
+    import shutil
+
+    import pytest
+
+    from sentiment.training.corpus import service_splits
+    from sentiment.training.pipeline import prepare_distillation, teacher_labels_key
+
+    service = tmp_path / "service"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "service_language", service)
+    data_dir = tmp_path / "data"
+    config = TrainConfig(teacher="tfidf", corpus_limit=300, service_language_dir=str(service),
+                         student_only_files=("late.csv",), student_public_data_dirs=("public/late",))
+    teacher_hash = config.teacher_hash(data_dir)
+    (service / "late.csv").write_text(
+        "text,label,speaker,style,industry,split\n"
+        "一点都不难用真心推荐,positive,customer,chat,shopping,train\n"
+        "说好的次日达三天了还没影,negative,customer,chat,delivery,train\n"
+        "这句只用来测量从不训练,neutral,customer,chat,bank,dev\n", encoding="utf-8")
+    (data_dir / "public" / "late").mkdir(parents=True)
+    (data_dir / "public" / "late" / "reviews.csv").write_text("text,label,source\n车子开了两万公里没毛病,positive,x\n",
+                                                              encoding="utf-8")
+    assert config.teacher_hash(data_dir) == teacher_hash  # the built teacher is reused
+    key = teacher_labels_key(config, [], data_dir)
+    logged: list[str] = []
+    data = prepare_distillation(config, data_dir=data_dir, log=logged.append)
+    teacher_written = len(service_splits([service / "tiny.csv"])[0])  # late.csv's rows are not among them
+    assert f" {teacher_written} written" in [line for line in logged if line.startswith("data:")][0]
+    # Each student-only row is in the training texts (with its gold label) or in the calibration share.
+    gold = dict(zip(data.texts, data.hard)) | dict(zip(data.calibration.texts, data.calibration.labels))
+    assert (gold["一点都不难用真心推荐"], gold["说好的次日达三天了还没影"], gold["车子开了两万公里没毛病"]) == (2, 0, 2)
+    assert "这句只用来测量从不训练" not in gold  # a dev row
+    assert len(data.soft) == len(data.texts)
+    (service / "late.csv").write_text((service / "late.csv").read_text(encoding="utf-8") + "差评,negative,customer,chat,bank,train\n",
+                                      encoding="utf-8")
+    assert teacher_labels_key(config, [], data_dir) != key and config.teacher_hash(data_dir) == teacher_hash
+    shutil.rmtree(data_dir / "public" / "late")
+    with pytest.raises(FileNotFoundError, match="public sentiment data folder"):
+        teacher_labels_key(config, [], data_dir)
+
+
+def test_stack_only_data_feeds_the_tfidf_half_and_calibration_only(tmp_path: Path) -> None:
+    import shutil
+
+    import pytest
+
+    from sentiment.training.corpus import LabelledSet
+    from sentiment.training.pipeline import DistillationSet, _stack_only_splits, teacher_labels_key
+
+    service = tmp_path / "service"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "service_language", service)
+    data_dir = tmp_path / "data"
+    config = TrainConfig(service_language_dir=str(service), service_repeat=2, stack_only_files=("late.csv",),
+                         stack_public_data_dirs=("public/reviews",))
+    before = (config.teacher_hash(data_dir), teacher_labels_key(config, [], data_dir))
+    rows = [f"第{i}次下单都没出过问题" for i in range(40)]
+    (service / "late.csv").write_text("text,label,speaker,style,industry,split\n" + "".join(
+        f"{text},positive,customer,chat,shopping,train\n" for text in rows) + "只用来测量,neutral,customer,chat,bank,dev\n",
+        encoding="utf-8")
+    (data_dir / "public" / "reviews").mkdir(parents=True)
+    (data_dir / "public" / "reviews" / "r.csv").write_text("text,label,source\n锅底太咸了,negative,x\n已经学过的句子,positive,x\n",
+                                                           encoding="utf-8")
+    # Neither the teacher nor its labels depend on stack-only data: the cached distillation set is reused.
+    assert (config.teacher_hash(data_dir), teacher_labels_key(config, [], data_dir)) == before
+    data = DistillationSet(["已经学过的句子"], np.zeros((1, 3)), [2], LabelledSet([], []), LabelledSet([], []), 0, {})
+    train, calibration = _stack_only_splits(config, data, data_dir, lambda _: None)
+    late_train, late_calibration = [t for t in train.texts if t in rows], [t for t in calibration.texts if t in rows]
+    assert len(late_train) == 2 * len(set(late_train))  # service_repeat
+    assert len(set(late_train)) + len(late_calibration) == 40 and late_calibration and not set(late_train) & set(late_calibration)
+    assert "锅底太咸了" in train.texts + calibration.texts and "已经学过的句子" not in train.texts + calibration.texts
+    assert "只用来测量" not in train.texts + calibration.texts  # a dev row
+    (service / "late.csv").unlink()
+    with pytest.raises(FileNotFoundError, match="late.csv"):
+        _stack_only_splits(config, data, data_dir, lambda _: None)

@@ -74,3 +74,19 @@ def test_model_version_never_reads_as_a_personal_number() -> None:
     for config_hash, digest in (("806467574173", "7302c7"), ("138123456789", "012345"), ("742b3a6c3170", "274498")):
         version = model_version(config_hash, digest)
         assert mask_pii(version) == (version, 0) and version.startswith("student-")
+
+
+def test_prepared_csvs_are_normalised_and_cleaned_like_raw_sources(tmp_path: Path) -> None:
+    raw = tmp_path / "prepared"
+    raw.mkdir()
+    _write(raw / "posts.csv", ["text", "label", "source"],
+           [["今天心情超好！", "positive", "p"], ["这条也在评测集里", "negative", "p"], ["没有标签", "", "p"],
+            ["油耗太高了", "negative", "p"]])
+    _write(raw / "reviews.csv", ["text", "label", "source"], [["油耗太高了", "negative", "r"], ["座椅很舒服", "positive", "r"]])
+    counts = prepare(raw, tmp_path / "out", exclude={"这条也在评测集里"}, prepared=True)
+    with (tmp_path / "out" / "posts.csv").open(encoding="utf-8") as handle:
+        assert [(row["text"], row["label"], row["source"]) for row in csv.DictReader(handle)] == \
+            [("今天心情超好!", "positive", "posts"), ("油耗太高了", "negative", "posts")]  # full-width "!" normalised
+    with (tmp_path / "out" / "reviews.csv").open(encoding="utf-8") as handle:
+        assert [row["text"] for row in csv.DictReader(handle)] == ["座椅很舒服"]
+    assert counts["posts"]["dropped"] == 1 and counts["reviews"]["dropped"] == 1  # evaluation text; repeated text
