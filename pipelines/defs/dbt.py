@@ -15,7 +15,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillPolicy, PartitionsDefinition, ResourceParam
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.dbt_window import window_env
+from pipelines.dbt_window import window_environment
 from pipelines.engine import SPARK_MODEL_SCHEMAS, EngineResource
 from pipelines.lake import mount_spark_models
 from pipelines.settings import Settings
@@ -90,10 +90,11 @@ def dbt_models_asset(project_dir: Path, partitions: PartitionsDefinition) -> Ass
         os.environ["VOC_DBT_WAREHOUSE_PATH"] = str(warehouse.handle().path)
         os.environ.update(engine.dbt_env())
         window = context.partition_key_range
-        os.environ.update(window_env(window.start, window.end))
         # The target folder is kept between nights: dbt re-parses only what changed since.
         target = settings.data_dir / "dbt" / ("target" if engine.dbt_target == "dev" else f"target-{engine.dbt_target}")
-        yield from dbt.cli(["build", "--target", engine.dbt_target], context=context, target_path=target).stream()
+        with window_environment(window.start, window.end):  # dbt's process starts inside cli()
+            invocation = dbt.cli(["build", "--target", engine.dbt_target], context=context, target_path=target)
+        yield from invocation.stream()
         if engine.on_spark:
             handle = engine.bind(warehouse.handle())
             with retry_if_transient(), handle.connect() as conn:
