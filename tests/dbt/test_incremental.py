@@ -20,15 +20,16 @@ TABLES = {
                                        "kpi_recovery", "kpi_iceberg", "kpi_sentiment")},
     "kpi.kpi_key_drivers": "period_type, period_start, topic_code",
 }
-# When a row was last written differs between the two builds by design; everything else must not.
-BUILD_STAMP = "_built_at"
+# When a row was last written (or re-sequenced) differs between the two builds by design; everything
+# else must not.
+BUILD_STAMPS = {"_built_at", "_sequenced_at"}
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, table: str, key: str) -> list[tuple]:
     schema, name = table.split(".")
     columns = [column for (column,) in conn.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-        "ORDER BY ordinal_position", [schema, name]).fetchall() if column != BUILD_STAMP]
+        "ORDER BY ordinal_position", [schema, name]).fetchall() if column not in BUILD_STAMPS]
     return conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key}").fetchall()
 
 

@@ -35,7 +35,7 @@ RATE_TOLERANCE = 1e-9
 MODEL_TOLERANCE = 5e-5  # measured: at most 7.8e-6 between the engines on these days
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
 # Stamps of when a run happened, not of what it computed.
-RUN_TIME_COLUMNS = {"_built_at", "_loaded_at", "published_at", "created_at", "delivered_at", "run_id",
+RUN_TIME_COLUMNS = {"_built_at", "_sequenced_at", "_loaded_at", "published_at", "created_at", "delivered_at", "run_id",
                     "first_seen_at", "last_seen_at", "detected_at", "sent_at"}
 
 

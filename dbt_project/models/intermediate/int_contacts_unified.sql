@@ -82,9 +82,12 @@ brand_posts as (
     where p.mentions_brand and p.customer_id is not null
     {% if is_nightly() %}
       and ({{ incremental_window('p.partition_date') }}
-           or exists (select 1 from {{ this }} as built
-                      where built.contact_id = p.post_id
-                        and built.customer_tier <> coalesce(t.customer_tier, 'standard')))
+           -- only customers whose tier changed tonight can have a built post with another tier
+           or (p.customer_id in (select customer_id from {{ ref('int_customer_tiers') }}
+                                 where _built_at = {{ this_run_at() }})
+               and exists (select 1 from {{ this }} as built
+                           where built.contact_id = p.post_id
+                             and built.customer_tier <> coalesce(t.customer_tier, 'standard'))))
     {% endif %}
 )
 

@@ -52,6 +52,11 @@ latest_survey as (
     qualify row_number() over (partition by customer_id order by submitted_at desc, survey_id desc) = 1
 ),
 
+-- Filtered first: joined whole, the three million customers' tiers became the join's hash table.
+tiers as (
+    select customer_id, customer_tier from {{ ref('int_customer_tiers') }} {{ changed }}
+),
+
 tagged as (
     select
         customers.customer_id,
@@ -65,7 +70,7 @@ tagged as (
         coalesce(contacts.calls, 0) >= 3 and contacts.calls = contacts.contacts as prefers_phone,
         coalesce(contacts.negative_contacts, 0) > 0 as has_negative_contact
     from customers
-    left join {{ ref('int_customer_tiers') }} as tiers on tiers.customer_id = customers.customer_id
+    left join tiers on tiers.customer_id = customers.customer_id
     left join contacts on contacts.customer_id = customers.customer_id
     left join repeats on repeats.customer_id = customers.customer_id
     left join latest_survey on latest_survey.customer_id = customers.customer_id

@@ -6,8 +6,12 @@
 with sequences as (
     select * from {{ ref('int_issues__complaint_sequences') }}
     {% if is_nightly() %}
-    where customer_id in {{ changed_customers(ref('int_contacts_unified')) }}
-       or contact_date >= {{ censor_window_start(var('repeat_window_days')) }}
+    -- As in fct_contacts: two scans, each filter evaluated in the scan.
+    where _sequenced_at = {{ this_run_at() }}
+    union all
+    select * from {{ ref('int_issues__complaint_sequences') }}
+    where contact_date >= {{ censor_window_start(var('repeat_window_days')) }}
+      and _sequenced_at is distinct from {{ this_run_at() }}
     {% endif %}
 ),
 
@@ -30,4 +34,7 @@ computed as (
     from sequences
 )
 
-{{ changed_rows('computed', 'complaint_id') }}
+-- A complaint's own columns change only when int_contacts_unified rewrites it (as in fct_contacts).
+{{ changed_rows('computed', 'complaint_id', compared=['next_complaint_at', 'is_repeat_pending', 'is_repeated'],
+                rewritten="computed.complaint_id in (select contact_id from sequences where _built_at = "
+                          ~ this_run_at() ~ ")") }}

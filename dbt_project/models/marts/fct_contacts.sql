@@ -11,8 +11,15 @@
 with sequences as (
     select * from {{ ref('int_issues__contact_sequences') }}
     {% if is_nightly() %}
-    where customer_id in {{ changed_customers(ref('int_contacts_unified')) }}
-       or contact_date >= {{ censor_window_start(var('fcr_window_days')) }}
+    -- Every contact of the customers re-sequenced tonight, then the others whose fcr window was
+    -- still open. Two scans, because a constant filter is evaluated in the scan, where the zone maps
+    -- skip the row groups of older nights and dates (the sequences are written in date order),
+    -- and an OR of two is not.
+    where _sequenced_at = {{ this_run_at() }}
+    union all
+    select * from {{ ref('int_issues__contact_sequences') }}
+    where contact_date >= {{ censor_window_start(var('fcr_window_days')) }}
+      and _sequenced_at is distinct from {{ this_run_at() }}
     {% endif %}
 ),
 
@@ -68,4 +75,10 @@ from censored
 cross join standards
 )
 
-{{ changed_rows('computed', 'contact_id') }}
+-- A contact's own columns change only when int_contacts_unified rewrites it (its _built_at, carried
+-- by the sequences); the rest move with its issue's sequence and the as-of time.
+{{ changed_rows('computed', 'contact_id',
+                compared=['is_first_contact', 'is_fcr_pending', 'is_fcr_eligible', 'is_fcr_resolved',
+                          'resolved_within_24h', 'previous_contact_at', 'next_contact_at'],
+                rewritten="computed.contact_id in (select contact_id from sequences where _built_at = "
+                          ~ this_run_at() ~ ")") }}
