@@ -1,12 +1,14 @@
 """``python -m sentiment.training DISTILLATION.npz CONFIG.json OUT_DIR``: train the student alone.
 
 For a machine with a GPU but without the teacher's packages: the teacher's labels were prepared
-elsewhere (``voc train sentiment`` writes them under $VOC_DATA_DIR/models/) and carried over.
+elsewhere (``voc train sentiment`` writes them under $VOC_DATA_DIR/models/) and carried over. The
+recipe's relative public folders are read under $VOC_DATA_DIR, as ``voc train sentiment`` does.
 """
 
 import sys
 from pathlib import Path
 
+from pipelines.settings import get_settings
 from sentiment.training.pipeline import DistillationSet, TrainConfig, distil
 
 if __name__ == "__main__":
@@ -14,4 +16,4 @@ if __name__ == "__main__":
         sys.exit(__doc__)
     labels, config, out = (Path(a) for a in sys.argv[1:])
     distil(TrainConfig.from_file(config), DistillationSet.load(labels), out,
-           command=f"VOC_SENTIMENT_TRAIN_CONFIG={config} voc train sentiment")
+           command=f"VOC_SENTIMENT_TRAIN_CONFIG={config} voc train sentiment", data_dir=get_settings().data_dir)
