@@ -1,8 +1,10 @@
 {{ config(materialized='incremental', incremental_strategy=incremental_strategy(), unique_key='customer_id',
           on_schema_change='append_new_columns') }}
 -- Customers with their tier and the rule-based tags of the bank's tag system (seed 003).
--- Incremental: a night recomputes the customers it brought calls, posts or surveys for, and those
--- whose contacts or complaints it rewrote (flags that changed with the as-of time).
+-- Incremental: a night recomputes the customers it brought calls, posts or surveys for. Nothing
+-- else moves a customer's columns: contacts and complaints change only when int_contacts_unified
+-- rewrites them (that night's calls and posts, and the posts of customers those calls retiered),
+-- and the flags that move with the as-of time (pending FCR and repeat windows) are not used here.
 -- depends_on: {{ ref('stg_calls__calls') }} {{ ref('stg_social__posts') }} (read on nights only)
 {% set changed %}{% if is_nightly() %}where customer_id in (select customer_id from changed_customers){% endif %}{% endset %}
 with
@@ -11,8 +13,6 @@ changed_customers as (
     select customer_id from {{ ref('stg_calls__calls') }} where {{ incremental_window('partition_date') }}
     union select customer_id from {{ ref('stg_social__posts') }} where {{ incremental_window('partition_date') }}
     union select customer_id from {{ ref('stg_surveys__responses') }} where {{ incremental_window('partition_date') }}
-    union select customer_id from {{ ref('fct_contacts') }} where _built_at = {{ this_run_at() }}
-    union select customer_id from {{ ref('fct_complaints') }} where _built_at = {{ this_run_at() }}
 ),
 
 {% endif -%}
