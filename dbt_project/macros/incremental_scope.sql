@@ -50,6 +50,29 @@
     cast({{ dbt.dateadd('day', -days - 1, "cast('" ~ nightly_window()['start'] ~ "' as date)") }} as date)
 {%- endmacro %}
 
+{% macro resequenced_or_open(sequences, window_days) -%}
+    {#- On a night, the rows of an issue-sequence model (`sequences`, stamped _sequenced_at and
+        written in date order) a fact recomputes: every contact of the customers re-sequenced
+        tonight, then the others whose `window_days` window was still open at the previous as-of
+        time. Two scans rather than one OR: DuckDB evaluates a constant filter in the scan, where the
+        zone maps skip the row groups of older nights and dates, and an OR of two columns after it.
+        Outside a night, every row. -#}
+    select * from {{ sequences }}
+    {%- if is_nightly() %}
+    where _sequenced_at = {{ this_run_at() }}
+    union all
+    select * from {{ sequences }}
+    where contact_date >= {{ censor_window_start(window_days) }}
+      and _sequenced_at is distinct from {{ this_run_at() }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro rewritten_upstream(key, sequences='sequences') -%}
+    {#- changed_rows' `rewritten` for the facts built from issue sequences: the row's contact was
+        (re)written tonight by int_contacts_unified, whose _built_at the sequences carry. -#}
+    {{ return(key ~ " in (select contact_id from " ~ sequences ~ " where _built_at = " ~ this_run_at() ~ ")") }}
+{%- endmacro %}
+
 {% macro as_of_at() -%}
     {#- The data's as-of time: the end of the last loaded day of contacts. Windows (FCR, repeat
         complaints, follow-ups) are censored here. -#}

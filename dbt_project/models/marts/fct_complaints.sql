@@ -4,15 +4,7 @@
 -- fct_contacts: a night recomputes the complaints of the customers it re-sequenced and those whose
 -- repeat window was still open, and writes the rows that changed, stamped _built_at.
 with sequences as (
-    select * from {{ ref('int_issues__complaint_sequences') }}
-    {% if is_nightly() %}
-    -- As in fct_contacts: two scans, each filter evaluated in the scan.
-    where _sequenced_at = {{ this_run_at() }}
-    union all
-    select * from {{ ref('int_issues__complaint_sequences') }}
-    where contact_date >= {{ censor_window_start(var('repeat_window_days')) }}
-      and _sequenced_at is distinct from {{ this_run_at() }}
-    {% endif %}
+    {{ resequenced_or_open(ref('int_issues__complaint_sequences'), var('repeat_window_days')) }}
 ),
 
 computed as (
@@ -36,5 +28,4 @@ computed as (
 
 -- A complaint's own columns change only when int_contacts_unified rewrites it (as in fct_contacts).
 {{ changed_rows('computed', 'complaint_id', compared=['next_complaint_at', 'is_repeat_pending', 'is_repeated'],
-                rewritten="computed.complaint_id in (select contact_id from sequences where _built_at = "
-                          ~ this_run_at() ~ ")") }}
+                rewritten=rewritten_upstream('computed.complaint_id')) }}

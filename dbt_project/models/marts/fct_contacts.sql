@@ -9,18 +9,7 @@
 -- open (their pending flags change with the as-of time), and writes only the rows that changed,
 -- stamped _built_at, so the KPI models recompute only the periods those rows fall in.
 with sequences as (
-    select * from {{ ref('int_issues__contact_sequences') }}
-    {% if is_nightly() %}
-    -- Every contact of the customers re-sequenced tonight, then the others whose fcr window was
-    -- still open. Two scans, because a constant filter is evaluated in the scan, where the zone maps
-    -- skip the row groups of older nights and dates (the sequences are written in date order),
-    -- and an OR of two is not.
-    where _sequenced_at = {{ this_run_at() }}
-    union all
-    select * from {{ ref('int_issues__contact_sequences') }}
-    where contact_date >= {{ censor_window_start(var('fcr_window_days')) }}
-      and _sequenced_at is distinct from {{ this_run_at() }}
-    {% endif %}
+    {{ resequenced_or_open(ref('int_issues__contact_sequences'), var('fcr_window_days')) }}
 ),
 
 -- A contact whose fcr window has not closed by the as-of time is pending, not resolved.
@@ -80,5 +69,4 @@ cross join standards
 {{ changed_rows('computed', 'contact_id',
                 compared=['is_first_contact', 'is_fcr_pending', 'is_fcr_eligible', 'is_fcr_resolved',
                           'resolved_within_24h', 'previous_contact_at', 'next_contact_at'],
-                rewritten="computed.contact_id in (select contact_id from sequences where _built_at = "
-                          ~ this_run_at() ~ ")") }}
+                rewritten=rewritten_upstream('computed.contact_id')) }}
