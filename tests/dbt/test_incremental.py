@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from tests.conftest import DEMO_START, TINY_RECIPE
+from tests.dbt import BUILD_STAMPS
 
 DAYS = 3
 SLICE = "period_type, period_start, dimension, dimension_value"
@@ -20,9 +21,6 @@ TABLES = {
                                        "kpi_recovery", "kpi_iceberg", "kpi_sentiment")},
     "kpi.kpi_key_drivers": "period_type, period_start, topic_code",
 }
-# When a row was last written (or re-sequenced) differs between the two builds by design; everything
-# else must not.
-BUILD_STAMPS = {"_built_at", "_sequenced_at"}
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, table: str, key: str) -> list[tuple]:

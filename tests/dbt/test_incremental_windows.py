@@ -16,13 +16,12 @@ import duckdb
 import pytest
 
 from bench.dbt_build import START, _dbt, fill
+from tests.dbt import BUILD_STAMPS
 
 DAYS = 45
 NIGHTS = 3
 PER_DAY = 60
 CUSTOMERS = 300
-# When a row was last written (or re-sequenced) differs between the builds by design.
-BUILD_STAMPS = {"_built_at", "_sequenced_at"}
 SCHEMAS = ("staging", "intermediate", "marts", "kpi")
 # Views are recomputed on read; stg_calls__turns is a view over turns the benchmark does not write.
 SKIPPED = {"int_iceberg__signals", "stg_calls__turns"}
