@@ -118,6 +118,7 @@ from typing import Literal, Sequence
 
 from sentiment.escalation_model import (UNNAMED_THRESHOLD, ThreatModel, cached, mix, read_labelled, training_sets,
                                         word_tokenizer)
+from sentiment.negation import BARE_NEGATORS
 from sentiment.normalize import content_kind, normalize
 
 CATEGORIES = ("regulator", "consumer_association", "media", "legal", "government_hotline", "complaint_platform")
@@ -363,13 +364,11 @@ _VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没�
                "没空", "没那个空", "没时间", "没那个时间", "没那时间", "没工夫", "没那个工夫", "没闲工夫", "没那个闲工夫",
                "没那闲工夫", "哪有那闲工夫", "哪有那个闲工夫", "哪有闲工夫", "没精力", "没那个精力", "没心思", "没那闲心",
                "没那个闲心"]
-# Bare cues also negate a state (还没动静, 并没有问题), so they reach only over light words.
-_BARE = ["不要", "不是", "没有", "不", "没", "别", "未", "唔", "冇", "从未", "从没", "从来没有", "从来没", "并未", "并没有", "并不",
-         "并非", "还没有", "还没"]
 _IMPERATIVE = {"别", "不要"}
 _CUE_KIND = ({w: "skip" for w in _NOT_NEGATING} | {w: "belief" for w in _BELIEF}
              | {w: "rhetorical" for w in _RHETORICAL} | {w: "volitional" for w in _VOLITIONAL}
-             | {w: "bare" for w in _BARE})
+             # Bare cues also negate a state (还没动静, 并没有问题), so they reach only over light words.
+             | {w: "bare" for w in BARE_NEGATORS})
 _CUES = re.compile(_alternation(list(_CUE_KIND)))
 _CUE_FIRST_CHARS = re.compile(f"[{''.join(sorted({w[0] for w in _CUE_KIND}))}]")
 _LIGHT_GAP = re.compile(r"(?:会|想|要|打算|准备|愿意|愿|敢|用|必|需要|再|去|找|打|拨打|拨|跑|到|向|跟|给|和|上|我|你们|你|他们|们|真的|真|专门|特意|"

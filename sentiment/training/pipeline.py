@@ -50,6 +50,8 @@ class TrainConfig:
     service_repeat: int = 1
     stack_tfidf: bool = True
     tfidf_word_ngrams: bool = False  # jieba word 1-2-grams beside the character 1-3-grams
+    # Words within this many words after a negator are marked as negated (sentiment.negation); 0: off.
+    tfidf_negation_scope: int = 0
     teacher_recipe: TeacherConfig = field(default_factory=TeacherConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
     # Data the student trains on (gold labels mixed with the teacher's) that the teacher does not train
@@ -146,7 +148,8 @@ class TrainConfig:
         return data_dir / folder
 
     def tfidf(self, max_features: int = 300_000) -> TfidfBaseline:
-        return TfidfBaseline(max_features=max_features, word_ngrams=self.tfidf_word_ngrams)
+        return TfidfBaseline(max_features=max_features, word_ngrams=self.tfidf_word_ngrams,
+                             negation_scope=self.tfidf_negation_scope)
 
 
 def _files_digest(prefix: str, paths: Sequence[Path]) -> str:
