@@ -33,6 +33,8 @@ from sentiment.training.teacher import TeacherConfig, train_teacher
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The recipe's lists of data that only later stages train on (see TrainConfig).
 DATA_ROLE_LISTS = ("student_only_files", "student_public_data_dirs", "stack_only_files", "stack_public_data_dirs")
+# Settings of the stack's TF-IDF half: the teacher does not depend on them.
+STACK_SETTINGS = ("stack_tfidf", "tfidf_word_ngrams", "tfidf_negation_scope")
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,8 @@ class TrainConfig:
     def teacher_hash(self, data_dir: Path | None = None) -> str:
         """Hash of what the teacher depends on: the recipe less the student's part, and the bytes of
         every data file it trains on (service language, hard constructions, public data), so an edited
-        or added file retrains it. A new student recipe or student-only data reuses it."""
-        part = {k: v for k, v in self.to_dict().items() if k not in ("student", "stack_tfidf", *DATA_ROLE_LISTS)}
+        or added file retrains it. A new student recipe, new stack settings or student-only data reuse it."""
+        part = {k: v for k, v in self.to_dict().items() if k not in ("student", *STACK_SETTINGS, *DATA_ROLE_LISTS)}
         return _files_digest(json.dumps(part, sort_keys=True), self.teacher_data_files(data_dir))
 
     def teacher_data_files(self, data_dir: Path | None = None) -> list[Path]:

@@ -31,6 +31,7 @@ def test_e5_teacher_then_student(tmp_path: Path) -> None:
 
 
 def test_teacher_hash_follows_data_files_and_label_key_follows_org_texts(tmp_path: Path) -> None:
+    import dataclasses
     import shutil
 
     import pytest
@@ -53,6 +54,10 @@ def test_teacher_hash_follows_data_files_and_label_key_follows_org_texts(tmp_pat
     hashes.append(config.teacher_hash(data_dir))
     assert len(set(hashes)) == 3
     assert teacher_labels_key(config, ["甲"], data_dir) != teacher_labels_key(config, ["乙"], data_dir)
+    # the stack's TF-IDF settings retrain the stack, not the teacher
+    restacked = dataclasses.replace(config, tfidf_word_ngrams=True, tfidf_negation_scope=4)
+    assert restacked.config_hash != config.config_hash
+    assert restacked.teacher_hash(data_dir) == hashes[-1]
 
 
 def test_student_only_data_is_labelled_by_the_teacher_but_not_trained_on(tmp_path: Path) -> None:
