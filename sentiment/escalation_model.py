@@ -23,7 +23,6 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -55,18 +54,6 @@ NGRAMS = (1, 4)
 # against 0.940 / 0.926 over hold-outs 1–22) but vetoed a fifth of the demo generator's spoken threats
 # (我要找媒体曝光你们 between a complaint and 好的 谢谢), so the model stays on characters (branch esc4).
 REGULARISATION_C = 10.0
-
-
-@lru_cache(maxsize=1)
-def word_tokenizer():
-    """A private jieba dictionary for the escalation rules' negation cues (words other modules add to
-    jieba's global one, such as the topics' user dictionary, cannot move a word boundary here)."""
-    import jieba
-
-    jieba.setLogLevel(60)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
 
 
 def mix(rule_confidence: float, probability: float) -> float:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from sentiment.segmentation import words
+
 BARE_NEGATORS = ("不要", "不是", "没有", "不", "没", "别", "未", "唔", "冇", "从未", "从没", "从来没有", "从来没", "并未",
                  "并没有", "并不", "并非", "还没有", "还没")
 NEGATED = "¬"
@@ -27,23 +29,19 @@ _CLAUSE_END = re.compile(r"^[，,。.！!？?；;：:、~～…\s]+$")
 
 
 def negation_marked_words(text: str, scope: int = 4) -> list[str]:
-    """jieba words of ``text`` (spaces dropped), each word within ``scope`` words after a bare negator
-    in the same clause prefixed with ``NEGATED``. A module-level function, so a fitted vectorizer that
-    uses it (through ``functools.partial``) pickles."""
-    import jieba
-
-    words: list[str] = []
+    """Words of ``text`` (``sentiment.segmentation.words``), each word within ``scope`` words after a
+    bare negator in the same clause prefixed with ``NEGATED``. A module-level function, so a fitted
+    vectorizer that uses it (through ``functools.partial``) pickles."""
+    marked: list[str] = []
     left = 0  # words of the open scope still to mark
-    for word in jieba.lcut(text):
-        if not word.strip():
-            continue
+    for word in words(text):
         if _CLAUSE_END.match(word):
             left = 0
-            words.append(word)
+            marked.append(word)
         elif word in _SCOPE_WORDS or _ADVERB_NEGATOR.match(word):
             left = 0 if left else scope
-            words.append(word)
+            marked.append(word)
         else:
-            words.append(NEGATED + word if left else word)
+            marked.append(NEGATED + word if left else word)
             left = max(0, left - 1)
-    return words
+    return marked

@@ -24,7 +24,8 @@ _MENTION = re.compile(r"@[\w\u4e00-\u9fff\-]{1,30}")
 _HASHTAG = re.compile(r"#([^#\s]{1,40})#")
 # Exporters' masking placeholders ([订单x], [电话x], [链接x], [数字x]) and chat exports' media markers
 # ([图片], [语音], ...) carry no meaning and are no emoji. The one definition every module uses.
-PLACEHOLDER = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,8}x\]|\[(?:图片|语音|视频|文件|位置|动画表情|表情|链接|名片)\]")
+# Chat exports write a media placeholder in square or lenticular brackets ([图片], 【图片】).
+PLACEHOLDER = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,8}x\]|[\[【](?:图片|语音|视频|文件|位置|动画表情|表情|链接|名片)[\]】]")
 _EMOJI = re.compile(r"\[(?![\u4e00-\u9fff]{1,6}x\])[\u4e00-\u9fffA-Za-z]{1,6}\]")
 _MARKUP = re.compile(r"</?(a|br|span|img|p|div|i|b|em|strong|font)\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")

@@ -29,6 +29,10 @@ def _open_rows(path: Path, text_column: str) -> tuple[list[str], Iterator[dict[s
     """The header, the readable rows (a lazy iterator) and a list that fills with unreadable records."""
     if not path.exists():
         raise CsvToolError(f"input file {path} does not exist")
+    if path.is_dir():
+        raise CsvToolError(f"{path} is a folder; give one CSV, TSV or XLSX file")
+    if path.stat().st_size == 0:
+        raise CsvToolError(f"{path.name} is empty (0 bytes): not even a header row")
     if file_format(path) == "json":
         raise CsvToolError(f"{path.name} is JSON; these commands read CSV, TSV or XLSX")
     columns: list[str] = []
@@ -39,6 +43,10 @@ def _open_rows(path: Path, text_column: str) -> tuple[list[str], Iterator[dict[s
 
     records = read_records(path, keep_every_column)
     first = next(records, None)  # reads the header
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:  # a row is a dict by column name: one of two same-named columns would be lost
+        raise CsvToolError(f"{path.name} has more than one column named {', '.join(map(repr, repeated))}; "
+                           "rename them so each column name is unique")
     if text_column not in columns:
         raise CsvToolError(f"column {text_column!r} not in {path.name}; its columns are: {', '.join(columns) or '(none)'}")
     unreadable: list[Record] = []
@@ -86,8 +94,13 @@ def map_csv(input_path: Path, output_path: Path, text_column: str, new_columns: 
     """Stream rows through ``annotate`` (texts of a chunk → new column values); return row count."""
     from tqdm import tqdm
 
+    if output_path.is_dir():
+        raise CsvToolError(f"--output {output_path} is a folder; give the path of the CSV file to write")
     columns, rows, unreadable = _open_rows(input_path, text_column)
     clash = [c for c in new_columns if c in columns]
+    if clash:  # e.g. a file scored before: its old results would otherwise change without a word
+        print(f"note: {input_path.name} already has {', '.join(clash)}; the output holds the new values",
+              file=sys.stderr)
     out_columns = columns + [c for c in new_columns if c not in clash]
     output_path.parent.mkdir(parents=True, exist_ok=True)
     count = 0

@@ -13,15 +13,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 
 from sentiment.negation import negation_marked_words
+from sentiment.segmentation import words
 
 N_CLASSES = 3
 
 
 def jieba_words(text: str) -> list[str]:
-    """Words of a text (jieba, precise mode), spaces dropped: a module-level function, so it pickles."""
-    import jieba
-
-    return [w for w in jieba.lcut(text) if w.strip()]
+    """Words of a text (``sentiment.segmentation.words``): a module-level function of this module, so
+    stacks already fitted with it unpickle."""
+    return words(text)
 
 
 class TfidfBaseline:

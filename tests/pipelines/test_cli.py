@@ -91,3 +91,30 @@ def test_a_day_outside_the_partitions_is_one_sentence_naming_the_setting(setting
     assert err.count("\n") == 1 and "VOC_PARTITION_START=2019-06-01" in err and "CheckError" not in err
     assert main(["run", "--start", "2026-08-01", "--end", "2099-01-01"]) == 2
     assert "after today" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("environment", "message"), [
+    ({"VOC_SENTIMENT_NEGATIVE_BELOW": "abc"}, "VOC_SENTIMENT_NEGATIVE_BELOW='abc': expected a number (default 0.4)"),
+    ({"VOC_SENTIMENT_NEGATIVE_BELOW": "0.7", "VOC_SENTIMENT_POSITIVE_ABOVE": "0.3"},
+     "expected 0 <= negative-below <= positive-above <= 1"),
+    ({"VOC_SENTIMENT_NEUTRAL_AT": "1.5"}, "VOC_SENTIMENT_NEUTRAL_AT=1.5: expected a probability"),
+    ({"VOC_SENTIMENT_ENGINE": "bert"}, "VOC_SENTIMENT_ENGINE='bert': expected one of snownlp, transformer"),
+    ({"VOC_BATCH_ROWS": "1e5"}, "VOC_BATCH_ROWS='1e5': expected a whole number"),
+])
+def test_a_bad_setting_is_one_line_naming_the_variable(environment: dict[str, str], message: str,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert main(["sentiment", "score", "--help"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_sentiment_score_defaults_to_the_configured_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.cli import build_parser
+
+    arguments = ["sentiment", "score", "--input", "in.csv", "--text-column", "t", "--output", "out.csv"]
+    assert build_parser().parse_args(arguments).engine == "transformer"
+    monkeypatch.setenv("VOC_SENTIMENT_ENGINE", "snownlp")
+    assert build_parser().parse_args(arguments).engine == "snownlp"

@@ -159,6 +159,22 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     assert main(["topics", "discover", "--input", str(tmp_path / "missing.csv"), "--text-column", "t",
                  "--output", str(tmp_path / "y.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("id,评论,评论\n1,服务太差,服务很好\n", encoding="utf-8")
+    for arguments, message in [
+        (["--input", str(tmp_path), "--output", str(tmp_path / "z.csv")], "is a folder; give one CSV"),
+        (["--input", str(empty), "--output", str(tmp_path / "z.csv")], "empty.csv is empty (0 bytes)"),
+        (["--input", str(repeated), "--output", str(tmp_path / "z.csv")], "more than one column named '评论'"),
+        (["--input", str(comments_csv), "--output", str(tmp_path)], "is a folder; give the path of the CSV"),
+    ]:
+        assert main(["sentiment", "score", "--engine", "snownlp", "--text-column", "评论", *arguments]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "z.csv").exists()
+    assert main(["sentiment", "score", "--engine", "snownlp", "--model-dir", str(tmp_path), "--input",
+                 str(comments_csv), "--text-column", "评论", "--output", str(tmp_path / "z.csv")]) == 2
+    assert "--model-dir is for the transformer engines" in capsys.readouterr().err
 
 
 def test_escalation_detect_explains_a_broken_third_party_list(comments_csv: Path, tmp_path: Path,

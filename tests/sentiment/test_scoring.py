@@ -29,7 +29,8 @@ def test_empty_and_missing_text_is_unknown_and_never_scored() -> None:
 
 
 @pytest.mark.parametrize("text", ["[链接x]", "[订单x] [链接x]", "[数字x]", "123456", "138****5678", "12.5%",
-                                  "？？？", "。。。!!", "……", "[图片]", "一二三四五", "🚗"])
+                                  "？？？", "。。。!!", "……", "[图片]", "一二三四五", "🚗", "【图片】",
+                                  "nan", "NULL", "#N/A", "N/A", "无", "暂无", "没有。", "没有意见"])
 def test_contentless_texts_are_unknown_and_never_reach_the_model(text: str) -> None:
     engine = FixedEngine()
     (result,) = score_texts([text], engine)
@@ -49,8 +50,8 @@ def test_emoji_only_texts_are_scored_by_their_emoji(text: str, label: str) -> No
 
 def test_text_with_words_and_emoji_goes_to_the_model() -> None:
     engine = FixedEngine()
-    score_texts(["太差了😡", "[订单x]还没到"], engine)
-    assert engine.seen == ["太差了😡", "[订单x]还没到"]
+    score_texts(["太差了😡", "[订单x]还没到", "没有人接", "无语", "nano屏幕碎了"], engine)
+    assert engine.seen == ["太差了😡", "[订单x]还没到", "没有人接", "无语", "nano屏幕碎了"]
 
 
 def test_score_is_polarity_and_neutral_mass_decides_neutral() -> None:
