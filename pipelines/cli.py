@@ -191,6 +191,13 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     return 0
 
 
+def _job(args: argparse.Namespace):
+    """The ``CsvJob`` of a file-in, file-out command's arguments."""
+    from pipelines.nlp.csv_tools import CsvJob
+
+    return CsvJob(args.input, args.text_column, args.output, args.output_encoding)
+
+
 def _tool(func: Callable[[], int]) -> int:
     from pipelines.nlp.csv_tools import CsvToolError
 
@@ -211,14 +218,14 @@ def cmd_sentiment_score(args: argparse.Namespace) -> int:
         print("error: --model-dir is for the transformer engines; snownlp reads no checkpoint", file=sys.stderr)
         return 2
     model_dir = args.model_dir or settings.sentiment_model_for(args.engine)
-    return _tool(lambda: score_sentiment_csv(args.input, args.output, args.text_column, args.engine, model_dir,
-                                             settings.model_cache_dir, settings.sentiment_thresholds))
+    return _tool(lambda: score_sentiment_csv(_job(args), args.engine, model_dir, settings.model_cache_dir,
+                                             settings.sentiment_thresholds))
 
 
 def cmd_topics_discover(args: argparse.Namespace) -> int:
     from pipelines.nlp.csv_tools import discover_topics_csv
 
-    return _tool(lambda: discover_topics_csv(args.input, args.output, args.text_column, args.k))
+    return _tool(lambda: discover_topics_csv(_job(args), args.k))
 
 
 def cmd_topics_assign(args: argparse.Namespace) -> int:
@@ -235,7 +242,7 @@ def cmd_topics_assign(args: argparse.Namespace) -> int:
         with Warehouse.from_settings(settings).connect(read_only=True) as conn:
             return topic_training_texts(conn)
 
-    return _tool(lambda: assign_topics_csv(args.input, args.output, args.text_column, args.source,
+    return _tool(lambda: assign_topics_csv(_job(args), args.source,
                                            settings.topic_taxonomy, warehouse_texts))
 
 
@@ -243,7 +250,7 @@ def cmd_escalation_detect(args: argparse.Namespace) -> int:
     from pipelines.nlp.csv_tools import detect_escalation_csv
 
     settings = get_settings()
-    return _tool(lambda: detect_escalation_csv(args.input, args.output, args.text_column, settings.escalation_parties,
+    return _tool(lambda: detect_escalation_csv(_job(args), settings.escalation_parties,
                                                settings.model_cache_dir / "escalation"))
 
 
@@ -390,10 +397,15 @@ def build_parser() -> argparse.ArgumentParser:
     train_adapt.set_defaults(func=cmd_adapt)
 
     def csv_args(sub: argparse.ArgumentParser) -> None:
+        from pipelines.nlp.csv_tools import OUTPUT_ENCODINGS
+
         sub.add_argument("--input", type=Path, required=True, help="CSV or TSV file (UTF-8 with or without BOM, GB18030 or UTF-16) or an "
                                                                   "XLSX workbook (its first sheet)")
         sub.add_argument("--text-column", required=True, help="name of the column holding the text")
-        sub.add_argument("--output", type=Path, required=True, help="CSV to write (UTF-8): input columns plus results")
+        sub.add_argument("--output", type=Path, required=True, help="CSV to write: input columns plus results")
+        sub.add_argument("--output-encoding", choices=OUTPUT_ENCODINGS, default="utf-8",
+                         help="encoding of the output (default utf-8); utf-8-sig or gb18030 for Excel, which "
+                              "shows plain UTF-8 Chinese as garbled text")
 
     sentiment = commands.add_parser("sentiment", help="score a CSV file's texts for sentiment")
     sentiment_cmds = sentiment.add_subparsers(dest="action", required=True, metavar="ACTION")

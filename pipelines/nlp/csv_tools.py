@@ -2,8 +2,9 @@
 
 Input is read with ingestion's readers (``pipelines/ingest/readers.py``): CSV or TSV in UTF-8,
 UTF-8 with BOM, GB18030 or UTF-16, any line ending, encoding detected over the whole file; or an
-XLSX workbook's first sheet. Output is UTF-8 CSV with every input column kept and the new
-columns appended. A row that cannot be read (bytes in no supported encoding, a malformed CSV
+XLSX workbook's first sheet. Output is CSV with every input column kept and the new columns
+appended, in UTF-8 unless the job asks for UTF-8 with a BOM or GB18030 (what Excel in China opens
+without garbling). A row that cannot be read (bytes in no supported encoding, a malformed CSV
 row) is not written with replacement characters: it is left out and reported on stderr with its
 line number. Rows are processed in chunks so 100k rows stream.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.ingest.readers import Record, file_format, read_records
@@ -21,8 +23,22 @@ CHUNK_ROWS = 2000
 SHOWN_UNREADABLE = 10
 
 
+OUTPUT_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
+
+
 class CsvToolError(ValueError):
     """A problem with the user's file, stated so they can fix it."""
+
+
+@dataclass(frozen=True)
+class CsvJob:
+    """One file-in, file-out run: the file to read, the column holding the text, the CSV to write and
+    its encoding (one of ``OUTPUT_ENCODINGS``)."""
+
+    input_path: Path
+    text_column: str
+    output_path: Path
+    output_encoding: str = "utf-8"
 
 
 def _open_rows(path: Path, text_column: str) -> tuple[list[str], Iterator[dict[str, str]], list[Record]]:
@@ -89,11 +105,13 @@ def _chunks(rows: Iterator[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
         yield chunk
 
 
-def map_csv(input_path: Path, output_path: Path, text_column: str, new_columns: list[str],
-            annotate: Callable[[list[str]], list[dict[str, object]]], desc: str) -> int:
-    """Stream rows through ``annotate`` (texts of a chunk → new column values); return row count."""
+def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[[list[str]], list[dict[str, object]]],
+            desc: str) -> int:
+    """Stream rows through ``annotate`` (texts of a chunk → new column values); return row count.
+    A value the output encoding cannot hold (GB18030 holds all of Unicode) raises UnicodeEncodeError."""
     from tqdm import tqdm
 
+    input_path, output_path, text_column = job.input_path, job.output_path, job.text_column
     if output_path.is_dir():
         raise CsvToolError(f"--output {output_path} is a folder; give the path of the CSV file to write")
     columns, rows, unreadable = _open_rows(input_path, text_column)
@@ -104,7 +122,7 @@ def map_csv(input_path: Path, output_path: Path, text_column: str, new_columns: 
     out_columns = columns + [c for c in new_columns if c not in clash]
     output_path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with output_path.open("w", encoding="utf-8", newline="") as out, \
+    with output_path.open("w", encoding=job.output_encoding, newline="") as out, \
             tqdm(unit="row", desc=desc, file=sys.stderr) as bar:
         writer = csv.DictWriter(out, out_columns, extrasaction="ignore")
         writer.writeheader()
@@ -122,14 +140,13 @@ SENTIMENT_COLUMNS = ["sentiment_score", "sentiment_label", "sentiment_negative",
                      "sentiment_positive"]
 
 
-def score_sentiment_csv(input_path: Path, output_path: Path, text_column: str, engine_name: str,
-                        model_dir: Path | None, cache_dir: Path, thresholds) -> int:
+def score_sentiment_csv(job: CsvJob, engine_name: str, model_dir: Path | None, cache_dir: Path, thresholds) -> int:
     """Add ``SENTIMENT_COLUMNS``; ``thresholds`` is a ``sentiment.scoring.Thresholds``."""
     from sentiment.engines import load_engine
     from sentiment.scoring import score_texts
 
-    if not input_path.exists():
-        raise CsvToolError(f"input file {input_path} does not exist")
+    if not job.input_path.exists():
+        raise CsvToolError(f"input file {job.input_path} does not exist")
     try:
         engine = load_engine(engine_name, model_dir, cache_dir)
     except FileNotFoundError as error:
@@ -144,21 +161,20 @@ def score_sentiment_csv(input_path: Path, output_path: Path, text_column: str, e
                  "sentiment_positive": rounded(s.positive)}
                 for s in score_texts(texts, engine, thresholds)]
 
-    return map_csv(input_path, output_path, text_column, SENTIMENT_COLUMNS, annotate, f"sentiment ({engine.name})")
+    return map_csv(job, SENTIMENT_COLUMNS, annotate, f"sentiment ({engine.name})")
 
 
 ESCALATION_COLUMNS = ["escalation_risk", "escalation_evidence", "escalation_category", "escalation_confidence"]
 
 
-def detect_escalation_csv(input_path: Path, output_path: Path, text_column: str, parties_path: Path,
-                          model_cache: Path | None = None) -> int:
+def detect_escalation_csv(job: CsvJob, parties_path: Path, model_cache: Path | None = None) -> int:
     """Add the escalation columns: risk (true/false), the evidence clause, the third party's
     category (empty when not flagged) and the confidence (0..1, two decimals). ``model_cache``: where
     the escalation model is stored between runs."""
     from sentiment.escalation import EscalationDetector, ThirdParties, ThirdPartyError
 
-    if not input_path.exists():
-        raise CsvToolError(f"input file {input_path} does not exist")
+    if not job.input_path.exists():
+        raise CsvToolError(f"input file {job.input_path} does not exist")
     try:
         detector = EscalationDetector(ThirdParties.from_csv(parties_path), model_cache=model_cache)
     except (OSError, UnicodeDecodeError, ThirdPartyError) as error:
@@ -170,7 +186,7 @@ def detect_escalation_csv(input_path: Path, output_path: Path, text_column: str,
                  "escalation_category": e.category, "escalation_confidence": f"{e.confidence:.2f}"}
                 for e in detector.detect_many(texts)]
 
-    return map_csv(input_path, output_path, text_column, ESCALATION_COLUMNS, annotate, "escalation")
+    return map_csv(job, ESCALATION_COLUMNS, annotate, "escalation")
 
 
 CUSTOMER_PREFIXES = ("客户:", "客户：")
@@ -194,8 +210,7 @@ def customer_turns(dialogue: str) -> list[str]:
     return [normalize(text, asr=True).text for speaker, text in turns if speaker == "customer"]
 
 
-def assign_topics_csv(input_path: Path, output_path: Path, text_column: str, source: str, taxonomy_path: Path,
-                      warehouse_texts: Callable[[], list[str]]) -> int:
+def assign_topics_csv(job: CsvJob, source: str, taxonomy_path: Path, warehouse_texts: Callable[[], list[str]]) -> int:
     """Add topic_code, topic_name and topic_confidence with the nightly's taxonomy and model: its
     classifier trains on the written training set, plus keyword-labelled texts of the warehouse
     (``warehouse_texts``, all three sources, as the nightly) and this file's for any seed topic that
@@ -204,8 +219,8 @@ def assign_topics_csv(input_path: Path, output_path: Path, text_column: str, sou
     from sentiment.normalize import normalize
     from sentiment.topics import Taxonomy, TopicModel, customer_text
 
-    _, rows, _ = _open_rows(input_path, text_column)
-    raw = [row.get(text_column) or "" for row in rows]
+    _, rows, _ = _open_rows(job.input_path, job.text_column)
+    raw = [row.get(job.text_column) or "" for row in rows]
     taxonomy = Taxonomy.from_csv(taxonomy_path)
     if source == "calls":
         calls = [customer_turns(text) for text in raw]
@@ -224,16 +239,15 @@ def assign_topics_csv(input_path: Path, output_path: Path, text_column: str, sou
                         "topic_confidence": round(assignment.confidence, 4)})
         return out
 
-    return map_csv(input_path, output_path, text_column, ["topic_code", "topic_name", "topic_confidence"], annotate,
-                   f"topics ({source})")
+    return map_csv(job, ["topic_code", "topic_name", "topic_confidence"], annotate, f"topics ({source})")
 
 
-def discover_topics_csv(input_path: Path, output_path: Path, text_column: str, k: int) -> int:
+def discover_topics_csv(job: CsvJob, k: int) -> int:
     """Themes need every text at once (NMF), so this one reads the texts first, then writes."""
     from sentiment.topics import discover_themes
 
-    _, rows, _ = _open_rows(input_path, text_column)
-    texts = [row.get(text_column) or "" for row in rows]  # map_csv reads the file again and reports
+    _, rows, _ = _open_rows(job.input_path, job.text_column)
+    texts = [row.get(job.text_column) or "" for row in rows]  # map_csv reads the file again and reports
     assignment, themes = discover_themes(texts, k=k)
     terms = {theme.theme_id: " ".join(theme.terms) for theme in themes}
     iterator = iter(assignment)
@@ -242,4 +256,4 @@ def discover_topics_csv(input_path: Path, output_path: Path, text_column: str, k
         ids = [next(iterator) for _ in chunk]
         return [{"topic_id": i, "topic_terms": terms.get(i, "")} for i in ids]
 
-    return map_csv(input_path, output_path, text_column, ["topic_id", "topic_terms"], annotate, "topics")
+    return map_csv(job, ["topic_id", "topic_terms"], annotate, "topics")

@@ -121,6 +121,19 @@ def test_sentiment_score_command(settings: Settings, comments_csv: Path, tmp_pat
             assert row["sentiment_label"] == "positive"
 
 
+@pytest.mark.parametrize(("encoding", "first_bytes"), [("utf-8-sig", b"\xef\xbb\xbf"),
+                                                     ("gb18030", "id,评论".encode("gb18030"))])
+def test_output_can_be_written_for_excel(comments_csv: Path, tmp_path: Path, encoding: str, first_bytes: bytes) -> None:
+    out = tmp_path / f"for_excel_{encoding}.csv"
+    assert main(["escalation", "detect", "--input", str(comments_csv), "--text-column", "评论", "--output", str(out),
+                 "--output-encoding", encoding]) == 0
+    assert out.read_bytes().startswith(first_bytes)
+    written = list(csv.DictReader(out.read_text(encoding=encoding).splitlines()))
+    expected = list(csv.DictReader(comments_csv.read_text(encoding="gb18030").splitlines()))
+    assert [row["评论"] for row in written] == [row["评论"] for row in expected]
+    assert written[3]["escalation_risk"] == "true"  # 再不解决我就去12315投诉
+
+
 def test_teacher_engine_without_a_teacher_is_a_one_line_error(settings: Settings, comments_csv: Path,
                                                               tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = main(["sentiment", "score", "--engine", "transformer-large", "--input", str(comments_csv),
