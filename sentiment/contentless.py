@@ -3,9 +3,9 @@
 A text with words is for the model. A text with nothing but placeholders (``[链接x]``,
 ``[订单x]``, ``[图片]``: what chat exports and anonymisers leave), numbers (masked or not,
 Arabic or Chinese digits) or punctuation says nothing about sentiment: it is ``unknown``,
-never a guess. So does a text that is only a missing-value marker (``nan``, ``NULL``, ``#N/A``) or a
-no-comment answer (无, 暂无, 没有, 无意见). A text of emoji alone (Unicode emoji or Weibo codes such as ``[赞]``) is scored
-by the emoji's conventional polarity; emoji without one leave it ``unknown``.
+never a guess. So is a text that is only a missing-value marker (``nan``, ``NULL``, ``#N/A``) or
+a no-comment answer (无, 暂无, 没有, 无意见). A text of emoji alone (Unicode emoji or Weibo codes such
+as ``[赞]``) is scored by the emoji's conventional polarity; emoji without one leave it ``unknown``.
 """
 
 from __future__ import annotations
