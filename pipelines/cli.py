@@ -390,8 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
     train_adapt = train_kinds.add_parser(
         "adapt", help="fine-tune the sentiment model on the organisation's own texts (weak labels)",
         description="Use survey scores (NPS/CSAT) and post emoji as weak labels to fine-tune the configured "
-                    "sentiment model on the organisation's language; prints accuracy before and after on "
-                    "held-out texts.")
+                    "sentiment model (VOC_SENTIMENT_MODEL_DIR) on the organisation's language; prints accuracy "
+                    "before and after on held-out texts. Reads the survey comments and social posts already loaded "
+                    "into the warehouse by `voc run` (none loaded: a one-line error). Writes a new model folder "
+                    "(--out) and never changes the configured one; point VOC_SENTIMENT_MODEL_DIR at it to use it.")
     train_adapt.add_argument("--out", type=Path, help="where to write it (default $VOC_DATA_DIR/models/sentiment-adapted)")
     train_adapt.add_argument("--epochs", type=_positive, default=1, help="passes over the weak labels (default 1)")
     train_adapt.set_defaults(func=cmd_adapt)
