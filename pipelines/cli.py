@@ -401,8 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
     def csv_args(sub: argparse.ArgumentParser) -> None:
         from pipelines.nlp.csv_tools import OUTPUT_ENCODINGS
 
-        sub.add_argument("--input", type=Path, required=True, help="CSV or TSV file (UTF-8 with or without BOM, GB18030 or UTF-16) or an "
-                                                                  "XLSX workbook (its first sheet)")
+        sub.add_argument("--input", type=Path, required=True,
+                         help="CSV or TSV file (UTF-8 with or without BOM, GB18030 or UTF-16) or an XLSX workbook "
+                              "(its first sheet)")
         sub.add_argument("--text-column", required=True, help="name of the column holding the text")
         sub.add_argument("--output", type=Path, required=True, help="CSV to write: input columns plus results")
         sub.add_argument("--output-encoding", choices=OUTPUT_ENCODINGS, default="utf-8",

@@ -41,8 +41,9 @@ class CsvJob:
     output_encoding: str = "utf-8"
 
 
-def _open_rows(path: Path, text_column: str) -> tuple[list[str], Iterator[dict[str, str]], list[Record]]:
-    """The header, the readable rows (a lazy iterator) and a list that fills with unreadable records."""
+def check_input(path: Path) -> None:
+    """CsvToolError unless ``path`` is a non-empty file these commands can read; commands that load a
+    model call it first, so a wrong path is told before the wait."""
     if not path.exists():
         raise CsvToolError(f"input file {path} does not exist")
     if path.is_dir():
@@ -51,6 +52,11 @@ def _open_rows(path: Path, text_column: str) -> tuple[list[str], Iterator[dict[s
         raise CsvToolError(f"{path.name} is empty (0 bytes): not even a header row")
     if file_format(path) == "json":
         raise CsvToolError(f"{path.name} is JSON; these commands read CSV, TSV or XLSX")
+
+
+def _open_rows(path: Path, text_column: str) -> tuple[list[str], Iterator[dict[str, str]], list[Record]]:
+    """The header, the readable rows (a lazy iterator) and a list that fills with unreadable records."""
+    check_input(path)
     columns: list[str] = []
 
     def keep_every_column(header: list[str]) -> tuple[list[str | None], list[str]]:
@@ -145,8 +151,7 @@ def score_sentiment_csv(job: CsvJob, engine_name: str, model_dir: Path | None, c
     from sentiment.engines import load_engine
     from sentiment.scoring import score_texts
 
-    if not job.input_path.exists():
-        raise CsvToolError(f"input file {job.input_path} does not exist")
+    check_input(job.input_path)
     try:
         engine = load_engine(engine_name, model_dir, cache_dir)
     except FileNotFoundError as error:
@@ -173,8 +178,7 @@ def detect_escalation_csv(job: CsvJob, parties_path: Path, model_cache: Path | N
     the escalation model is stored between runs."""
     from sentiment.escalation import EscalationDetector, ThirdParties, ThirdPartyError
 
-    if not job.input_path.exists():
-        raise CsvToolError(f"input file {job.input_path} does not exist")
+    check_input(job.input_path)
     try:
         detector = EscalationDetector(ThirdParties.from_csv(parties_path), model_cache=model_cache)
     except (OSError, UnicodeDecodeError, ThirdPartyError) as error:

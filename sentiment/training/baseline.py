@@ -35,10 +35,10 @@ class TfidfBaseline:
         """``negation_scope`` > 0 marks the word n-grams within that many words after a negator."""
         chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True,
                                 max_features=max_features, dtype=np.float32)
-        words = partial(negation_marked_words, scope=negation_scope) if negation_scope else jieba_words
+        tokenize = partial(negation_marked_words, scope=negation_scope) if negation_scope else jieba_words
         features = chars if not word_ngrams else FeatureUnion([
             ("chars", chars),
-            ("words", TfidfVectorizer(tokenizer=words, lowercase=False, token_pattern=None, ngram_range=(1, 2),
+            ("words", TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, ngram_range=(1, 2),
                                       min_df=2, sublinear_tf=True, max_features=max_features // 2, dtype=np.float32)),
         ])
         self.pipeline: Pipeline = make_pipeline(features, LogisticRegression(C=c, max_iter=2000))
