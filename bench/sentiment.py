@@ -8,6 +8,10 @@ its teacher (when built).
 - The held-out service-language set and the held-out hard constructions (``split=dev`` rows):
   macro-F1 over three classes of the written labels, predicted vs true negative share, expected
   calibration error.
+- Real customer-service chat turns, when an organisation or a tester puts a labelled file at
+  ``$VOC_DATA_DIR/eval/real_chat_turns.csv`` (the service-language columns, ``split`` ``dev`` or
+  ``test``; evaluation only, never trained on): the same three-class figures per speaker, the bar
+  being customer macro-F1 and the negative share of customers and agents.
 - Throughput on texts of about 50 characters, start-up excluded.
 
 The teacher scores tens of texts per second on two cores, so it is measured on a fixed sample of
@@ -38,6 +42,7 @@ DEV_SETS = {"hotel_reviews_chnsenticorp": "hotel_reviews_chnsenticorp.csv", "wei
 THROUGHPUT_TEXTS = 3000
 TEACHER_ROWS = int(os.environ.get("VOC_BENCH_TEACHER_ROWS", "400"))
 TEACHER_BUILD_COMMAND = "voc train sentiment --force"
+REAL_CHAT_FILE = Path("eval") / "real_chat_turns.csv"  # under VOC_DATA_DIR
 
 
 def load_dev_sets() -> dict[str, LabelledSet]:
@@ -109,6 +114,11 @@ def run() -> dict:
     service = service_language(recipe.service_folder, "dev")
     three_class = {"service_language_dev": service,
                    "hard_constructions_dev": service_language(recipe.hard_folder, "dev") if recipe.hard_folder else []}
+    real_chat = settings.data_dir / REAL_CHAT_FILE
+    if real_chat.exists():
+        three_class.update({f"real_chat_{split}": service_language([real_chat], split) for split in ("dev", "test")})
+    else:
+        print(f"  no labelled real chat turns at {real_chat}; that set is not evaluated")
     pool = [t for data in binary.values() for t in data.texts if 40 <= len(t) <= 60]
     sample = [pool[i] for i in np.random.default_rng(0).choice(len(pool), THROUGHPUT_TEXTS, replace=False)]
     engines = {
@@ -145,13 +155,20 @@ def run() -> dict:
             service_figures["negative_share_predicted"] - service_figures["negative_share_true"]) <= 0.05,
         "student_docs_per_second_at_least_1000": student["docs_per_second"] >= 1000,
     }
+    chat = student.get("real_chat_test", {})
+    if chat:
+        figures["targets"]["student_customer_macro_f1_at_least_0.70_on_real_chat_test"] = \
+            chat["speaker_customer"]["macro_f1"] >= 0.70
+        figures["targets"]["student_negative_share_within_5_points_on_real_chat_test"] = all(
+            abs(chat[f"speaker_{who}"]["negative_share_predicted"] - chat[f"speaker_{who}"]["negative_share_true"]) <= 0.05
+            for who in ("customer", "agent"))
     return figures
 
 
 def _print(name: str, entry: dict) -> None:
     parts = [f"{s} acc {v['accuracy']:.3f} auc {v['roc_auc']:.3f}" for s, v in entry.items()
              if isinstance(v, dict) and "roc_auc" in v]
-    for three_class in ("service_language_dev", "hard_constructions_dev"):
+    for three_class in ("service_language_dev", "hard_constructions_dev", "real_chat_dev", "real_chat_test"):
         if three_class in entry:
             parts.append(f"{three_class} " + json.dumps(entry[three_class], ensure_ascii=False))
     print(f"  {name}: {entry['docs_per_second']:,} docs/s ({entry['docs_per_cpu_second']:,} per CPU-second; "
