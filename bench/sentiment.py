@@ -155,8 +155,8 @@ def run() -> dict:
     figures["targets"] = {
         "student_beats_tfidf_by_1_point_on_every_dev_set": bool(dev) and all(
             student[s][m] >= baseline[s][m] + 0.01 for s in dev for m in ("accuracy", "roc_auc")),
-        "student_negative_share_within_5_points_on_service_dev": bool(service_figures) and abs(
-            service_figures["negative_share_predicted"] - service_figures["negative_share_true"]) <= 0.05,
+        "student_negative_share_within_5_points_on_service_dev": bool(service_figures) and _share_within_5_points(
+            service_figures),
         "student_docs_per_second_at_least_1000": student["docs_per_second"] >= 1000,
     }
     chat = student.get("real_chat_test", {})
@@ -166,8 +166,13 @@ def run() -> dict:
     speakers = [chat[key] for key in ("speaker_customer", "speaker_agent") if key in chat]
     if speakers:
         figures["targets"]["student_negative_share_within_5_points_on_real_chat_test"] = all(
-            abs(speaker["negative_share_predicted"] - speaker["negative_share_true"]) <= 0.05 for speaker in speakers)
+            _share_within_5_points(speaker) for speaker in speakers)
     return figures
+
+
+def _share_within_5_points(three_class: dict) -> bool:
+    """The issue's bar on a three-class set: predicted negative share within 5 points of the true one."""
+    return abs(three_class["negative_share_predicted"] - three_class["negative_share_true"]) <= 0.05
 
 
 def _print(name: str, entry: dict) -> None:
