@@ -164,7 +164,7 @@ COLLECTIONS: dict[str, dict[str, Source]] = {
     # public/sentiment: the teacher and the student train on it.
     "sentiment": {
         "weibo_emoticon": Source(weibo_emoticon_rows, {
-            "weibo_senti_100k_subset.csv": "GitHub forever1986/bert_task@f56665b, data/weibo_senti_100k.csv"}),
+            "weibo_senti_100k_subset.csv": "GitHub forever1986/bert_task@da1e083, data/weibo_senti_100k.csv"}),
         "restaurant_stars": Source(star_rated_rows, {
             f"asap_{part}_sample.csv": f"GitHub Meituan-Dianping/asap@975122a, data/{part}_sample.csv"
             for part in ("train", "dev", "test")}),
