@@ -96,7 +96,9 @@ def hotpot_review_rows(path: Path, positive_cap: int = 6000) -> list[tuple[str, 
     from python_calamine import CalamineWorkbook
 
     table = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-    header = [str(cell) for cell in table[0]]
+    header = [str(cell) for cell in table[0]] if table else []
+    if "评论用户星级" not in header or "评论用户内容" not in header:
+        raise ValueError("the first sheet has no 评论用户星级 and 评论用户内容 columns")
     star, content = header.index("评论用户星级"), header.index("评论用户内容")
     rows = []
     for record in table[1:]:
@@ -119,8 +121,10 @@ def review_clause_rows(path: Path, domain: str) -> list[tuple[str, str]]:
 
     with zipfile.ZipFile(path) as archive:
         def lines(name: str) -> list[str]:
-            member = next(n for n in archive.namelist() if n.endswith(f"/{name}") and "__MACOSX" not in n)
-            return archive.read(member).decode("utf-8-sig").splitlines()
+            members = [n for n in archive.namelist() if n.endswith(f"/{name}") and "__MACOSX" not in n]
+            if not members:
+                raise ValueError(f"the archive holds no {name}")
+            return archive.read(members[0]).decode("utf-8-sig").splitlines()
 
         labels: dict[str, set[str]] = {}
         for sentence, label in zip(lines(f"{domain}_sentence.txt"), lines(f"{domain}_label.txt")):
@@ -193,12 +197,26 @@ def missing_raw_files(raw_dir: Path, collection: str) -> list[str]:
     return [f"{name} ({origin})" for name, origin in raw_file_origins(collection).items() if not (raw_dir / name).exists()]
 
 
+class RawFileError(ValueError):
+    """A raw file that is there but cannot be read as its source's format."""
+
+
+def _read(source: Source, path: Path) -> list[tuple[str, str]]:
+    """``source.read(path)``; any failure becomes one ``RawFileError`` line naming the file and its origin."""
+    try:
+        return source.read(path)
+    except Exception as error:  # a reader meets zip, workbook, codec and CSV errors alike
+        raise RawFileError(f"{path} ({source.raw_files.get(path.name, 'raw file')}) could not be read: "
+                           f"{type(error).__name__}: {error}") from error
+
+
 def prepare(raw_dir: Path, out_dir: Path, exclude: set[str], prepared: bool = False,
             collection: str = "sentiment") -> dict[str, Counter]:
     """Write ``OUT_DIR/<source>.csv`` per source of ``collection`` (or, with ``prepared``, per CSV of
     ``raw_dir``); return label counts per source after filtering, with ``dropped``.
 
-    Raises FileNotFoundError naming every missing raw file and where to get it."""
+    Raises FileNotFoundError naming every missing raw file and where to get it, and RawFileError for a
+    raw file that is there but unreadable."""
     if prepared:
         sources = {path.stem: Source(prepared_rows, {path.name: "prepared"}) for path in sorted(raw_dir.glob("*.csv"))}
     else:
@@ -206,11 +224,13 @@ def prepare(raw_dir: Path, out_dir: Path, exclude: set[str], prepared: bool = Fa
         if missing:
             raise FileNotFoundError(f"raw files missing in {raw_dir}: {'; '.join(missing)}")
         sources = COLLECTIONS[collection]
+    # Every raw file is read before anything is written: a bad file never leaves a half-prepared folder.
+    read = {name: [row for file in source.raw_files for row in _read(source, raw_dir / file)]
+            for name, source in sources.items()}
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, Counter] = {}
     seen: dict[str, str] = {}
-    for name, source in sources.items():
-        rows = [row for file in source.raw_files for row in source.read(raw_dir / file)]
+    for name, rows in read.items():
         kept = []
         for text, label in rows:
             if text in exclude or text in seen:
@@ -244,7 +264,7 @@ def main() -> None:
         exclude |= evaluation_texts(folder)
     try:
         counts = prepare(args.raw_dir, args.out_dir, exclude, args.prepared, args.collection)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, RawFileError) as error:
         raise SystemExit(f"error: {error}") from None
     for name, label_counts in counts.items():
         print(f"{name}: {dict(label_counts)}")

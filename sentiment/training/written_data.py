@@ -97,8 +97,14 @@ def main() -> None:
     known = written_texts(exclude=args.out_csv.resolve())
     for folder in args.exclude_dir:
         known |= evaluation_texts(folder)
-    with args.writer_csv.open(encoding="utf-8-sig", newline="") as handle:
-        kept, dropped = convert(list(csv.DictReader(handle)), known)
+    try:
+        with args.writer_csv.open(encoding="utf-8-sig", newline="") as handle:
+            records = list(csv.DictReader(handle))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise SystemExit(f"error: {args.writer_csv} is not a UTF-8 CSV: {error}") from None
+    if not records or "text" not in records[0]:
+        raise SystemExit(f"error: {args.writer_csv} has no rows under a text,label,speaker,industry header")
+    kept, dropped = convert(records, known)
     with args.out_csv.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=FIELDS)
         writer.writeheader()

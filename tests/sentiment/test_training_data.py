@@ -9,7 +9,7 @@ import pytest
 from sentiment.training.baseline import TfidfBaseline
 from sentiment.training.corpus import CLASS_INDEX, public_splits
 from sentiment.training.pipeline import REPO_ROOT, TrainConfig, _held_out
-from sentiment.training.public_data import prepare
+from sentiment.training.public_data import RawFileError, prepare
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -78,6 +78,12 @@ def test_review_collection_reads_posts_star_workbook_and_aspect_clauses(tmp_path
                                       "等位一小时,菜还是凉的": "negative", "再也不来了": "negative"}
     assert rows("review_clauses_car") == {"车尾短": "negative", "内饰做工很好": "positive"}
     assert rows("review_clauses_camera") == {"画质清晰": "positive"}
+
+    # A raw file that is there but unreadable: one line naming it and its origin, and nothing written.
+    (raw / "meituan.xlsx").write_text("not a workbook", encoding="utf-8")
+    with pytest.raises(RawFileError, match=r"meituan.xlsx \(GitHub wq624915051/meituan_text_minning"):
+        prepare(raw, tmp_path / "fresh", exclude=set(), collection="reviews")
+    assert not (tmp_path / "fresh").exists()
 
 
 def test_hotpot_positives_are_capped_by_text_hash_whatever_the_row_order(tmp_path: Path) -> None:
