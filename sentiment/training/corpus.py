@@ -145,7 +145,9 @@ def public_splits(folder: Path | None, calibration_pct: int = 10) -> tuple[Label
         return LabelledSet([], []), LabelledSet([], [])
     if not folder.is_dir():
         raise FileNotFoundError(f"public sentiment data folder {folder} is missing: prepare it with "
-                                "`python -m sentiment.training.public_data RAW_DIR OUT_DIR` (see the model card)")
+                                f"`python -m sentiment.training.public_data RAW_DIR {folder} --collection "
+                                f"{folder.name if folder.name in ('sentiment', 'reviews') else '<sentiment|reviews>'}` "
+                                "(its --help lists the raw files and where to get them)")
     rows: dict[str, int] = {}
     for path in sorted(folder.glob("*.csv")):
         with path.open(encoding="utf-8-sig", newline="") as handle:
