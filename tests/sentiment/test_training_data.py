@@ -166,3 +166,26 @@ def test_prepared_csvs_are_normalised_and_cleaned_like_raw_sources(tmp_path: Pat
     with (tmp_path / "out" / "reviews.csv").open(encoding="utf-8") as handle:
         assert [row["text"] for row in csv.DictReader(handle)] == ["座椅很舒服"]
     assert counts["posts"]["dropped"] == 1 and counts["reviews"]["dropped"] == 1  # evaluation text; repeated text
+
+
+def test_real_chat_measurement_file_is_rebuilt_from_the_sample_and_our_labels(tmp_path: Path, monkeypatch) -> None:
+    from bench import real_chats
+
+    sample = tmp_path / "ECD_sample"
+    sample.mkdir()
+    # Word-segmented like the public sample; label-0 lines hold false responses and are not turns.
+    (sample / "train").write_text("1\t怎么 还 没 发货\t亲 已经 在 打包 了 哦\t好 的 谢谢\n0\t怎么 还 没 发货\t随便 发 个 EMS\n",
+                                  encoding="utf-8")
+    (sample / "test").write_text("1\t怎么 还 没 发货\t今天 下午 发 EMS 哦\n", encoding="utf-8")
+    labels = tmp_path / "labels.csv"
+    _write(labels, ["md5", "speaker", "label", "split"],
+           [[real_chats.text_md5("怎么还没发货"), "customer", "negative", "dev"],
+            [real_chats.text_md5("今天下午发EMS哦"), "agent", "neutral", "test"],
+            [real_chats.text_md5("一句样本里没有的话"), "customer", "neutral", "test"]])
+    monkeypatch.setattr(real_chats, "LABELS", labels)
+    written, missing = real_chats.build(sample, tmp_path / "eval" / "real_chat_turns.csv")
+    assert (written, missing) == (2, 1)
+    with (tmp_path / "eval" / "real_chat_turns.csv").open(encoding="utf-8") as handle:
+        rows = [(row["text"], row["speaker"], row["label"], row["split"]) for row in csv.DictReader(handle)]
+    assert rows == [("怎么还没发货", "customer", "negative", "dev"), ("今天下午发EMS哦", "agent", "neutral", "test")]
+    assert "随便发个EMS" not in real_chats.ecd_turns(sample).values()
