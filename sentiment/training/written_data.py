@@ -9,8 +9,8 @@ service-language contract needs and applies the rules every written part follows
   removed, so that spacing is no give-away of a label;
 - ``split`` is ``dev`` when the MD5 of the text modulo 5 is 0 (about 20%; never trained or tuned on),
   otherwise ``train``;
-- a row is dropped when its normalised text is already in another written file (service language or
-  hard constructions), in an ``--exclude-dir`` CSV (blind sets, real chats kept for measurement), or
+- a row is dropped when its normalised text is already in another written file (the configured recipe's
+  service-language and hard-construction folders), in an ``--exclude-dir`` CSV (blind sets, real chats kept for measurement), or
   earlier in the same delivery; so is a row with a label or speaker outside the contract.
 
 Usage: ``python -m sentiment.training.written_data WRITER_CSV OUT_CSV [--exclude-dir DIR ...]``;
@@ -28,13 +28,12 @@ from pathlib import Path
 
 from sentiment.normalize import normalize
 from sentiment.training.corpus import csv_files
-from sentiment.training.pipeline import REPO_ROOT
+from sentiment.training.pipeline import TrainConfig
 from sentiment.training.public_data import evaluation_texts
 
 LABELS = ("negative", "neutral", "positive")
 SPEAKERS = ("customer", "agent")
 FIELDS = ("text", "label", "speaker", "style", "industry", "split")
-WRITTEN_DIRS = (REPO_ROOT / "sentiment" / "data" / "service_language", REPO_ROOT / "sentiment" / "data" / "hard_constructions")
 _SPACES = re.compile(r"\s+")
 
 
@@ -73,10 +72,11 @@ def convert(rows: list[dict[str, str]], known: set[str]) -> tuple[list[dict[str,
     return kept, dropped
 
 
-def written_texts(exclude: Path | None = None) -> set[str]:
-    """Normalised texts of every written data file (less ``exclude``, the file being rewritten)."""
-    return {text for folder in WRITTEN_DIRS for path in csv_files(folder) if path.resolve() != exclude
-            for text in _texts_of(path)}
+def written_texts(config: TrainConfig, exclude: Path | None = None) -> set[str]:
+    """Normalised texts of every written data file of the recipe's service-language and hard-construction
+    folders (less ``exclude``, the file being rewritten)."""
+    return {text for folder in (config.service_folder, config.hard_folder) for path in csv_files(folder)
+            if path.resolve() != exclude for text in _texts_of(path)}
 
 
 def _texts_of(path: Path) -> set[str]:
@@ -94,7 +94,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.writer_csv.is_file():
         raise SystemExit(f"error: no writer file at {args.writer_csv}")
-    known = written_texts(exclude=args.out_csv.resolve())
+    from pipelines.settings import get_settings
+
+    known = written_texts(TrainConfig.from_file(get_settings().sentiment_train_config), exclude=args.out_csv.resolve())
     for folder in args.exclude_dir:
         known |= evaluation_texts(folder)
     try:
