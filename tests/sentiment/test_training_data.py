@@ -189,3 +189,16 @@ def test_real_chat_measurement_file_is_rebuilt_from_the_sample_and_our_labels(tm
         rows = [(row["text"], row["speaker"], row["label"], row["split"]) for row in csv.DictReader(handle)]
     assert rows == [("怎么还没发货", "customer", "negative", "dev"), ("今天下午发EMS哦", "agent", "neutral", "test")]
     assert "随便发个EMS" not in real_chats.ecd_turns(sample).values()
+
+
+def test_a_mistyped_exclude_folder_stops_both_data_tools(tmp_path: Path, monkeypatch) -> None:
+    from sentiment.training import public_data, written_data
+
+    writer = tmp_path / "writer.csv"
+    _write(writer, ["text", "label", "speaker", "industry"], [["怎么还没发货", "negative", "customer", "ecommerce"]])
+    for module, argv in ((public_data, [str(tmp_path), str(tmp_path / "out")]),
+                         (written_data, [str(writer), str(tmp_path / "part_x.csv")])):
+        monkeypatch.setattr("sys.argv", ["prog", *argv, "--exclude-dir", str(tmp_path / "devv")])
+        with pytest.raises(SystemExit, match="--exclude-dir folder not found"):
+            module.main()
+    assert not (tmp_path / "out").exists() and not (tmp_path / "part_x.csv").exists()
