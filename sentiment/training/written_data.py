@@ -29,7 +29,7 @@ from pathlib import Path
 from sentiment.normalize import normalize
 from sentiment.training.corpus import csv_files
 from sentiment.training.pipeline import TrainConfig
-from sentiment.training.public_data import evaluation_texts
+from sentiment.training.public_data import excluded_texts
 
 LABELS = ("negative", "neutral", "positive")
 SPEAKERS = ("customer", "agent")
@@ -96,11 +96,12 @@ def main() -> None:
         raise SystemExit(f"error: no writer file at {args.writer_csv}")
     from pipelines.settings import get_settings
 
+    try:
+        measured = excluded_texts(args.exclude_dir)
+    except FileNotFoundError as error:
+        raise SystemExit(f"error: {error}") from None
     known = written_texts(TrainConfig.from_file(get_settings().sentiment_train_config), exclude=args.out_csv.resolve())
-    for folder in args.exclude_dir:
-        if not folder.is_dir():  # a mistyped folder would silently let measurement texts into training
-            raise SystemExit(f"error: --exclude-dir folder not found: {folder}")
-        known |= evaluation_texts(folder)
+    known |= measured
     try:
         with args.writer_csv.open(encoding="utf-8-sig", newline="") as handle:
             records = list(csv.DictReader(handle))
