@@ -79,16 +79,26 @@ def _throughput(engine, texts: list[str]) -> dict:
 
 
 def _three_class(engine, rows: list[ServiceRow], thresholds) -> dict:
-    """Three-class figures of written labels, overall and per speaker."""
-    scored = score_normalised([r.text for r in rows], engine.predict_proba, thresholds)
-    probabilities = np.array([[r.negative, r.neutral, r.positive] if r.score is not None else [np.nan] * 3
-                              for r in scored], dtype=np.float32)
-    labels = [r.label for r in scored]
-    figures = three_class_metrics(labels, probabilities, [r.label for r in rows])
+    """Three-class figures of written labels, overall and per speaker, reading text alone; and,
+    for an engine with speaker priors, ``speaker_<name>_given`` reading each shifted speaker's rows
+    as the nightly reads call turns, with the speaker known (``sentiment.speaker_prior``)."""
+    def scored_as_arrays(speakers: list[str] | None) -> tuple[list[str], np.ndarray]:
+        scored = score_normalised([r.text for r in rows], engine.predict_proba, thresholds, speakers, priors)
+        return [r.label for r in scored], np.array([[r.negative, r.neutral, r.positive] if r.score is not None
+                                                    else [np.nan] * 3 for r in scored], dtype=np.float32)
+
+    priors = getattr(engine, "speaker_priors", None)  # the TF-IDF baseline is no nightly engine: none
+    truth = [r.label for r in rows]
+    labels, probabilities = scored_as_arrays(None)
+    figures = three_class_metrics(labels, probabilities, truth)
+    given = scored_as_arrays([r.speaker for r in rows]) if priors else None
     for speaker in sorted({r.speaker for r in rows}):
         index = [i for i, r in enumerate(rows) if r.speaker == speaker]
         figures[f"speaker_{speaker}"] = three_class_metrics(
-            [labels[i] for i in index], probabilities[index], [rows[i].label for i in index])
+            [labels[i] for i in index], probabilities[index], [truth[i] for i in index])
+        if given and speaker in priors.targets:
+            figures[f"speaker_{speaker}_given"] = three_class_metrics(
+                [given[0][i] for i in index], given[1][index], [truth[i] for i in index])
     return figures
 
 
@@ -167,6 +177,9 @@ def run() -> dict:
     if speakers:
         figures["targets"]["student_negative_share_within_5_points_on_real_chat_test"] = all(
             _share_within_5_points(speaker) for speaker in speakers)
+    if "speaker_customer" in chat and "speaker_agent_given" in chat:  # as the nightly reads call turns
+        figures["targets"]["student_negative_share_within_5_points_on_real_chat_test_speaker_known"] = all(
+            _share_within_5_points(chat[key]) for key in ("speaker_customer", "speaker_agent_given"))
     return figures
 
 

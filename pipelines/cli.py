@@ -219,7 +219,7 @@ def cmd_sentiment_score(args: argparse.Namespace) -> int:
         return 2
     model_dir = args.model_dir or settings.sentiment_model_for(args.engine)
     return _tool(lambda: score_sentiment_csv(_job(args), args.engine, model_dir, settings.model_cache_dir,
-                                             settings.sentiment_thresholds))
+                                             settings.sentiment_thresholds, args.speaker_column))
 
 
 def cmd_topics_discover(args: argparse.Namespace) -> int:
@@ -429,6 +429,11 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--model-dir", type=Path, help="Hugging Face checkpoint for the transformer engines "
                                                        "(default VOC_SENTIMENT_MODEL_DIR, VOC_SENTIMENT_TEACHER_DIR)")
     csv_args(score)
+    score.add_argument("--speaker-column", help="column naming who wrote each text: customer/客户 or agent/客服/坐席. "
+                                                "Agents' turns are then read with agents' class prior (they are "
+                                                "rarely negative; model card, section Speakers), so a terse fact "
+                                                "such as '1-2天' from an agent is not a complaint. Without it every "
+                                                "text is read as a customer's")
     score.set_defaults(func=cmd_sentiment_score)
 
     topics = commands.add_parser("topics", help="assign taxonomy topics to, or discover themes in, a CSV file's texts")

@@ -11,6 +11,7 @@ import numpy as np
 from sentiment.contentless import content_of
 from sentiment.engines import SentimentEngine
 from sentiment.normalize import normalize
+from sentiment.speaker_prior import SpeakerPriors
 
 UNKNOWN = "unknown"
 
@@ -62,9 +63,12 @@ UNKNOWN_RESULT = Scored(None, UNKNOWN)
 
 
 def score_normalised(texts: Sequence[str], predict: Callable[[list[str]], np.ndarray],
-                     thresholds: Thresholds = Thresholds()) -> list[Scored]:
+                     thresholds: Thresholds = Thresholds(), speakers: Sequence[str | None] | None = None,
+                     priors: SpeakerPriors | None = None) -> list[Scored]:
     """Score already-normalised texts; ``predict`` (an engine's ``predict_proba``, or a cache in
-    front of it: texts → (n, 3)) sees only those with words in them."""
+    front of it: texts → (n, 3)) sees only those with words in them. With ``speakers`` (one per text,
+    None where unknown) and the engine's ``priors``, the model's probabilities move to the speaker's
+    prior (``sentiment.speaker_prior``); emoji-only texts keep their fixed probabilities."""
     results = [UNKNOWN_RESULT] * len(texts)
     for_model = []
     for i, text in enumerate(texts):
@@ -77,12 +81,16 @@ def score_normalised(texts: Sequence[str], predict: Callable[[list[str]], np.nda
             for_model.append(i)
     if for_model:
         probabilities = predict([texts[i] for i in for_model])
+        if speakers is not None and priors is not None:
+            probabilities = priors.apply(probabilities, [speakers[i] for i in for_model])
         for i, row in zip(for_model, probabilities):
             results[i] = Scored.from_probabilities(row, thresholds)
     return results
 
 
 def score_texts(texts: Sequence[str | None], engine: SentimentEngine, thresholds: Thresholds = Thresholds(),
-                asr: bool = False) -> list[Scored]:
-    """Score raw texts; empty, missing or contentless ones are ``unknown``, never an error."""
-    return score_normalised([normalize(text, asr=asr).text for text in texts], engine.predict_proba, thresholds)
+                asr: bool = False, speakers: Sequence[str | None] | None = None) -> list[Scored]:
+    """Score raw texts; empty, missing or contentless ones are ``unknown``, never an error.
+    ``speakers``: 'customer', 'agent' or None per text (see ``score_normalised``)."""
+    return score_normalised([normalize(text, asr=asr).text for text in texts], engine.predict_proba, thresholds,
+                            speakers, engine.speaker_priors)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +55,9 @@ def check_input(path: Path) -> None:
         raise CsvToolError(f"{path.name} is JSON; these commands read CSV, TSV or XLSX")
 
 
-def _open_rows(path: Path, text_column: str) -> tuple[list[str], Iterator[dict[str, str]], list[Record]]:
-    """The header, the readable rows (a lazy iterator) and a list that fills with unreadable records."""
+def _open_rows(path: Path, text_column: str, *other_columns: str) -> tuple[list[str], Iterator[dict[str, str]], list[Record]]:
+    """The header, the readable rows (a lazy iterator) and a list that fills with unreadable records.
+    CsvToolError when the text column or one of ``other_columns`` is not in the header."""
     check_input(path)
     columns: list[str] = []
 
@@ -69,8 +71,9 @@ def _open_rows(path: Path, text_column: str) -> tuple[list[str], Iterator[dict[s
     if repeated:  # a row is a dict by column name: one of two same-named columns would be lost
         raise CsvToolError(f"{path.name} has more than one column named {', '.join(map(repr, repeated))}; "
                            "rename them so each column name is unique")
-    if text_column not in columns:
-        raise CsvToolError(f"column {text_column!r} not in {path.name}; its columns are: {', '.join(columns) or '(none)'}")
+    for name in (text_column, *other_columns):
+        if name not in columns:
+            raise CsvToolError(f"column {name!r} not in {path.name}; its columns are: {', '.join(columns) or '(none)'}")
     unreadable: list[Record] = []
 
     def rows() -> Iterator[dict[str, str]]:
@@ -111,16 +114,17 @@ def _chunks(rows: Iterator[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
         yield chunk
 
 
-def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[[list[str]], list[dict[str, object]]],
-            desc: str) -> int:
-    """Stream rows through ``annotate`` (texts of a chunk → new column values); return row count.
-    A value the output encoding cannot hold (GB18030 holds all of Unicode) raises UnicodeEncodeError."""
+def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[dict[str, object]]],
+            desc: str, read_columns: Sequence[str] = ()) -> int:
+    """Stream rows through ``annotate`` (texts of a chunk, then the chunk's values of each of
+    ``read_columns`` → new column values); return row count. A value the output encoding cannot
+    hold (GB18030 holds all of Unicode) raises UnicodeEncodeError."""
     from tqdm import tqdm
 
     input_path, output_path, text_column = job.input_path, job.output_path, job.text_column
     if output_path.is_dir():
         raise CsvToolError(f"--output {output_path} is a folder; give the path of the CSV file to write")
-    columns, rows, unreadable = _open_rows(input_path, text_column)
+    columns, rows, unreadable = _open_rows(input_path, text_column, *read_columns)
     clash = [c for c in new_columns if c in columns]
     if clash:  # e.g. a file scored before: its old results would otherwise change without a word
         print(f"note: {input_path.name} already has {', '.join(clash)}; the output holds the new values",
@@ -133,7 +137,7 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[[list[str]],
         writer = csv.DictWriter(out, out_columns, extrasaction="ignore")
         writer.writeheader()
         for chunk in _chunks(rows):
-            values = annotate([row.get(text_column) or "" for row in chunk])
+            values = annotate(*([row.get(column) or "" for row in chunk] for column in (text_column, *read_columns)))
             for row, extra in zip(chunk, values):
                 writer.writerow({**row, **{k: ("" if v is None else v) for k, v in extra.items()}})
             count += len(chunk)
@@ -146,10 +150,15 @@ SENTIMENT_COLUMNS = ["sentiment_score", "sentiment_label", "sentiment_negative",
                      "sentiment_positive"]
 
 
-def score_sentiment_csv(job: CsvJob, engine_name: str, model_dir: Path | None, cache_dir: Path, thresholds) -> int:
-    """Add ``SENTIMENT_COLUMNS``; ``thresholds`` is a ``sentiment.scoring.Thresholds``."""
+def score_sentiment_csv(job: CsvJob, engine_name: str, model_dir: Path | None, cache_dir: Path, thresholds,
+                        speaker_column: str | None = None) -> int:
+    """Add ``SENTIMENT_COLUMNS``; ``thresholds`` is a ``sentiment.scoring.Thresholds``. With
+    ``speaker_column``, rows whose speaker is an agent (``agent``, 客服, 坐席) are scored under agents'
+    class prior (``sentiment.speaker_prior``); other values are scored as text alone, and a warning
+    line counts values that name no known speaker."""
     from sentiment.engines import load_engine
     from sentiment.scoring import score_texts
+    from sentiment.speaker_prior import SPEAKER_NAMES
 
     check_input(job.input_path)
     try:
@@ -160,13 +169,24 @@ def score_sentiment_csv(job: CsvJob, engine_name: str, model_dir: Path | None, c
     def rounded(value: float | None) -> float | None:
         return None if value is None else round(value, 6)
 
-    def annotate(texts: list[str]) -> list[dict[str, object]]:
+    unnamed: Counter[str] = Counter()
+
+    def annotate(texts: list[str], speakers: list[str] | None = None) -> list[dict[str, object]]:
+        if speakers is not None:
+            unnamed.update(value.strip() for value in speakers if value.strip() and value.strip() not in SPEAKER_NAMES)
+            speakers = [SPEAKER_NAMES.get(value.strip()) for value in speakers]
         return [{"sentiment_score": rounded(s.score), "sentiment_label": s.label,
                  "sentiment_negative": rounded(s.negative), "sentiment_neutral": rounded(s.neutral),
                  "sentiment_positive": rounded(s.positive)}
-                for s in score_texts(texts, engine, thresholds)]
+                for s in score_texts(texts, engine, thresholds, speakers=speakers)]
 
-    return map_csv(job, SENTIMENT_COLUMNS, annotate, f"sentiment ({engine.name})")
+    count = map_csv(job, SENTIMENT_COLUMNS, annotate, f"sentiment ({engine.name})",
+                    (speaker_column,) if speaker_column else ())
+    if unnamed:
+        examples = ", ".join(repr(value) for value, _ in unnamed.most_common(3))
+        print(f"warning: {sum(unnamed.values()):,} row(s) name a speaker that is neither customer nor agent "
+              f"(e.g. {examples}); they are scored as text alone", file=sys.stderr)
+    return count
 
 
 ESCALATION_COLUMNS = ["escalation_risk", "escalation_evidence", "escalation_category", "escalation_confidence"]

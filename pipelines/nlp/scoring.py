@@ -168,7 +168,10 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
             # Greetings and thanks (好的/谢谢/在吗) in a call are courtesy, not opinion: neutral, with no
             # score, so they never move a call's sentiment or arc.
             turn_for_model = [text if kind != "politeness" else "" for text, kind in zip(turn_texts, turn_kinds)]
-            scored = score_normalised(doc_texts + turn_for_model, _cached_predict(conn, engine, report, scorer), thresholds)
+            # The cache keeps each text's probabilities; an agent's turn moves to agents' prior after it.
+            speakers = [None] * len(doc_texts) + [speaker for _, _, speaker, _ in turns]
+            scored = score_normalised(doc_texts + turn_for_model, _cached_predict(conn, engine, report, scorer), thresholds,
+                                      speakers, engine.speaker_priors)
             doc_scores, turn_scores = scored[:len(doc_texts)], scored[len(doc_texts):]
             turn_scores = [Scored(None, "neutral") if kind == "politeness" else result
                            for kind, result in zip(turn_kinds, turn_scores)]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sentiment.speaker_prior import SpeakerPriors
 
 CLASSES = ("negative", "neutral", "positive")  # the column order of every engine's probabilities
 
@@ -13,6 +16,7 @@ CLASSES = ("negative", "neutral", "positive")  # the column order of every engin
 class SentimentEngine(Protocol):
     name: str
     version: str
+    speaker_priors: "SpeakerPriors | None"  # the model's class priors by speaker, when it records them
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 3) probabilities of negative, neutral, positive for (normalised, non-empty) texts."""

@@ -10,6 +10,7 @@ import numpy as np
 
 class SnowNLPEngine:
     name = "snownlp"
+    speaker_priors = None  # a binary model with no calibration set: never shifted by speaker
 
     def __init__(self) -> None:
         import snownlp

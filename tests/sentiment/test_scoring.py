@@ -10,7 +10,7 @@ from sentiment.scoring import UNKNOWN, Scored, Thresholds, score_texts
 class FixedEngine:
     """Positive for 好, negative otherwise; records what it was asked to score."""
 
-    name, version = "fixed", "fixed-1"
+    name, version, speaker_priors = "fixed", "fixed-1", None
 
     def __init__(self) -> None:
         self.seen: list[str] = []

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sentiment.engines import load_engine
 from sentiment.training.pipeline import TrainConfig, train_sentiment_model
@@ -27,7 +28,14 @@ def test_e5_teacher_then_student(tmp_path: Path) -> None:
     teacher = load_engine("transformer-large", tmp_path / "teacher")
     probabilities = teacher.predict_proba(["客服态度很好", "请问订单到哪了"])
     assert probabilities.shape == (2, 3) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
-    assert load_engine("transformer", tmp_path / "student").version == meta["version"]
+    student = load_engine("transformer", tmp_path / "student")
+    assert student.version == meta["version"]
+    # The fixture's written train rows hold 4 agent turns, all neutral: add-one smoothed, (1, 5, 1) / 7.
+    agent = [round(1 / 7, 6), round(5 / 7, 6), round(1 / 7, 6)]
+    for card in (meta, teacher_meta):
+        assert card["class_priors"]["speakers"] == {"agent": agent}
+        assert sum(card["class_priors"]["calibration"]) == pytest.approx(1, abs=1e-5)
+    assert student.speaker_priors.targets == {"agent": tuple(agent)}
 
 
 def test_teacher_hash_follows_data_files_and_label_key_follows_org_texts(tmp_path: Path) -> None:
