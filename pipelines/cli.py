@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipelines.settings import REPO_ROOT, get_settings
 from sentiment.engines import ENGINES
+from sentiment.speaker_prior import AGENT_NAMES, AGENT_WORDS, CUSTOMER_NAMES
 
 
 def _date(text: str) -> date:
@@ -429,11 +430,17 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--model-dir", type=Path, help="Hugging Face checkpoint for the transformer engines "
                                                        "(default VOC_SENTIMENT_MODEL_DIR, VOC_SENTIMENT_TEACHER_DIR)")
     csv_args(score)
-    score.add_argument("--speaker-column", help="column naming who wrote each text: customer/客户 or agent/客服/坐席. "
-                                                "Agents' turns are then read with agents' class prior (they are "
-                                                "rarely negative; model card, section Speakers), so a terse fact "
-                                                "such as '1-2天' from an agent is not a complaint. Without it every "
-                                                "text is read as a customer's")
+    score.add_argument("--speaker-column", help="column saying who wrote each text. Agents' turns are then read with "
+                                                "agents' prior: agents rarely voice an opinion, so an agent's terse "
+                                                "'1-2天' is information, not a complaint; whether an opinion is "
+                                                "negative or positive is still read from the text, so "
+                                                "sentiment_score does not move (model card, Speakers). Agent: "
+                                                f"{', '.join(sorted(AGENT_NAMES))} or a name containing "
+                                                f"{'/'.join(AGENT_WORDS)} (人工客服, 客服(工号1032)); customer: "
+                                                f"{', '.join(sorted(CUSTOMER_NAMES))}; any case, brackets and colons "
+                                                "ignored. Other or empty values are read as text alone (as a "
+                                                "customer's), with a warning that counts them; without this option "
+                                                "every row is")
     score.set_defaults(func=cmd_sentiment_score)
 
     topics = commands.add_parser("topics", help="assign taxonomy topics to, or discover themes in, a CSV file's texts")

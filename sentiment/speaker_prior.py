@@ -1,26 +1,32 @@
-"""Who is speaking changes what a sentence most likely means: the speaker's class prior.
+"""Who is speaking changes whether a sentence carries an opinion: the speaker's prior.
 
 A fragment such as "1-2天", "快递员4点走了呢" or "真是不好意思" is a complaint from a customer and plain
 information or courtesy from an agent. The model reads text alone, and its calibrated head learnt
-the class shares of its calibration set, which is mostly customer voice (reviews, posts, customer
-turns: about 42% negative). Agents are a different population: in the written agent turns under
-``sentiment/data/service_language`` fewer than 1% are negative. When the speaker is known (the
-nightly's call turns; ``voc sentiment score --speaker-column``), the probabilities are moved from
-the calibration prior to the speaker's prior by Bayes' rule, the label-shift correction of
-Saerens, Latinne & Decaestecker (2002), "Adjusting the outputs of a classifier to new a priori
-probabilities", Neural Computation 14(1):
+the class shares of its calibration set, which is mostly customer voice: 13.9% neutral, 86.1%
+opinion (negative or positive). Agents are a different population: of the written agent turns under
+``sentiment/data/service_language`` 87.5% are neutral. When the speaker is known (the nightly's call
+turns; ``voc sentiment score --speaker-column``), the odds of neutral against opinion are moved from
+the calibration set's to the speaker's by Bayes' rule, the label-shift correction of Saerens, Latinne &
+Decaestecker (2002), "Adjusting the outputs of a classifier to new a priori probabilities", Neural
+Computation 14(1), applied to the two-way split {neutral, opinion}:
 
-    P'(y | x) ∝ P(y | x) · target(y) / source(y)
+    P'(neutral | x) ∝ P(neutral | x) · t_neutral / s_neutral
+    P'(y | x)       ∝ P(y | x) · (1 - t_neutral) / (1 - s_neutral)     for y in negative, positive
 
-It assumes the speakers differ in how often they mean each class, not in how a class reads
-(p(x | y) shared). Both priors are recorded by training in the model's ``voc_model.json``
-(``class_priors``); a model without them, and SnowNLP, is never shifted. Customers are not shifted:
-the calibration set already speaks with their voice, and the share of customers who complain is
-the thing the dashboards measure, not a constant to assume.
+The direction of an opinion is left to the text: negative against positive keeps the model's ratio,
+so ``sentiment_score`` does not move and an agent who is rude (你有病吧，别再打过来了) is not read as
+positive, which the full three-class shift did (agents' written turns are 0.9% negative, so it
+divided P(negative) by 45). It assumes speakers differ in how often they voice an opinion, not in how
+an opinion reads (p(x | y) shared). Both priors are recorded by training in the model's
+``voc_model.json`` (``class_priors``, all three shares); a model without them, and SnowNLP, is never
+shifted. Customers are not shifted: the calibration set already speaks with their voice, and how
+many of them complain is what the dashboards measure. Emoji-only texts keep their fixed
+probabilities (``sentiment.contentless``), whoever sends them.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,9 +36,25 @@ from sentiment.engines import CLASSES
 
 SHIFTED_SPEAKERS = ("agent",)  # whose written turns give a target prior (see the module docstring)
 
-# The words a file may use for a speaker; the nightly's contract uses the English ones.
-SPEAKER_NAMES = {"customer": "customer", "客户": "customer", "用户": "customer", "顾客": "customer",
-                 "agent": "agent", "客服": "agent", "坐席": "agent"}
+# How exports name a speaker (matched after NFKC, lower case, outer brackets and colons removed); the
+# nightly's contract uses 'customer' and 'agent'. The service side includes bots and system notices:
+# their canned messages are service language, like an agent's.
+CUSTOMER_NAMES = frozenset({"customer", "client", "user", "buyer", "客户", "用户", "顾客", "买家", "消费者"})
+AGENT_NAMES = frozenset({"agent", "staff", "seller", "bot", "robot", "system", "客服", "坐席", "座席", "卖家", "商家",
+                         "店家", "机器人", "系统"})
+AGENT_WORDS = ("客服", "坐席", "座席")  # a name containing one is an agent's: 人工客服, 在线客服, 坐席人员, 客服(工号1032)
+_WRAPPING = " \t[]()<>{}:;.-_|/"
+
+
+def speaker_of(value: str | None) -> str | None:
+    """An export's speaker value → 'customer', 'agent', or None when it names neither (empty, a code
+    such as 1/2, 客户经理: left to the text alone)."""
+    name = unicodedata.normalize("NFKC", value or "").strip(_WRAPPING + "【】").lower()
+    if name in CUSTOMER_NAMES:
+        return "customer"
+    if name in AGENT_NAMES or any(word in name for word in AGENT_WORDS):
+        return "agent"
+    return None
 
 
 def class_shares(labels: Sequence[int]) -> list[float]:
@@ -46,9 +68,13 @@ def class_shares(labels: Sequence[int]) -> list[float]:
 
 
 def shift_prior(probabilities: np.ndarray, source: Sequence[float], target: Sequence[float]) -> np.ndarray:
-    """(n, 3) probabilities under prior ``source`` → (n, 3) under prior ``target``, rows summing to 1."""
-    weighted = np.asarray(probabilities, dtype=np.float64) * (np.asarray(target, dtype=np.float64)
-                                                               / np.asarray(source, dtype=np.float64))
+    """(n, 3) probabilities under prior ``source`` → (n, 3) with the neutral-against-opinion odds of
+    ``target`` (priors are three shares in ``CLASSES`` order; only their neutral share is used), the
+    negative:positive ratio of each row kept; rows sum to 1."""
+    neutral = CLASSES.index("neutral")
+    weights = np.full(len(CLASSES), (1 - target[neutral]) / (1 - source[neutral]), dtype=np.float64)
+    weights[neutral] = target[neutral] / source[neutral]
+    weighted = np.asarray(probabilities, dtype=np.float64) * weights
     return (weighted / weighted.sum(axis=1, keepdims=True)).astype(np.float32)
 
 

@@ -153,28 +153,37 @@ SENTIMENT_COLUMNS = ["sentiment_score", "sentiment_label", "sentiment_negative",
 def score_sentiment_csv(job: CsvJob, engine_name: str, model_dir: Path | None, cache_dir: Path, thresholds,
                         speaker_column: str | None = None) -> int:
     """Add ``SENTIMENT_COLUMNS``; ``thresholds`` is a ``sentiment.scoring.Thresholds``. With
-    ``speaker_column``, rows whose speaker is an agent (``agent``, 客服, 坐席) are scored under agents'
-    class prior (``sentiment.speaker_prior``); other values are scored as text alone, and a warning
-    line counts values that name no known speaker."""
+    ``speaker_column``, agents' rows (``sentiment.speaker_prior.speaker_of``: agent, 客服, 坐席 ...) are
+    read with agents' prior (``sentiment.speaker_prior``); rows whose speaker is empty or names no
+    one known are read as text alone, and a warning line counts them."""
     from sentiment.engines import load_engine
     from sentiment.scoring import score_texts
-    from sentiment.speaker_prior import SPEAKER_NAMES
+    from sentiment.speaker_prior import speaker_of
 
+    if speaker_column is not None and not speaker_column.strip():
+        raise CsvToolError("--speaker-column needs the name of the column that says who wrote each text")
+    if speaker_column == job.text_column:
+        raise CsvToolError(f"--speaker-column and --text-column both name {speaker_column!r}; the speaker column "
+                           "says who wrote each text (customer or agent)")
     check_input(job.input_path)
     try:
         engine = load_engine(engine_name, model_dir, cache_dir)
     except FileNotFoundError as error:
         raise CsvToolError(str(error)) from None
+    if speaker_column and engine.speaker_priors is None:
+        print(f"note: the {engine.name} engine ({engine.version}) records no speaker priors; "
+              "--speaker-column changes nothing", file=sys.stderr)
 
     def rounded(value: float | None) -> float | None:
         return None if value is None else round(value, 6)
 
     unnamed: Counter[str] = Counter()
 
-    def annotate(texts: list[str], speakers: list[str] | None = None) -> list[dict[str, object]]:
-        if speakers is not None:
-            unnamed.update(value.strip() for value in speakers if value.strip() and value.strip() not in SPEAKER_NAMES)
-            speakers = [SPEAKER_NAMES.get(value.strip()) for value in speakers]
+    def annotate(texts: list[str], values: list[str] | None = None) -> list[dict[str, object]]:
+        speakers = None
+        if values is not None:
+            speakers = [speaker_of(value) for value in values]
+            unnamed.update(value.strip() for value, speaker in zip(values, speakers) if speaker is None)
         return [{"sentiment_score": rounded(s.score), "sentiment_label": s.label,
                  "sentiment_negative": rounded(s.negative), "sentiment_neutral": rounded(s.neutral),
                  "sentiment_positive": rounded(s.positive)}
@@ -183,9 +192,10 @@ def score_sentiment_csv(job: CsvJob, engine_name: str, model_dir: Path | None, c
     count = map_csv(job, SENTIMENT_COLUMNS, annotate, f"sentiment ({engine.name})",
                     (speaker_column,) if speaker_column else ())
     if unnamed:
-        examples = ", ".join(repr(value) for value, _ in unnamed.most_common(3))
-        print(f"warning: {sum(unnamed.values()):,} row(s) name a speaker that is neither customer nor agent "
-              f"(e.g. {examples}); they are scored as text alone", file=sys.stderr)
+        shown = ", ".join(f"{value or '(empty)'!r} x{n:,}" for value, n in unnamed.most_common(10))
+        more = f" and {len(unnamed) - 10:,} more values" if len(unnamed) > 10 else ""
+        print(f"warning: {sum(unnamed.values()):,} row(s) have a {speaker_column!r} that names neither a customer nor "
+              f"an agent ({shown}{more}); they are read as text alone", file=sys.stderr)
     return count
 
 

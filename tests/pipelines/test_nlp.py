@@ -146,10 +146,11 @@ def test_sentiment_score_reads_agents_with_their_prior(settings: Settings, tmp_p
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["角色", "内容"])
-        writer.writerows([(who, text) for text in texts for who in ("客户", "客服", "agent", "机器人", "")])
+        writer.writerows([(who, text) for text in texts for who in ("客户", "客服", "AGENT", "客户经理", "")])
     assert main(["sentiment", "score", "--engine", "transformer", "--input", str(path), "--text-column", "内容",
                  "--speaker-column", "角色", "--output", str(out)]) == 0
-    assert "2 row(s) name a speaker that is neither customer nor agent (e.g. '机器人')" in capsys.readouterr().err
+    assert ("4 row(s) have a '角色' that names neither a customer nor an agent ('客户经理' x2, '(empty)' x2)"
+            in capsys.readouterr().err)
     rows = _rows(out)
     card = json.loads((settings.sentiment_model_dir / "voc_model.json").read_text(encoding="utf-8"))["class_priors"]
 
@@ -157,16 +158,25 @@ def test_sentiment_score_reads_agents_with_their_prior(settings: Settings, tmp_p
         return [float(row[f"sentiment_{c}"]) for c in ("negative", "neutral", "positive")]
 
     for i in range(0, len(rows), 5):
-        customer, agent, agent_en, robot, blank = rows[i:i + 5]
+        customer, agent, agent_en, manager, blank = rows[i:i + 5]
         # Customers, unnamed and blank speakers are read as text alone; agents by Bayes' rule to agents' prior.
-        assert probabilities(customer) == probabilities(robot) == probabilities(blank)
+        assert probabilities(customer) == probabilities(manager) == probabilities(blank)
         assert probabilities(agent) == probabilities(agent_en)
         expected = shift_prior([probabilities(customer)], card["calibration"], card["speakers"]["agent"])[0]
         assert probabilities(agent) == pytest.approx(expected.tolist(), abs=1e-5)
         assert float(agent["sentiment_negative"]) < float(customer["sentiment_negative"])
+        assert agent["sentiment_score"] == customer["sentiment_score"]  # the opinion's direction is the text's
     assert main(["sentiment", "score", "--input", str(path), "--text-column", "内容", "--speaker-column", "speaker",
                  "--output", str(tmp_path / "x.csv")]) == 2
     assert "column 'speaker' not in turns.csv; its columns are: 角色, 内容" in capsys.readouterr().err
+    for column, message in (("", "--speaker-column needs the name of the column"),
+                            ("内容", "--speaker-column and --text-column both name '内容'")):
+        assert main(["sentiment", "score", "--input", str(path), "--text-column", "内容", "--speaker-column", column,
+                     "--output", str(tmp_path / "x.csv")]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["sentiment", "score", "--engine", "snownlp", "--input", str(path), "--text-column", "内容",
+                 "--speaker-column", "角色", "--output", str(tmp_path / "snow.csv")]) == 0
+    assert "records no speaker priors; --speaker-column changes nothing" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("encoding", "first_bytes"), [("utf-8-sig", b"\xef\xbb\xbf"),
