@@ -440,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                 f"{', '.join(sorted(CUSTOMER_NAMES))}; any case, brackets and colons "
                                                 "ignored. Other or empty values are read as text alone (as a "
                                                 "customer's), with a warning that counts them; without this option "
-                                                "every row is")
+                                                "every row is read as text alone")
     score.set_defaults(func=cmd_sentiment_score)
 
     topics = commands.add_parser("topics", help="assign taxonomy topics to, or discover themes in, a CSV file's texts")
