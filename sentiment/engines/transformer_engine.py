@@ -44,12 +44,20 @@ def _class_columns(label2id: dict[str, int], n_labels: int) -> list[int]:
 _BREAKS = frozenset("。！？!?；;，,、…~～ \n")
 
 
-def long_text_windows(text: str, offsets: Sequence[tuple[int, int]], room: int) -> list[str]:
+# Most windows read per text: its first and last halves of this many. A pasted log or
+# a whole document in a comment field costs at most this many model calls.
+MAX_WINDOWS = 32
+
+
+def long_text_windows(text: str, offsets: Sequence[tuple[int, int]], room: int,
+                      max_windows: int = MAX_WINDOWS) -> list[str]:
     """``text`` cut into windows of at most ``room`` tokens, each ending after punctuation if it can.
 
     ``offsets`` are the tokenizer's (start, end) character spans of ``text``'s tokens, without
     special tokens. A window ends after the last break mark in its second half; with none there it
-    is cut at ``room`` tokens. Returns ``[text]`` when it fits.
+    is cut at ``room`` tokens. Returns ``[text]`` when it fits; of a text with more than
+    ``max_windows`` windows, the first and the last ``max_windows // 2``, since openings and
+    conclusions carry a review's verdict.
 
     Why: reviews and posts run past the model's length (a third of a hotel-review set is over 128
     tokens), and truncation drops their endings, where reviewers often conclude. On held-out texts of
@@ -69,6 +77,8 @@ def long_text_windows(text: str, offsets: Sequence[tuple[int, int]], room: int) 
                     break
         windows.append(text[offsets[start][0]:offsets[end - 1][1]])
         start = end
+    if len(windows) > max_windows:
+        windows = windows[:max_windows // 2] + windows[-(max_windows // 2):]
     return windows
 
 

@@ -32,6 +32,12 @@ def test_without_punctuation_a_window_is_cut_at_its_length() -> None:
     assert "".join(windows) == text
 
 
+def test_a_very_long_text_is_read_at_its_start_and_end() -> None:
+    text = "".join(f"第{i:03d}段内容。" for i in range(100))  # 8 characters a sentence
+    windows = long_text_windows(text, _char_offsets(text), room=8, max_windows=6)
+    assert windows == ["第000段内容。", "第001段内容。", "第002段内容。", "第097段内容。", "第098段内容。", "第099段内容。"]
+
+
 def test_a_long_text_gets_its_windows_mean_probabilities(tiny_model: Path) -> None:
     engine = TransformerEngine(tiny_model, max_length=12)
     long_text = "快递三天了还没到，太失望了。客服态度很好，问题解决了。网速很快，很满意。"
