@@ -380,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "student on that data plus up to org_texts_limit of the organisation's own texts (survey "
                     "comments, posts and customer turns already in the warehouse, labelled by the teacher only); "
                     "stack the student with a TF-IDF model in a calibrated head; write it to "
-                    "VOC_SENTIMENT_MODEL_DIR. Time on two CPU cores: about 35-50 minutes with the teacher, 10-15 "
+                    "VOC_SENTIMENT_MODEL_DIR. Time on two CPU cores: about 25-50 minutes with the teacher, 5-15 "
                     "when a teacher built from the same recipe and data is reused. The public data must be prepared "
                     "first (model card, section Rebuild). The default model folder is the shipped model, tracked "
                     "in git: `git checkout models/sentiment-student` brings it back; set VOC_SENTIMENT_MODEL_DIR to "
