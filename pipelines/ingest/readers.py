@@ -50,6 +50,14 @@ DELIMITED_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
+# Longest CSV field read, in characters. Python's default, 131,072, is shorter than a long
+# complaint letter pasted into a comment box; past this a row is quarantined as
+# ``text_too_long`` with its first 1,000 characters (the nightly's own, lower limit is
+# VOC_MAX_TEXT_CHARS; ``voc sentiment score`` has only this one, and reads at most 32 windows
+# of a long text, so the size costs memory, not model time).
+MAX_FIELD_CHARS = 16 * 1024 * 1024
+csv.field_size_limit(MAX_FIELD_CHARS)
+
 # Canonical field per column position (None: a column no field uses), and required fields missing.
 HeaderMapper = Callable[[list[str]], tuple[list[str | None], list[str]]]
 
@@ -209,7 +217,11 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
         except StopIteration:
             return
         except csv.Error as error:
-            yield Record(first_line, "".join(consumed), None, "bad_row", f"malformed CSV: {error}")
+            if "field larger than field limit" in str(error):
+                yield Record(first_line, "".join(consumed)[:1000], None, "text_too_long",
+                             f"a field is over {csv.field_size_limit():,} characters, the CSV reader's limit")
+            else:
+                yield Record(first_line, "".join(consumed), None, "bad_row", f"malformed CSV: {error}")
             continue
         raw = "".join(consumed).rstrip("\r\n")
         if not values or all(not value.strip() for value in values):

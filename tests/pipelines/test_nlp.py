@@ -135,6 +135,35 @@ def test_sentiment_score_command(settings: Settings, comments_csv: Path, tmp_pat
             assert row["sentiment_label"] == "positive"
 
 
+def test_sentiment_score_reads_a_text_past_pythons_csv_field_limit(settings: Settings, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    """A 200,000-character review (over csv's default 131,072) is scored, not dropped as a malformed row."""
+    path, out = tmp_path / "long.csv", tmp_path / "long_scored.csv"
+    long_review = "房间很干净，早餐也不错，前台服务热情。" * 11_000
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([("id", "评论"), ("1", long_review), ("2", "不错")])
+    assert main(["sentiment", "score", "--engine", "transformer", "--input", str(path), "--text-column", "评论",
+                 "--output", str(out)]) == 0
+    assert "could not be read" not in capsys.readouterr().err
+    rows = _rows(out)
+    assert [row["id"] for row in rows] == ["1", "2"] and len(rows[0]["评论"]) == len(long_review) > 200_000
+    assert rows[0]["sentiment_label"] in {"negative", "neutral", "positive"}
+
+
+def test_a_field_past_the_readers_limit_is_reported_by_line(settings: Settings, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    path, out = tmp_path / "long.csv", tmp_path / "long_scored.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([("id", "评论"), ("1", "很好" * 100), ("2", "不错")])
+    previous = csv.field_size_limit(150)  # the 16 MiB limit, scaled down
+    try:
+        assert main(["sentiment", "score", "--input", str(path), "--text-column", "评论", "--output", str(out)]) == 0
+    finally:
+        csv.field_size_limit(previous)
+    assert "line 2: text_too_long: a field is over 150 characters, the CSV reader's limit" in capsys.readouterr().err
+    assert [row["id"] for row in _rows(out)] == ["2"]
+
+
 def test_sentiment_score_reads_agents_with_their_prior(settings: Settings, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture) -> None:
     import json
