@@ -51,10 +51,8 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 # Longest CSV field read, in characters. Python's default, 131,072, is shorter than a long
-# complaint letter pasted into a comment box; past this a row is quarantined as
-# ``text_too_long`` with its first 1,000 characters (the nightly's own, lower limit is
-# VOC_MAX_TEXT_CHARS; ``voc sentiment score`` has only this one, and reads at most 32 windows
-# of a long text, so the size costs memory, not model time).
+# complaint letter pasted into a comment box. Past this a row is ``text_too_long``, kept with its
+# first 1,000 characters; the nightly's own, lower limit on texts is VOC_MAX_TEXT_CHARS.
 MAX_FIELD_CHARS = 16 * 1024 * 1024
 csv.field_size_limit(MAX_FIELD_CHARS)
 

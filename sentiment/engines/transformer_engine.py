@@ -194,7 +194,8 @@ class TransformerEngine:
         return np.log(pooled).astype(np.float32)
 
     def _windows(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """Every text's windows in order, and for each window the index of its text."""
+        """Every text's windows in order, and for each window the index of its text. A slow
+        (Python) tokenizer gives no character offsets: its texts are truncated as before."""
         room = self.max_length - 2  # [CLS] and [SEP]
         # A token covers at least one character, less a word-start marker: shorter texts fit.
         long = [i for i, text in enumerate(texts) if len(text) > room // 2]
@@ -202,13 +203,11 @@ class TransformerEngine:
             return list(texts), np.arange(len(texts))
         spans = self.tokenizer([texts[i] for i in long], add_special_tokens=False, return_offsets_mapping=True,
                                verbose=False)["offset_mapping"]  # over-length is expected here
-        split = {i: long_text_windows(texts[i], offsets, room) for i, offsets in zip(long, spans)}
-        pieces, owners = [], []
-        for i, text in enumerate(texts):
-            for piece in split.get(i, [text]):
-                pieces.append(piece)
-                owners.append(i)
-        return pieces, np.array(owners)
+        windows = [[text] for text in texts]
+        for i, offsets in zip(long, spans):
+            windows[i] = long_text_windows(texts[i], offsets, room)
+        pieces = [piece for text_windows in windows for piece in text_windows]
+        return pieces, np.repeat(np.arange(len(texts)), [len(text_windows) for text_windows in windows])
 
     def _pieces_log_proba(self, texts: Sequence[str]) -> np.ndarray:
         order = np.argsort([len(text) for text in texts], kind="stable")
