@@ -426,9 +426,14 @@ def stack(config: TrainConfig, data: DistillationSet, out_dir: Path, command: st
              if config.stack_tfidf else None)
     student = TransformerEngine(out_dir)
     StackHead.fit(calibration.texts, calibration.labels, student.model_log_proba(calibration.texts), tfidf).save(out_dir)
-    # The data's fingerprint is part of the version: retrained on grown data, cached scores are stale.
-    data_digest = hashlib.sha1(json.dumps([data.texts, data.hard, calibration.texts, calibration.labels, stack_train.texts,
-                                           stack_train.labels], ensure_ascii=False).encode()).hexdigest()[:6]
+    # The data's and the network's fingerprints are part of the version, which keys the ONNX export and the
+    # nightly's score cache: retrained on grown data, or rebuilt on the same data by a teacher whose labels
+    # differ in the last bits (a different network), the cached exports and scores are stale.
+    fingerprint = hashlib.sha1(json.dumps([data.texts, data.hard, calibration.texts, calibration.labels, stack_train.texts,
+                                           stack_train.labels], ensure_ascii=False).encode())
+    for weights in sorted(out_dir.glob("*.safetensors")):
+        fingerprint.update(weights.read_bytes())
+    data_digest = fingerprint.hexdigest()[:6]
     version = model_version(config.config_hash, data_digest)
     write_model_metadata(out_dir, {"version": version, "config_hash": config.config_hash, "config": config.to_dict()})
     metrics = dict(data.metrics)

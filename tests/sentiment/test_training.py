@@ -142,3 +142,31 @@ def test_stack_only_data_feeds_the_tfidf_half_and_calibration_only(tmp_path: Pat
     (service / "late.csv").unlink()
     with pytest.raises(FileNotFoundError, match="late.csv"):
         _stack_only_splits(config, data, data_dir, lambda _: None)
+
+
+def test_the_version_names_the_network_so_a_rebuilt_student_never_meets_stale_caches(tmp_path: Path) -> None:
+    """A rebuild on the same recipe and data whose teacher labels differ in the last bits trains a
+    different network; its version must differ, because the ONNX export and the nightly's score
+    cache are keyed by it. The same labels give the same network, hence the same version."""
+    from sentiment.training.corpus import LabelledSet
+    from sentiment.training.pipeline import DistillationSet, distil
+
+    config = TrainConfig.from_file(RECIPE)
+    texts = [f"第{i}次{word}" for i in range(20) for word in ("太失望了", "请问到哪了", "非常满意")]
+    hard = [i % 3 for i in range(len(texts))]
+    soft = np.eye(3)[hard] * 0.8 + 0.2 / 3
+    calibration = LabelledSet(["差评退款", "什么时候发货", "好评推荐", "太慢了", "请问在吗", "很好用"], [0, 1, 2, 0, 1, 2])
+    test = LabelledSet(["很差", "很好"], [0, 2])
+
+    def version(soft_labels: np.ndarray, name: str) -> tuple[str, bytes]:
+        data = DistillationSet(texts, soft_labels, hard, calibration, test, 0, {})
+        meta = distil(config, data, tmp_path / name, log=lambda _: None)
+        return meta["version"], (tmp_path / name / "model.safetensors").read_bytes()
+
+    first, again = version(soft, "first"), version(soft, "again")
+    assert first == again
+    nudged = soft.copy()
+    nudged[:, 0] += 1e-3  # the teacher's labels a rebuild gives: equal to about three decimals
+    rebuilt = version(nudged / nudged.sum(axis=1, keepdims=True), "rebuilt")
+    assert rebuilt[1] != first[1] and rebuilt[0] != first[0]
+    assert rebuilt[0].split("-d")[0] == first[0].split("-d")[0]  # same recipe
