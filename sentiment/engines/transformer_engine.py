@@ -85,7 +85,7 @@ def long_text_windows(text: str, offsets: Sequence[tuple[int, int]], room: int,
 class TransformerEngine:
     name = "transformer"
 
-    def __init__(self, model_dir: Path, cache_dir: Path | None = None, batch_size: int = 64,
+    def __init__(self, model_dir: Path, cache_dir: Path | None = None, batch_size: int = 32,
                  max_length: int = 128, threads: int | None = None, name: str = "transformer") -> None:
         import sentiment.training.mean_pooled  # noqa: F401  (registers the teacher's model type)
         from transformers import AutoConfig, AutoTokenizer
@@ -123,11 +123,11 @@ class TransformerEngine:
 
     def _torch_model(self, model_dir: Path):
         import torch
-        from transformers import AutoModelForSequenceClassification
+
+        from sentiment.training.student import load_student
 
         torch.set_num_threads(self.threads)
-        model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), local_files_only=True)
-        return model.eval()
+        return load_student(model_dir).eval()  # float32 even when stored as float16 (``save_compact``)
 
     def _onnx_session(self, model_dir: Path, folder: Path):
         import onnxruntime as ort

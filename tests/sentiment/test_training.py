@@ -170,3 +170,60 @@ def test_the_version_names_the_network_so_a_rebuilt_student_never_meets_stale_ca
     rebuilt = version(nudged / nudged.sum(axis=1, keepdims=True), "rebuilt")
     assert rebuilt[1] != first[1] and rebuilt[0] != first[0]
     assert rebuilt[0].split("-d")[0] == first[0].split("-d")[0]  # same recipe
+
+
+def test_a_student_cut_from_the_teacher_starts_as_its_lowest_layers_and_is_stored_in_half_the_bytes(
+        tmp_path: Path) -> None:
+    """``init: teacher``: the student is the teacher's lowest layers, pieces and head, distilled
+    further; stored as float16, scored as float32 (PyTorch) or int8 (ONNX); it needs the very
+    teacher that labelled its data, so cached labels from another teacher are not used."""
+    import torch
+    from safetensors import safe_open
+
+    from sentiment.engines.transformer_engine import TransformerEngine
+    from sentiment.training.student import ENGINE_MAX_LENGTH, _teacher_layers, load_student, train_student
+
+    recipe = json.loads(RECIPE.read_text(encoding="utf-8"))
+    recipe["teacher_recipe"]["layers"] = 2
+    recipe["student"] = {"init": "teacher", "layers": 1, "max_length": 32, "epochs": 1, "batch_size": 16,
+                         "learning_rate": 1e-4}
+    (tmp_path / "recipe.json").write_text(json.dumps(recipe), encoding="utf-8")
+    config = TrainConfig.from_file(tmp_path / "recipe.json")
+    with pytest.raises(FileNotFoundError, match="voc train sentiment"):
+        train_student(["很好"], np.array([[0.0, 0.0, 1.0]]), [2], config.student, tmp_path / "x",
+                      teacher_dir=tmp_path / "no-teacher")
+
+    logged: list[str] = []
+    meta = train_sentiment_model(config, tmp_path / "student", ["快递三天了还没到太失望了"], log=logged.append,
+                                 teacher_cache=tmp_path / "labels.npz", teacher_dir=tmp_path / "teacher")
+    teacher = load_student(tmp_path / "teacher")
+    cut, _ = _teacher_layers(tmp_path / "teacher", config.student)
+    cut_state, teacher_state = cut.state_dict(), teacher.state_dict()
+    assert cut.config.num_hidden_layers == 1 and teacher.config.num_hidden_layers == 2
+    assert "bert.encoder.layer.1.output.dense.weight" not in cut_state
+    for name, tensor in cut_state.items():
+        expected = teacher_state[name][:ENGINE_MAX_LENGTH] if "position_embeddings" in name else teacher_state[name]
+        assert torch.equal(tensor, expected), name
+
+    student_dir = tmp_path / "student"
+    with safe_open(str(student_dir / "model.safetensors"), framework="np") as handle:
+        assert {str(handle.get_tensor(key).dtype) for key in handle.keys()} == {"float16"}
+    assert load_student(student_dir).bert.embeddings.word_embeddings.weight.dtype == torch.float32
+    engine = load_engine("transformer", student_dir)
+    assert engine.tokenizer.get_vocab() == load_engine("transformer-large", tmp_path / "teacher").tokenizer.get_vocab()
+    texts = ["客服态度很好，问题当场解决了", "等了一个月还没到，太失望了", "请问订单到哪了"]
+    exact = engine.predict_proba(texts)
+    assert np.allclose(exact.sum(axis=1), 1, atol=1e-5)
+    int8 = TransformerEngine(student_dir, cache_dir=tmp_path / "onnx").predict_proba(texts)
+    assert np.abs(int8 - exact).max() < 0.05 and meta["version"] == engine.version
+
+    # Another teacher on disk than the one whose labels are cached: the labels are made again.
+    card = json.loads((tmp_path / "teacher" / "voc_model.json").read_text(encoding="utf-8"))
+    card["teacher_hash"] = "another"
+    (tmp_path / "teacher" / "voc_model.json").write_text(json.dumps(card), encoding="utf-8")
+    logged.clear()
+    train_sentiment_model(config, tmp_path / "student", ["快递三天了还没到太失望了"], log=logged.append,
+                          teacher_cache=tmp_path / "labels.npz", teacher_dir=tmp_path / "teacher")
+    assert not any(line.startswith("teacher labels from") for line in logged)
+    assert any(line.startswith("teacher: fine-tuning") for line in logged)
+
