@@ -9,8 +9,9 @@ so the ``transformer`` engine loads it like any checkpoint.
 Two starts (``StudentConfig.init``):
 - ``teacher``: the teacher's own lowest layers, its pieces and its head, then distilled. It keeps
   what the fine-tuned e5 knows of Chinese: measured 2026-11-30 (model card, round 14), three of
-  the teacher's twelve layers gain 6-7 points on held-out hard constructions and 0.04 of
-  macro-F1 on real customer chat turns over the character model below.
+  the teacher's twelve layers, stacked, score 83.0% of the held-out hard constructions against
+  76.7% for the character model below, Weibo dev 0.798 against 0.780, service-language macro-F1
+  0.918 against 0.891, at 1,165 docs/s against 2,018 on two cores.
 - ``characters``: a character BERT trained from scratch (``hidden_size``, ``heads``,
   ``intermediate_size``, ``min_char_count`` and ``max_vocab`` apply to it only); it needs no
   e5 teacher, so quick builds (``teacher: tfidf``) use it.
