@@ -224,6 +224,9 @@ def save_compact(model, tokenizer, out_dir: Path) -> None:
     Half the bytes, so a student cut from the teacher (12 million weights) fits the repository's
     30 MB; the engine loads it as float32 and scores it with int8 weights, so float16 storage
     costs nothing measurable. Load it with ``load_student``."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Writing model shards" is noise in a training log
     out_dir.mkdir(parents=True, exist_ok=True)
     model.half()
     try:
