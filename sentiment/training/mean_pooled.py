@@ -42,9 +42,8 @@ class MeanPooledClassifier(BertPreTrainedModel):
         if layers:
             settings["num_hidden_layers"] = layers
         model = cls(MeanPooledBertConfig(**settings))
-        state = {k: v for k, v in encoder.state_dict().items()
-                 if not layers or not k.startswith("encoder.layer.") or int(k.split(".")[2]) < layers}
-        model.bert.load_state_dict(state, strict=False)
+        state = encoder.state_dict()
+        model.bert.load_state_dict(lowest_layers(state, layers) if layers else state, strict=False)
         return model
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **_):
@@ -55,6 +54,19 @@ class MeanPooledClassifier(BertPreTrainedModel):
         logits = self.classifier(self.dropout(pooled))
         loss = torch.nn.functional.cross_entropy(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+def lowest_layers(state: dict, layers: int) -> dict:
+    """``state`` (a BERT state dict, with or without a ``bert.`` prefix) less every encoder layer from
+    number ``layers`` up: the weights of a model cut to its lowest ``layers`` layers."""
+    def layer(name: str) -> int | None:
+        parts = name.split(".")
+        for i, part in enumerate(parts[:-2]):
+            if part == "encoder" and parts[i + 1] == "layer":
+                return int(parts[i + 2])
+        return None
+
+    return {name: tensor for name, tensor in state.items() if (layer(name) is None or layer(name) < layers)}
 
 
 AutoConfig.register(MeanPooledBertConfig.model_type, MeanPooledBertConfig, exist_ok=True)

@@ -460,7 +460,8 @@ def train_sentiment_model(config: TrainConfig, out_dir: Path, org_texts: Sequenc
     # A student cut from the teacher needs the very teacher that made the labels: when the one on disk
     # is another (or gone), the cached labels are not used and the teacher is rebuilt or reused first.
     needs_teacher = config.student.init == "teacher"
-    if teacher_cache and teacher_cache.exists() and (not needs_teacher or recorded_teacher_hash(teacher_dir) == config.teacher_hash(data_dir)):
+    teacher_matches = not needs_teacher or recorded_teacher_hash(teacher_dir) == config.teacher_hash(data_dir)
+    if teacher_cache and teacher_cache.exists() and teacher_matches:
         log(f"teacher labels from {teacher_cache}")
         data = DistillationSet.load(teacher_cache)
     else:

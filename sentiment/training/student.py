@@ -131,6 +131,8 @@ def _teacher_layers(teacher_dir: Path | None, config: StudentConfig):
     Raises FileNotFoundError when there is no teacher checkpoint in ``teacher_dir``."""
     from transformers import AutoTokenizer
 
+    from sentiment.training.mean_pooled import lowest_layers
+
     if teacher_dir is None or not (Path(teacher_dir) / "config.json").exists():
         raise FileNotFoundError(f"a student cut from the teacher needs the teacher, and there is none in {teacher_dir}: "
                                 "build it with `voc train sentiment --force`")
@@ -140,11 +142,8 @@ def _teacher_layers(teacher_dir: Path | None, config: StudentConfig):
     settings = copy.deepcopy(teacher.config)
     settings.num_hidden_layers = config.layers
     settings.max_position_embeddings = min(settings.max_position_embeddings, ENGINE_MAX_LENGTH)
-    state = {}
-    for name, tensor in teacher.state_dict().items():
-        if name.startswith("bert.encoder.layer.") and int(name.split(".")[3]) >= config.layers:
-            continue
-        state[name] = tensor[:ENGINE_MAX_LENGTH] if name.endswith("position_embeddings.weight") else tensor
+    state = {name: tensor[:ENGINE_MAX_LENGTH] if name.endswith("position_embeddings.weight") else tensor
+             for name, tensor in lowest_layers(teacher.state_dict(), config.layers).items()}
     model = type(teacher)(settings)
     model.load_state_dict(state, strict=True)
     tokenizer = AutoTokenizer.from_pretrained(str(teacher_dir), local_files_only=True)
