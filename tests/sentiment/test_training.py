@@ -144,6 +144,41 @@ def test_stack_only_data_feeds_the_tfidf_half_and_calibration_only(tmp_path: Pat
         _stack_only_splits(config, data, data_dir, lambda _: None)
 
 
+def test_transfer_text_is_labelled_by_the_teacher_only_and_never_meets_a_measured_text(tmp_path: Path) -> None:
+    """Altered copies of the training texts join the student's data with the teacher's probabilities
+    and no gold label; none equals a calibration, test or held-out text; they are the same on every
+    run, and asking for them changes the label cache's name but not the teacher."""
+    import dataclasses
+    import shutil
+
+    from sentiment.training.pipeline import _held_out, prepare_distillation, teacher_labels_key
+    from sentiment.training.transfer_text import transfer_variants
+
+    service = tmp_path / "service"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "service_language", service)
+    plain = TrainConfig(teacher="tfidf", corpus_limit=300, service_language_dir=str(service))
+    config = dataclasses.replace(plain, student_transfer_variants=1)
+    assert "student_transfer_variants" not in plain.to_dict()  # recipes without it keep their hash
+    assert config.config_hash != plain.config_hash and config.teacher_hash() == plain.teacher_hash()
+    assert teacher_labels_key(config, []) != teacher_labels_key(plain, [])
+    logged: list[str] = []
+    data = prepare_distillation(config, ["快递三天了还没到太失望了"], log=logged.append)
+    base = prepare_distillation(plain, ["快递三天了还没到太失望了"], log=lambda _: None)
+    assert data.texts[:len(base.texts)] == base.texts and data.hard[:len(base.hard)] == base.hard
+    added = data.texts[len(base.texts):]
+    assert len(added) == data.transfer > len(set(base.texts)) // 2 and any(f"{data.transfer:,} altered copies" in line for line in logged)
+    assert data.hard[len(base.hard):] == [None] * len(added)
+    assert np.allclose(data.soft[len(base.texts):].sum(axis=1), 1) and data.labelled.texts == base.labelled.texts
+    measured = set(data.calibration.texts) | set(data.test.texts) | {t for d in _held_out(config).values() for t in d.texts}
+    assert not (set(added) & (measured | set(base.texts))) and len(set(added)) == len(added)
+    assert all(len(text) >= 2 for text in added)
+    # The same texts in any order give the same variants; a known text is never one of them.
+    known = measured | set(base.texts)
+    assert transfer_variants(base.texts[::-1], known) == added
+    assert added[0] not in transfer_variants(base.texts, known | {added[0]})
+    assert len(transfer_variants(base.texts, known, per_text=2)) > len(added)
+
+
 def test_the_version_names_the_network_so_a_rebuilt_student_never_meets_stale_caches(tmp_path: Path) -> None:
     """A rebuild on the same recipe and data whose teacher labels differ in the last bits trains a
     different network; its version must differ, because the ONNX export and the nightly's score
