@@ -37,7 +37,8 @@ from bench import dbt_build
 from pipelines.dbt_window import window_env
 from pipelines.settings import REPO_ROOT
 
-SIZES = [int(size) for size in os.environ.get("VOC_BENCH_SPARK_CONTACTS", "1000000,10000000").split(",")]
+# Contacts per dbt size; set empty (VOC_BENCH_SPARK_CONTACTS=) to measure the NLP scoring alone.
+SIZES = [int(size) for size in os.environ.get("VOC_BENCH_SPARK_CONTACTS", "1000000,10000000").split(",") if size.strip()]
 DAYS = 30
 MASTERS = ("local[1]", "local[2]")
 ENGINES = os.environ.get("VOC_BENCH_SPARK_ENGINES", ",".join(("duckdb", *MASTERS))).split(",")

@@ -49,8 +49,8 @@ class NlpReport:
 
 
 @lru_cache(maxsize=4)
-def _engine(name: str, model_dir: str | None, cache_dir: str) -> SentimentEngine:
-    return load_engine(name, Path(model_dir) if model_dir else None, Path(cache_dir))
+def _engine(name: str, model_dir: str | None, cache_dir: str, threads: int | None = None) -> SentimentEngine:
+    return load_engine(name, Path(model_dir) if model_dir else None, Path(cache_dir), threads)
 
 
 def sentiment_engine(settings: Settings) -> SentimentEngine:

@@ -4,6 +4,11 @@ The texts a partition needs scored (the sentiment cache's misses, already normal
 Spark DataFrame split over the executors; ``mapInPandas`` runs the configured engine (the ONNX
 student) on each Arrow batch in the executors' Python workers, which load the model once each
 (``scoring._engine`` is cached per process). Probabilities come back in the texts' order.
+
+Each worker's engine uses the task's share of CPUs (``spark.task.cpus``, default 1), not every core of
+the machine: an executor runs as many tasks at once as it has cores, and one ONNX session per task that
+each spread over all cores oversubscribed them (measured 2026-11-30 on `local[2]`, two cores: 914-1,053
+docs/s with two threads per worker, 1,531 with one; bench/SCALING.md).
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ def _score_batches(batches: Iterator["pd.DataFrame"], engine_name: str, model_di
                    cache_dir: str) -> Iterator["pd.DataFrame"]:  # noqa: F821
     """Executor side: (row, text) batches → (row, p_negative, p_neutral, p_positive)."""
     import pandas as pd
+    from pyspark import TaskContext
 
     from pipelines.nlp.scoring import _engine
 
-    engine = _engine(engine_name, model_dir, cache_dir)
+    context = TaskContext.get()
+    engine = _engine(engine_name, model_dir, cache_dir, context.cpus() if context else None)
     for frame in batches:
         probabilities = engine.predict_proba(frame["text"].tolist()) if len(frame) else np.zeros((0, 3))
         yield pd.DataFrame({"row": frame["row"].to_numpy(),

@@ -25,12 +25,14 @@ class SentimentEngine(Protocol):
 ENGINES = ("snownlp", "transformer", "transformer-large")
 
 
-def load_engine(name: str, model_dir: Path | None = None, cache_dir: Path | None = None) -> SentimentEngine:
+def load_engine(name: str, model_dir: Path | None = None, cache_dir: Path | None = None,
+                threads: int | None = None) -> SentimentEngine:
     """Build an engine by name.
 
     'transformer' is the nightly student, 'transformer-large' its teacher (built on demand by
-    ``voc train sentiment``); for both ``model_dir`` is any local Hugging Face checkpoint and
-    ``cache_dir`` (if given) where its int8 ONNX copy is kept for fast CPU scoring.
+    ``voc train sentiment``); for both ``model_dir`` is any local Hugging Face checkpoint,
+    ``cache_dir`` (if given) where its int8 ONNX copy is kept for fast CPU scoring, and ``threads``
+    the CPU threads one call may use (default: every core of the machine).
     """
     if name == "snownlp":
         from sentiment.engines.snownlp_engine import SnowNLPEngine
@@ -43,5 +45,5 @@ def load_engine(name: str, model_dir: Path | None = None, cache_dir: Path | None
             raise ValueError(f"the {name} engine needs a model directory")
         if name == "transformer-large" and not (Path(model_dir) / "config.json").exists():
             raise FileNotFoundError(f"no teacher model in {model_dir}: build it with `voc train sentiment`")
-        return TransformerEngine(model_dir, cache_dir=cache_dir, name=name)
+        return TransformerEngine(model_dir, cache_dir=cache_dir, threads=threads, name=name)
     raise ValueError(f"unknown sentiment engine {name!r}; choose one of {', '.join(ENGINES)}")
