@@ -78,6 +78,11 @@ class TrainConfig:
     # teacher labels and the student learns from its probabilities only, never a gold label; 0: none.
     student_transfer_variants: int = 0
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.student_transfer_variants, int) or self.student_transfer_variants < 0:
+            raise ValueError(f"student_transfer_variants must be a whole number of copies per text, 0 or more: "
+                             f"{self.student_transfer_variants!r}")
+
     @classmethod
     def from_file(cls, path: Path) -> "TrainConfig":
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -159,6 +159,8 @@ def test_transfer_text_is_labelled_by_the_teacher_only_and_never_meets_a_measure
     plain = TrainConfig(teacher="tfidf", corpus_limit=300, service_language_dir=str(service))
     config = dataclasses.replace(plain, student_transfer_variants=1)
     assert "student_transfer_variants" not in plain.to_dict()  # recipes without it keep their hash
+    with pytest.raises(ValueError, match="student_transfer_variants"):
+        dataclasses.replace(plain, student_transfer_variants=-1)
     assert config.config_hash != plain.config_hash and config.teacher_hash() == plain.teacher_hash()
     assert teacher_labels_key(config, []) != teacher_labels_key(plain, [])
     logged: list[str] = []
