@@ -35,7 +35,9 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -184,27 +186,55 @@ def _header_records(mapper: HeaderMapper, values: list[str]) -> tuple[list[str |
     return fields, None
 
 
+def _stray_quote(raw: str, separator: str) -> bool:
+    """True when ``raw``, one record read over several lines, holds a quote that opens a field and does
+    not close at a field's end (strict CSV, RFC 4180, rejects it).
+
+    Python's reader, in its default (non-strict) mode, reads on: an unclosed quote takes the rest of
+    the file as one field, and a quote closed by the next quoted field takes every row between as
+    text. Excel and every CSV writer escape the quotes of a real multi-line field, which parses."""
+    try:
+        for _ in csv.reader(io.StringIO(raw, newline=""), delimiter=separator, strict=True):
+            pass
+    except csv.Error:
+        return True
+    return False
+
+
 def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None = None) -> Iterator[Record]:
     """Yield each CSV/TSV record as a dict keyed by canonical field names.
 
     The first non-blank row is the header, mapped by ``mapper``; unused columns are dropped. If
-    the header lacks a required field, every record is reported with that as its reason.
+    the header lacks a required field, every record is reported with that as its reason. A line
+    whose quote runs a field into the following lines without closing properly is reported as
+    ``bad_row`` and the lines after it are read again, so one stray ``"`` costs one row, not the rest
+    of the file.
     """
     encoding = encoding or detect_encoding(path)
+    separator = delimiter(path, encoding)
+    lines = text_lines(path, encoding)
+    read_again: deque[tuple[str, str]] = deque()
     line_number = 0
-    consumed: list[str] = []
+    consumed: list[tuple[str, str]] = []
     bad_lines: set[int] = set()
 
     def tracked() -> Iterator[str]:
         nonlocal line_number
-        for line, state in text_lines(path, encoding):
+        while True:
+            if read_again:
+                line, state = read_again.popleft()
+            else:
+                following = next(lines, None)
+                if following is None:
+                    return
+                line, state = following
             line_number += 1
             if state == "bad":
                 bad_lines.add(line_number)
-            consumed.append(line)
+            consumed.append((line, state))
             yield line
 
-    reader = csv.reader(tracked(), delimiter=delimiter(path, encoding))
+    reader = csv.reader(tracked(), delimiter=separator)
     header: list[str | None] | None = None
     header_error: str | None = None
     while True:
@@ -215,13 +245,23 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
         except StopIteration:
             return
         except csv.Error as error:
+            text = "".join(line for line, _ in consumed)
             if "field larger than field limit" in str(error):
-                yield Record(first_line, "".join(consumed)[:1000], None, "text_too_long",
+                yield Record(first_line, text[:1000], None, "text_too_long",
                              f"a field is over {csv.field_size_limit():,} characters, the CSV reader's limit")
             else:
-                yield Record(first_line, "".join(consumed), None, "bad_row", f"malformed CSV: {error}")
+                yield Record(first_line, text, None, "bad_row", f"malformed CSV: {error}")
             continue
-        raw = "".join(consumed).rstrip("\r\n")
+        raw = "".join(line for line, _ in consumed).rstrip("\r\n")
+        if len(consumed) > 1 and _stray_quote(raw, separator):
+            yield Record(first_line, consumed[0][0].rstrip("\r\n"), None, "bad_row",
+                         'a quote (") opens a field on this line and does not close where a field ends, so '
+                         f"it ran into the {len(consumed) - 1:,} line(s) after; this line is left out and "
+                         "those are read again as rows")
+            read_again.extend(consumed[1:])
+            line_number = first_line
+            reader = csv.reader(tracked(), delimiter=separator)
+            continue
         if not values or all(not value.strip() for value in values):
             continue
         if header is None:

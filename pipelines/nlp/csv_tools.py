@@ -124,6 +124,10 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[di
     input_path, output_path, text_column = job.input_path, job.output_path, job.text_column
     if output_path.is_dir():
         raise CsvToolError(f"--output {output_path} is a folder; give the path of the CSV file to write")
+    if output_path.exists() and input_path.exists() and output_path.samefile(input_path):
+        # Opening the output truncates the file the rows are still being read from: they would be lost.
+        raise CsvToolError(f"--output {output_path} is the input file; writing it would destroy the rows still "
+                           "to be read. Give another path")
     columns, rows, unreadable = _open_rows(input_path, text_column, *read_columns)
     clash = [c for c in new_columns if c in columns]
     if clash:  # e.g. a file scored before: its old results would otherwise change without a word

@@ -73,6 +73,8 @@ def write_hostile_landing(settings: Settings) -> dict[str, dict[str, int]]:
     put("surveys", surveys, "i_bad_bytes.csv", bad_bytes, 2)
     multiline = HEADER + 'S70,C70,CL70,app,2026-08-01 10:00:00,8,4,"第一行\n第二行"\n' + "S71,C71,CL71,app,2026-08-01\n"
     put("surveys", surveys, "j_multiline_and_short_row.csv", multiline.encode(), 2)
+    stray_quote = HEADER + _survey(80, comment='"等了三天还没发货') + _survey(81) + _survey(82, comment='"第一行\n第二行"')
+    put("surveys", surveys, "k_stray_quote.csv", stray_quote.encode(), 3)
 
     truncated = json.dumps(_call(3), ensure_ascii=False)[:70]
     call_rows = [
@@ -115,6 +117,8 @@ def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
         comment = conn.execute("SELECT comment FROM raw.surveys WHERE survey_id = 'S50'").fetchone()[0]
         gb_comment = conn.execute("SELECT comment FROM raw.surveys WHERE survey_id = 'S10'").fetchone()[0]
         multiline = conn.execute("SELECT comment FROM raw.surveys WHERE survey_id = 'S70'").fetchone()[0]
+        after_stray = conn.execute(
+            "SELECT survey_id, comment FROM raw.surveys WHERE survey_id IN ('S81', 'S82') ORDER BY 1").fetchall()
         masked = conn.execute("SELECT text, pii_masks FROM raw.call_turns WHERE call_id = 'CL9'").fetchone()
         statuses = dict(conn.execute("SELECT _source_file, status FROM raw.ingest_files").fetchall())
     finally:
@@ -128,6 +132,7 @@ def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
     assert reasons[f"{s}g_control_and_long.csv:4"] == "bad_timestamp"
     assert reasons[f"{s}i_bad_bytes.csv:3"] == "encoding"
     assert reasons[f"{s}j_multiline_and_short_row.csv:4"] == "bad_row"
+    assert reasons[f"{s}k_stray_quote.csv:2"] == "bad_row"  # the quote never closes: that row only
     c = "calls:calls/2026-08-01/calls.jsonl:"
     assert reasons[f"{c}4"] == "bad_json" and reasons[f"{c}9"] == "bad_json"
     assert reasons[f"{c}6"] == "missing_field" and reasons[f"{c}7"] == "missing_field"
@@ -138,6 +143,7 @@ def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
     assert comment == "好评"
     assert gb_comment == "等了半小时没人接"
     assert multiline == "第一行\n第二行"
+    assert after_stray == [("S81", "很满意"), ("S82", "第一行\n第二行")]
     assert masked == ("我的卡号****0123", 1)
     assert statuses["surveys/2026-08-01/b_duplicate.csv"] == "duplicate"
     assert statuses["surveys/2026-08-01/h_empty.csv"] == "empty"

@@ -263,15 +263,19 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     empty.write_bytes(b"")
     repeated = tmp_path / "repeated.csv"
     repeated.write_text("id,评论,评论\n1,服务太差,服务很好\n", encoding="utf-8")
+    before = comments_csv.read_bytes()
     for arguments, message in [
         (["--input", str(tmp_path), "--output", str(tmp_path / "z.csv")], "is a folder; give one CSV"),
         (["--input", str(empty), "--output", str(tmp_path / "z.csv")], "empty.csv is empty (0 bytes)"),
         (["--input", str(repeated), "--output", str(tmp_path / "z.csv")], "more than one column named '评论'"),
         (["--input", str(comments_csv), "--output", str(tmp_path)], "is a folder; give the path of the CSV"),
+        (["--input", str(comments_csv), "--output", str(comments_csv.parent / "." / comments_csv.name)],
+         "is the input file"),
     ]:
         assert main(["sentiment", "score", "--engine", "snownlp", "--text-column", "评论", *arguments]) == 2
         assert message in capsys.readouterr().err
     assert not (tmp_path / "z.csv").exists()
+    assert comments_csv.read_bytes() == before  # the refused same-file run left the input whole
     assert main(["sentiment", "score", "--engine", "snownlp", "--model-dir", str(tmp_path), "--input",
                  str(comments_csv), "--text-column", "评论", "--output", str(tmp_path / "z.csv")]) == 2
     assert "--model-dir is for the transformer engines" in capsys.readouterr().err
