@@ -207,7 +207,7 @@ def _tool(func: Callable[[], int]) -> int:
     except CsvToolError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{rows:,} rows written", file=sys.stderr)
+    print(f"{rows:,} row{'' if rows == 1 else 's'} written", file=sys.stderr)
     return 0
 
 

@@ -53,6 +53,11 @@ def check_input(path: Path) -> None:
         raise CsvToolError(f"{path.name} is empty (0 bytes): not even a header row")
     if file_format(path) == "json":
         raise CsvToolError(f"{path.name} is JSON; these commands read CSV, TSV or XLSX")
+    with path.open("rb") as handle:
+        zipped = handle.read(4) == b"PK\x03\x04"  # every XLSX is a zip archive
+    if zipped and file_format(path) != "xlsx":
+        raise CsvToolError(f"{path.name} is an Excel workbook (XLSX) under another name; rename it to .xlsx, "
+                           "or save it from Excel as CSV")
 
 
 def _open_rows(path: Path, text_column: str, *other_columns: str) -> tuple[list[str], Iterator[dict[str, str]], list[Record]]:
@@ -67,6 +72,11 @@ def _open_rows(path: Path, text_column: str, *other_columns: str) -> tuple[list[
 
     records = read_records(path, keep_every_column)
     first = next(records, None)  # reads the header
+    if not columns and first is not None and first.fields is None:  # e.g. a damaged workbook
+        raise CsvToolError(f"{path.name} cannot be read: {first.reason}")
+    if any("\x00" in name for name in columns):
+        raise CsvToolError(f"{path.name} looks like UTF-16 without a byte-order mark (its header holds NUL "
+                           "characters); save it as UTF-8, or as Excel's Unicode text, which writes the mark")
     repeated = sorted({name for name in columns if columns.count(name) > 1})
     if repeated:  # a row is a dict by column name: one of two same-named columns would be lost
         raise CsvToolError(f"{path.name} has more than one column named {', '.join(map(repr, repeated))}; "
@@ -134,10 +144,13 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[di
         print(f"note: {input_path.name} already has {', '.join(clash)}; the output holds the new values",
               file=sys.stderr)
     out_columns = columns + [c for c in new_columns if c not in clash]
-    output_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        out = output_path.open("w", encoding=job.output_encoding, newline="")
+    except OSError as error:
+        raise CsvToolError(f"cannot write --output {output_path}: {error.strerror or error}") from None
     count = 0
-    with output_path.open("w", encoding=job.output_encoding, newline="") as out, \
-            tqdm(unit="row", desc=desc, file=sys.stderr) as bar:
+    with out, tqdm(unit="row", desc=desc, file=sys.stderr) as bar:
         writer = csv.DictWriter(out, out_columns, extrasaction="ignore")
         writer.writeheader()
         for chunk in _chunks(rows):

@@ -264,6 +264,12 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     repeated = tmp_path / "repeated.csv"
     repeated.write_text("id,评论,评论\n1,服务太差,服务很好\n", encoding="utf-8")
     before = comments_csv.read_bytes()
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(b"not a workbook")
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_bytes(b"PK\x03\x04" + bytes(60))
+    no_bom = tmp_path / "no_bom.csv"
+    no_bom.write_bytes("id,评论\n1,服务很好\n".encode("utf-16-le"))
     for arguments, message in [
         (["--input", str(tmp_path), "--output", str(tmp_path / "z.csv")], "is a folder; give one CSV"),
         (["--input", str(empty), "--output", str(tmp_path / "z.csv")], "empty.csv is empty (0 bytes)"),
@@ -271,6 +277,10 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
         (["--input", str(comments_csv), "--output", str(tmp_path)], "is a folder; give the path of the CSV"),
         (["--input", str(comments_csv), "--output", str(comments_csv.parent / "." / comments_csv.name)],
          "is the input file"),
+        (["--input", str(comments_csv), "--output", str(comments_csv / "out.csv")], "cannot write --output"),
+        (["--input", str(damaged), "--output", str(tmp_path / "z.csv")], "damaged.xlsx cannot be read: not a readable"),
+        (["--input", str(renamed), "--output", str(tmp_path / "z.csv")], "is an Excel workbook (XLSX) under another"),
+        (["--input", str(no_bom), "--output", str(tmp_path / "z.csv")], "UTF-16 without a byte-order mark"),
     ]:
         assert main(["sentiment", "score", "--engine", "snownlp", "--text-column", "评论", *arguments]) == 2
         assert message in capsys.readouterr().err
