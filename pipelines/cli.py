@@ -427,7 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                   f"({settings.sentiment_positive_above}) on sentiment_score.")
     score.add_argument("--engine", choices=list(ENGINES), default=settings.sentiment_engine,
                        help="scoring engine: transformer (the fast student), transformer-large (its teacher, built "
-                            f"by `voc train sentiment`) or snownlp (default VOC_SENTIMENT_ENGINE: {settings.sentiment_engine})")
+                            f"by `voc train sentiment`) or snownlp (SnowNLP's shopping-review model, kept as a "
+                            "baseline: two classes only, so sentiment_neutral is always 0, and far weaker on service "
+                            f"language; see bench/results.json) (default VOC_SENTIMENT_ENGINE: {settings.sentiment_engine})")
     score.add_argument("--model-dir", type=Path, help="Hugging Face checkpoint for the transformer engines "
                                                        "(default VOC_SENTIMENT_MODEL_DIR, VOC_SENTIMENT_TEACHER_DIR)")
     csv_args(score)
