@@ -3,7 +3,8 @@
 Formats: delimited text (CSV, or TSV such as Excel's "Unicode text" export), XLSX (问卷星,
 腾讯问卷 and Excel save it), and JSON (one object per line, or one array of objects).
 Text encodings: UTF-8, UTF-8 with BOM, GB18030 (Excel in China) and UTF-16 with BOM, detected
-over the whole file, not a sample. Line endings: LF, CRLF and CR-only (Excel for Mac) alike.
+over the whole file, not a sample. A file in another encoding (Big5, a Western code page) would read
+as GB18030 mojibake, not fail; its rows are reported as ``encoding`` instead (``_foreign_encoding``). Line endings: LF, CRLF and CR-only (Excel for Mac) alike.
 
 A reader never raises on bad content. It yields ``Record``s carrying either the fields (keyed
 by canonical field names where a header is mapped) or the reason the record could not be read,
@@ -75,10 +76,12 @@ class Record:
 
 @dataclass(frozen=True)
 class Encoding:
-    """A text file's codec and whether every byte of it decodes with that codec."""
+    """A text file's codec, whether every byte of it decodes with that codec, and, for a file read as
+    GB18030 that does not read as Chinese, the encoding it is more likely in (``foreign``, e.g. 'big5')."""
 
     codec: str  # 'utf-8', 'utf-8-sig', 'gb18030' or 'utf-16'
     clean: bool
+    foreign: str | None = None
 
     @property
     def fallback(self) -> str | None:
@@ -139,7 +142,52 @@ def detect_encoding(path: Path) -> Encoding:
         return Encoding("utf-8", True)
     else:
         codec = _majority_codec(path)
-    return Encoding(codec, _decodes(path, codec))
+    return Encoding(codec, _decodes(path, codec), _foreign_encoding(path) if codec == "gb18030" else None)
+
+
+# Lead bytes of GB2312's kana, Greek, Cyrillic, pinyin and box-drawing rows: Chinese customer text
+# hardly uses them, but Big5's commonest characters (lead bytes 0xA4-0xA9) land there when read as GBK.
+_RARE_GB2312_ROWS = range(0xA4, 0xAA)
+_GB_FAMILY = ("gb18030", "gbk", "gb2312", "hz", "ascii", "utf_8")
+FOREIGN_SHARE = 0.1
+
+
+def _rare_share(text: str) -> float:
+    """Share of the non-ASCII characters of ``text`` that simplified-Chinese text hardly holds: ideographs
+    outside GB2312's 6,763, GB2312's kana/Greek/Cyrillic/pinyin/box rows, and undecodable bytes (U+FFFD).
+    Emoji and CJK punctuation count as ordinary. About 0 for GB18030 customer text; 0.3-0.4 for Big5 and
+    for Traditional Chinese; near 1 for a Western code page (Latin-1, cp1252) read as GB18030."""
+    rare = total = 0
+    for char in text:
+        if char.isascii():
+            continue
+        total += 1
+        try:
+            rare += char == "\ufffd" or char.encode("gb2312")[0] in _RARE_GB2312_ROWS
+        except UnicodeEncodeError:
+            rare += "\u4e00" <= char <= "\u9fff"
+    return rare / total if total else 0.0
+
+
+def _foreign_encoding(path: Path) -> str | None:
+    """The encoding a file without a BOM that is not UTF-8 is more likely in than GB18030 (e.g. 'big5',
+    'cp1252'), judged on its first MiB; None when it reads as Chinese in GB18030.
+
+    Two tests must agree, so that a real GB18030 export is never turned away: many rare characters
+    (``_rare_share`` at least ``FOREIGN_SHARE``: Big5 and Western code pages read as GB18030 give
+    mojibake, not an error) and charset-normalizer's best guess outside the GB family (it tells Big5 from
+    Traditional Chinese saved as GB18030, which the share alone cannot)."""
+    from charset_normalizer import from_bytes
+
+    with path.open("rb") as handle:
+        sample = handle.read(_HASH_CHUNK)
+    if len(sample) == _HASH_CHUNK:  # whole lines only: a cut may split a two-byte character
+        sample = sample[: sample.rfind(b"\n") + 1] or sample
+    if _rare_share(sample.decode("gb18030", errors="replace")) < FOREIGN_SHARE:
+        return None
+    best = from_bytes(sample).best()
+    guess = best.encoding if best else "an unknown encoding"
+    return None if guess in _GB_FAMILY else guess
 
 
 def _readable(line: str) -> str:
@@ -267,7 +315,11 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
         if header is None:
             header, header_error = _header_records(mapper, values)
             continue
-        if header_error:
+        if encoding.foreign:
+            yield Record(first_line, raw, None, "encoding",
+                         f"the file is neither UTF-8 nor GB18030 (it reads like {encoding.foreign}); "
+                         "save it again as CSV UTF-8")
+        elif header_error:
             yield Record(first_line, raw, None, "missing_column", header_error)
         elif bad_lines and any(line in bad_lines for line in range(first_line, line_number + 1)):
             yield Record(first_line, raw, None, "encoding", "bytes that are neither UTF-8 nor GB18030")

@@ -2,7 +2,8 @@
 
 Input is read with ingestion's readers (``pipelines/ingest/readers.py``): CSV or TSV in UTF-8,
 UTF-8 with BOM, GB18030 or UTF-16, any line ending, encoding detected over the whole file; or an
-XLSX workbook's first sheet. Output is CSV with every input column kept and the new columns
+XLSX workbook's first sheet. A file in another encoding (Big5, a Western code page) is refused, not
+scored as mojibake. Output is CSV with every input column kept and the new columns
 appended, in UTF-8 unless the job asks for UTF-8 with a BOM or GB18030 (what Excel in China opens
 without garbling). A row that cannot be read (bytes in no supported encoding, a malformed CSV
 row) is not written with replacement characters: it is left out and reported on stderr with its
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.ingest.readers import Record, file_format, read_records
+from pipelines.ingest.readers import Record, detect_encoding, file_format, read_records
 
 CHUNK_ROWS = 2000
 SHOWN_UNREADABLE = 10
@@ -58,6 +59,10 @@ def check_input(path: Path) -> None:
     if zipped and file_format(path) != "xlsx":
         raise CsvToolError(f"{path.name} is an Excel workbook (XLSX) under another name; rename it to .xlsx, "
                            "or save it from Excel as CSV")
+    foreign = None if file_format(path) == "xlsx" else detect_encoding(path).foreign
+    if foreign:  # read as GB18030 it would be scored as mojibake
+        raise CsvToolError(f"{path.name} is neither UTF-8 nor GB18030 (it reads like {foreign}); save it again "
+                           "as CSV UTF-8")
 
 
 def _open_rows(path: Path, text_column: str, *other_columns: str) -> tuple[list[str], Iterator[dict[str, str]], list[Record]]:

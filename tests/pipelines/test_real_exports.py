@@ -133,6 +133,19 @@ def test_line_endings_and_encodings_are_read_whole(tmp_path: Path) -> None:
     assert decoded[-1] == ("3,太差了\n", "fallback") and decoded[1] == ("1,很好\n", "ok")
 
 
+def test_a_file_in_another_encoding_is_named_not_read_as_gb18030_mojibake(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    traditional = "id,comment\n1,客服態度很好，問題當天就解決了\n2,帳單金額不對，請儘快處理\n"
+    path.write_bytes(traditional.encode("big5"))
+    assert detect_encoding(path) == Encoding("gb18030", True, "big5")
+    path.write_bytes(traditional.encode("gb18030"))  # Traditional Chinese saved as GB18030 is read
+    assert detect_encoding(path) == Encoding("gb18030", True)
+    path.write_bytes("id,comment\n1,Très bien, merci à l'équipe\n2,Déçu: livraison très en retard\n".encode("cp1252"))
+    assert detect_encoding(path).foreign is not None
+    path.write_bytes("id,comment\n1,客服很耐心👍\n2,太差了[怒]\n".encode("gb18030"))  # emoji are ordinary
+    assert detect_encoding(path) == Encoding("gb18030", True)
+
+
 def test_calls_as_one_json_array(tmp_path: Path) -> None:
     path = tmp_path / "calls.json"
     path.write_bytes(real_exports.calls_as_json_array([_call(1), _call(2), "not an object"]))
