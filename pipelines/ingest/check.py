@@ -80,7 +80,7 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
         path=path, source=source, contract_files=[str(origin) for origin in contract.origins],
         file_format=shown_format,
         encoding=("binary workbook" if encoding is None else
-                  f"not UTF-8 or GB18030: reads like {encoding.foreign}" if encoding.foreign else
+                  f"neither UTF-8 nor GB18030: probably {encoding.foreign}" if encoding.foreign else
                   encoding.codec + ("" if encoding.clean else " (some bytes fit neither UTF-8 nor GB18030)")),
         line_endings=None if kind == "xlsx" else line_endings(path),
     )

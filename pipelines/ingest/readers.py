@@ -3,8 +3,9 @@
 Formats: delimited text (CSV, or TSV such as Excel's "Unicode text" export), XLSX (问卷星,
 腾讯问卷 and Excel save it), and JSON (one object per line, or one array of objects).
 Text encodings: UTF-8, UTF-8 with BOM, GB18030 (Excel in China) and UTF-16 with BOM, detected
-over the whole file, not a sample. A file in another encoding (Big5, a Western code page) would read
-as GB18030 mojibake, not fail; its rows are reported as ``encoding`` instead (``_foreign_encoding``). Line endings: LF, CRLF and CR-only (Excel for Mac) alike.
+over the whole file, not a sample. A file in another encoding (Big5, Shift-JIS, a Western code page,
+UTF-16 without its BOM) would read as GB18030 or UTF-8 mojibake, not fail; its rows are reported as
+``encoding`` instead (``_foreign_encoding`` says when it can tell). Line endings: LF, CRLF and CR-only (Excel for Mac) alike.
 
 A reader never raises on bad content. It yields ``Record``s carrying either the fields (keyed
 by canonical field names where a header is mapped) or the reason the record could not be read,
@@ -131,32 +132,40 @@ def _majority_codec(path: Path) -> str:
 
 def detect_encoding(path: Path) -> Encoding:
     """The encoding of a whole text file: a BOM decides; else UTF-8 when every byte is UTF-8;
-    else the majority of UTF-8 and GB18030 lines. ``clean`` is False when some bytes fit neither."""
+    else the majority of UTF-8 and GB18030 lines. ``clean`` is False when some bytes fit neither.
+    ``foreign`` names what a file without a BOM more likely is (``_foreign_encoding``)."""
     with path.open("rb") as handle:
         head = handle.read(4)
     if head.startswith(codecs.BOM_UTF8):
-        codec = "utf-8-sig"
-    elif head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        codec = "utf-16"
-    elif _decodes(path, "utf-8"):
-        return Encoding("utf-8", True)
-    else:
-        codec = _majority_codec(path)
-    return Encoding(codec, _decodes(path, codec), _foreign_encoding(path) if codec == "gb18030" else None)
+        return Encoding("utf-8-sig", _decodes(path, "utf-8-sig"))
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return Encoding("utf-16", _decodes(path, "utf-16"))
+    utf8 = _decodes(path, "utf-8")
+    codec = "utf-8" if utf8 else _majority_codec(path)
+    clean = utf8 if codec == "utf-8" else _decodes(path, codec)
+    return Encoding(codec, clean, _foreign_encoding(path, codec))
 
 
-# Lead bytes of GB2312's kana, Greek, Cyrillic, pinyin and box-drawing rows: Chinese customer text
-# hardly uses them, but Big5's commonest characters (lead bytes 0xA4-0xA9) land there when read as GBK.
-_RARE_GB2312_ROWS = range(0xA4, 0xAA)
+# Lead bytes of GB2312's kana, Greek, Cyrillic and box-drawing rows: Chinese customer text seldom uses
+# them, but Big5's commonest characters (lead bytes 0xA4-0xA9) land there when read as GBK. Row 0xA8
+# (pinyin, é ü à) is left out: GB18030 exports hold real accented Latin letters there (café, Nestlé).
+_RARE_GB2312_ROWS = (0xA4, 0xA5, 0xA6, 0xA7, 0xA9)
 _GB_FAMILY = ("gb18030", "gbk", "gb2312", "hz", "ascii", "utf_8")
-FOREIGN_SHARE = 0.1
+# Below this many non-ASCII characters in the sample, neither test is reliable (a few names with rare
+# characters, a μ or an é, tip a short genuine file over), so a short file is read as GB18030.
+FOREIGN_MIN_CHARS = 300
+FOREIGN_SHARE = 0.2
+_FAMILIES = (("big5", "Big5 (Traditional Chinese)"), ("cp950", "Big5 (Traditional Chinese)"),
+             ("shift_jis", "Japanese (Shift-JIS)"), ("cp932", "Japanese (Shift-JIS)"), ("euc_j", "Japanese (EUC-JP)"),
+             ("cp949", "Korean (EUC-KR)"), ("euc_kr", "Korean (EUC-KR)"), ("johab", "Korean (EUC-KR)"))
 
 
-def _rare_share(text: str) -> float:
-    """Share of the non-ASCII characters of ``text`` that simplified-Chinese text hardly holds: ideographs
-    outside GB2312's 6,763, GB2312's kana/Greek/Cyrillic/pinyin/box rows, and undecodable bytes (U+FFFD).
-    Emoji and CJK punctuation count as ordinary. About 0 for GB18030 customer text; 0.3-0.4 for Big5 and
-    for Traditional Chinese; near 1 for a Western code page (Latin-1, cp1252) read as GB18030."""
+def _rare_share(text: str) -> tuple[float, int]:
+    """(share, count) over the non-ASCII characters of ``text``: the share that simplified-Chinese text
+    hardly holds (ideographs outside GB2312's 6,763, GB2312's kana/Greek/Cyrillic/box rows, undecodable
+    bytes shown as U+FFFD). Emoji, CJK punctuation and accented Latin letters count as ordinary. About 0
+    for GB18030 customer text; 0.3-0.4 for Big5 and for Traditional Chinese; near 1 for a Western code page
+    (Latin-1, cp1252) read as GB18030."""
     rare = total = 0
     for char in text:
         if char.isascii():
@@ -166,28 +175,40 @@ def _rare_share(text: str) -> float:
             rare += char == "\ufffd" or char.encode("gb2312")[0] in _RARE_GB2312_ROWS
         except UnicodeEncodeError:
             rare += "\u4e00" <= char <= "\u9fff"
-    return rare / total if total else 0.0
+    return (rare / total if total else 0.0), total
 
 
-def _foreign_encoding(path: Path) -> str | None:
-    """The encoding a file without a BOM that is not UTF-8 is more likely in than GB18030 (e.g. 'big5',
-    'cp1252'), judged on its first MiB; None when it reads as Chinese in GB18030.
+def _foreign_encoding(path: Path, codec: str) -> str | None:
+    """What a file without a BOM more likely is, in words, when it is not what ``codec`` reads; None when
+    it reads as UTF-8 or as Chinese in GB18030. Judged on the first MiB.
 
-    Two tests must agree, so that a real GB18030 export is never turned away: many rare characters
-    (``_rare_share`` at least ``FOREIGN_SHARE``: Big5 and Western code pages read as GB18030 give
-    mojibake, not an error) and charset-normalizer's best guess outside the GB family (it tells Big5 from
-    Traditional Chinese saved as GB18030, which the share alone cannot)."""
-    from charset_normalizer import from_bytes
-
+    - NUL bytes in a tenth of the sample: UTF-16 without a byte-order mark (Python and Excel write the mark).
+    - Read as GB18030: at least ``FOREIGN_MIN_CHARS`` non-ASCII characters, ``FOREIGN_SHARE`` of them rare
+      (``_rare_share``: Big5 and Western code pages read as GB18030 give mojibake, not an error), and
+      charset-normalizer's best guess outside the GB family (it tells Big5 from Traditional Chinese saved
+      as GB18030, which the share alone cannot). All three must hold, so that a genuine GB18030 export is
+      never turned away. Not caught: Korean EUC-KR (its Hangul lands on common GB2312 characters), a
+      foreign file under 300 non-ASCII characters, foreign text that starts after the first MiB."""
     with path.open("rb") as handle:
         sample = handle.read(_HASH_CHUNK)
+    if sample.count(0) * 10 >= len(sample) > 0:
+        return "UTF-16 without a byte-order mark"
+    if codec != "gb18030":
+        return None
     if len(sample) == _HASH_CHUNK:  # whole lines only: a cut may split a two-byte character
         sample = sample[: sample.rfind(b"\n") + 1] or sample
-    if _rare_share(sample.decode("gb18030", errors="replace")) < FOREIGN_SHARE:
+    share, count = _rare_share(sample.decode("gb18030", errors="replace"))
+    if count < FOREIGN_MIN_CHARS or share < FOREIGN_SHARE:
         return None
+    from charset_normalizer import from_bytes
+
     best = from_bytes(sample).best()
-    guess = best.encoding if best else "an unknown encoding"
-    return None if guess in _GB_FAMILY else guess
+    guess = best.encoding if best else ""
+    if guess in _GB_FAMILY:
+        return None
+    return next((name for prefix, name in _FAMILIES if guess.startswith(prefix)),
+                "a Western code page such as Windows-1252" if guess.startswith(("cp", "iso8859", "latin", "mac_", "hp_"))
+                else "an encoding other than UTF-8 and GB18030")
 
 
 def _readable(line: str) -> str:
@@ -317,7 +338,7 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
             continue
         if encoding.foreign:
             yield Record(first_line, raw, None, "encoding",
-                         f"the file is neither UTF-8 nor GB18030 (it reads like {encoding.foreign}); "
+                         f"the file is neither UTF-8 nor GB18030 but probably {encoding.foreign}: "
                          "save it again as CSV UTF-8")
         elif header_error:
             yield Record(first_line, raw, None, "missing_column", header_error)

@@ -61,7 +61,7 @@ def check_input(path: Path) -> None:
                            "or save it from Excel as CSV")
     foreign = None if file_format(path) == "xlsx" else detect_encoding(path).foreign
     if foreign:  # read as GB18030 it would be scored as mojibake
-        raise CsvToolError(f"{path.name} is neither UTF-8 nor GB18030 (it reads like {foreign}); save it again "
+        raise CsvToolError(f"{path.name} is neither UTF-8 nor GB18030 but probably {foreign}: save it again "
                            "as CSV UTF-8")
 
 
@@ -79,9 +79,6 @@ def _open_rows(path: Path, text_column: str, *other_columns: str) -> tuple[list[
     first = next(records, None)  # reads the header
     if not columns and first is not None and first.fields is None:  # e.g. a damaged workbook
         raise CsvToolError(f"{path.name} cannot be read: {first.reason}")
-    if any("\x00" in name for name in columns):
-        raise CsvToolError(f"{path.name} looks like UTF-16 without a byte-order mark (its header holds NUL "
-                           "characters); save it as UTF-8, or as Excel's Unicode text, which writes the mark")
     repeated = sorted({name for name in columns if columns.count(name) > 1})
     if repeated:  # a row is a dict by column name: one of two same-named columns would be lost
         raise CsvToolError(f"{path.name} has more than one column named {', '.join(map(repr, repeated))}; "

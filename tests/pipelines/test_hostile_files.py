@@ -75,8 +75,9 @@ def write_hostile_landing(settings: Settings) -> dict[str, dict[str, int]]:
     put("surveys", surveys, "j_multiline_and_short_row.csv", multiline.encode(), 2)
     stray_quote = HEADER + _survey(80, comment='"等了三天还没发货') + _survey(81) + _survey(82, comment='"第一行\n第二行"')
     put("surveys", surveys, "k_stray_quote.csv", stray_quote.encode(), 3)
-    big5 = HEADER + _survey(90, comment="客服態度很好，問題當天就解決了") + _survey(91, comment="等了兩個小時還沒有人接電話，非常失望")
-    put("surveys", surveys, "l_big5.csv", big5.encode("big5"), 2)  # Taiwan and Hong Kong exports: GB18030 mojibake
+    big5 = HEADER + "".join(_survey(90 + i, comment=text) for i, text in enumerate(
+        ["客服態度很好，問題當天就解決了", "等了兩個小時還沒有人接電話，非常失望", "帳單金額不對，請儘快處理"] * 8))
+    put("surveys", surveys, "l_big5.csv", big5.encode("big5"), 24)  # Taiwan and Hong Kong exports: GB18030 mojibake
 
     truncated = json.dumps(_call(3), ensure_ascii=False)[:70]
     call_rows = [
@@ -135,7 +136,7 @@ def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
     assert reasons[f"{s}i_bad_bytes.csv:3"] == "encoding"
     assert reasons[f"{s}j_multiline_and_short_row.csv:4"] == "bad_row"
     assert reasons[f"{s}k_stray_quote.csv:2"] == "bad_row"  # the quote never closes: that row only
-    assert [reasons[f"{s}l_big5.csv:{n}"] for n in (2, 3)] == ["encoding"] * 2  # not loaded as mojibake
+    assert [reasons[f"{s}l_big5.csv:{n}"] for n in range(2, 26)] == ["encoding"] * 24  # not loaded as mojibake
     c = "calls:calls/2026-08-01/calls.jsonl:"
     assert reasons[f"{c}4"] == "bad_json" and reasons[f"{c}9"] == "bad_json"
     assert reasons[f"{c}6"] == "missing_field" and reasons[f"{c}7"] == "missing_field"

@@ -271,7 +271,7 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     no_bom = tmp_path / "no_bom.csv"
     no_bom.write_bytes("id,评论\n1,服务很好\n".encode("utf-16-le"))
     big5 = tmp_path / "big5.csv"
-    big5.write_bytes("id,評論\n1,客服態度很好，問題當天就解決了\n2,帳單金額不對，請儘快處理\n".encode("big5"))
+    big5.write_bytes(("id,評論\n" + "1,客服態度很好，問題當天就解決了\n2,帳單金額不對，請儘快處理\n" * 12).encode("big5"))
     for arguments, message in [
         (["--input", str(tmp_path), "--output", str(tmp_path / "z.csv")], "is a folder; give one CSV"),
         (["--input", str(empty), "--output", str(tmp_path / "z.csv")], "empty.csv is empty (0 bytes)"),
@@ -282,8 +282,8 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
         (["--input", str(comments_csv), "--output", str(comments_csv / "out.csv")], "cannot write --output"),
         (["--input", str(damaged), "--output", str(tmp_path / "z.csv")], "damaged.xlsx cannot be read: not a readable"),
         (["--input", str(renamed), "--output", str(tmp_path / "z.csv")], "is an Excel workbook (XLSX) under another"),
-        (["--input", str(no_bom), "--output", str(tmp_path / "z.csv")], "(it reads like utf_16_le)"),
-        (["--input", str(big5), "--output", str(tmp_path / "z.csv")], "neither UTF-8 nor GB18030 (it reads like big5)"),
+        (["--input", str(no_bom), "--output", str(tmp_path / "z.csv")], "but probably UTF-16 without a byte-order mark: save"),
+        (["--input", str(big5), "--output", str(tmp_path / "z.csv")], "neither UTF-8 nor GB18030 but probably Big5 (Traditional Chinese)"),
     ]:
         assert main(["sentiment", "score", "--engine", "snownlp", "--text-column", "评论", *arguments]) == 2
         assert message in capsys.readouterr().err

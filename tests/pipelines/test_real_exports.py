@@ -133,16 +133,34 @@ def test_line_endings_and_encodings_are_read_whole(tmp_path: Path) -> None:
     assert decoded[-1] == ("3,太差了\n", "fallback") and decoded[1] == ("1,很好\n", "ok")
 
 
+TRADITIONAL = ["客服態度很好，問題當天就解決了", "等了兩個小時還沒有人接電話，非常失望", "帳單金額不對，請儘快處理",
+               "寬頻經常斷線，已經報修三次了", "退款還沒到帳，請儘快處理"]
+
+
 def test_a_file_in_another_encoding_is_named_not_read_as_gb18030_mojibake(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
-    traditional = "id,comment\n1,客服態度很好，問題當天就解決了\n2,帳單金額不對，請儘快處理\n"
-    path.write_bytes(traditional.encode("big5"))
-    assert detect_encoding(path) == Encoding("gb18030", True, "big5")
-    path.write_bytes(traditional.encode("gb18030"))  # Traditional Chinese saved as GB18030 is read
-    assert detect_encoding(path) == Encoding("gb18030", True)
-    path.write_bytes("id,comment\n1,Très bien, merci à l'équipe\n2,Déçu: livraison très en retard\n".encode("cp1252"))
-    assert detect_encoding(path).foreign is not None
-    path.write_bytes("id,comment\n1,客服很耐心👍\n2,太差了[怒]\n".encode("gb18030"))  # emoji are ordinary
+    traditional = "id,comment\n" + "".join(f"{i},{text}\n" for i, text in enumerate(TRADITIONAL * 6))
+    path.write_bytes(traditional.encode("big5"))  # 30 rows, 400 non-ASCII characters
+    assert detect_encoding(path) == Encoding("gb18030", True, "Big5 (Traditional Chinese)")
+    french = "id,comment\n" + "Très déçu: livraison très en retard, aucune réponse du service après-vente\n" * 60
+    path.write_bytes(french.encode("cp1252"))
+    assert detect_encoding(path).foreign == "a Western code page such as Windows-1252"
+    path.write_bytes("id,comment\n1,服务很好\n".encode("utf-16-le"))
+    assert detect_encoding(path).foreign == "UTF-16 without a byte-order mark"
+    path.write_bytes(b"id,comment\n1,ok\n".decode().encode("utf-16-be"))  # valid UTF-8, yet no text
+    assert detect_encoding(path) == Encoding("utf-8", True, "UTF-16 without a byte-order mark")
+
+
+@pytest.mark.parametrize("text", [
+    "id,comment\n" + "".join(f"{i},{t}\n" for i, t in enumerate(TRADITIONAL * 6)),  # Traditional, saved as GB18030
+    "id,comment\n1,客服堃哥很耐心，点赞\n2,李昇处理得很快\n",  # names outside GB2312
+    "id,comment\n" + "Loved the café, Nestlé formula, Pokémon cards\n" * 400,  # Excel keeps é in GB18030
+    "id,comment\n" + "维生素D 含量 10μg 太少，β-胡萝卜素也不够 Σ(っ °Д °;)っ\n" * 30,  # Greek, Cyrillic, kaomoji
+    "id,comment\n1,客服很耐心👍\n2,太差了[怒]\n",  # emoji
+])
+def test_a_genuine_gb18030_export_is_never_turned_away(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode("gb18030"))
     assert detect_encoding(path) == Encoding("gb18030", True)
 
 
