@@ -54,6 +54,10 @@ DELIMITED_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
+# Reason code of a row whose every field is empty (``,,,`` as Excel writes a blank row), yielded only with
+# ``keep_empty`` (the file commands keep such rows in place; the nightly skips them, as it skips blank lines).
+EMPTY_ROW = "empty_row"
+
 # Longest CSV field read, in characters. Python's default, 131,072, is shorter than a long
 # complaint letter pasted into a comment box. Past this a row is ``text_too_long``, kept with its
 # first 1,000 characters; the nightly's own, lower limit on texts is VOC_MAX_TEXT_CHARS.
@@ -270,7 +274,8 @@ def _stray_quote(raw: str, separator: str) -> bool:
     return False
 
 
-def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None = None) -> Iterator[Record]:
+def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None = None,
+                   keep_empty: bool = False) -> Iterator[Record]:
     """Yield each CSV/TSV record as a dict keyed by canonical field names.
 
     The first non-blank row is the header, mapped by ``mapper``; unused columns are dropped. If
@@ -332,6 +337,8 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
             reader = csv.reader(tracked(), delimiter=separator)
             continue
         if not values or all(not value.strip() for value in values):
+            if keep_empty and values and header is not None:
+                yield Record(first_line, raw, None, EMPTY_ROW, "every field is empty")
             continue
         if header is None:
             header, header_error = _header_records(mapper, values)
@@ -370,7 +377,7 @@ def _cell(value: object) -> object:
     return "" if value is None else str(value)
 
 
-def read_xlsx(path: Path, mapper: HeaderMapper) -> Iterator[Record]:
+def read_xlsx(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Iterator[Record]:
     """Yield each row of the workbook's first sheet as a dict keyed by canonical field names."""
     from python_calamine import CalamineWorkbook
 
@@ -385,6 +392,8 @@ def read_xlsx(path: Path, mapper: HeaderMapper) -> Iterator[Record]:
     for index, cells in enumerate(rows, start=1):
         values = [_cell(value) for value in cells]
         if all(value == "" for value in values):
+            if keep_empty and header is not None:
+                yield Record(index, "", None, EMPTY_ROW, "every cell is empty")
             continue
         raw = "\t".join(value.isoformat(sep=" ") if isinstance(value, datetime) else value for value in values)
         if header is None:
@@ -484,11 +493,12 @@ def file_format(path: Path) -> str:
     return "delimited"
 
 
-def read_records(path: Path, mapper: HeaderMapper) -> Iterator[Record]:
-    """Every record of a landed file, whatever its format."""
+def read_records(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Iterator[Record]:
+    """Every record of a landed file, whatever its format; with ``keep_empty``, also each row after the
+    header whose every field is empty, as an ``EMPTY_ROW`` record without fields (blank lines stay skipped)."""
     kind = file_format(path)
     if kind == "xlsx":
-        return read_xlsx(path, mapper)
+        return read_xlsx(path, mapper, keep_empty)
     if kind == "json":
         return read_json(path, mapper)
-    return read_delimited(path, mapper)
+    return read_delimited(path, mapper, keep_empty=keep_empty)

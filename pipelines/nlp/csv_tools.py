@@ -7,7 +7,9 @@ scored as mojibake. Output is CSV with every input column kept and the new colum
 appended, in UTF-8 unless the job asks for UTF-8 with a BOM or GB18030 (what Excel in China opens
 without garbling). A row that cannot be read (bytes in no supported encoding, a malformed CSV
 row) is not written with replacement characters: it is left out and reported on stderr with its
-line number. Rows are processed in chunks so 100k rows stream.
+line number. A row whose every field is empty (Excel writes a blank row as ``,,,``) keeps its place, so
+output row N is input row N; such rows after the last filled one are dropped. Rows are processed in
+chunks so 100k rows stream.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.ingest.readers import Record, detect_encoding, file_format, read_records
+from pipelines.ingest.readers import EMPTY_ROW, Record, detect_encoding, file_format, read_records
 
 CHUNK_ROWS = 2000
 SHOWN_UNREADABLE = 10
@@ -75,7 +77,7 @@ def _open_rows(path: Path, text_column: str, *other_columns: str) -> tuple[list[
         columns.extend(header)
         return list(header), []
 
-    records = read_records(path, keep_every_column)
+    records = read_records(path, keep_every_column, keep_empty=True)
     first = next(records, None)  # reads the header
     if not columns and first is not None and first.fields is None:  # e.g. a damaged workbook
         raise CsvToolError(f"{path.name} cannot be read: {first.reason}")
@@ -89,10 +91,16 @@ def _open_rows(path: Path, text_column: str, *other_columns: str) -> tuple[list[
     unreadable: list[Record] = []
 
     def rows() -> Iterator[dict[str, str]]:
+        empty = 0  # rows of empty fields seen since the last row written: kept in place, dropped at the end
         for record in _chain_first(first, records):
-            if record.fields is None:
+            if record.reason_code == EMPTY_ROW:
+                empty += 1
+            elif record.fields is None:
                 unreadable.append(record)
             else:
+                for _ in range(empty):
+                    yield dict.fromkeys(columns, "")
+                empty = 0
                 yield {name: "" if value is None else str(value) for name, value in record.fields.items()}
 
     return columns, rows(), unreadable

@@ -294,6 +294,29 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     assert "--model-dir is for the transformer engines" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_row_of_empty_fields_keeps_its_place_in_the_output(tmp_path: Path, suffix: str) -> None:
+    """Output row N is input row N, so an analyst can paste the new columns beside the original sheet."""
+    rows = [["id", "评论"], ["1", "客服很耐心"], ["", ""], ["2", "等了三天没人管"], ["", ""], ["", ""]]
+    source = tmp_path / f"answers{suffix}"
+    if suffix == ".csv":
+        source.write_text("".join(",".join(row) + "\n" for row in rows) + "\n", encoding="utf-8")
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        for row in rows:
+            book.active.append([value or None for value in row])
+        book.active.cell(row=8, column=1, value=None).number_format = "@"  # a formatted, empty row at the end
+        book.save(source)
+    out = tmp_path / "scored.csv"
+    assert main(["sentiment", "score", "--engine", "snownlp", "--input", str(source), "--text-column", "评论",
+                 "--output", str(out)]) == 0
+    scored = _rows(out)
+    assert [(row["id"], row["评论"]) for row in scored] == [("1", "客服很耐心"), ("", ""), ("2", "等了三天没人管")]
+    assert scored[1]["sentiment_label"] == "unknown"
+
+
 def test_escalation_detect_explains_a_broken_third_party_list(comments_csv: Path, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch,
                                                              capsys: pytest.CaptureFixture) -> None:
