@@ -81,8 +81,9 @@ class Record:
 
 @dataclass(frozen=True)
 class Encoding:
-    """A text file's codec, whether every byte of it decodes with that codec, and, for a file read as
-    GB18030 that does not read as Chinese, the encoding it is more likely in (``foreign``, e.g. 'big5')."""
+    """A text file's codec, whether every byte of it decodes with that codec, and ``foreign``: for a file
+    without a BOM that is probably in another encoding, that encoding in words (e.g. 'Big5 (Traditional
+    Chinese)'), else None."""
 
     codec: str  # 'utf-8', 'utf-8-sig', 'gb18030' or 'utf-16'
     clean: bool
