@@ -170,6 +170,11 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[di
             count += len(chunk)
             bar.update(len(chunk))
     _report_unreadable(unreadable, input_path)
+    if unreadable and not count:  # a whole file lost is an error, not an empty result
+        output_path.unlink()
+        first = unreadable[0]
+        raise CsvToolError(f"none of the {len(unreadable):,} rows of {input_path.name} could be read (line "
+                           f"{first.row_number}: {first.reason}); nothing was written")
     return count
 
 

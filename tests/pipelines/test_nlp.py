@@ -270,6 +270,8 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     renamed.write_bytes(b"PK\x03\x04" + bytes(60))
     no_bom = tmp_path / "no_bom.csv"
     no_bom.write_bytes("id,评论\n1,服务很好\n".encode("utf-16-le"))
+    unreadable = tmp_path / "unreadable.csv"  # too few non-ASCII characters to name; no byte is GB18030 or UTF-8
+    unreadable.write_bytes("id,评论\n".encode() + b"1,tr\xe8s d\xe9\xe7u\xff\n2,\xff\xfe\xfa\n")
     big5 = tmp_path / "big5.csv"
     big5.write_bytes(("id,評論\n" + "1,客服態度很好，問題當天就解決了\n2,帳單金額不對，請儘快處理\n" * 12).encode("big5"))
     for arguments, message in [
@@ -283,6 +285,8 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
         (["--input", str(damaged), "--output", str(tmp_path / "z.csv")], "damaged.xlsx cannot be read: not a readable"),
         (["--input", str(renamed), "--output", str(tmp_path / "z.csv")], "is an Excel workbook (XLSX) under another"),
         (["--input", str(no_bom), "--output", str(tmp_path / "z.csv")], "but probably UTF-16 without a byte-order mark: save"),
+        (["--input", str(unreadable), "--output", str(tmp_path / "z.csv")],
+         "none of the 2 rows of unreadable.csv could be read (line 2: bytes that are neither"),
         (["--input", str(big5), "--output", str(tmp_path / "z.csv")], "neither UTF-8 nor GB18030 but probably Big5 (Traditional Chinese)"),
     ]:
         assert main(["sentiment", "score", "--engine", "snownlp", "--text-column", "评论", *arguments]) == 2
