@@ -54,14 +54,16 @@ def check_input(path: Path) -> None:
         raise CsvToolError(f"{path} is a folder; give one CSV, TSV or XLSX file")
     if path.stat().st_size == 0:
         raise CsvToolError(f"{path.name} is empty (0 bytes): not even a header row")
-    if file_format(path) == "json":
+    kind = file_format(path)
+    if kind == "json":
         raise CsvToolError(f"{path.name} is JSON; these commands read CSV, TSV or XLSX")
+    if kind == "xlsx":
+        return
     with path.open("rb") as handle:
-        zipped = handle.read(4) == b"PK\x03\x04"  # every XLSX is a zip archive
-    if zipped and file_format(path) != "xlsx":
-        raise CsvToolError(f"{path.name} is an Excel workbook (XLSX) under another name; rename it to .xlsx, "
-                           "or save it from Excel as CSV")
-    foreign = None if file_format(path) == "xlsx" else detect_encoding(path).foreign
+        if handle.read(4) == b"PK\x03\x04":  # every XLSX is a zip archive
+            raise CsvToolError(f"{path.name} is an Excel workbook (XLSX) under another name; rename it to .xlsx, "
+                               "or save it from Excel as CSV")
+    foreign = detect_encoding(path).foreign
     if foreign:  # read as GB18030 it would be scored as mojibake
         raise CsvToolError(f"{path.name} is neither UTF-8 nor GB18030 but probably {foreign}: save it again "
                            "as CSV UTF-8")
