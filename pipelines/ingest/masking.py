@@ -14,9 +14,19 @@ that masking did not see. The fold maps one character to one, so a match's span 
 text is its span in the original, and only the matched characters are replaced: the rest of the
 text keeps its original (full-width) punctuation.
 
+Kinds (``PATTERNS``, then spoken digits): e-mail (also disguised: ``(at)``, 艾特, 点com); mainland ID
+numbers (18 and 15 digits); bank cards; mobiles and landlines of the mainland, Hong Kong, Macau
+and Taiwan, with or without the country code (+86, 0086, the bare 86 of E.164 exports); numbers a
+label marks as a phone (電話：9123 4567, 座机 6552 3301: local numbers look like any 7-8 digits
+otherwise), a QQ number, a WeChat id or a passport or travel permit; Taiwan, Hong Kong and Macau
+ID numbers; mainland number plates. Digit groups may be split by spaces (also no-break and
+zero-width ones), line breaks, dots, dashes, slashes, underscores or middle dots.
+
 Masks keep just enough to stay useful to a service agent (a mobile's prefix and last four digits,
 a card's last four) and never the whole number. Cards are masked on shape (16-19 digits) without
-a Luhn check: over-masking an order number is cheaper than leaking a card.
+a Luhn check: over-masking an order number is cheaper than leaking a card. Known gaps, by design:
+a number split by HTML (``<br />``, ``&nbsp;``), an unlabelled local number (8 digits are an
+amount as often as a phone), a card glued to Latin letters (VISA4392…, like a system's id).
 
 Why not ``phonenumbers``' ``PhoneNumberMatcher``: measured on these formats (version 9.0.43), with
 region CN and leniency VALID it takes bare 10-digit order numbers (``订单号2026080112``) for
@@ -32,6 +42,7 @@ import hmac
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sentiment.normalize import ASR_FILLERS, FULLWIDTH_TO_ASCII
 
@@ -53,8 +64,10 @@ def _id_card(text: str) -> str:
 
 
 def _email(text: str) -> str:
-    local, _, domain = text.partition("@")
-    return f"{local[:1]}***@{domain}"
+    """The first character of the address and its domain (w***@163.com); a disguised at (wang(at)163点com)
+    is written as @."""
+    at = re.search(_AT, text)
+    return f"{text[:1]}***@{text[at.end():]}" if at else "****"
 
 
 _FULLWIDTH_OF = {ascii_: wide for wide, ascii_ in FULLWIDTH_TO_ASCII.items()}
@@ -132,6 +145,11 @@ class PiiPattern:
     ``core`` is RE2-compatible; ``left``/``right`` are character-class bodies that may not touch
     the match (empty: no guard). ``example`` is a clear value of this kind, used by the tests
     and the audit's own tests; ``mask`` turns a matched (folded) text into its masked form.
+    ``label`` (a regex), when set, must come before the value, with at most six characters that are
+    no letter or digit between (QQ：864721953, 電話 是 9123 4567): only a label tells such values
+    from codes and amounts. The label stays as written; only the value is masked.
+    ``needs`` is a regex that every folded text holding a value of this kind matches (by default
+    three digits in a row): a cheap test that spares the full pattern on most texts.
     """
 
     name: str
@@ -140,12 +158,25 @@ class PiiPattern:
     example: str
     left: str = "0-9"
     right: str = "0-9"
+    label: str = ""
+    needs: str = "[0-9]{3}"
+
+    @property
+    def _labelled_core(self) -> str:
+        return f"{self.label}{_LABEL_GAP}(?:{self.core})" if self.label else self.core
 
     @property
     def python_regex(self) -> str:
         left = f"(?<![{self.left}])" if self.left else ""
         right = f"(?![{self.right}])" if self.right else ""
-        return f"{left}(?:{self.core}){right}"
+        return f"{left}(?:{self._labelled_core}){right}"
+
+    def masked(self, original: str, folded: str) -> str:
+        """The masked form of one match, given as written and folded (same length)."""
+        if not self.label:
+            return self.mask(folded)
+        value = re.match(f"{self.label}{_LABEL_GAP}", folded).end()
+        return original[:value] + self.mask(folded[value:])
 
     @property
     def sql_regex(self) -> str:
@@ -153,43 +184,101 @@ class PiiPattern:
         their character, and every ASCII character also matches its full-width form."""
         left = f"(?:^|[^{self.left}])" if self.left else ""
         right = f"(?:[^{self.right}]|$)" if self.right else ""
-        return widen(f"{left}(?:{self.core}){right}")
+        return widen(f"{left}(?:{self._labelled_core}){right}")
 
 
-_SEP = "[ .-]?"  # one optional space, dot or dash between digit groups (138.1234.5678)
-_CN_PREFIX = r"(?:\(?(?:\+|00)86\)?[ -]?)"
+# The separator between digit groups, as exports, forms and social posts write them: up to three of
+# spaces (also no-break and zero-width ones, which posts use to slip past filters), line breaks, dots,
+# dashes, slashes, underscores and middle dots (138.1234.5678, 139 - 4726 - 5810, 139\r\n4726).
+# Characters, not escapes: ``widen`` reads the cores character by character.
+_SEP = "[ \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff.\\-/_·—]{0,3}"
+# +86, 0086, (+86) or the bare 86 of E.164 exports (8613912345678).
+_CN_PREFIX = r"(?:\(?(?:\+|00)?86\)?[ -]?)"
 _DATE = "(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+_LABEL_GAP = "[^0-9A-Za-z]{0,6}"
+# A label that says the number after it is someone's phone: HK and Macau numbers are 8 digits without
+# a country code, and mainland local numbers 7-8 without an area code, so only a label tells them
+# from an amount or an id (電話：9123 4567, 座机 6552 3301, WhatsApp 6612 3456).
+_PHONE_LABEL = ("(?:电话|電話|座机|座機|手机|手機|联系方式|聯絡方式|联络|聯絡|联系电话|聯繫電話|致电|致電|call|Call|CALL|"
+                "[Ww]hats[Aa]pp|WHATSAPP|tel|Tel|TEL)")
+# QQ numbers (5-11 digits) are contact handles; only their label marks them (QQ：864721953, 加扣扣864721953).
+_QQ_LABEL = "(?:QQ|qq|Qq|扣扣|企鹅号)(?:号|號|号码|號碼)?"
+_WECHAT_LABEL = "(?:微信号|微信號|微信|[Ww]e[Cc]hat|weixin|[Vv][Xx]|V信|v信|加[Vv])"
+_DOCUMENT_LABEL = "(?:护照|護照|通行证|通行證|回乡证|回鄉證|台胞证|台胞證|旅行证|旅行證)(?:号码|號碼|号|號)?"
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# An e-mail as people disguise it from scrapers: at as (at), [at], 艾特, # or spaced, dot as 点, 點 or
+# dot; and the big Chinese mail hosts written without their .com (864721953@qq).
+_AT = "(?: ?@ ?|\\(at\\)|\\[at\\]| at | AT |艾特|#)"
+_DOT = "(?:\\.| ?点 ?| ?點 ?| dot |\\(dot\\)|\\[dot\\])"
+_MAIL_HOSTS = "(?:qq|163|126|139|sina|sohu|yeah|foxmail|aliyun|gmail|hotmail|outlook|yahoo|icloud)"
+
+
+def _first_and_stars(text: str) -> str:
+    return f"{text[:1]}****"
+
+
+def _plate(text: str) -> str:
+    return f"{text[:2]}****"
+
 
 # Order matters where two could start at one place: the first that matches wins.
 PATTERNS: tuple[PiiPattern, ...] = (
-    PiiPattern("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
-               _email, "wang.xiaoming@163.com", left="", right=""),
+    PiiPattern("email", rf"[A-Za-z0-9._%+-]+{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}"
+                        rf"|[A-Za-z0-9._%+-]+ ?@ ?{_MAIL_HOSTS}",
+               _email, "wang.xiaoming@163.com", left="", right="", needs=_AT),
     # GB 11643-1999: 6-digit area, birth date yyyymmdd, 3-digit sequence, check digit or X.
-    PiiPattern("id_card_18", rf"[1-9][0-9]{{5}}[ -]?(?:18|19|20)[0-9]{{2}}{_DATE}[ -]?[0-9]{{3}}[0-9Xx]",
+    PiiPattern("id_card_18", rf"[1-9][0-9]{{5}}{_SEP}(?:18|19|20)[0-9]{{2}}{_SEP}{_DATE}{_SEP}[0-9]{{3}}[0-9Xx]",
                _id_card, "44030619851112341X", right="0-9Xx"),
     # First-generation cards (before 1999): 6-digit area, birth date yymmdd, 3-digit sequence.
     PiiPattern("id_card_15", rf"[1-9][0-9]{{5}}[0-9]{{2}}{_DATE}[0-9]{{3}}", _id_card, "110105491231002"),
     # Not glued to a Latin letter: CL2026080100000002 is a system's identifier, not a card as people write it.
-    PiiPattern("bank_card", r"[0-9]{4}(?:[ -]?[0-9]{4}){3}(?:[ -]?[0-9]{1,3})?", _keep_last4,
+    # 16-19 digits in groups of four, or American Express's 15 in 4-6-5.
+    PiiPattern("bank_card", rf"[0-9]{{4}}(?:{_SEP}[0-9]{{4}}){{3}}(?:{_SEP}[0-9]{{1,3}})?"
+                            rf"|3[47][0-9]{{2}}{_SEP}[0-9]{{6}}{_SEP}[0-9]{{5}}", _keep_last4,
                "6222 0212 3456 7890 123", left="0-9A-Za-z"),
-    PiiPattern("mobile_cn", rf"{_CN_PREFIX}?1[3-9][0-9](?:{_SEP}[0-9]{{4}}){{2}}", _keep_prefix_and_last4,
-               "138.1234.5678"),
-    # Hong Kong (+852) and Macau (+853): 8 digits, only with the country code, else any 8 digits would do.
-    PiiPattern("phone_hk_mo", r"(?:(?:\+|00)85[23]|\(\+?85[23]\))[ -]?[0-9]{4}[ -]?[0-9]{4}", _keep_last4,
+    PiiPattern("mobile_cn", rf"(?:{_CN_PREFIX}|0)?1[3-9][0-9](?:{_SEP}[0-9]{{4}}){{2}}"
+                            rf"|1[3-9][0-9]{{2}}{_SEP}(?:[0-9]{{4}}{_SEP}[0-9]{{3}}|[0-9]{{3}}{_SEP}[0-9]{{4}})",
+               _keep_prefix_and_last4, "138.1234.5678"),
+    # Hong Kong (+852) and Macau (+853): 8 digits; with the country code here, with a label below.
+    PiiPattern("phone_hk_mo", rf"(?:(?:\+|00)?85[23]|\(\+?85[23]\))[ -]?[0-9]{{4}}{_SEP}[0-9]{{4}}", _keep_last4,
                "+852 9123 4567"),
-    PiiPattern("mobile_tw", r"(?:(?:\+|00)886[ -]?9|09)[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{3}", _keep_last4,
+    PiiPattern("mobile_tw", rf"(?:\(?(?:\+|00)?886\)?[ -]?9|09)[0-9]{{2}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}", _keep_last4,
                "0912-345-678"),
     # Area code 010, 02x or 0xxx (0 dropped after +86), then a 7- or 8-digit local number.
-    PiiPattern("landline_cn", rf"(?:{_CN_PREFIX}\(?0?|\(?0)(?:10|2[0-9]|[3-9][0-9]{{2}})\)?[ -]?[0-9]{{3,4}}[ -]?[0-9]{{4}}",
+    PiiPattern("landline_cn", rf"(?:{_CN_PREFIX}\(?0?|\(?0)(?:10|2[0-9]|[3-9][0-9]{{2}})\)?{_SEP}[0-9]{{3,4}}{_SEP}[0-9]{{4}}",
                _keep_last4, "0755-12345678"),
+    # Taiwan: a one-digit area code 02-08 ((02)2712-3456, 02-2712-3456, +886 2 2712 3456).
+    PiiPattern("landline_tw", rf"(?:\(?(?:\+|00)?886\)?[ -]?\(?0?|\(0|0)[2-8]\)?{_SEP}[0-9]{{3,4}}{_SEP}[0-9]{{4}}",
+               _keep_last4, "(02)2712-3456"),
+    PiiPattern("phone_labelled", rf"[2-9][0-9]{{2,3}}{_SEP}[0-9]{{4}}", _keep_last4, "電話：9123 4567", left="",
+               label=_PHONE_LABEL, needs=_PHONE_LABEL),
+    PiiPattern("qq_number", "[1-9][0-9]{4,10}", _keep_last4, "QQ：864721953", left="", label=_QQ_LABEL,
+               needs=_QQ_LABEL),
+    PiiPattern("wechat_id", "[A-Za-z][-_A-Za-z0-9]{5,19}", _first_and_stars, "微信号 wxid_k2j3h4g5f6", left="",
+               right="-_A-Za-z0-9", label=_WECHAT_LABEL, needs=_WECHAT_LABEL),
+    # Taiwan's national ID (a letter, 1 or 2 for the sex, eight digits); Hong Kong's (one or two letters,
+    # six digits, the check digit in brackets) and Macau's (seven digits, check digit in brackets).
+    PiiPattern("id_tw", "[A-Z][12][0-9]{8}", _keep_last4, "F224681357", left="0-9A-Za-z", right="0-9A-Za-z"),
+    PiiPattern("id_hk_mo", "[A-Z]{1,2}[0-9]{6} ?\\([0-9A]\\)|[1578][0-9]{6} ?\\([0-9]\\)", _keep_last4, "K123456(3)",
+               left="0-9A-Za-z"),
+    # Passports and travel permits, by their label: their numbers (E12345678, C12345678) look like codes.
+    PiiPattern("travel_document", "[A-Za-z]{0,2}[0-9]{7,10}", _first_and_stars, "护照号E12345678", left="",
+               right="0-9A-Za-z", label=_DOCUMENT_LABEL, needs=_DOCUMENT_LABEL),
+    # Mainland number plates (GA 36-2018): province, city letter, then five or six letters and digits.
+    PiiPattern("licence_plate", f"[{_PROVINCES}][A-Z][ ·.]?[A-Z0-9]{{5,6}}", _plate, "粤B·D12345", left="",
+               right="0-9A-Za-z", needs=f"[{_PROVINCES}][A-Z]"),
 )
 
 # ASR speaks numbers ("幺三八…") and scatters fillers and punctuation between digit groups: a run of
 # eleven or more digits in any script is masked, unless it is one plain ASCII number (an order or
-# serial number, which the patterns above already judged). It runs after them, on their output.
-_SPOKEN_DIGIT = "0-9零〇一幺二两兩三四五六七八九"
-# The fillers are the ones normalisation drops, so dropping them cannot join a run masking missed.
-_SPOKEN_GAP = f"(?:[ \t,、。]|{'|'.join(ASR_FILLERS)})*"
+# serial number, which the patterns above already judged) or a list of them (1380、2599、3999元;
+# 打了12315、12345、110), which no one writes a phone as. It runs after them, on their output.
+# Digits: ASCII, Chinese (幺 and the 要 and 么 ASR and typists write for it), financial (壹贰叁), circled (①).
+_SPOKEN_DIGIT = "0-9零〇一幺要么二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖①-⑨⓪"
+# Between them: punctuation, spaces, line breaks, the dash said as 杠, and fillers: the ones
+# normalisation drops (so dropping them cannot join a run masking missed) and the ones ASR writes
+# for them (额 and 哦 for 呃).
+_SPOKEN_GAP = f"(?:[ \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff,、。…\\-—/_·杠额哦噢欸诶]|{'|'.join(ASR_FILLERS)})*"
 _NOT_SPOKEN_DIGIT = re.compile(f"[^{_SPOKEN_DIGIT}]")
 
 
@@ -199,14 +288,27 @@ def _spoken_last4(text: str) -> str:
 
 SPOKEN = PiiPattern("spoken_digits", rf"[{_SPOKEN_DIGIT}](?:{_SPOKEN_GAP}[{_SPOKEN_DIGIT}]){{10,}}",
                     _spoken_last4, "幺三八，一二三四，五六七八", left="", right="")
-PLAIN_NUMBER = "[0-9]+"
+PLAIN_NUMBER = "[0-9]+(?: ?[、,;] ?[0-9]+)*"
 ALL_PATTERNS: tuple[PiiPattern, ...] = (*PATTERNS, SPOKEN)
 
-_STRUCTURED = re.compile("|".join(f"(?P<{p.name}>{p.python_regex})" for p in PATTERNS))
+_NEEDS = {need: re.compile(need) for need in dict.fromkeys(p.needs for p in PATTERNS)}
 _BY_NAME = {p.name: p for p in ALL_PATTERNS}
 _SPOKEN_RE = re.compile(SPOKEN.python_regex)
 _PLAIN_NUMBER_RE = re.compile(PLAIN_NUMBER)
-_MAY_HOLD_STRUCTURED = re.compile("[0-9@\uff10-\uff19\uff20]")
+
+
+@lru_cache(maxsize=None)
+def _structured(needs_met: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The patterns whose ``needs`` are met, in their order, as one alternation (each group named
+    after its pattern): at each position the first pattern that matches wins, as in ``PATTERNS``.
+    One regex over all of them would try every pattern at every position of every text."""
+    chosen = [p for p in PATTERNS if p.needs in needs_met]
+    return re.compile("|".join(f"(?P<{p.name}>{p.python_regex})" for p in chosen)) if chosen else None
+
+
+def _structured_for(text: str) -> re.Pattern[str] | None:
+    """The alternation of the patterns that may match in ``text`` (folded); None when none can."""
+    return _structured(tuple(need for need, regex in _NEEDS.items() if regex.search(text)))
 
 
 def fold(text: str) -> str:
@@ -224,7 +326,7 @@ def _substitute(text: str, regex: re.Pattern[str], skip_plain: bool) -> tuple[st
             continue
         pattern = _BY_NAME[match.lastgroup] if match.lastgroup else SPOKEN
         parts.append(text[position:match.start()])
-        parts.append(pattern.mask(match.group()))
+        parts.append(pattern.masked(text[match.start():match.end()], match.group()))
         position = match.end()
         count += 1
     if not count:
@@ -242,8 +344,9 @@ def mask_pii(text: str) -> tuple[str, int]:
     if not text:
         return text, 0
     masks = 0
-    if _MAY_HOLD_STRUCTURED.search(text):
-        text, masks = _substitute(text, _STRUCTURED, skip_plain=False)
+    structured = _structured_for(fold(text))
+    if structured is not None:
+        text, masks = _substitute(text, structured, skip_plain=False)
     if len(text) >= 11:
         text, spoken = _substitute(text, _SPOKEN_RE, skip_plain=True)
         masks += spoken
@@ -253,7 +356,8 @@ def mask_pii(text: str) -> tuple[str, int]:
 def _spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every match of any pattern in ``text``; they may overlap."""
     folded = fold(text)
-    spans = [match.span() for match in _STRUCTURED.finditer(folded)] if _MAY_HOLD_STRUCTURED.search(text) else []
+    structured = _structured_for(folded)
+    spans = [match.span() for match in structured.finditer(folded)] if structured is not None else []
     spans += [match.span() for match in _SPOKEN_RE.finditer(folded)
               if not _PLAIN_NUMBER_RE.fullmatch(match.group())]
     return spans
@@ -317,7 +421,7 @@ def masked_example(text: str, width: int = 60) -> str:
     return masked[max(first - width // 2, 0):][:width]
 
 
-_NOT_NUMBER_CHARACTER = re.compile(r"[^0-9x]")
+_SEPARATORS = re.compile(r"[\s().+/_·—-]")
 _CN_COUNTRY_CODE = re.compile(r"^(?:00)?86(?=1[3-9][0-9]{9}$)")
 
 
@@ -332,7 +436,8 @@ def pseudonymise(value: str | None, key: bytes) -> tuple[str | None, bool]:
     if not value or not mask_pii(value)[1]:
         return value, False
     folded = fold(value).strip().lower()
-    # An e-mail is its lower-cased address; a number is its digits (and an ID card's X), +86 dropped.
-    canonical = folded if "@" in folded else _CN_COUNTRY_CODE.sub("", _NOT_NUMBER_CHARACTER.sub("", folded))
+    # An e-mail is its lower-cased address; anything else is itself, lower-cased, without separators
+    # (a number's digits and an ID card's x; a WeChat id's letters), +86 dropped from a mobile.
+    canonical = folded if "@" in folded else _CN_COUNTRY_CODE.sub("", _SEPARATORS.sub("", folded))
     digest = hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).digest()
     return "PII-" + base64.b32encode(digest).decode("ascii")[:16].lower(), True
