@@ -43,7 +43,8 @@ How one text is read (rules, each named after the case it handles):
    cues (不会, 不想, 懒得, 犯不着, 不至于…) reach up to 14 characters; bare 不/没/别 reach only
    over light words (去, 再, 找, 打…), so 不解决我就去12315 and 不退款我去消协 stay threats.
    Cues that do not negate (不得不, 不排除, 不怕, 不惜) are skipped. Two cues in one scope cancel
-   (别以为我不敢去消协, 不要以为我不会找律师, 你以为我不敢); an imperative cue over a causative
+   (别以为我不敢去消协, 不要以为我不会找律师, 你以为我不敢, 我不是不敢去消协), but a said-twice "no"
+   of speech (没有没有 我没有打12315, 不不不 我不会去) is an answer, not an outer cue; an imperative cue over a causative
    (别逼我打12315, 不要让我去消协) is a threat. A cue right after the mention negates it too
    (消协我是不会去的), and so does a dismissive judgement (打官司不值当). Cantonese cues (唔会, 冇)
    count like their Mandarin ones, English ones (won't, never) over the words before the mention.
@@ -57,7 +58,10 @@ How one text is read (rules, each named after the case it handles):
    readers (遇到纠纷可以拨打12315, unless the writer reports their own), "if it were me / anyone
    else" (如果这是我的话早就告了, 换作别人早就去投诉了: a comment on another's case), an escalation averted
    (幸好解决了，不然我就去消协了; 本来打算去消协，现在没必要了; 被我劝住了) or taken back
-   (说要打12315是气话, 是误会，已经撤了) or declined (换作别人早就告了，但我不会) is not the writer's
+   (说要打12315是气话, 是误会，已经撤了) or declined (换作别人早就告了，但我不会; 告你们？我可没那个时间;
+   消协就算了), advice to another reader (建议楼主…, 你可以去法院告那家店), an idea put to the writer
+   (朋友问我要不要去消协), the company's people quoted (你们的人说有本事去告), a post that praises or
+   shares (发了条微博夸你们, 小红书打卡) unless the text complains, is not the writer's
    threat; someone else's idea the writer then takes up (朋友说可以打12345，我这边准备打了) is.
    Questions and other people are read within
    16 characters of the mention, because a call's customer turns have no punctuation.
@@ -124,7 +128,7 @@ from sentiment.segmentation import default_tokenizer
 CATEGORIES = ("regulator", "consumer_association", "media", "legal", "government_hotline", "complaint_platform")
 NEEDS = ("none", "action", "intent")
 THRESHOLD = 0.5
-RULES_VERSION = "escalation-rules-3"
+RULES_VERSION = "escalation-rules-4"
 MODEL_CONTEXT = 60  # characters either side of the mentions that the model reads
 UNNAMED_CONTEXT = 400  # characters of one window the model reads in a text without a mention
 
@@ -162,7 +166,7 @@ _ID_LABEL = re.compile(
     r"批次号?|序列号|串号|后[四五六几]位|ID|No\.?|一串|一组|一排|数字|尾数|"
     r"(病历|病案|就诊卡|医保卡|社保卡|身份证|手机|合同|保单|发票|学|准考证|座位|桌|流水|交易|商户)号)[^0-9，。！？]{0,4}$"
     r"|(金额|价格|总价|费用|共计|合计|花了)[是为约共:：\s]{0,2}$", re.IGNORECASE)
-_UNIT_AFTER = re.compile(r"^\s?(元|块|万|号(?!码)|件|个|次|路|室|房|米|天|年|月|日|分|秒|小时|人|台|笔|斤|克|公斤|位|步|层|页|张|"
+_UNIT_AFTER = re.compile(r"^\s?是?(我的|我家的)?[^，。！？]{0,4}?(取件码|密码|验证码|房号|门牌号|编号|工号|学号|尾号)|^\s?(元|块|万|号(?!码)|件|个|次|路|室|房|米|天|年|月|日|分|秒|小时|人|台|笔|斤|克|公斤|位|步|层|页|张|"
                          r"条|期|届|名|度|平|公里|%|％)")
 
 
@@ -357,7 +361,7 @@ _VOLITIONAL = ["不会", "不想", "不打算", "没打算", "不准备", "没�
                "绝对不", "从来没想过", "从没想过", "还没想过",
                "还没想好", "没想好", "先不", "才不", "没有要", "不是要", "不是想", "也不会", "不用",
                # rhetorical negations: who has the time to go to …
-               "谁有空", "哪有空", "谁有时间", "哪有时间", "哪有功夫", "何必", "何苦", "犯得着", "谁会去", "谁愿意",
+               "哪用得着", "哪里用得着", "何至于", "哪至于", "谁有空", "哪有空", "谁有时间", "哪有时间", "哪有功夫", "何必", "何苦", "犯得着", "谁会去", "谁愿意",
                # Cantonese: 唔 is 不, 冇 is 没, 唔使 is 不用
                "唔会", "唔想", "唔打算", "唔使", "唔洗", "唔需要", "冇必要", "冇谂过", "唔值得", "不值得", "犯唔着",
                # no time or energy for it: 我没空去消协, 哪有那闲工夫去12315排队
@@ -380,18 +384,18 @@ _ENGLISH_NEGATION = re.compile(r"(?<![A-Za-z])(won'?t|will not|wouldn'?t|not goi
                                r"[^,.!?，。！？]{0,24}$", re.IGNORECASE)
 _NEGATED_AFTER = re.compile(r"^.{0,6}?((不会|不想|不打算|没打算|懒得|不必|没必要|犯不着|不至于|没有|不|没)"
                             r"(会|想|要|再|去|打|找|请|投诉|告|起诉|曝光|联系|发|报)"
-                            r"|不值当|不值得|划不来|犯不上|没意义|没意思|浪费时间|太麻烦|太费劲|不划算)")
+                            r"|不值当|不值得|划不来|犯不上|没意义|没意思|浪费时间|太麻烦|太费劲|不划算|就算了|算了吧|就免了|就不用了|就不必了)")
 _VOLITIONAL_REACH = 14
 _NEGATION_WINDOW = 40  # characters before a mention that can hold its cue and an outer cue
 
-# Between two plain cues, only these make a double negation (没说不去, 不是不想); a repeated cue
-# (不用不用不用打) or two cues over two predicates (不会去投诉也不会打) do not.
-_DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)+")
+# Between two plain cues, only these (or nothing) make a double negation (没说不去, 不是不想, 不是不敢);
+# a repeated cue (不用不用不用打, see _interjection) or two cues over two predicates (不会去投诉也不会打) do not.
+_DOUBLE_BETWEEN = re.compile(r"(?:我|是|说|是说)*")
 
 # --- action, intent, context -------------------------------------------------------------------
 # Verbs before a mention are found in the text as written, so their characters may be ASR-spaced.
 _STRONG_BEFORE = _phrases("艾特 找 请 聘请 联系 咨询 委托 告诉 投诉到 投诉给 举报到 举报给 反映到 反映给 告到 闹到 捅到 诉至 交给 "
-                          "提交给 提交到 提交至 交到 递交给 递交到 寄到 寄给 报料给 爆料给 投稿给 投给 打给 打电话给 致电 拨打 求助于 求助 报给 写信给 让 叫 下一步 下一站"
+                          "提交给 提交到 提交至 交到 递交给 递交到 寄到 寄给 报料给 爆料给 报料畀 爆料畀 投诉畀 揾 投稿给 投给 打给 打电话给 致电 拨打 求助于 求助 报给 写信给 让 叫 下一步 下一站"
                           .split())
 _WEAK_BEFORE = re.compile(r"去|到|上|在|向|跟|给|和|打|发|挂|晒|写|传")
 # An errand right after the place (去法院交材料, 去法院办事) is a visit, not an escalation.
@@ -416,7 +420,7 @@ _STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|
                            r"(?<!不)(理|管|收拾|治|查|罚)你们)")
 _THIRD_PARTY_ACT_AFTER = re.compile(r"^[^，。！？]{0,6}?(曝光|介入|报道|立案|挂|求助|调解|采访|联系|查查|查一查|请|找|聘请|委托|受理|"
                                     r"排期|开庭|判了|传唤|约(?:好|了|的))")
-_INTENT = re.compile(r"直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|明天|今天就|今晚|待会|回头|一定|必须|"
+_INTENT = re.compile(r"还是得|还是要|还是会|信唔信|到时候|直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我会|我就|我将|我得|我只能|我也要|要去|就去|就打|就找|就上|就发|准备|打算|决定|马上|立刻|立马|明天|今天就|今晚|待会|回头|一定|必须|"
                      r"肯定|只能|只好|只得|等着|随时|不排除|下周|下个月|过两天|改天|后天|集体|联名|联合|一起去|商量好|约好|已经|已|早就|刚刚|刚才|发了|挂了|晒了|报了|打了|去了|找了|过了|让大家|让网友|评评理|避雷|扩散|信不信|"
                      r"等着瞧|掂量|看着办|走着瞧|后果自负|别怪我|别以为|不要以为|逼我|将|现在就|这就|马上就|在路上|出发|"
                      r"(发|挂|晒|传)(到|在|上)?(B站|b站|抖音|微博|小红书|快手|知乎|网上|朋友圈|贴吧|公众号|视频号)上?了")
@@ -427,15 +431,19 @@ _HEDGED = re.compile(r"可能|也许|或许|考虑|说不定|看情况")
 _QUESTION_INFO = re.compile(r"多少|(?<!不)(?<!学会)(?<!会了)怎么|如何|哪里|哪儿|在哪|是什么|干什么|干嘛|干啥|做什么的|管什么|要什么|什么材料|什么时候|几点|几号|电话是|号码(?:是|多少|呢)|(?:什么|哪个)号码|网址|地址|渠道|请问|想问|"
                             r"问一下|想了解|了解一下|求问|有人知道|能不能|可不可以|可以.{0,10}吗|是不是管|管不管")
 _QUESTION_END = re.compile(r"[？?]|[吗么呢]\s*$")
-_RHETORICAL_MARK = re.compile(r"有本事|等我.{0,8}[吗么]|[管治]不[管治]得?[了住]|别以为|不要以为|以为我|难道|非要|非得|逼|是不是想|是不是要|想让我|要我|让我|你以为|不怕|信不信|等着|我要|我会|我就|已经|我已|让你们")
+_RHETORICAL_MARK = re.compile(r"有本事|信唔信|等我.{0,8}[吗么]|[管治]不[管治]得?[了住]|别以为|不要以为|以为我|难道|非要|非得|逼|是不是想|是不是要|想让我|要我|让我|你以为|不怕|信不信|等着|我要|我会|我就|已经|我已|让你们")
 _STATED_INTENT = re.compile(r"((起诉|告|投诉|举报|曝光|挂)(你们|你|贵司|贵公司|商家|这家)"
-                            r"|(我要|我会|我就|我将|我也要)(?!问|咨询|了解)"
+                            r"|(我要|我会|我就|我将|我也要)(?!问|咨询|了解|不要)"
                             r"|(准备|打算|决定|马上|立刻|立马|明天就|今天就|一定会|必须|现在就|这就|马上就|正在)"
                             r"(?=去|打|找|向|跟|起诉|投诉|举报|报|发|申请|走|联系|曝光|上|请|委托|开车|过去|出发))")
 _COMPLAINT_INTENT = re.compile(r"我要投诉|我要举报|要投诉你们|投诉你们")
 _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视上|报道里|看新闻|新闻报道|报道了|报道说|网上说|网友|博主|大V|网红|主播|多人说|很多人|好多人|评论区|"
                            r"大家都说|(?<!被)有人|(?<!被)别人|(?<!被)他人|朋友说|同事|家人说|[妈爸]说|(老公|老婆|丈夫|妻子|儿子|女儿|家里人)说|邻居|隔壁|"
                            r"客服说|客服建议|师傅说|建议我|劝我|说可以|说如果|"
+                           # someone else's idea put to the writer (朋友问我要不要去消协，我说不用)
+                           r"(朋友|同事|家人|家里人|客服|老公|老婆|妈|爸|闺蜜|室友|邻居|同学|亲戚)[^，。！？我]{0,3}(叫|让|问|劝)我|"
+                           # the company's people quoted (你们的人说有本事去告啊) and some people's habits
+                           r"(你们的人|你们的员工|你们员工|工作人员|店员|对方)(竟然|居然)?(说|讲)|有些人|有的人|某些人|"
                            r"(朋友|老公|老婆|丈夫|妻子|孩子|儿子|女儿|家人|亲戚|闺蜜|室友|同学|同事|老人|长辈|老爷子|老太太).{0,4}(过|嚷嚷|吵着|闹着|问我)|"
                            r"(表姐|表哥|表弟|表妹|堂哥|堂姐|舅舅|舅妈|姑姑|姨妈|阿姨|叔叔|大爷|大妈|婆婆|公公|岳母|丈母娘|邻居|楼上|楼下|"
                            r"同事|朋友|亲戚|同学|室友|老公|老婆|丈夫|妻子|儿子|女儿|家人|(?<!我说)我妈|(?<!我说)我爸|妈妈|爸爸)[^我，。！？]{0,8}"
@@ -443,7 +451,7 @@ _THIRD_PERSON = re.compile(r"听说|据说|新闻说|新闻里|新闻上|电视�
                            r"(?<!我)(我妈|我爸|我哥|我姐|我弟|我妹|他们|她们|他|她)(上次|之前|以前|昨天|前几天|也|都|已经)?"
                            r"(打了|去了|找了|投诉了|发了|报了|告了|起诉了|打过|去过|找过|投诉过|报警|报案)")
 # Not 我还是决定先跟客服沟通: choosing otherwise.
-_ADOPTED = re.compile(r"我[^，。！？我他她还]{0,3}(准备|打算|决定|这就|正在|也要|也去|也准备|也打算)(?!先|再|跟|和|劝|拦|阻止)")
+_ADOPTED = re.compile(r"我[^，。！？我他她还]{0,3}(准备|打算|决定|这就|正在|也要|也去|也准备|也打算|已经|已)(?!先|再|跟|和|劝|拦|阻止)")
 # A complaint to the company's own channels or managers (已经在你们官网投诉两次了, 找了门店经理): level 2,
 # however sure the model is that a text naming no third party escalates (issue 12: 找你们领导 is no level 3).
 _OWN_CHANNEL = re.compile(r"你们的?(官网|客服电话|投诉电话|投诉热线|服务热线|热线|400|领导|经理|总部|店长|主管|售后)|门店经理|店长|总部|"
@@ -454,23 +462,27 @@ _UNRELATED = re.compile(r"不关你们的事|不是针对你们|别的商家|别
                         r"我自己(这个|的|这边|这儿)?(没事|没这个打算|没有这个打算|不打算|不需要|没问题)|"
                         r"(已经|已)(同|跟|和)(商户|商家|对方|你们)(倾好|谈好|协商好|沟通好|和解)")
 # 我爸帮我打了12315: a relative acting for the writer is the writer's escalation.
-_FIRST_PERSON_INTENT = re.compile(r"(?<![劝拦])(帮|替|代)(我|我们)(?!劝|拦|挡)|直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要|我也要|我会|我就(?!是|想|只|说)|我已经|我已|等我|逼我|"
+_FIRST_PERSON_INTENT = re.compile(r"(?<![劝拦])(帮|替|代)(我|我们)(?!劝|拦|挡)|直接(?=去|找|打|向|上|发|报|起诉|投诉)|不[^，。！？]{0,8}就(?=报警|报案|起诉|告)|我要(?!不要)|我也要|我会|我就(?!是|想|只|说)|我已经|我已|等我|逼我|"
                                   r"我[^，。！？我他她]{0,3}(准备|打算|决定|这就|正在)|"
                                   r"我们.{0,10}(一起|集体|联合|联名|一块)")
-_ADVICE = re.compile(r"建议(保留|保存|留好|先)|(如果|要是)(你|您|大家|各位)也?(遇到|碰到|有)|(如果|要是)(以后|将来|日后)真?的?(需要|有需要)|"
-                     r"(他|她)(那个|的)?情况可以|提醒大家|建议大家|教大家|告诉大家|给大家提个醒|大家可以|各位可以|大家收藏|收藏了|小知识|冷知识|小技巧|分享一个|其实可以|科普|教程|攻略|教你|讲怎么|遇到.{0,8}可以")
+_ADVICE = re.compile(r"建议(保留|保存|留好|先)|建议(您|你(?!们)|楼主|博主|题主|lz|LZ|up主|宝子|姐妹)|"
+                     r"(楼主|博主|题主|lz|LZ|up主|宝子|姐妹们?)(可以|应该|最好|赶紧|直接)|"
+                     r"(你|您)(可以|应该|最好)(去|找|打|向|上)[^，。！？]{0,12}(他|她|对方|商家|那家)|(如果|要是)(你|您|大家|各位)也?(遇到|碰到|有)|(如果|要是)(以后|将来|日后)真?的?(需要|有需要)|"
+                     r"(他|她)(那个|的)?情况可以|提醒大家|建议大家|教大家|告诉大家|给大家提个醒|大家可以|各位可以|大家收藏|收藏了|小知识|冷知识|小技巧|分享一个|其实可以|科普|教程|攻略|教你|讲怎么|遇到.{0,8}(可以|记得)")
 # Not a bare 谢谢: calls end in 好的谢谢 after real threats too.
 _RELIEF = re.compile(r"后来(你们|他们|经理|客服|商家|店家|对方|师傅)|就没去|没去成|还是挂了|咽回去|劝住|劝下|拦住|劝好了|已解决|(?<![没未])到账|删了|没必要了|不用了|接受了|幸好|幸亏|多亏|好在|还好(?=你们|最后|及时|客服|后来|没)|(?<![不没])解决了|处理好了|退款了|退了款|退钱了|补发了|算了|作罢|不追究|"
                      r"不计较|原谅|道歉后")
-_DISMISSED_NEXT = re.compile(r"^[，,\s]?((但是|但|不过|可是|可)?\s?(我)?(想想|想了想|觉得|算了)?\s?(还是)?"
+_DISMISSED_NEXT = re.compile(r"^[，,？?\s]?((但是|但|不过|可是|可)?\s?(我)?(想想|想了想|觉得|算了)?\s?(还是)?"
                              r"(没必要|没有必要|没那个必要|犯不着|不值得|不值当|划不来)"
                              # declined in the next part: 换作别人早就去告了，但我不会
                              r"|(但是|但|不过|可是|可)\s?我\s?(不会|不想|不打算|没打算|才不会?|没有?这么做|没有?去)"
                              r"(?!放过|善罢|罢休|就此|轻易|再忍|忍)"
-                             r"|(但是|但|不过|可是)?\s?我?\s?还是(选择|决定|想)?(再给|给|先给).{0,8}机会)")
+                             r"|(但是|但|不过|可是)?\s?我?\s?还是(选择|决定|想)?(再给|给|先给).{0,8}机会"
+                             # 告你们？我可没那么多时间
+                             r"|我\s?(可|也|真|才)?(没那么多时间|没那个时间|没那闲工夫|没那个闲工夫|没空|没时间|没那个精力))")
 _NOT_THAT_KIND = re.compile(r"(不是|并非|从来不是)那种.{0,14}的人"  # 我不是那种动不动就打12315的人
                             # advice against a habit: 不用动不动就打12315, 别一上来就找律师
-                            r"|(不用|别|不要|没必要|用不着|犯不着|何必)(一上来就|动不动就|动辄|一有事就|一遇到.{0,6}就)")
+                            r"|(不用|别|不要|没必要|用不着|犯不着|何必|不喜欢|不爱|从不|从来不)(一上来就|动不动就|动辄|一有事就|一遇到.{0,6}就)")
 # "If it were me / anyone else": a comment on another's case (如果这是我的话肯定去告了, 换作别人早就告了).
 _HYPOTHETICAL = re.compile(r"(换作|换成|换做|换了)是?我(?!们)|换我(的话|早就|肯定|一定|直接)|(如果|要是|假如|若)(这|这事|这种事|这件事)?(是|发生在|轮到|落到|搁)?我(身上)?的话"
                            r"|(如果|要是|假如|若)(这|这事|这种事|这件事)?(发生在|轮到|落到|搁)我身上"
@@ -496,7 +508,7 @@ _LONG_AGO = re.compile(r"好几年前|好多年前|那都是|老早|早就过去
 _OTHER_ERRAND = re.compile(r"(今天|这次|现在|今儿|我现在)(就|只|主要)?是(想|来|问|办|要|正常|为了)|就是想(改|办|问|查|订|换|咨询)|就是(办|问|改)个")
 _STILL_OPEN = re.compile(r"还没|没解决|未解决|没处理|仍|依然|至今|到现在|还是没|继续|再不|还在|等回复|等结果|等着|不然|否则|又(?!快)|"
                          r"还要|还得|追究|没人理|没回复|没有回复|要是|如果|的话|假如")
-_VOW = re.compile(r"就不姓|我不姓|就不是人|名字倒着写")
+_VOW = re.compile(r"就不姓|我不姓|就不是人|名字倒着写|咽不下这口气|誓不罢休")
 _ONCE = re.compile(r"本来|原本|本想|一开始")
 _REVERSAL = re.compile(r"[^。！？]{0,12}(不得不|只能|只好|必须|还是要|还是得|决定|逼得)")
 # 要不是你们及时处理，我就去消协了，谢谢: it did not happen (要不是看在老客户的份上… stays a warning).
@@ -509,7 +521,8 @@ _CORRECTED_AFTER = re.compile(r"^.{0,14}?(不对|说错了|口误|我是说(?!�
 _WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤了|撤诉|是误会|一场误会|太冲动|一时冲动|冲动了|收回")
 
 # Other senses read from the words around a mention (step 3).
-_WORKPLACE_AFTER = re.compile(r"^\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职)")
+_WORKPLACE_AFTER = re.compile(r"^\s?(热线|平台|中心)?\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职|接线员|话务员|"
+                              r"当志工|当义工|做义工|当志愿者|做志愿者)")
 _IDENTITY = (re.compile(r"(我|我们)\s?是\s?$"), re.compile(r"^\s?的"))
 # The writer's own profession (我是电视台的记者, 我本身就是律师): the person, not a third party they call on.
 _PROFESSION = re.compile(r"记者|律师|法官|警察|民警|交警|检察官|仲裁员|调解员|media|lawyer|journalist|reporter|attorney", re.IGNORECASE)
@@ -538,7 +551,12 @@ _COMPARED_BEFORE = re.compile(r"(比起|相比于?|相较于?|与其)\s?(去|找
 _COMPARED_AFTER = re.compile(r"^\s?(比起来|相比|相比较)")
 # What a party did in the news (消协成立于1984年, 市场监管局罚了一家奶茶店): another sense unless the
 # writer is in the clause before it (我投诉后市场监管局罚了他们 reports).
-_NEWS_ACT_AFTER = re.compile(r"^\s?(成立|罚了|处罚了|开出.{0,4}罚单|宣布|推出|上线了|约谈了)")
+# A post that praises or shares (发了条微博夸你们, 小红书打卡, 抖音开箱视频) is no exposure, unless the text
+# also complains.
+_SHARED_PRAISE = re.compile(r"夸|表扬|推荐|好评|安利|种草|打卡|开箱|晒单|晒图|点赞|赞美|分享.{0,6}(好物|体验|经历|心得)")
+_COMPLAINT_WORDS = re.compile(r"曝光|吐槽|避雷|差评|投诉|维权|评理|揭露|骂|黑幕|坑|骗|垃圾|无良|扩散|踩雷|拔草|说理|说法|让大家看看|看清")
+_NEWS_ACT_AFTER = re.compile(r"^\s?(又|再次|再度|近日|日前|今天|昨天|刚刚|最近|已经|也)?\s?"
+                             r"(成立|罚了|处罚了|开出.{0,4}罚单|宣布|推出|上线了|约谈了|点名|通报了|批评了|查处了|立案调查)")
 
 
 @dataclass(frozen=True)
@@ -799,6 +817,9 @@ class EscalationDetector:
             return False
         if text[start].isdigit() and (_ID_LABEL.search(before.replace(" ", "")) or _UNIT_AFTER.search(after)):
             return False
+        if (party.category == "media" and _SHARED_PRAISE.search(text, clause.start, clause.end)
+                and not _COMPLAINT_WORDS.search(text)):
+            return False
         place = _PLACE_AFTER.search(after) and not _PROTEST_AT.search(after)
         return not (_WORKPLACE_AFTER.search(after) or place or _PUBLICATION_AFTER.search(after)
                     or (_MODIFIER_AFTER.search(after) and not _PREPARED_AFTER.match(after.replace(" ", "")))
@@ -882,12 +903,24 @@ def _negation_state(prefix: str, inner: bool = False) -> str:
     if governing > 0:
         outer = cues[governing - 1]
         between = prefix[outer.end():cue.start()]
+        if _interjection(cues, governing - 1):
+            return "negated"  # 没有没有 我没有打12315: "no, no", then the negation itself
         if _CUE_KIND[outer.group()] in ("belief", "rhetorical"):
             if len(between) <= 6 and not _SCOPE_BREAK.search(between):
                 return "double"
         elif _DOUBLE_BETWEEN.fullmatch(between):
             return "double"
     return "negated"
+
+
+def _interjection(cues: list[re.Match[str]], index: int) -> bool:
+    """Whether cue ``index`` is a said-twice "no" (没有没有, 不不不, 不是不是): a spoken answer
+    before the clause, which cancels no later cue. ASR keeps such repeats; a double negation never
+    repeats its first cue."""
+    cue = cues[index]
+    return any(0 <= other < len(cues) and cues[other].group() == cue.group()
+               and (cues[other].end() == cue.start() or cue.end() == cues[other].start())
+               for other in (index - 1, index + 1))
 
 
 def _in_scope(kind: str, gap: str) -> bool:

@@ -596,6 +596,42 @@ def test_round_five_non_threat_kinds(detector: EscalationDetector, text: str) ->
     _not_flagged(detector, text)
 
 
+# --- round esc6: kinds writer E's set (hold-out 25) showed (sentences of our own) -------------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("我不是不敢去消协，是给你们留面子", "consumer_association"),             # 不是不敢: nothing between the cues
+    ("虽然不想闹大，但我还是得找律师", "legal"),                              # 还是得: the writer's intent
+    ("到时候我直接拿着合同去法院", "legal"),
+    ("同学说可以打12345，我这边已经打过去了", "government_hotline"),          # another's idea, already taken up
+    ("再不处理的话我就提告", "legal"),                                         # Taiwan's word for suing
+    ("再唔退钱我就爆料畀传媒", "media"),                                       # Cantonese 畀 (to)
+    ("信唔信我将件事放上连登", "media"),                                       # a Hong Kong forum, rhetorical
+])
+def test_round_six_threat_kinds(detector: EscalationDetector, text: str, category: str) -> None:
+    _flagged(detector, text, category)
+
+
+@pytest.mark.parametrize("text", [
+    "没有没有 我没有去过12315 你们查错了",                                  # ASR's said-twice "no" is no outer negation
+    "不不不 我没想过要找律师",
+    "我昨天发了条微博表扬你们的快递小哥",                                    # a post that praises
+    "在小红书上打卡了你们的新店",
+    "新闻说工信部又点名了几家运营商",                                        # the party acts, in the news
+    "建议楼主直接去消协",                                                    # advice to another reader
+    "你可以去法院告那家店",
+    "我同事问我要不要打12345，我说没必要",                                  # another's idea, put to the writer
+    "有些人一点小事就打12315，我觉得没必要",
+    "找律师就算了，你们赔我运费就行",                                        # dismissed right after the mention
+    "打官司？我可没那个时间",                                               # dismissed after a question
+    "这种事哪用得着找消协",
+    "我在消协当志愿者，想问问活动时间",                                      # the writer's own role there
+    "12345是我的快递取件码",
+    "这条广告的曝光量很大",                                                  # exposure as reach
+    "你们的人居然说有本事去告，这是什么态度",                                # the company's people quoted
+])
+def test_round_six_non_threat_kinds(detector: EscalationDetector, text: str) -> None:
+    _not_flagged(detector, text)
+
+
 def test_a_masked_keyword_is_restored_only_where_one_party_fits() -> None:
     parties = ThirdParties.from_csv(SEED)
     assert parties.unmask("周一交到工X部") == "周一交到工信部"
