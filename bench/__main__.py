@@ -23,9 +23,21 @@ def _merged(section: str, figures: dict) -> dict:
     return merge(current, figures)
 
 
+SECTIONS = ("ingest", "sentiment", "escalation", "topics", "spark", "dbt")
+USAGE = (f"usage: python -m bench [SECTION ...]: run the named sections ({', '.join(SECTIONS)}; all when none "
+         f"is named; dbt also measures the dashboards) and write their figures into {RESULTS}")
+
+
 def main() -> None:
-    """Run every section, or those named on the command line (ingest, sentiment, escalation, topics, spark, dbt)."""
-    wanted = set(sys.argv[1:]) or {"ingest", "sentiment", "escalation", "topics", "spark", "dbt"}
+    """Run every section, or those named on the command line (``SECTIONS``)."""
+    arguments = sys.argv[1:]
+    if {"-h", "--help"} & set(arguments):
+        print(USAGE)
+        return
+    unknown = [name for name in arguments if name not in SECTIONS]
+    if unknown:
+        sys.exit(f"python -m bench: no section {', '.join(unknown)}; the sections are {', '.join(SECTIONS)}")
+    wanted = set(arguments) or set(SECTIONS)
     work = get_settings().data_dir / "bench"
     if "ingest" in wanted:
         print("ingestion benchmark: 1,000,000 CSV survey rows, 200,000 XLSX survey rows, 200,000 call transcripts")

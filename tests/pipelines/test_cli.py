@@ -118,3 +118,18 @@ def test_sentiment_score_defaults_to_the_configured_engine(monkeypatch: pytest.M
     assert build_parser().parse_args(arguments).engine == "transformer"
     monkeypatch.setenv("VOC_SENTIMENT_ENGINE", "snownlp")
     assert build_parser().parse_args(arguments).engine == "snownlp"
+
+
+def test_the_benchmark_has_help_and_refuses_an_unknown_section(tmp_path: Path) -> None:
+    """`python -m bench --help` prints its sections and runs nothing; a misspelt section is a one-line error."""
+    import os
+
+    results = Path(__file__).resolve().parents[2] / "bench" / "results.json"
+    before = results.read_bytes()
+    env = {**os.environ, "VOC_DATA_DIR": str(tmp_path)}
+    shown = subprocess.run([sys.executable, "-m", "bench", "--help"], capture_output=True, text=True, env=env, timeout=120)
+    assert shown.returncode == 0 and "sentiment" in shown.stdout and "escalation" in shown.stdout
+    wrong = subprocess.run([sys.executable, "-m", "bench", "sentimnt"], capture_output=True, text=True, env=env, timeout=120)
+    assert wrong.returncode == 1 and wrong.stderr.strip().splitlines() == [
+        "python -m bench: no section sentimnt; the sections are ingest, sentiment, escalation, topics, spark, dbt"]
+    assert results.read_bytes() == before
