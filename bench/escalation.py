@@ -1,8 +1,8 @@
 """Escalation (complaint level 3): precision and recall on hand-written sets, and throughput.
 
 The sets are in bench/datasets/ (see its README.md): ``escalation_eval.csv`` (324 sentences) and
-twenty-four hold-out sets written after the rules of their day (100, 60, 61, 39, thirteen of 40,
-39, 58, 152, two of 300 and two of 400 sentences). The rules were corrected on every set, and the shipped detector's model
+the hold-out sets written after the rules of their day (``escalation_holdout*.csv``: twenty-five
+of 39 to 400 sentences in round esc6). The rules were corrected on every set, and the shipped detector's model
 (sentiment.escalation_model) is trained on all of them, so three readings are reported per set:
 the rules alone and the shipped detector (both in-sample, they only show the corrections hold),
 and **leave-one-set-out**: the model trained on the other sets, the honest figure for the model's
@@ -22,22 +22,19 @@ from pathlib import Path
 
 from pipelines.settings import get_settings
 from sentiment.escalation import EscalationDetector, ThirdParties, model_input
-from sentiment.escalation_model import ThreatModel
+from sentiment.escalation_model import ThreatModel, training_sets
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
-SETS = {"eval": DATASETS / "escalation_eval.csv", "holdout": DATASETS / "escalation_holdout.csv",
-        "holdout2": DATASETS / "escalation_holdout2.csv", "holdout3": DATASETS / "escalation_holdout3.csv",
-        "holdout4": DATASETS / "escalation_holdout4.csv", "holdout5": DATASETS / "escalation_holdout5.csv",
-        "holdout6": DATASETS / "escalation_holdout6.csv", "holdout7": DATASETS / "escalation_holdout7.csv",
-        "holdout8": DATASETS / "escalation_holdout8.csv", "holdout9": DATASETS / "escalation_holdout9.csv",
-        "holdout10": DATASETS / "escalation_holdout10.csv", "holdout11": DATASETS / "escalation_holdout11.csv",
-        "holdout12": DATASETS / "escalation_holdout12.csv", "holdout13": DATASETS / "escalation_holdout13.csv",
-        "holdout14": DATASETS / "escalation_holdout14.csv", "holdout15": DATASETS / "escalation_holdout15.csv",
-        "holdout16": DATASETS / "escalation_holdout16.csv", "holdout17": DATASETS / "escalation_holdout17.csv",
-        "holdout18": DATASETS / "escalation_holdout18.csv", "holdout19": DATASETS / "escalation_holdout19.csv",
-        "holdout20": DATASETS / "escalation_holdout20.csv", "holdout21": DATASETS / "escalation_holdout21.csv",
-        "holdout22": DATASETS / "escalation_holdout22.csv", "holdout23": DATASETS / "escalation_holdout23.csv",
-        "holdout24": DATASETS / "escalation_holdout24.csv"}
+
+
+def _set_order(path: Path) -> tuple[int, int]:
+    """The eval set first, then the hold-outs in the order they were written (holdout, holdout2, …)."""
+    name = path.stem.removeprefix("escalation_")
+    return (0, 0) if name == "eval" else (1, int(name.removeprefix("holdout") or 1))
+
+
+# Every labelled set the model trains on (``training_sets``), by name: eval, holdout, holdout2, …
+SETS = {path.stem.removeprefix("escalation_"): path for path in sorted(training_sets(), key=_set_order)}
 READINGS = ("rules", "shipped", "leave_one_set_out")
 THROUGHPUT_TEXTS = 20_000
 TARGET = 0.95
