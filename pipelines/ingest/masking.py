@@ -18,15 +18,18 @@ Kinds (``PATTERNS``, then spoken digits): e-mail (also disguised: ``(at)``, 艾�
 numbers (18 and 15 digits); bank cards; mobiles and landlines of the mainland, Hong Kong, Macau
 and Taiwan, with or without the country code (+86, 0086, the bare 86 of E.164 exports); numbers a
 label marks as a phone (電話：9123 4567, 座机 6552 3301: local numbers look like any 7-8 digits
-otherwise), a QQ number, a WeChat id or a passport or travel permit; Taiwan, Hong Kong and Macau
-ID numbers; mainland number plates. Digit groups may be split by spaces (also no-break and
+otherwise), a QQ number, a WeChat id, a Taiwan ID or a passport or travel permit; Hong Kong and
+Macau ID numbers; mainland number plates. The audit scans every text column with these patterns, ids
+included, so a shape that ids and order numbers also take (a letter and nine digits, an 11-digit
+number starting 852, a leading 0) counts only with its label or its separators. Digit groups may be split by spaces (also no-break and
 zero-width ones), line breaks, dots, dashes, slashes, underscores or middle dots.
 
 Masks keep just enough to stay useful to a service agent (a mobile's prefix and last four digits,
 a card's last four) and never the whole number. Cards are masked on shape (16-19 digits) without
 a Luhn check: over-masking an order number is cheaper than leaking a card. Known gaps, by design:
 a number split by HTML (``<br />``, ``&nbsp;``), an unlabelled local number (8 digits are an
-amount as often as a phone), a card glued to Latin letters (VISA4392…, like a system's id).
+amount as often as a phone), a card glued to Latin letters (VISA4392…, like a system's id), an
+American Express number (15 digits, rare here), the 0 once dialled before an out-of-town mobile.
 
 Why not ``phonenumbers``' ``PhoneNumberMatcher``: measured on these formats (version 9.0.43), with
 region CN and leniency VALID it takes bare 10-digit order numbers (``订单号2026080112``) for
@@ -204,6 +207,7 @@ _PHONE_LABEL = ("(?:电话|電話|座机|座機|手机|手機|联系方式|聯�
 # QQ numbers (5-11 digits) are contact handles; only their label marks them (QQ：864721953, 加扣扣864721953).
 _QQ_LABEL = "(?:QQ|qq|Qq|扣扣|企鹅号)(?:号|號|号码|號碼)?"
 _WECHAT_LABEL = "(?:微信号|微信號|微信|[Ww]e[Cc]hat|weixin|[Vv][Xx]|V信|v信|加[Vv])"
+_ID_LABEL = "(?:身分證|身份證|身分证|身份证|國民身分證|统一编号|統一編號)(?:字號|字号|號碼|号码|號|号)?"
 _DOCUMENT_LABEL = "(?:护照|護照|通行证|通行證|回乡证|回鄉證|台胞证|台胞證|旅行证|旅行證)(?:号码|號碼|号|號)?"
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # An e-mail as people disguise it from scrapers: at as (at), [at], 艾特, # or spaced, dot as 点, 點 or
@@ -232,23 +236,24 @@ PATTERNS: tuple[PiiPattern, ...] = (
     # First-generation cards (before 1999): 6-digit area, birth date yymmdd, 3-digit sequence.
     PiiPattern("id_card_15", rf"[1-9][0-9]{{5}}[0-9]{{2}}{_DATE}[0-9]{{3}}", _id_card, "110105491231002"),
     # Not glued to a Latin letter: CL2026080100000002 is a system's identifier, not a card as people write it.
-    # 16-19 digits in groups of four, or American Express's 15 in 4-6-5.
-    PiiPattern("bank_card", rf"[0-9]{{4}}(?:{_SEP}[0-9]{{4}}){{3}}(?:{_SEP}[0-9]{{1,3}})?"
-                            rf"|3[47][0-9]{{2}}{_SEP}[0-9]{{6}}{_SEP}[0-9]{{5}}", _keep_last4,
+    PiiPattern("bank_card", rf"[0-9]{{4}}(?:{_SEP}[0-9]{{4}}){{3}}(?:{_SEP}[0-9]{{1,3}})?", _keep_last4,
                "6222 0212 3456 7890 123", left="0-9A-Za-z"),
-    PiiPattern("mobile_cn", rf"(?:{_CN_PREFIX}|0)?1[3-9][0-9](?:{_SEP}[0-9]{{4}}){{2}}"
+    PiiPattern("mobile_cn", rf"{_CN_PREFIX}?1[3-9][0-9](?:{_SEP}[0-9]{{4}}){{2}}"
                             rf"|1[3-9][0-9]{{2}}{_SEP}(?:[0-9]{{4}}{_SEP}[0-9]{{3}}|[0-9]{{3}}{_SEP}[0-9]{{4}})",
                _keep_prefix_and_last4, "138.1234.5678"),
-    # Hong Kong (+852) and Macau (+853): 8 digits; with the country code here, with a label below.
-    PiiPattern("phone_hk_mo", rf"(?:(?:\+|00)?85[23]|\(\+?85[23]\))[ -]?[0-9]{{4}}{_SEP}[0-9]{{4}}", _keep_last4,
+    # Hong Kong (+852) and Macau (+853): 8 digits; with the country code here (a bare 852 only before a
+    # space or dash, so an 11-digit id is no phone), with a label below.
+    PiiPattern("phone_hk_mo", rf"(?:(?:\+|00)85[23][ -]?|85[23][ -]|\(\+?85[23]\)[ -]?)[0-9]{{4}}{_SEP}[0-9]{{4}}", _keep_last4,
                "+852 9123 4567"),
     PiiPattern("mobile_tw", rf"(?:\(?(?:\+|00)?886\)?[ -]?9|09)[0-9]{{2}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}", _keep_last4,
                "0912-345-678"),
     # Area code 010, 02x or 0xxx (0 dropped after +86), then a 7- or 8-digit local number.
     PiiPattern("landline_cn", rf"(?:{_CN_PREFIX}\(?0?|\(?0)(?:10|2[0-9]|[3-9][0-9]{{2}})\)?{_SEP}[0-9]{{3,4}}{_SEP}[0-9]{{4}}",
                _keep_last4, "0755-12345678"),
-    # Taiwan: a one-digit area code 02-08 ((02)2712-3456, 02-2712-3456, +886 2 2712 3456).
-    PiiPattern("landline_tw", rf"(?:\(?(?:\+|00)?886\)?[ -]?\(?0?|\(0|0)[2-8]\)?{_SEP}[0-9]{{3,4}}{_SEP}[0-9]{{4}}",
+    # Taiwan: a one-digit area code 02-08, set apart as people write it ((02)2712-3456, 02-2712-3456,
+    # +886 2 2712 3456), so a 10-digit id starting 02-08 is no phone.
+    PiiPattern("landline_tw", rf"(?:\(?(?:\+|00)886\)?[ -]?\(?0?[2-8]\)?[ -]|\(0[2-8]\)[ -]?|0[2-8][ -])"
+                              rf"[0-9]{{3,4}}{_SEP}[0-9]{{4}}",
                _keep_last4, "(02)2712-3456"),
     PiiPattern("phone_labelled", rf"[2-9][0-9]{{2,3}}{_SEP}[0-9]{{4}}", _keep_last4, "電話：9123 4567", left="",
                label=_PHONE_LABEL, needs=_PHONE_LABEL),
@@ -256,9 +261,12 @@ PATTERNS: tuple[PiiPattern, ...] = (
                needs=_QQ_LABEL),
     PiiPattern("wechat_id", "[A-Za-z][-_A-Za-z0-9]{5,19}", _first_and_stars, "微信号 wxid_k2j3h4g5f6", left="",
                right="-_A-Za-z0-9", label=_WECHAT_LABEL, needs=_WECHAT_LABEL),
-    # Taiwan's national ID (a letter, 1 or 2 for the sex, eight digits); Hong Kong's (one or two letters,
-    # six digits, the check digit in brackets) and Macau's (seven digits, check digit in brackets).
-    PiiPattern("id_tw", "[A-Z][12][0-9]{8}", _keep_last4, "F224681357", left="0-9A-Za-z", right="0-9A-Za-z"),
+    # Taiwan's national ID (a letter, 1 or 2 for the sex, eight digits), by its label: a letter and nine
+    # digits is a common shape of ids and order numbers, which the audit must not take for a person's.
+    PiiPattern("id_tw", "[A-Z][12][0-9]{8}", _keep_last4, "身分證字號：F224681357", left="", right="0-9A-Za-z",
+               label=_ID_LABEL, needs=_ID_LABEL),
+    # Hong Kong's (one or two letters, six digits, the check digit in brackets) and Macau's (seven digits,
+    # the check digit in brackets).
     PiiPattern("id_hk_mo", "[A-Z]{1,2}[0-9]{6} ?\\([0-9A]\\)|[1578][0-9]{6} ?\\([0-9]\\)", _keep_last4, "K123456(3)",
                left="0-9A-Za-z"),
     # Passports and travel permits, by their label: their numbers (E12345678, C12345678) look like codes.
