@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pipelines.ingest.contracts import SOURCE_NAMES, ContractError
 from pipelines.ingest.loader import KeyLedger, check_record
-from pipelines.ingest.readers import delimiter, detect_encoding, file_format, line_endings, read_records
-from pipelines.ingest.sources import load_source
+from pipelines.ingest.readers import delimiter, detect_encoding, file_format, html_page, line_endings, read_records
+from pipelines.ingest.sources import load_source, source_records
 
 EXAMPLES_PER_REASON = 3
 
@@ -72,10 +72,12 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
     contract = spec.contract
     kind = file_format(path)
     encoding = detect_encoding(path) if kind != "xlsx" else None
-    if kind == "delimited":
+    if html_page(path) and kind != "json":
+        shown_format = "an HTML page (not read)"
+    elif kind == "delimited":
         shown_format = "TSV (tab-separated)" if delimiter(path, encoding) == "\t" else "CSV"
     else:
-        shown_format = {"xlsx": "XLSX (first sheet)", "json": "JSON (lines or one array)"}[kind]
+        shown_format = {"xlsx": "Excel workbook (first visible worksheet)", "json": "JSON (lines or one array)"}[kind]
     result = FileCheck(
         path=path, source=source, contract_files=[str(origin) for origin in contract.origins],
         file_format=shown_format,
@@ -94,7 +96,7 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
         return mapped
 
     keys = KeyLedger()
-    for record in read_records(path, mapper):
+    for record in source_records(contract, path, mapper):
         row, code, reason = check_record(record, spec, keys, max_text_chars, timezone)
         if row is not None:
             result.rows_loaded += 1

@@ -173,9 +173,22 @@ class SourceContract:
         return tuple(field for field in self.fields.values()
                      if field.values or (field.type == "TIMESTAMP" and self.timestamp_formats))
 
+    @cached_property
+    def _mapped_items(self) -> tuple[tuple[str, tuple[FieldContract, ...]], ...]:
+        """(list field, its item fields with a value map): a call's turns' speaker (坐席 → agent)."""
+        return tuple((name, mapped) for name, field in self.fields.items()
+                     if (mapped := tuple(item for item in field.items.values() if item.values)))
+
     def prepare(self, fields: dict) -> dict:
-        """Apply value maps and the contract's extra timestamp formats to one record's fields."""
+        """Apply value maps (also inside lists' items) and the contract's extra timestamp formats to
+        one record's fields."""
         prepared = fields
+        for name, items in self._mapped_items:
+            value = fields.get(name)
+            if isinstance(value, list):
+                if prepared is fields:
+                    prepared = dict(fields)
+                prepared[name] = [_mapped_item(element, items) for element in value]
         for field in self._mapped_fields:
             value = fields.get(field.name)
             if not isinstance(value, str):
@@ -220,6 +233,20 @@ class SourceContract:
             added.append(f"ALTER TABLE raw.{table} ADD COLUMN IF NOT EXISTS {name} {duck_type};")
         return "\n".join([f"CREATE TABLE IF NOT EXISTS raw.{table} ({', '.join(columns)}, {lineage_columns});",
                           *added])
+
+
+def _mapped_item(element: object, items: tuple[FieldContract, ...]) -> object:
+    """One list element with its fields' value maps applied (an element that is no object is left for
+    validation to refuse)."""
+    if not isinstance(element, dict):
+        return element
+    mapped = element
+    for item in items:
+        value = element.get(item.name)
+        target = item.values.get(_fold(value)) if isinstance(value, str) else None
+        if target is not None:
+            mapped = {**mapped, item.name: target}
+    return mapped
 
 
 def _strptime_any(value: str, formats: tuple[str, ...]) -> object:

@@ -23,9 +23,9 @@ from pydantic import BaseModel, ValidationError
 
 from pipelines.ingest.contracts import SourceContract
 from pipelines.ingest.masking import mask_pii
-from pipelines.ingest.readers import Record, detect_encoding, file_format, file_sha256, read_records
+from pipelines.ingest.readers import Record, detect_encoding, file_format, file_sha256
 from pipelines.ingest.schemas import DamagedIdError, RuleError, TimestampError
-from pipelines.ingest.sources import Source, accepts, load_source, text_lengths
+from pipelines.ingest.sources import FILE_REFUSALS, Source, load_source, source_records, text_lengths
 from pipelines.ingest.tables import raw_ddl
 from pipelines.lake import mount_lake_tables, write_partition
 from pipelines.settings import Settings
@@ -174,14 +174,13 @@ class _BatchWriter:
 
 
 def landing_files(contract: SourceContract, day: date, settings: Settings) -> list[Path]:
-    """Files for one source and day, in a stable order; hidden and partial uploads are skipped."""
+    """Files for one source and day, in a stable order; hidden files and partial uploads (names
+    starting with a dot) are skipped. Files in formats the contract does not take are listed too:
+    they are quarantined whole (``sources.source_records``), never skipped unseen."""
     folder = settings.landing_dir / contract.source / day.isoformat()
     if not folder.is_dir():
         return []
-    return sorted(
-        path for path in folder.iterdir()
-        if path.is_file() and not path.name.startswith(".") and accepts(contract, path)
-    )
+    return sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
 
 
 def describe_encoding(path: Path) -> str:
@@ -226,8 +225,10 @@ def _load_file(writer: _BatchWriter, spec: Source, path: Path, relative: str,
     quarantine_reason: tuple[str, str] | None = None
     if report.status == "duplicate":
         quarantine_reason = ("duplicate_file", f"same content as already loaded {report.duplicate_of}")
-    for record in read_records(path, contract.map_header):
+    for record in source_records(contract, path, contract.map_header):
         report.rows_in += 1
+        if record.reason_code in FILE_REFUSALS and record.row_number == 1 and record.fields is None:
+            report.status = "refused"
         row, code, reason = check_record(record, spec, keys, max_chars, timezone, quarantine_reason)
         if row is not None:
             for table, rows in spec.to_rows(contract, row, pseudonym_key).items():

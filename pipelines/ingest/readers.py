@@ -51,7 +51,8 @@ _HASH_CHUNK = 1 << 20
 _SURROGATES = re.compile("[\udc80-\udcff]")
 
 DELIMITED_SUFFIXES = (".csv", ".tsv", ".txt")
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
+# Workbooks the reader (calamine) opens: Excel 2007+, Excel 97-2003, binary Excel, OpenDocument.
+XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 # Reason code of a row whose every field is empty (``,,,`` as Excel writes a blank row), yielded only with
@@ -356,8 +357,20 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
             yield Record(first_line, raw, None, "bad_row",
                          f"expected {len(header)} fields as in the header, found {len(values)}")
         else:
+            values = [_unprotected(value) for value in values]
             yield Record(first_line, raw, dict(zip(header, values)) if all(header) else
                          {name: value for name, value in zip(header, values) if name})
+
+
+_FORMULA_TEXT = re.compile(r'=\s*"(.*)"', re.DOTALL)
+
+
+def _unprotected(value: str) -> str:
+    """A CSV cell written as an Excel formula, ``="SV001"`` (back-office exports protect ids and
+    long numbers from Excel's reformatting this way), as the text it shows."""
+    if value.startswith("=") and (match := _FORMULA_TEXT.fullmatch(value)):
+        return match.group(1).replace('""', '"')
+    return value
 
 
 def _cell(value: object) -> object:
@@ -379,14 +392,20 @@ def _cell(value: object) -> object:
 
 
 def read_xlsx(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Iterator[Record]:
-    """Yield each row of the workbook's first sheet as a dict keyed by canonical field names."""
-    from python_calamine import CalamineWorkbook
+    """Yield each row of the workbook's first visible worksheet as a dict keyed by canonical field
+    names: a hidden sheet (an exporter's template or last month's data) or a chart sheet is skipped."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        rows = sheet.iter_rows()
+        workbook = CalamineWorkbook.from_path(str(path))
+        shown = [sheet.name for sheet in workbook.sheets_metadata
+                 if sheet.typ == SheetTypeEnum.WorkSheet and sheet.visible == SheetVisibleEnum.Visible]
+        if not shown:
+            yield Record(1, path.name, None, "bad_file", "the workbook has no visible worksheet to read")
+            return
+        rows = workbook.get_sheet_by_name(shown[0]).iter_rows()
     except Exception as error:  # calamine raises its own error types for a damaged workbook
-        yield Record(1, path.name, None, "bad_file", f"not a readable XLSX workbook: {error}")
+        yield Record(1, path.name, None, "bad_file", f"not a readable Excel workbook: {error}")
         return
     header: list[str | None] | None = None
     header_error: str | None = None
@@ -469,7 +488,11 @@ def _key_renamer(mapper: HeaderMapper | None) -> Callable[[dict], dict]:
         keys = tuple(fields)
         if keys not in cache:
             cache[keys] = mapper(list(keys))[0]
-        return {name or key: value for key, name, value in zip(keys, cache[keys], fields.values())}
+        # Mapped keys go last, so a key the mapping left unused never overwrites the field another key
+        # was mapped to ({"客户编号": …, "customer_id": …}: the mapping, as `voc sources check` shows it, wins).
+        renamed = {key: value for key, name, value in zip(keys, cache[keys], fields.values()) if name is None}
+        renamed.update((name, value) for name, value in zip(cache[keys], fields.values()) if name is not None)
+        return renamed
 
     return rename
 
@@ -494,10 +517,24 @@ def file_format(path: Path) -> str:
     return "delimited"
 
 
+def html_page(path: Path) -> bool:
+    """Whether the file is an HTML page (web systems' "Excel export" often is one, named .xls or .csv)."""
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html")) or (head.startswith(b"<") and b"<table" in head)
+
+
+HTML_PAGE = ("an HTML page, not a spreadsheet or CSV (a web system's 'Excel export'): open it in Excel "
+             "and save it as .xlsx or CSV UTF-8")
+
+
 def read_records(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Iterator[Record]:
     """Every record of a landed file, whatever its format; with ``keep_empty``, also each row after the
-    header whose every field is empty, as an ``EMPTY_ROW`` record without fields (blank lines stay skipped)."""
+    header whose every field is empty, as an ``EMPTY_ROW`` record without fields (blank lines stay skipped).
+    An HTML page is one ``bad_file`` record."""
     kind = file_format(path)
+    if kind != "json" and html_page(path):
+        return iter([Record(1, path.name, None, "bad_file", HTML_PAGE)])
     if kind == "xlsx":
         return read_xlsx(path, mapper, keep_empty)
     if kind == "json":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -50,12 +51,25 @@ _ZH_TIMESTAMP = re.compile(
 # Excel counts days from 1899-12-30; serials between these bounds are 1954..2119, never a plain ID.
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _EXCEL_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+# Unix time in seconds (10 digits) or milliseconds (13), 2001-09 to 2033-05: no other timestamp is all digits.
+# A 12-hour clock's half of the day, as Chinese Excel (上午/下午) and English exports (AM/PM) write it.
+_HALF_DAY = re.compile(r"\s*(上午|下午|中午|晚上|凌晨|早上|AM|PM|am|pm|a\.m\.|p\.m\.)\s*")
+_AFTERNOON = frozenset({"下午", "晚上", "pm", "p.m."})
+_MORNING = frozenset({"上午", "凌晨", "早上", "am", "a.m."})
+_RELATIVE = re.compile(r"前$|刚刚|昨天|今天|前天")
+_UNIX_TIME = re.compile(r"1\d{9}(?:\d{3})?")
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+")
 _FLOATIFIED = re.compile(r"\d+\.0+")
 _NUMBER_STARTS = frozenset("0123456789+-")
 
 
 def _parse_text_timestamp(text: str) -> datetime:
+    if half := _HALF_DAY.search(text):  # 2026/11/29 下午 3:05:00, 11/29/2026 12:30 PM
+        parsed = _parse_text_timestamp(text[:half.start()] + " " + text[half.end():])
+        marker = half.group(1).lower()
+        if marker in _AFTERNOON and parsed.hour < 12 or marker == "中午" and parsed.hour < 11:
+            return parsed + timedelta(hours=12)
+        return parsed - timedelta(hours=12) if marker in _MORNING and parsed.hour == 12 else parsed
     try:
         return datetime.fromisoformat(text.replace("/", "-"))
     except ValueError:
@@ -71,13 +85,18 @@ def _parse_text_timestamp(text: str) -> datetime:
                         int(seconds), round((seconds % 1) * 1_000_000))
     if _EXCEL_SERIAL.fullmatch(text):
         return _EXCEL_EPOCH + timedelta(days=float(text))
+    if _UNIX_TIME.fullmatch(text):  # seconds or milliseconds since 1970 UTC, as JSON APIs give them
+        return datetime.fromtimestamp(int(text) / (1000 if len(text) == 13 else 1), tz=dt_timezone.utc)
     raise ValueError(text)
 
 
 def parse_timestamp(value: object, timezone: ZoneInfo) -> datetime:
     """Parse ISO 8601, Excel's zh-CN forms (``2026/8/1 9:05``, ``2026/8/1``, ``2026年8月1日 10:00``,
-    ``2026年8月1日 10时05分``), an Excel serial date (46235.375) or Weibo's created_at, in
+    ``2026年8月1日 10时05分``), an Excel serial date (46235.375), Unix time in seconds or milliseconds
+    (1764381600, as a number or text) or Weibo's created_at, in
     half- or full-width digits, to naive wall-clock time in ``timezone`` (the business time zone)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(int(value)) if float(value).is_integer() else str(value)
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value.strip():
@@ -85,11 +104,17 @@ def parse_timestamp(value: object, timezone: ZoneInfo) -> datetime:
         try:
             parsed = _parse_text_timestamp(text)
         except ValueError:
+            if _RELATIVE.search(text):
+                raise TimestampError(f"relative time {value.strip()[:40]!r}: it cannot be placed without the moment "
+                                     "it was exported; export absolute times") from None
             raise TimestampError(f"unparseable timestamp {value.strip()[:40]!r}") from None
     else:
         raise TimestampError(f"unparseable timestamp {str(value)[:40]!r}")
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(timezone).replace(tzinfo=None)
+        except OverflowError:  # 9999-12-31T23:59:59Z, an exporter's "never", is past year 9999 here
+            raise TimestampError(f"timestamp {str(value).strip()[:40]!r} is out of range") from None
     return parsed
 
 
@@ -110,25 +135,45 @@ def _identifier(value: object) -> object:
     return value
 
 
+# A count or score as Chinese exports write it: 3,456; 1.2万 and 10万+ (social tools); 10分, 5星 (surveys).
+_WRITTEN_NUMBER = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(万|亿)?\+?\s*(?:分|星|颗星)?")
+_UNITS = {"万": 10_000, "亿": 100_000_000}
+
+
 def _number(value: object) -> object:
-    """Blank to None; full-width digits (９, １０) to ASCII, as Chinese input methods type them."""
+    """Blank to None; full-width digits (９, １０) to ASCII, as Chinese input methods type them; thousands
+    separators, 万 and 亿, a trailing + and a trailing 分 or 星 read (1.2万 → 12000, 10万+ → 100000: a lower
+    bound, as the tool shows it)."""
     value = _blank_to_none(value)
-    if isinstance(value, str):
-        return unicodedata.normalize("NFKC", value).strip()
-    return value
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFKC", value).strip()
+    match = _WRITTEN_NUMBER.fullmatch(text)
+    if match is None or (match.group(0) == match.group(1) and "," not in text):
+        return text
+    number = float(match.group(1).replace(",", "")) * _UNITS.get(match.group(2), 1)
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+# What survey tools write for a question left unanswered (问卷星: (跳过), (空)), full-width or not.
+_NO_ANSWER = frozenset({"(跳过)", "(空)", "（跳过）", "（空）"})
 
 
 def _blank_to_none(value: object) -> object:
-    if isinstance(value, str) and not value.strip():
+    if isinstance(value, str) and (not value.strip() or value.strip() in _NO_ANSWER):
         return None
     return value
 
 
 def _clean_text(value: object) -> object:
+    """Text without control characters or edge spaces; a JSON number in a text field (an agent's
+    number, a Weibo id: 1032, 6123456789) as its digits."""
     if value is None:
         return ""
     if isinstance(value, str):
         return _CONTROL_CHARS.sub("", value).strip()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
     return value
 
 
@@ -178,8 +223,18 @@ _INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT"})
 _ROW_CONFIG = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
 
+# What each integer type holds: a count past it (a millisecond timestamp in a likes column) is refused
+# on its row rather than failing the partition's write.
+_TYPE_RANGE = {"TINYINT": (-2**7, 2**7 - 1), "SMALLINT": (-2**15, 2**15 - 1), "INTEGER": (-2**31, 2**31 - 1),
+               "BIGINT": (-2**63, 2**63 - 1)}
+
+
 def _bounds(field: FieldContract) -> dict[str, float]:
-    return {key: bound for key, bound in (("ge", field.minimum), ("le", field.maximum)) if bound is not None}
+    """The contract's min and max, within what the field's integer type holds."""
+    low, high = _TYPE_RANGE.get(field.type, (None, None))
+    lows = [bound for bound in (field.minimum, low) if bound is not None]
+    highs = [bound for bound in (field.maximum, high) if bound is not None]
+    return {**({"ge": max(lows)} if lows else {}), **({"le": min(highs)} if highs else {})}
 
 
 def _annotation(field: FieldContract, model_name: str) -> Any:

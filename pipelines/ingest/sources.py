@@ -8,7 +8,7 @@ a source with one raw table needs none. Adding a source is its contract and its 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from pipelines.ingest.contracts import SourceContract, load_contract
 from pipelines.ingest.masking import mask_pii, mask_turns, pseudonymise
-from pipelines.ingest.readers import DELIMITED_SUFFIXES, JSON_SUFFIXES, XLSX_SUFFIXES
+from pipelines.ingest.readers import (DELIMITED_SUFFIXES, JSON_SUFFIXES, XLSX_SUFFIXES, HeaderMapper, Record,
+                                      read_records)
 from pipelines.ingest.schemas import row_model
 
 # Raw rows by table: column name -> value (the loader orders them by the table's arrow schema).
@@ -51,6 +52,26 @@ class Source:
 def accepts(contract: SourceContract, path: Path) -> bool:
     """Whether a landed file is one of the formats the source's contract accepts."""
     return any(path.suffix.lower() in _FORMAT_SUFFIXES[kind] for kind in contract.formats)
+
+
+_FORMAT_WORDS = {"delimited": "CSV or TSV (.csv, .tsv, .txt)", "xlsx": "Excel workbooks (.xlsx, .xls, .xlsb, .ods)",
+                 "json": "JSON lines or a JSON array (.jsonl, .ndjson, .json)"}
+UNSUPPORTED_FORMAT = "unsupported_format"
+# Reason codes that refuse a whole file (one record): ``FileReport.status`` is then 'refused'.
+FILE_REFUSALS = ("bad_file", UNSUPPORTED_FORMAT)
+
+
+def source_records(contract: SourceContract, path: Path, mapper: HeaderMapper) -> Iterator[Record]:
+    """The records of a landed file as the source reads them (``readers.read_records``); a file in a
+    format the contract does not accept is one ``unsupported_format`` record that names the formats
+    it does, so the operator sees it in the quarantine instead of never."""
+    if accepts(contract, path):
+        yield from read_records(path, mapper)
+        return
+    kind = path.suffix.lower() or "extensionless"
+    yield Record(1, path.name, None, UNSUPPORTED_FORMAT,
+                 f"{contract.source} takes {' or '.join(_FORMAT_WORDS[f] for f in contract.formats)}; "
+                 f"this {kind} file was not read: export it in one of those formats")
 
 
 def _masked_fields(contract: SourceContract, table: str, row: BaseModel, key: bytes) -> dict[str, object]:

@@ -89,7 +89,7 @@ def test_sources_check_reports_the_same_files(settings: Settings, capsys: pytest
     main(["sources", "check", str(folder / "wjx.xlsx")])
     out = capsys.readouterr().out
     assert "3、您向朋友推荐我们的可能性有多大？  ->  nps" in out
-    assert "format:    XLSX" in out and "来源详情" in out.split("unused headers:")[1]
+    assert "format:    Excel workbook" in out and "来源详情" in out.split("unused headers:")[1]
     main(["sources", "check", str(folder / "unicode_text.txt")])
     out = capsys.readouterr().out
     assert "TSV" in out and "utf-16" in out

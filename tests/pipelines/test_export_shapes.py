@@ -1,0 +1,122 @@
+"""Shapes of real exports a reviewer found mishandled (round 18): each file is loaded right or refused whole
+with a reason the operator sees, and one odd value never fails the night of the files beside it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import openpyxl
+
+from pipelines.settings import Settings
+from tests.conftest import load_day
+
+DAY = date(2026, 8, 1)
+HEADER = "survey_id,customer_id,interaction_id,channel,submitted_at,nps,csat,comment\n"
+
+
+def _surveys_folder(settings: Settings, source: str = "surveys") -> Path:
+    folder = settings.landing_dir / source / DAY.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _query(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_files_the_source_cannot_read_are_quarantined_whole_not_skipped_unseen(settings: Settings) -> None:
+    """A web system's 'Excel export' that is an HTML page, a PDF dropped in the folder and a CSV of calls
+    (calls come as JSON) each leave one quarantine row that says why, and a 'refused' file ledger entry."""
+    surveys, calls = _surveys_folder(settings), _surveys_folder(settings, "calls")
+    (surveys / "good.csv").write_text(HEADER + "S1,C1,CL1,app,2026-08-01 10:00:00,9,5,好\n", encoding="utf-8")
+    (surveys / "web_export.xls").write_text("<html><body><table><tr><th>survey_id</th></tr>"
+                                            "<tr><td>S2</td></tr></table></body></html>", encoding="utf-8")
+    (surveys / "manual.pdf").write_bytes(b"%PDF-1.7 not a survey export")
+    (calls / "asr_turns.csv").write_text("call_id,speaker,text\nCL1,坐席,您好\n", encoding="utf-8")
+    survey_report, call_report = load_day("surveys", DAY), load_day("calls", DAY)
+
+    assert survey_report.rows_loaded == 1 and survey_report.rows_quarantined == 2
+    assert call_report.rows_loaded == 0 and call_report.rows_quarantined == 1
+    reasons = dict(_query(settings, "SELECT _source_file, reason_code || ': ' || reason FROM raw.quarantine"))
+    assert reasons["surveys/2026-08-01/web_export.xls"].startswith("bad_file: an HTML page")
+    assert reasons["surveys/2026-08-01/manual.pdf"].startswith("unsupported_format: surveys takes CSV or TSV")
+    assert reasons["calls/2026-08-01/asr_turns.csv"].startswith("unsupported_format: calls takes JSON lines")
+    statuses = dict(_query(settings, "SELECT _source_file, status FROM raw.ingest_files"))
+    assert statuses == {"surveys/2026-08-01/good.csv": "loaded", "surveys/2026-08-01/manual.pdf": "refused",
+                        "surveys/2026-08-01/web_export.xls": "refused", "calls/2026-08-01/asr_turns.csv": "refused"}
+
+
+def test_a_workbook_is_read_from_its_first_visible_worksheet(settings: Settings) -> None:
+    """An exporter's hidden template or last month's sheet comes first: the visible sheet is today's data."""
+    workbook = openpyxl.Workbook()
+    stale = workbook.active
+    stale.title = "上月数据"
+    stale.append(HEADER.strip().split(","))
+    stale.append(["S900", "C900", "", "app", datetime(2026, 7, 1, 10), 1, 1, "上个月的"])
+    stale.sheet_state = "hidden"
+    today = workbook.create_sheet("答卷数据")
+    today.append(HEADER.strip().split(","))
+    for i in (1, 2):
+        today.append([f"S{i}", f"C{i}", "", "app", datetime(2026, 8, 1, 10), 9, 5, "今天的"])
+    workbook.active = 1
+    workbook.save(_surveys_folder(settings) / "wjx.xlsx")
+    report = load_day("surveys", DAY)
+    assert report.rows_loaded == 2 and report.rows_quarantined == 0
+    assert _query(settings, "SELECT survey_id FROM raw.surveys ORDER BY 1") == [("S1",), ("S2",)]
+
+
+def test_odd_values_are_read_or_refused_on_their_row(settings: Settings) -> None:
+    """Excel-protected ids (="S1") are their text; a UTC 'never' (9999-12-31T23:59:59Z) is one bad_timestamp
+    row and the file beside it still loads; 上午/下午 times are read; 10分 is a score of 10."""
+    folder = _surveys_folder(settings)
+    (folder / "protected.csv").write_text(
+        HEADER + '="S1",="13800138000",="CL1",app,2026/08/01 下午 3:05:00,10分,5,好\n'
+        + "S2,C2,,app,9999-12-31T23:59:59Z,9,5,永不\n", encoding="utf-8")
+    (folder / "plain.csv").write_text(HEADER + "S3,13800138000,,app,2026-08-01 上午 9:00,8,4,可以\n", encoding="utf-8")
+    report = load_day("surveys", DAY)
+    assert report.rows_loaded == 2 and report.reasons == {"bad_timestamp": 1}
+    rows = _query(settings, "SELECT survey_id, customer_id, interaction_id, submitted_at, nps FROM raw.surveys ORDER BY 1")
+    assert [(r[0], r[2], r[3], r[4]) for r in rows] == [("S1", "CL1", datetime(2026, 8, 1, 15, 5), 10),
+                                                       ("S3", None, datetime(2026, 8, 1, 9, 0), 8)]
+    assert rows[0][1] == rows[1][1] and rows[0][1].startswith("PII-")  # one number, one pseudonym
+
+
+def test_calls_and_posts_as_chinese_platforms_and_apis_write_them(settings: Settings) -> None:
+    """Speakers labelled 坐席/客户, numeric agent and author ids, Unix times, 1.2万 counts: loaded; a count
+    past what its column holds (a millisecond time in likes) is refused on its row, not the night's write."""
+    call = {"call_id": "CL1", "customer_id": "C1", "customer_tier": "gold", "agent_id": 1032, "agent_team": "一线A组",
+            "started_at": 1785546000, "queue_wait_seconds": 12, "duration_seconds": 60, "reason_code": "delivery",
+            "resolved_flag": True, "complaint_flag": False, "escalation_tier": 1, "transfer_count": 0,
+            "turns": [{"speaker": "坐席", "start_s": 0, "end_s": 3, "text": "您好"},
+                      {"speaker": "客户", "start_s": 4, "end_s": 6, "text": "快递还没到"}]}
+    (_surveys_folder(settings, "calls") / "calls.jsonl").write_text(json.dumps(call, ensure_ascii=False) + "\n",
+                                                                     encoding="utf-8")
+    posts = [{"post_id": 5012345678901234, "author_id": 6123456789, "posted_at": "2026-08-01 10:00:00",
+              "text": "排队两小时", "reposts": "1.2万", "likes": "10万+"},
+             {"post_id": "P2", "author_id": "U2", "posted_at": "2026-08-01 11:00:00", "text": "点赞数是时间戳",
+              "likes": 1764381600000}]
+    (_surveys_folder(settings, "social") / "weibo.jsonl").write_text(
+        "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in posts), encoding="utf-8")
+    assert load_day("calls", DAY).rows_loaded == 1
+    social = load_day("social", DAY)
+    assert social.rows_loaded == 1 and social.reasons == {"out_of_range": 1}
+    assert _query(settings, "SELECT speaker FROM raw.call_turns ORDER BY turn_index") == [("agent",), ("customer",)]
+    assert _query(settings, "SELECT agent_id, started_at FROM raw.calls") == [("1032", datetime(2026, 8, 1, 9, 0))]
+    assert _query(settings, "SELECT post_id, author_id LIKE 'PII-%' OR author_id = '6123456789', reposts, likes "
+                            "FROM raw.social_posts") == [("5012345678901234", True, 12000, 100000)]
+
+
+def test_a_social_listening_tools_csv_maps_its_chinese_headers(settings: Settings) -> None:
+    (_surveys_folder(settings, "social") / "listening.csv").write_text(
+        "博文ID,用户ID,博主昵称,发布时间,博文内容,转发,评论,点赞\n"
+        'M1,U1,某某,2026-08-01 10:00,排队两小时😭,1.2万,"3,456",8\n'
+        "M2,U2,某某,昨天 12:30,又排队,0,0,1\n", encoding="utf-8")
+    report = load_day("social", DAY)
+    assert report.rows_loaded == 1 and report.reasons == {"bad_timestamp": 1}
+    assert _query(settings, "SELECT post_id, reposts, comments, likes FROM raw.social_posts") == [("M1", 12000, 3456, 8)]
+    reason = _query(settings, "SELECT reason FROM raw.quarantine")[0][0]
+    assert "relative time" in reason and "export absolute times" in reason
