@@ -426,33 +426,53 @@ def read_xlsx(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Ite
             yield Record(index, raw, {name: value for name, value in zip(header, padded) if name})
 
 
-def _json_array(path: Path, encoding: Encoding) -> list | None:
-    """The file's content when it is one JSON array, else None (JSON lines, or unparseable)."""
+def _json_document(path: Path, encoding: Encoding) -> list | str | None:
+    """The records of a file that is one JSON document: the elements of a top-level array, those of
+    an API's wrapper object's list (``{"statuses": [...], "total_number": 2}``, ``_WRAPPER_KEYS``), or a
+    single object; a message when the file starts as an array but does not parse; None for JSON lines
+    (or a file that is not clean text, read line by line)."""
     if not encoding.clean:
         return None
     with path.open(encoding=encoding.codec) as handle:
-        start = handle.read(64).lstrip()
-        if not start.startswith("["):
-            return None
-        text = start + handle.read()
+        text = handle.read().lstrip("\ufeff \t\r\n")
+    if not text.startswith(("[", "{")):
+        return None
     try:
         content = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
-    return content if isinstance(content, list) else None
+    except orjson.JSONDecodeError as error:
+        return f"the file is a JSON array that does not parse ({error}): fix or export it again" \
+            if text.startswith("[") else None
+    if isinstance(content, list):
+        return content
+    if isinstance(content, dict):
+        lists = [value for key, value in content.items() if key in _WRAPPER_KEYS and isinstance(value, list)]
+        if len(lists) == 1:
+            return lists[0]
+    return [content]
+
+
+# The key an API wraps its list of records in (Weibo: statuses); a record's own lists (a call's turns) are
+# no wrapper.
+_WRAPPER_KEYS = frozenset({"statuses", "data", "items", "records", "results", "list", "rows", "posts", "calls",
+                           "surveys", "responses"})
 
 
 def read_json(path: Path, mapper: HeaderMapper | None = None) -> Iterator[Record]:
-    """Yield each JSON object: one per non-blank line, or each element of one top-level array.
+    """Yield each JSON object: one per non-blank line, or each element of one top-level array (or of an
+    API's wrapper object's list), or the one object the file holds.
 
-    Keys are renamed to canonical field names through ``mapper`` when given. A line in the
+    An object nested in a record is read as dotted keys (``{"user": {"id": 1}}`` as ``user.id``), so an
+    alias can name it. Keys are renamed to canonical field names through ``mapper`` when given. A line in the
     file's own encoding that does not parse is reported as bad JSON with its readable text; a
     fallback decoding (GB18030 in a UTF-8 file) is kept only when it yields valid JSON, since a
     cut-off UTF-8 line would otherwise show up as GB18030 mojibake.
     """
     encoding = detect_encoding(path)
     rename = _key_renamer(mapper)
-    array = _json_array(path, encoding)
+    array = _json_document(path, encoding)
+    if isinstance(array, str):
+        yield Record(1, path.name, None, "bad_file", array)
+        return
     if array is not None:
         for number, item in enumerate(array, start=1):
             raw = orjson.dumps(item).decode()
@@ -479,12 +499,25 @@ def read_json(path: Path, mapper: HeaderMapper | None = None) -> Iterator[Record
             yield Record(number, text, rename(fields))
 
 
+def _flattened(fields: dict) -> dict:
+    """A record with its nested objects' keys lifted one level, dotted: {"user": {"id": 1}} -> {"user.id": 1}."""
+    flat: dict = {}
+    for key, value in fields.items():
+        if isinstance(value, dict):
+            flat.update((f"{key}.{inner}", item) for inner, item in value.items())
+        else:
+            flat[key] = value
+    return flat
+
+
 def _key_renamer(mapper: HeaderMapper | None) -> Callable[[dict], dict]:
     if mapper is None:
         return lambda fields: fields
     cache: dict[tuple[str, ...], list[str | None]] = {}
 
     def rename(fields: dict) -> dict:
+        if any(isinstance(value, dict) for value in fields.values()):
+            fields = _flattened(fields)
         keys = tuple(fields)
         if keys not in cache:
             cache[keys] = mapper(list(keys))[0]

@@ -120,3 +120,27 @@ def test_a_social_listening_tools_csv_maps_its_chinese_headers(settings: Setting
     assert _query(settings, "SELECT post_id, reposts, comments, likes FROM raw.social_posts") == [("M1", 12000, 3456, 8)]
     reason = _query(settings, "SELECT reason FROM raw.quarantine")[0][0]
     assert "relative time" in reason and "export absolute times" in reason
+
+
+def test_json_as_apis_and_people_write_it(settings: Settings) -> None:
+    """Weibo's API: posts wrapped in {"statuses": [...]}, the author nested as user.id; one call
+    pretty-printed over many lines; and a JSON array with a trailing comma, refused whole with the
+    parser's position instead of one bad_json per line."""
+    social, calls = _surveys_folder(settings, "social"), _surveys_folder(settings, "calls")
+    api = {"statuses": [{"idstr": "M1", "created_at": "Sat Aug 01 10:23:45 +0800 2026", "text": "排队两小时",
+                         "user": {"id": 6123456789, "screen_name": "小王"}, "reposts_count": 2}],
+           "total_number": 1}
+    (social / "api.json").write_text(json.dumps(api, ensure_ascii=False), encoding="utf-8")
+    call = {"call_id": "CL1", "customer_id": "C1", "customer_tier": "gold", "agent_id": "A1", "agent_team": "一线A组",
+            "started_at": "2026-08-01T09:00:00+08:00", "queue_wait_seconds": 12, "duration_seconds": 60,
+            "reason_code": "delivery", "resolved_flag": True, "complaint_flag": False, "escalation_tier": 1,
+            "transfer_count": 0, "turns": [{"speaker": "customer", "start_s": 0, "end_s": 3, "text": "在吗"}]}
+    (calls / "one_call.json").write_text(json.dumps(call, ensure_ascii=False, indent=2), encoding="utf-8")
+    (calls / "broken.json").write_text(json.dumps([call], ensure_ascii=False, indent=2)[:-2] + ",\n]",
+                                       encoding="utf-8")
+    assert load_day("social", DAY).rows_loaded == 1
+    call_report = load_day("calls", DAY)
+    assert call_report.rows_loaded == 1 and call_report.reasons == {"bad_file": 1}
+    assert _query(settings, "SELECT post_id, author_name, reposts FROM raw.social_posts") == [("M1", "小王", 2)]
+    reason = _query(settings, "SELECT reason FROM raw.quarantine")[0][0]
+    assert reason.startswith("the file is a JSON array that does not parse (") and "line" in reason
