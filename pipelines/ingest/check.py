@@ -75,7 +75,8 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
     if html_page(path) and kind != "json":
         shown_format = "an HTML page (not read)"
     elif kind == "delimited":
-        shown_format = "TSV (tab-separated)" if delimiter(path, encoding) == "\t" else "CSV"
+        shown_format = {"\t": "TSV (tab-separated)", ";": "CSV (semicolon-separated)",
+                        "|": "CSV (pipe-separated)"}.get(delimiter(path, encoding), "CSV")
     else:
         shown_format = {"xlsx": "Excel workbook (first visible worksheet)", "json": "JSON (lines or one array)"}[kind]
     result = FileCheck(
@@ -124,7 +125,10 @@ def render(check: FileCheck) -> str:
     lines.append(f"unused headers: {', '.join(unused) if unused else 'none'}")
     lines.append("required fields not mapped: " + (", ".join(check.unmapped_required) or "none"))
     total_quarantined = sum(check.quarantined.values())
-    lines.append(f"rows: {check.rows_loaded:,} would load, {total_quarantined:,} would be quarantined")
+    if not check.rows_loaded and not total_quarantined:
+        lines.append("rows: none: the file holds no records (the nightly logs it as empty)")
+    else:
+        lines.append(f"rows: {check.rows_loaded:,} would load, {total_quarantined:,} would be quarantined")
     for code, count in check.quarantined.most_common():
         lines.append(f"  {code}: {count:,}")
         for row_number, reason, raw in check.examples[code]:

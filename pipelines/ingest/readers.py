@@ -246,11 +246,21 @@ def text_lines(path: Path, encoding: Encoding) -> Iterator[tuple[str, str]]:
 
 
 def delimiter(path: Path, encoding: Encoding) -> str:
-    """Tab for a .tsv file or a header with more tabs than commas (Excel's "Unicode text"), else comma."""
+    """Tab for a .tsv file, else the separator the header holds most of: comma (also on a tie), tab
+    (Excel's "Unicode text"), semicolon (Excel in a locale with decimal commas) or pipe."""
     if path.suffix.lower() == ".tsv":
         return "\t"
     header_line = next((line for line, _ in text_lines(path, encoding) if line.strip()), "")
-    return "\t" if header_line.count("\t") > header_line.count(",") else ","
+    return max(_SEPARATORS, key=header_line.count)
+
+
+_SEPARATORS = (",", "\t", ";", "|")
+
+
+def _title_row(values: list) -> bool:
+    """A row above the header holding one text in one of several cells: an export's title
+    (问卷星 and Excel reports put 「XX满意度调查 答卷数据」 in a merged first row)."""
+    return len(values) > 1 and sum(1 for value in values if str(value).strip()) == 1
 
 
 def _header_records(mapper: HeaderMapper, values: list[str]) -> tuple[list[str | None], str | None]:
@@ -280,7 +290,8 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
                    keep_empty: bool = False) -> Iterator[Record]:
     """Yield each CSV/TSV record as a dict keyed by canonical field names.
 
-    The first non-blank row is the header, mapped by ``mapper``; unused columns are dropped. If
+    The first non-blank row is the header (after a title row above it, see ``_title_row``), mapped by
+    ``mapper``; unused columns are dropped. If
     the header lacks a required field, every record is reported with that as its reason. A line
     whose quote runs a field into the following lines without closing properly is reported as
     ``bad_row`` and the lines after it are read again, so one stray ``"`` costs one row, not the rest
@@ -312,6 +323,7 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
 
     reader = csv.reader(tracked(), delimiter=separator)
     header: list[str | None] | None = None
+    title_skipped = False
     header_error: str | None = None
     while True:
         consumed.clear()
@@ -343,6 +355,9 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
                 yield Record(first_line, raw, None, EMPTY_ROW, "every field is empty")
             continue
         if header is None:
+            if not title_skipped and _title_row(values):
+                title_skipped = True
+                continue
             header, header_error = _header_records(mapper, values)
             continue
         if encoding.foreign:
@@ -409,6 +424,7 @@ def read_xlsx(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Ite
         return
     header: list[str | None] | None = None
     header_error: str | None = None
+    title_skipped = False
     for index, cells in enumerate(rows, start=1):
         values = [_cell(value) for value in cells]
         if all(value == "" for value in values):
@@ -417,6 +433,9 @@ def read_xlsx(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Ite
             continue
         raw = "\t".join(value.isoformat(sep=" ") if isinstance(value, datetime) else value for value in values)
         if header is None:
+            if not title_skipped and _title_row(values):
+                title_skipped = True
+                continue
             header, header_error = _header_records(mapper, [str(value) for value in values])
             continue
         if header_error:

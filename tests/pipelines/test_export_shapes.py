@@ -144,3 +144,20 @@ def test_json_as_apis_and_people_write_it(settings: Settings) -> None:
     assert _query(settings, "SELECT post_id, author_name, reposts FROM raw.social_posts") == [("M1", "小王", 2)]
     reason = _query(settings, "SELECT reason FROM raw.quarantine")[0][0]
     assert reason.startswith("the file is a JSON array that does not parse (") and "line" in reason
+
+
+def test_a_title_row_above_the_header_and_a_semicolon_separator(settings: Settings) -> None:
+    """Excel reports put a title in a merged first row; Excel in a locale with decimal commas separates
+    with semicolons. Both files load whole."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["客户满意度调查 答卷数据"] + [None] * 7)
+    sheet.merge_cells("A1:H1")
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(["S1", "C1", "", "app", datetime(2026, 8, 1, 10), 9, 5, "好"])
+    folder = _surveys_folder(settings)
+    workbook.save(folder / "report.xlsx")
+    (folder / "semicolon.csv").write_text(HEADER.replace(",", ";") + "S2;C2;;app;2026-08-01 10:00:00;8;4;还行\n",
+                                          encoding="utf-8")
+    report = load_day("surveys", DAY)
+    assert report.rows_loaded == 2 and report.rows_quarantined == 0
