@@ -372,7 +372,8 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
             yield Record(first_line, raw, None, "bad_row",
                          f"expected {len(header)} fields as in the header, found {len(values)}")
         else:
-            values = [_unprotected(value) for value in values]
+            if '="' in raw:
+                values = [_unprotected(value) for value in values]
             yield Record(first_line, raw, dict(zip(header, values)) if all(header) else
                          {name: value for name, value in zip(header, values) if name})
 
@@ -453,9 +454,18 @@ def _json_document(path: Path, encoding: Encoding) -> list | str | None:
     if not encoding.clean:
         return None
     with path.open(encoding=encoding.codec) as handle:
+        first = next((line.strip().lstrip("\ufeff") for line in handle if line.strip()), "")
+        if not first.startswith(("[", "{")):
+            return None
+        if first.startswith("{"):
+            try:
+                record = orjson.loads(first)
+            except orjson.JSONDecodeError:
+                record = None  # an object over several lines: read the file as one document
+            if isinstance(record, dict) and not _WRAPPER_KEYS & record.keys():
+                return None  # JSON lines: read line by line, never whole
+        handle.seek(0)
         text = handle.read().lstrip("\ufeff \t\r\n")
-    if not text.startswith(("[", "{")):
-        return None
     try:
         content = orjson.loads(text)
     except orjson.JSONDecodeError as error:

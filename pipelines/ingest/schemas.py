@@ -64,16 +64,16 @@ _NUMBER_STARTS = frozenset("0123456789+-")
 
 
 def _parse_text_timestamp(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        pass
     if half := _HALF_DAY.search(text):  # 2026/11/29 下午 3:05:00, 11/29/2026 12:30 PM
         parsed = _parse_text_timestamp(text[:half.start()] + " " + text[half.end():])
         marker = half.group(1).lower()
         if marker in _AFTERNOON and parsed.hour < 12 or marker == "中午" and parsed.hour < 11:
             return parsed + timedelta(hours=12)
         return parsed - timedelta(hours=12) if marker in _MORNING and parsed.hour == 12 else parsed
-    try:
-        return datetime.fromisoformat(text.replace("/", "-"))
-    except ValueError:
-        pass
     try:
         return datetime.strptime(text, _WEIBO_FORMAT)
     except ValueError:
@@ -148,6 +148,8 @@ def _number(value: object) -> object:
     if not isinstance(value, str):
         return value
     text = unicodedata.normalize("NFKC", value).strip()
+    if text.isdigit():
+        return text
     match = _WRITTEN_NUMBER.fullmatch(text)
     if match is None or (match.group(0) == match.group(1) and "," not in text):
         return text
