@@ -1,8 +1,8 @@
 """The stable file-in, file-out commands that evaluation scripts rely on.
 
 Input is read with ingestion's readers (``pipelines/ingest/readers.py``): CSV or TSV in UTF-8,
-UTF-8 with BOM, GB18030 or UTF-16, any line ending, encoding detected over the whole file; or an
-XLSX workbook's first sheet. A file in another encoding (Big5, a Western code page) is refused, not
+UTF-8 with BOM, GB18030 or UTF-16, any line ending, encoding detected over the whole file; or a
+workbook's (.xlsx, .xls, .xlsb, .ods) first visible worksheet. An HTML page named .xls or .csv is refused. A file in another encoding (Big5, a Western code page) is refused, not
 scored as mojibake. Output is CSV with every input column kept and the new columns
 appended, in UTF-8 unless the job asks for UTF-8 with a BOM or GB18030 (what Excel in China opens
 without garbling). A row that cannot be read (bytes in no supported encoding, a malformed CSV
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.ingest.readers import EMPTY_ROW, Record, detect_encoding, file_format, read_records
+from pipelines.ingest.readers import HTML_PAGE, EMPTY_ROW, Record, detect_encoding, file_format, html_page, read_records
 
 CHUNK_ROWS = 2000
 SHOWN_UNREADABLE = 10
@@ -57,6 +57,8 @@ def check_input(path: Path) -> None:
     kind = file_format(path)
     if kind == "json":
         raise CsvToolError(f"{path.name} is JSON; these commands read CSV, TSV or XLSX")
+    if html_page(path):
+        raise CsvToolError(f"{path.name} is {HTML_PAGE}")
     if kind == "xlsx":
         return
     with path.open("rb") as handle:

@@ -274,6 +274,9 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     unreadable.write_bytes("id,评论\n".encode() + b"1,tr\xe8s d\xe9\xe7u\xff\n2,\xff\xfe\xfa\n")
     big5 = tmp_path / "big5.csv"
     big5.write_bytes(("id,評論\n" + "1,客服態度很好，問題當天就解決了\n2,帳單金額不對，請儘快處理\n" * 12).encode("big5"))
+    web_page = tmp_path / "export.xls"  # a web system's "Excel export"
+    web_page.write_text("<html><body><table><tr><th>评论</th></tr><tr><td>很好</td></tr></table></body></html>",
+                        encoding="utf-8")
     for arguments, message in [
         (["--input", str(tmp_path), "--output", str(tmp_path / "z.csv")], "is a folder; give one CSV"),
         (["--input", str(empty), "--output", str(tmp_path / "z.csv")], "empty.csv is empty (0 bytes)"),
@@ -288,6 +291,7 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
         (["--input", str(unreadable), "--output", str(tmp_path / "z.csv")],
          "none of the 2 rows of unreadable.csv could be read (line 2: bytes that are neither"),
         (["--input", str(big5), "--output", str(tmp_path / "z.csv")], "neither UTF-8 nor GB18030 but probably Big5 (Traditional Chinese)"),
+        (["--input", str(web_page), "--output", str(tmp_path / "z.csv")], "export.xls is an HTML page, not a spreadsheet"),
     ]:
         assert main(["sentiment", "score", "--engine", "snownlp", "--text-column", "评论", *arguments]) == 2
         assert message in capsys.readouterr().err
