@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
@@ -22,7 +23,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ValidationError
 
 from pipelines.ingest.contracts import SourceContract
-from pipelines.ingest.masking import mask_pii
+from pipelines.ingest.masking import mask_pii, pseudonymise
 from pipelines.ingest.readers import Record, detect_encoding, file_format, file_sha256
 from pipelines.ingest.schemas import DamagedIdError, RuleError, TimestampError
 from pipelines.ingest.sources import FILE_REFUSALS, Source, load_source, source_records, text_lengths
@@ -212,10 +213,13 @@ def _previously_loaded(conn: duckdb.DuckDBPyConnection, source: str, day: date,
 
 @dataclass
 class KeyLedger:
-    """Keys seen in this partition so far, and (``redelivery: reject``) keys of other days."""
+    """Keys seen in this partition so far, and (``redelivery: reject``) keys of other days as stored:
+    ``stored`` turns a key as read into its stored form (its pseudonym when it has a personal number's
+    shape, ``sources._masked_fields``)."""
 
     seen: set[str] = field(default_factory=set)
     earlier: dict[str, date] = field(default_factory=dict)
+    stored: Callable[[str], str] = lambda key: key
 
 
 def _load_file(writer: _BatchWriter, spec: Source, path: Path, relative: str,
@@ -266,9 +270,9 @@ def check_record(record: Record, spec: Source, keys: KeyLedger, max_chars: int,
     key = getattr(row, contract.key)
     if key in keys.seen:
         return None, "duplicate_id", f"{contract.key} {key!r} already appears earlier in this partition"
-    if key in keys.earlier:
+    if keys.earlier and (stored := keys.stored(key)) in keys.earlier:
         return None, "already_loaded", (
-            f"{contract.key} {key!r} was first loaded on {keys.earlier[key]}; the {contract.source} contract "
+            f"{contract.key} {key!r} was first loaded on {keys.earlier[stored]}; the {contract.source} contract "
             "rejects re-deliveries (redelivery: reject)")
     keys.seen.add(key)
     return row, "", ""
@@ -324,7 +328,8 @@ def load_partition(source: str, day: date, settings: Settings, warehouse: Wareho
                 conn.execute(f"DELETE FROM raw.{table} WHERE _partition_date = ?{extra}", params)
             conn.execute("DELETE FROM raw.ingest_files WHERE _partition_date = ? AND source = ?", [day, source])
             writer = _BatchWriter(conn, spec, day, loaded_at, settings.batch_rows, rows_conn)
-            keys = KeyLedger(earlier=_keys_loaded_before(conn, spec, day) if spec.primary_table in mounted else {})
+            keys = KeyLedger(earlier=_keys_loaded_before(conn, spec, day) if spec.primary_table in mounted else {},
+                             stored=lambda value: pseudonymise(value, key)[0])
             seen_hashes: dict[str, str] = dict(known)
             for path, file_hash in zip(files, hashes):
                 relative = path.relative_to(settings.landing_dir).as_posix()

@@ -195,27 +195,32 @@ class PiiPattern:
 
 # The separator between digit groups, as exports, forms and social posts write them: up to three of
 # spaces (also no-break and zero-width ones, which posts use to slip past filters), line breaks, dots,
-# dashes, slashes, underscores and middle dots (138.1234.5678, 139 - 4726 - 5810, 139\r\n4726).
+# dashes, underscores and middle dots (138.1234.5678, 139 - 4726 - 5810, 139\r\n4726); not slashes,
+# which list prices and years (2021/2022/2023/2024).
 # Characters, not escapes: ``widen`` reads the cores character by character.
-_SEP = "[ \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff.\\-/_·—]{0,3}"
+_SEP = "[ \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff.\\-_·—]{0,3}"
 # +86, 0086, (+86) or the bare 86 of E.164 exports (8613912345678).
 _CN_PREFIX = r"(?:\(?(?:\+|00)?86\)?[ -]?)"
 _DATE = "(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
-_LABEL_GAP = "[^0-9A-Za-z]{0,6}"
+# Between a label and its value: spaces, punctuation or 是 (QQ：864721953, 電話 是 9123 4567), never other
+# words (手机预算 3000-4000 is a price, QQ空间访问量 12345 a count).
+_LABEL_GAP = "[ \t:：,，=＝是为(（]{0,4}"
 # A label that says the number after it is someone's phone: HK and Macau numbers are 8 digits without
 # a country code, and mainland local numbers 7-8 without an area code, so only a label tells them
 # from an amount or an id (電話：9123 4567, 座机 6552 3301, WhatsApp 6612 3456).
-_PHONE_LABEL = ("(?:电话|電話|座机|座機|手机|手機|联系方式|聯絡方式|联络|聯絡|联系电话|聯繫電話|致电|致電|call|Call|CALL|"
-                "[Ww]hats[Aa]pp|WHATSAPP|tel|Tel|TEL)")
+_PHONE_LABEL = ("(?:电话|電話|座机|座機|手机|手機|联系方式|聯絡方式|联络|聯絡|联系电话|聯繫電話|致电|致電|"
+                "[Ww]hats[Aa]pp|WHATSAPP|[Tt]el:|TEL:)")
 # QQ numbers (5-11 digits) are contact handles; only their label marks them (QQ：864721953, 加扣扣864721953).
 _QQ_LABEL = "(?:QQ|qq|Qq|扣扣|企鹅号)(?:号|號|号码|號碼)?"
 _WECHAT_LABEL = "(?:微信号|微信號|微信|[Ww]e[Cc]hat|weixin|[Vv][Xx]|V信|v信|加[Vv])"
 _ID_LABEL = "(?:身分證|身份證|身分证|身份证|國民身分證|统一编号|統一編號)(?:字號|字号|號碼|号码|號|号)?"
 _DOCUMENT_LABEL = "(?:护照|護照|通行证|通行證|回乡证|回鄉證|台胞证|台胞證|旅行证|旅行證)(?:号码|號碼|号|號)?"
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_LABEL = "(?:车牌号码|车牌号|车牌|車牌|牌照|车号)"
 # An e-mail as people disguise it from scrapers: at as (at), [at], 艾特, # or spaced, dot as 点, 點 or
-# dot; and the big Chinese mail hosts written without their .com (864721953@qq).
-_AT = "(?: ?@ ?|\\(at\\)|\\[at\\]| at | AT |艾特|#)"
+# dot; and the big Chinese mail hosts written without their .com after an address of five characters or
+# more (864721953@qq; not VIP@qq音乐). A spelt-out " at " is English (bought it at JD.com).
+_AT = "(?: ?@ ?|\\(at\\)|\\[at\\]|艾特|#)"
 _DOT = "(?:\\.| ?点 ?| ?點 ?| dot |\\(dot\\)|\\[dot\\])"
 _MAIL_HOSTS = "(?:qq|163|126|139|sina|sohu|yeah|foxmail|aliyun|gmail|hotmail|outlook|yahoo|icloud)"
 
@@ -231,7 +236,7 @@ def _plate(text: str) -> str:
 # Order matters where two could start at one place: the first that matches wins.
 PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern("email", rf"[A-Za-z0-9._%+-]+{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}"
-                        rf"|[A-Za-z0-9._%+-]+ ?@ ?{_MAIL_HOSTS}",
+                        rf"|[A-Za-z0-9._%+-]{{5,}} ?@ ?{_MAIL_HOSTS}",
                _email, "wang.xiaoming@163.com", left="", right="", needs=_AT,
                starts="A-Za-z0-9._%+\\-"),
     # GB 11643-1999: 6-digit area, birth date yyyymmdd, 3-digit sequence, check digit or X.
@@ -259,28 +264,34 @@ PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern("landline_tw", rf"(?:\(?(?:\+|00)886\)?[ -]?\(?0?[2-8]\)?[ -]|\(0[2-8]\)[ -]?|0[2-8][ -])"
                               rf"[0-9]{{3,4}}{_SEP}[0-9]{{4}}",
                _keep_last4, "(02)2712-3456"),
-    PiiPattern("phone_labelled", rf"[2-9][0-9]{{2,3}}{_SEP}[0-9]{{4}}", _keep_last4, "電話：9123 4567", left="",
+    # A space or nothing inside: 3000-4000 and 2999/3999 after 手机 are prices.
+    PiiPattern("phone_labelled", "[2-9][0-9]{2,3} ?[0-9]{4}", _keep_last4, "電話：9123 4567", left="A-Za-z",
                label=_PHONE_LABEL, needs=_PHONE_LABEL, starts=""),
-    PiiPattern("qq_number", "[1-9][0-9]{4,10}", _keep_last4, "QQ：864721953", left="", label=_QQ_LABEL,
+    PiiPattern("qq_number", "[1-9][0-9]{4,10}", _keep_last4, "QQ：864721953", left="A-Za-z", label=_QQ_LABEL,
                needs=_QQ_LABEL, starts=""),
-    PiiPattern("wechat_id", "[A-Za-z][-_A-Za-z0-9]{5,19}", _first_and_stars, "微信号 wxid_k2j3h4g5f6", left="",
+    # A WeChat id holds a digit, _ or - (wxid_…, zhangwei1990): a word after 微信 (Android, WeChat) is none.
+    PiiPattern("wechat_id", "[A-Za-z][A-Za-z]*[-_0-9][-_A-Za-z0-9]*", _first_and_stars, "微信号 wxid_k2j3h4g5f6",
+               left="A-Za-z",
                right="-_A-Za-z0-9", label=_WECHAT_LABEL, needs=_WECHAT_LABEL,
                starts=""),
     # Taiwan's national ID (a letter, 1 or 2 for the sex, eight digits), by its label: a letter and nine
     # digits is a common shape of ids and order numbers, which the audit must not take for a person's.
-    PiiPattern("id_tw", "[A-Z][12][0-9]{8}", _keep_last4, "身分證字號：F224681357", left="", right="0-9A-Za-z",
+    PiiPattern("id_tw", "[A-Z][12][0-9]{8}", _keep_last4, "身分證字號：F224681357", left="A-Za-z", right="0-9A-Za-z",
                label=_ID_LABEL, needs=_ID_LABEL, starts=""),
     # Hong Kong's (one or two letters, six digits, the check digit in brackets) and Macau's (seven digits,
     # the check digit in brackets).
     PiiPattern("id_hk_mo", "[A-Z]{1,2}[0-9]{6} ?\\([0-9A]\\)|[1578][0-9]{6} ?\\([0-9]\\)", _keep_last4, "K123456(3)",
                left="0-9A-Za-z", starts="A-Z1578"),
     # Passports and travel permits, by their label: their numbers (E12345678, C12345678) look like codes.
-    PiiPattern("travel_document", "[A-Za-z]{0,2}[0-9]{7,10}", _first_and_stars, "护照号E12345678", left="",
+    PiiPattern("travel_document", "[A-Za-z]{0,2}[0-9]{7,10}", _first_and_stars, "护照号E12345678", left="A-Za-z",
                right="0-9A-Za-z", label=_DOCUMENT_LABEL, needs=_DOCUMENT_LABEL,
                starts=""),
-    # Mainland number plates (GA 36-2018): province, city letter, then five or six letters and digits.
-    PiiPattern("licence_plate", f"[{_PROVINCES}][A-Z][ ·.]?[A-Z0-9]{{5,6}}", _plate, "粤B·D12345", left="",
-               right="0-9A-Za-z", needs=f"[{_PROVINCES}][A-Z]", starts=_PROVINCES),
+    # Mainland number plates (GA 36-2018): province, city letter, then five or six letters and digits; after
+    # a label or written with the plate's middle dot, since 新RTX4090 and 新AX3000 are products.
+    PiiPattern("licence_plate", f"[{_PROVINCES}][A-Z][ .]?[A-Z0-9]{{5,6}}", _plate, "车牌京A12345", left="A-Za-z",
+               right="0-9A-Za-z", label=_PLATE_LABEL, needs=_PLATE_LABEL, starts=""),
+    PiiPattern("licence_plate_dotted", f"[{_PROVINCES}][A-Z]·[A-Z0-9]{{5,6}}", _plate, "粤B·D12345", left="",
+               right="0-9A-Za-z", needs=f"[{_PROVINCES}][A-Z]·", starts=_PROVINCES),
 )
 
 # ASR speaks numbers ("幺三八…") and scatters fillers and punctuation between digit groups: a run of
@@ -289,10 +300,11 @@ PATTERNS: tuple[PiiPattern, ...] = (
 # 打了12315、12345、110), which no one writes a phone as. It runs after them, on their output.
 # Digits: ASCII, Chinese (幺 and the 要 and 么 ASR and typists write for it), financial (壹贰叁), circled (①).
 _SPOKEN_DIGIT = "0-9零〇一幺要么二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖①-⑨⓪"
-# Between them: punctuation, spaces, line breaks, the dash said as 杠, and fillers: the ones
+# Between them: spaces, line breaks, commas and stops, the dash said as 杠, and fillers (not ASCII dashes
+# or slashes, which join ids, dates and price lists: SV-20261129-000123, 2026/11/01-2026/11/11): the ones
 # normalisation drops (so dropping them cannot join a run masking missed) and the ones ASR writes
 # for them (额 and 哦 for 呃).
-_SPOKEN_GAP = f"(?:[ \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff,、。…\\-—/_·杠额哦噢欸诶]|{'|'.join(ASR_FILLERS)})*"
+_SPOKEN_GAP = f"(?:[ \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff,、。…杠额哦噢欸诶]|{'|'.join(ASR_FILLERS)})*"
 _NOT_SPOKEN_DIGIT = re.compile(f"[^{_SPOKEN_DIGIT}]")
 
 
@@ -302,6 +314,8 @@ def _spoken_last4(text: str) -> str:
 
 SPOKEN = PiiPattern("spoken_digits", rf"[{_SPOKEN_DIGIT}](?:{_SPOKEN_GAP}[{_SPOKEN_DIGIT}]){{10,}}",
                     _spoken_last4, "幺三八，一二三四，五六七八", left="", right="")
+# A plain number or a list of them. One followed by a number word (4008208820 一直占线) stays a run: a
+# phone may be read half in digits, half in words.
 PLAIN_NUMBER = "[0-9]+(?: ?[、,;] ?[0-9]+)*"
 ALL_PATTERNS: tuple[PiiPattern, ...] = (*PATTERNS, SPOKEN)
 

@@ -75,8 +75,11 @@ def source_records(contract: SourceContract, path: Path, mapper: HeaderMapper) -
 
 
 def _masked_fields(contract: SourceContract, table: str, row: BaseModel, key: bytes) -> dict[str, object]:
-    """The contract's fields of one raw table: text of ``mask: true`` fields masked, identifiers of
-    ``pseudonymise: true`` fields that are personal numbers replaced by their pseudonym, plus ``pii_masks``."""
+    """The contract's fields of one raw table: text of ``mask: true`` fields masked, identifiers (and
+    ``pseudonymise: true`` fields) that have a personal number's shape replaced by their pseudonym, plus
+    ``pii_masks``. Every identifier, not only a customer's: the PII audit scans every column, and a
+    16-digit Weibo post id or order number has a bank card's shape; the pseudonym is the same wherever the
+    id appears, so joins hold."""
     values: dict[str, object] = {}
     masks = 0
     for name in contract.tables[table].fields:
@@ -85,7 +88,7 @@ def _masked_fields(contract: SourceContract, table: str, row: BaseModel, key: by
         if field.mask and value is not None:
             value, found = mask_pii(value)
             masks += found
-        elif field.pseudonymise:
+        elif field.pseudonymise or field.identifier:
             value, replaced = pseudonymise(value, key)
             masks += replaced
         values[name] = value
@@ -101,11 +104,11 @@ def _single_table_rows(contract: SourceContract, row: BaseModel, key: bytes) -> 
 def _call_rows(contract: SourceContract, row: BaseModel, key: bytes) -> RawRows:
     # Masked as a whole call: ASR may split one number over two turns of the same speaker.
     masked = mask_turns([(turn.speaker, turn.text) for turn in row.turns])
-    turns = [{"call_id": row.call_id, "turn_index": index, "speaker": turn.speaker, "start_s": turn.start_s,
+    call = _masked_fields(contract, "calls", row, key)
+    turns = [{"call_id": call["call_id"], "turn_index": index, "speaker": turn.speaker, "start_s": turn.start_s,
               "end_s": turn.end_s, "text": text, "pii_masks": masks}
              for index, (turn, (text, masks)) in enumerate(zip(row.turns, masked))]
     total_masks = sum(masks for _, masks in masked)
-    call = _masked_fields(contract, "calls", row, key)
     call.update(turn_count=len(row.turns), pii_masks=total_masks + call["pii_masks"])
     return {"calls": [call], "call_turns": turns}
 

@@ -93,7 +93,12 @@ ORDINARY = ["订单号2026080112金额1380元", "工号 8848 的客服", "等了
             "电话打了 3 次都没人接", "客服电话 400-820-8820", "QQ音乐会员 15 元一个月", "微信支付 88 元", "车牌识别坏了",
             # shapes of ids and order numbers, which the audit scans in every column: a letter and nine
             # digits, 852 or 02-08 before the digits, a leading 0 before a mobile's shape
-            "单号 A123456789", "编号85291234567", "流水 0312345678", "会员号 013800000001"]
+            "单号 A123456789", "编号85291234567", "流水 0312345678", "会员号 013800000001",
+            "SV-20261129-000123", "CALL-20261129-0001", "TEL-20261129-0001", "Q2026-11-29-0001",
+            # prices, years and products after a label word, and words that are no handle
+            "手机预算 3000-4000", "手机价格：2999/3999", "Intel 2023-2024 款", "hotel 2808 2809", "新RTX4090显卡",
+            "新AX3000路由器", "微信 Android 版", "微信(WeChat)", "I bought it at JD.com", "VIP@qq音乐",
+            "QQ空间访问量 12345", "活动时间 2026/11/01-2026/11/11", "2021/2022/2023/2024 连续四年"]
 _TO_FULLWIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
 
 
