@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pipelines.ingest.contracts import SOURCE_NAMES, ContractError
 from pipelines.ingest.loader import KeyLedger, check_record
 from pipelines.ingest.readers import delimiter, detect_encoding, file_format, html_page, line_endings, read_records
-from pipelines.ingest.sources import load_source, source_records
+from pipelines.ingest.sources import accepts, load_source, source_records
 
 EXAMPLES_PER_REASON = 3
 
@@ -72,7 +72,9 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
     contract = spec.contract
     kind = file_format(path)
     encoding = detect_encoding(path) if kind != "xlsx" else None
-    if html_page(path) and kind != "json":
+    if not accepts(contract, path):
+        shown_format = f"{path.suffix.lower() or 'no extension'}: not a format {source} takes (not read)"
+    elif html_page(path) and kind != "json":
         shown_format = "an HTML page (not read)"
     elif kind == "delimited":
         shown_format = {"\t": "TSV (tab-separated)", ";": "CSV (semicolon-separated)",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pytest
 
 from pipelines.pii_audit import run_audit
 from pipelines.settings import Settings
@@ -165,3 +166,15 @@ def test_a_title_row_above_the_header_and_a_semicolon_separator(settings: Settin
                                           encoding="utf-8")
     report = load_day("surveys", DAY)
     assert report.rows_loaded == 2 and report.rows_quarantined == 0
+
+
+def test_sources_check_says_a_file_is_not_read_as_the_nightly_would(settings: Settings, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    from pipelines.cli import main
+
+    export = tmp_path / "asr_turns.csv"
+    export.write_text("call_id,speaker,text\nCL1,坐席,您好\n", encoding="utf-8")
+    main(["sources", "check", str(export), "--source", "calls"])
+    out = capsys.readouterr().out
+    assert "format:    .csv: not a format calls takes (not read)" in out
+    assert "unsupported_format: 1" in out and "calls takes JSON lines or a JSON array" in out
