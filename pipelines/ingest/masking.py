@@ -18,17 +18,19 @@ Kinds (``PATTERNS``, then spoken digits): e-mail (also disguised: ``(at)``, 艾�
 numbers (18 and 15 digits); bank cards; mobiles and landlines of the mainland, Hong Kong, Macau
 and Taiwan, with or without the country code (+86, 0086, the bare 86 of E.164 exports); numbers a
 label marks as a phone (電話：9123 4567, 座机 6552 3301: local numbers look like any 7-8 digits
-otherwise), a QQ number, a WeChat id, a Taiwan ID or a passport or travel permit; Hong Kong and
-Macau ID numbers; mainland number plates. The audit scans every text column with these patterns, ids
-included, so a shape that ids and order numbers also take (a letter and nine digits, an 11-digit
-number starting 852, a leading 0) counts only with its label or its separators. Digit groups may be split by spaces (also no-break and
-zero-width ones), line breaks, dots, dashes, slashes, underscores or middle dots.
+otherwise), a QQ number, a WeChat id, a Taiwan ID, a passport or travel permit or a number plate
+(or a plate with its middle dot, 粤B·D12345); Hong Kong and Macau ID numbers. A label's value follows
+spaces or punctuation only. The audit scans every text column with these patterns, ids included, so a
+shape that ids and order numbers also take (a letter and nine digits, an 11-digit number starting 852,
+a leading 0) counts only with its label or its separators; an id that still has a personal number's
+shape is stored as its pseudonym (``pseudonymise``, ``sources``). Digit groups may be split by spaces
+(also no-break and zero-width ones), line breaks, dots, dashes, underscores or middle dots.
 
 Masks keep just enough to stay useful to a service agent (a mobile's prefix and last four digits,
 a card's last four) and never the whole number. Cards are masked on shape (16-19 digits) without
 a Luhn check: over-masking an order number is cheaper than leaking a card. Known gaps, by design:
-a number split by HTML (``<br />``, ``&nbsp;``), an unlabelled local number (8 digits are an
-amount as often as a phone), a card glued to Latin letters (VISA4392…, like a system's id), an
+a number split by HTML (``<br />``, ``&nbsp;``) or by slashes, an unlabelled local number (8 digits
+are an amount as often as a phone), a card glued to Latin letters (VISA4392…, like a system's id), an
 American Express number (15 digits, rare here), the 0 once dialled before an out-of-town mobile.
 
 Why not ``phonenumbers``' ``PhoneNumberMatcher``: measured on these formats (version 9.0.43), with
