@@ -350,6 +350,8 @@ def _structured_for(text: str) -> re.Pattern[str] | None:
 
 
 _ANY_STRUCTURED = re.compile("[0-9A-Za-z@]")
+# The patterns that need nothing but digits (``needs`` left at its default), as one alternation.
+_NUMERIC_SHAPES = _structured((PiiPattern.needs,))
 
 
 def fold(text: str) -> str:
@@ -467,6 +469,18 @@ def masked_example(text: str, width: int = 60) -> str:
 
 _SEPARATORS = re.compile(r"[\s().+/_·—-]")
 _CN_COUNTRY_CODE = re.compile(r"^(?:00)?86(?=1[3-9][0-9]{9}$)")
+_ALPHANUMERIC = re.compile("[A-Za-z0-9]+")
+_ASCII_LABEL = re.compile(f"{_WECHAT_LABEL}|[Ww]hats[Aa]pp|WHATSAPP")
+
+
+def _has_personal_shape(value: str) -> bool:
+    """Whether ``mask_pii`` would mask something in ``value``. ``pseudonymise`` runs on every id of
+    every row, so a token of ASCII letters and digits (SV20261129000123, C1032) takes a shorter road
+    to the same answer: without an at, a label, a separator or a non-ASCII digit only the numeric
+    patterns can match it, and its digit runs are plain numbers to the spoken-digit rule."""
+    if _ALPHANUMERIC.fullmatch(value) and not _ASCII_LABEL.search(value):
+        return _NUMERIC_SHAPES is not None and _NUMERIC_SHAPES.search(value) is not None
+    return mask_pii(value)[1] > 0
 
 
 def pseudonymise(value: str | None, key: bytes) -> tuple[str | None, bool]:
@@ -477,7 +491,7 @@ def pseudonymise(value: str | None, key: bytes) -> tuple[str | None, bool]:
     still join, and no clear number reaches a table. Returns (value, whether it was replaced).
     The base32 alphabet has digits 2-7 only, so a pseudonym never looks like a number itself.
     """
-    if not value or not mask_pii(value)[1]:
+    if not value or not _has_personal_shape(value):
         return value, False
     folded = fold(value).strip().lower()
     # An e-mail is its lower-cased address; anything else is itself, lower-cased, without separators

@@ -211,3 +211,19 @@ def test_an_identifier_that_is_a_personal_number_becomes_a_stable_pseudonym() ->
     assert pseudonymise("Wang@163.com", key)[0] == pseudonymise("wang@163.com", key)[0]
     for ordinary in ("C000123", "CL2026080100000002", "", None):
         assert pseudonymise(ordinary, key) == (ordinary, False)
+
+
+def test_an_ids_short_road_gives_the_answer_masking_gives() -> None:
+    """``pseudonymise`` judges letter-and-digit tokens without the full match; on random tokens and on ids
+    that hold a personal number, its answer is always ``mask_pii``'s."""
+    import random
+
+    from pipelines.ingest.masking import _has_personal_shape
+
+    rng = random.Random(5)
+    alphabet = "0123456789" * 4 + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    tokens = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 22))) for _ in range(5000)]
+    tokens += [f"{prefix}{number}" for prefix in ("", "SV", "JDVA", "vx", "A", "0", "86")
+               for number in (13812345678, 2026112912345678, 440306198511123412, 85291234567, 912345678)]
+    assert [t for t in tokens if _has_personal_shape(t) != (mask_pii(t)[1] > 0)] == []
+    assert sum(_has_personal_shape(t) for t in tokens) > 20
