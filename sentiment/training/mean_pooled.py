@@ -46,12 +46,15 @@ class MeanPooledClassifier(BertPreTrainedModel):
         model.bert.load_state_dict(lowest_layers(state, layers) if layers else state, strict=False)
         return model
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **_):
+    def pool(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        """(batch, hidden) mean of the last hidden states over real tokens: what the head reads."""
         hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
                            token_type_ids=token_type_ids).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        logits = self.classifier(self.dropout(pooled))
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **_):
+        logits = self.classifier(self.dropout(self.pool(input_ids, attention_mask, token_type_ids)))
         loss = torch.nn.functional.cross_entropy(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
 

