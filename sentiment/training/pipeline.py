@@ -93,9 +93,10 @@ class TrainConfig:
                    **{name: tuple(data.get(name, ())) for name in DATA_ROLE_LISTS})
 
     def to_dict(self) -> dict:
-        """The recipe as data. The data-role lists and the student's data settings are left out while
-        empty, so a recipe written before they existed keeps its hash (and its built model stays current)."""
-        data = asdict(self)
+        """The recipe as data. The data-role lists, the student's data settings and the student's
+        defaulted keys (``StudentConfig.to_dict``) are left out while empty, so a recipe written before
+        they existed keeps its hash (and its built model stays current)."""
+        data = {**asdict(self), "student": self.student.to_dict()}
         for name in (*DATA_ROLE_LISTS, *STUDENT_DATA_SETTINGS):
             if not data[name]:
                 del data[name]

@@ -291,3 +291,7 @@ def test_a_representation_loss_needs_a_student_cut_from_the_teacher() -> None:
     with pytest.raises(ValueError, match="init: teacher"):
         StudentConfig(init="characters", representation_weight=1.0)
     assert "representation_weight" not in StudentConfig(init="teacher").to_dict()
+    plain, weighted = TrainConfig(student=StudentConfig(init="teacher")), \
+        TrainConfig(student=StudentConfig(init="teacher", representation_weight=1.0))
+    assert "representation_weight" not in plain.to_dict()["student"]  # the recipe's hash is unchanged
+    assert plain.config_hash != weighted.config_hash
