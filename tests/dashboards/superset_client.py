@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ from typing import Any
 import requests
 
 CHROMIUM = "/usr/bin/chromium"
+BEACON_WAIT_S = 15  # the longest a sign-in waits for the login page's own event post (see log_in)
 # No background traffic: this machine has no outside network, and nothing may call out.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage"]
@@ -90,20 +94,87 @@ class DashboardCheck:
     screenshot: Path | None = None
 
 
-def check_dashboards(base_url: str, username: str, password: str, dashboards: list[tuple[str, str, list[int]]],
-                     screenshot_dir: Path | None, timeout_s: float = 120) -> list[DashboardCheck]:
-    """Log in with headless Chromium, open each dashboard, wait for every chart, record what came back."""
+@contextmanager
+def browser_page() -> Iterator[Any]:
+    """A page of headless Chromium (this machine's, no background traffic), closed on exit."""
     from playwright.sync_api import sync_playwright
 
-    results = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 3000}, locale="zh-CN")
-        page.goto(f"{base_url}/login/")
-        page.fill("#username", username)
-        page.fill("#password", password)
-        page.keyboard.press("Enter")
-        page.wait_for_url("**/superset/welcome/**", timeout=60_000)
+        try:
+            yield browser.new_page(viewport={"width": 1600, "height": 3000}, locale="zh-CN")
+        finally:
+            browser.close()
+
+
+def log_in(page: Any, base_url: str, username: str, password: str, timeout_ms: int = 90_000,
+           welcome_ms: int = 90_000) -> None:
+    """Sign in through Superset's own login form, as a person does.
+
+    Superset's frontend posts the login page's own load events (``/superset/log/``) a second or two
+    after the page loads. Anonymous, that post is redirected to the login page, and both replies set
+    the session cookie; one that lands after the sign-in's reply replaces the signed-in session, and
+    the next page is the login page again (the CI failure of 2026-12, and a role test here on two busy
+    cores). A person types for longer than that; a script must wait. So the form is filled once the
+    page is idle and that post has come back (or after ``BEACON_WAIT_S`` if none comes), and sent with
+    its button, so the form's own handler runs.
+    Raises AssertionError naming every page the browser was sent to, with status, when the browser
+    does not reach the welcome page within ``welcome_ms`` of sending the form: a failed sign-in must
+    say why.
+    """
+    trail: list[str] = []
+    beacon_back: list[bool] = []
+
+    def on_response(response: Any) -> None:
+        if response.request.resource_type == "document" or "/login" in response.url or response.status >= 400:
+            trail.append(f"{response.request.method} {response.url.removeprefix(base_url)} -> {response.status}")
+
+    def on_finished(request: Any) -> None:
+        if "superset/log" in request.url and request.redirected_to is None:
+            beacon_back.append(True)
+
+    page.on("response", on_response)
+    page.on("requestfinished", on_finished)
+    try:
+        page.goto(f"{base_url}/login/", wait_until="networkidle", timeout=timeout_ms)
+        deadline = time.monotonic() + BEACON_WAIT_S
+        while not beacon_back and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        page.fill('[data-test="username-input"]', username)
+        page.fill('[data-test="password-input"]', password)
+        page.click('[data-test="login-button"]')
+        page.wait_for_url("**/superset/welcome/**", timeout=welcome_ms)
+    except Exception as error:  # noqa: BLE001 - re-raised with what the server answered
+        try:
+            shown = page.evaluate("() => document.body ? document.body.innerText.slice(0, 300) : ''")
+        except Exception as unreadable:  # noqa: BLE001 - the page itself may be mid-navigation
+            shown = f"(unreadable: {unreadable})"
+        raise AssertionError(f"sign-in as {username} did not reach the welcome page: {type(error).__name__}; "
+                             f"pages: {trail}; now at {page.url}; page shows: {shown!r}") from error
+    finally:
+        page.remove_listener("response", on_response)
+        page.remove_listener("requestfinished", on_finished)
+
+
+def check_dashboards(base_url: str, username: str, password: str, dashboards: list[tuple[str, str, list[int]]],
+                     screenshot_dir: Path | None, timeout_s: float = 300) -> list[DashboardCheck]:
+    """Log in with headless Chromium, open each dashboard, wait for every chart, record what came back.
+
+    ``timeout_s`` bounds each dashboard, from opening it to its last chart: generous, because this
+    checks what is drawn, not how fast (on two busy cores the grid alone once took over a minute;
+    speed is ``python -m bench dashboards``). Waiting ends as soon as every chart has its rows.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    results = []
+    with browser_page() as page:
+        try:
+            log_in(page, base_url, username, password)
+        except AssertionError as first:
+            # Once in CI (2 busy cores) the browser came back to the login page; a second attempt
+            # says whether that was the moment or the product, and the first failure stays visible.
+            warnings.warn(f"first sign-in failed, trying once more: {first}", stacklevel=1)
+            log_in(page, base_url, username, password)
         for slug, title, chart_ids in dashboards:
             check = DashboardCheck(slug, title, chart_ids)
 
@@ -125,9 +196,17 @@ def check_dashboards(base_url: str, username: str, password: str, dashboards: li
                 check.rows_by_chart[slice_id] = check.rows_by_chart.get(slice_id, 0) + rows
 
             page.on("response", on_response)
-            page.goto(f"{base_url}/superset/dashboard/{slug}/")
-            page.wait_for_selector('[data-test="chart-grid-component"]', timeout=60_000)
             deadline = time.monotonic() + timeout_s
+            page.goto(f"{base_url}/superset/dashboard/{slug}/", timeout=timeout_s * 1000)
+            try:
+                page.wait_for_selector('[data-test="chart-grid-component"]',
+                                       timeout=max(1.0, deadline - time.monotonic()) * 1000)
+            except PlaywrightTimeoutError:
+                shown = page.evaluate("() => document.body ? document.body.innerText.slice(0, 200) : ''")
+                check.errors.append(f"no chart grid within {timeout_s:.0f} s at {page.url}; page shows: {shown!r}")
+                page.remove_listener("response", on_response)
+                results.append(check)
+                continue
             while time.monotonic() < deadline:
                 state = page.evaluate("""() => {
                     const holders = Array.from(document.querySelectorAll('[data-test="chart-grid-component"]'));
@@ -155,5 +234,4 @@ def check_dashboards(base_url: str, username: str, password: str, dashboards: li
                 page.screenshot(path=str(check.screenshot), full_page=False)
             page.remove_listener("response", on_response)
             results.append(check)
-        browser.close()
     return results

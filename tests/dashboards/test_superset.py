@@ -16,7 +16,7 @@ import yaml
 
 from pipelines.settings import REPO_ROOT, Settings, get_settings
 from tests.conftest import DEMO_START, TINY_RECIPE, make_demo
-from tests.dashboards.superset_client import SupersetAPI, check_dashboards
+from tests.dashboards.superset_client import SupersetAPI, browser_page, check_dashboards, log_in
 
 pytestmark = pytest.mark.slow
 BUNDLE = REPO_ROOT / "dashboards" / "bundle"
@@ -101,6 +101,27 @@ def test_every_dashboard_renders_with_data_in_chromium(stack: Stack) -> None:
         assert check.screenshot is not None and check.screenshot.stat().st_size > 20_000
     fonts = subprocess.run(["fc-list", ":lang=zh-cn", "family"], capture_output=True, text=True).stdout
     assert "Noto Sans CJK" in fonts, "no CJK font for Chromium: install fonts-noto-cjk"
+
+
+def test_a_wrong_password_at_the_login_form_is_refused_and_the_failure_says_why(stack: Stack) -> None:
+    with browser_page() as page:
+        with pytest.raises(AssertionError) as refused:
+            log_in(page, stack.url, stack.username, stack.password + "x", welcome_ms=20_000)
+        assert "/login/" in page.url and "/superset/welcome/" not in page.url
+        # The login page is in Chinese: a visitor may fetch the translations (Public, roles.yaml).
+        assert "用户名" in page.inner_text("body")
+    assert "POST /login/ -> 302" in str(refused.value)  # the form was sent and answered
+
+
+def test_a_visitor_who_has_not_signed_in_gets_the_translations_and_nothing_else(stack: Stack) -> None:
+    import requests
+
+    answer = requests.get(f"{stack.url}/superset/language_pack/zh/", timeout=120)
+    assert answer.status_code == 200 and answer.json()["locale_data"]["superset"]["Username:"] == ["用户名"]
+    for kind in ("dashboard", "chart", "dataset", "database"):
+        assert requests.get(f"{stack.url}/api/v1/{kind}/", timeout=120).status_code == 401, kind
+    page = requests.get(f"{stack.url}/superset/dashboard/operations/", timeout=120, allow_redirects=False)
+    assert page.status_code == 302 and "/login/" in page.headers["location"]
 
 
 def _file_attacks(settings: Settings) -> dict[str, str]:
