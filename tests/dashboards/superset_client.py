@@ -171,8 +171,8 @@ def check_dashboards(base_url: str, username: str, password: str, dashboards: li
         try:
             log_in(page, base_url, username, password)
         except AssertionError as first:
-            # Once in CI (2 busy cores) the browser came back to the login page; a second attempt
-            # says whether that was the moment or the product, and the first failure stays visible.
+            # The event post may come back later than BEACON_WAIT_S on very busy cores (see log_in):
+            # one more attempt, and the first failure, with its pages, stays visible as a warning.
             warnings.warn(f"first sign-in failed, trying once more: {first}", stacklevel=1)
             log_in(page, base_url, username, password)
         for slug, title, chart_ids in dashboards:
