@@ -107,6 +107,15 @@ def browser_page() -> Iterator[Any]:
             browser.close()
 
 
+def _page_text(page: Any, limit: int = 300) -> str:
+    """The first ``limit`` characters the page shows, for a failure message; never raises (the page
+    may be mid-navigation)."""
+    try:
+        return page.evaluate(f"() => document.body ? document.body.innerText.slice(0, {limit}) : ''")
+    except Exception as unreadable:  # noqa: BLE001 - a message part, not a check
+        return f"(unreadable: {unreadable})"
+
+
 def log_in(page: Any, base_url: str, username: str, password: str, timeout_ms: int = 90_000,
            welcome_ms: int = 90_000) -> None:
     """Sign in through Superset's own login form, as a person does.
@@ -145,12 +154,8 @@ def log_in(page: Any, base_url: str, username: str, password: str, timeout_ms: i
         page.click('[data-test="login-button"]')
         page.wait_for_url("**/superset/welcome/**", timeout=welcome_ms)
     except Exception as error:  # noqa: BLE001 - re-raised with what the server answered
-        try:
-            shown = page.evaluate("() => document.body ? document.body.innerText.slice(0, 300) : ''")
-        except Exception as unreadable:  # noqa: BLE001 - the page itself may be mid-navigation
-            shown = f"(unreadable: {unreadable})"
         raise AssertionError(f"sign-in as {username} did not reach the welcome page: {type(error).__name__}; "
-                             f"pages: {trail}; now at {page.url}; page shows: {shown!r}") from error
+                             f"pages: {trail}; now at {page.url}; page shows: {_page_text(page)!r}") from error
     finally:
         page.remove_listener("response", on_response)
         page.remove_listener("requestfinished", on_finished)
@@ -202,8 +207,8 @@ def check_dashboards(base_url: str, username: str, password: str, dashboards: li
                 page.wait_for_selector('[data-test="chart-grid-component"]',
                                        timeout=max(1.0, deadline - time.monotonic()) * 1000)
             except PlaywrightTimeoutError:
-                shown = page.evaluate("() => document.body ? document.body.innerText.slice(0, 200) : ''")
-                check.errors.append(f"no chart grid within {timeout_s:.0f} s at {page.url}; page shows: {shown!r}")
+                check.errors.append(f"no chart grid within {timeout_s:.0f} s at {page.url}; "
+                                    f"page shows: {_page_text(page)!r}")
                 page.remove_listener("response", on_response)
                 results.append(check)
                 continue

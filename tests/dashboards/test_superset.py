@@ -12,6 +12,7 @@ from typing import Iterator
 
 import duckdb
 import pytest
+import requests
 import yaml
 
 from pipelines.settings import REPO_ROOT, Settings, get_settings
@@ -114,8 +115,6 @@ def test_a_wrong_password_at_the_login_form_is_refused_and_the_failure_says_why(
 
 
 def test_a_visitor_who_has_not_signed_in_gets_the_translations_and_nothing_else(stack: Stack) -> None:
-    import requests
-
     answer = requests.get(f"{stack.url}/superset/language_pack/zh/", timeout=120)
     assert answer.status_code == 200 and answer.json()["locale_data"]["superset"]["Username:"] == ["用户名"]
     for kind in ("dashboard", "chart", "dataset", "database"):
