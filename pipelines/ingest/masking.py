@@ -14,7 +14,7 @@ that masking did not see. The fold maps one character to one, so a match's span 
 text is its span in the original, and only the matched characters are replaced: the rest of the
 text keeps its original (full-width) punctuation.
 
-Kinds (``PATTERNS``, then spoken digits): e-mail (also disguised: ``(at)``, 艾特, 点com); mainland ID
+Kinds (``PATTERNS``, then spoken digits): e-mail (also disguised: ``(at)``, 艾特, 点com, `` at … dot com``); mainland ID
 numbers (18 and 15 digits); bank cards; mobiles and landlines of the mainland, Hong Kong, Macau
 and Taiwan, with or without the country code (+86, 0086, the bare 86 of E.164 exports); numbers a
 label marks as a phone (電話：9123 4567, 座机 6552 3301: local numbers look like any 7-8 digits
@@ -24,12 +24,13 @@ spaces or punctuation only. The audit scans every text column with these pattern
 shape that ids and order numbers also take (a letter and nine digits, an 11-digit number starting 852,
 a leading 0) counts only with its label or its separators; an id that still has a personal number's
 shape is stored as its pseudonym (``pseudonymise``, ``sources``). Digit groups may be split by spaces
-(also no-break and zero-width ones), line breaks, dots, dashes, underscores or middle dots.
+(also no-break and zero-width ones), line breaks, dots, dashes, underscores or middle dots; a mainland
+mobile's three groups also by other punctuation, brackets or joining words (138，然后1234，最后5678).
 
 Masks keep just enough to stay useful to a service agent (a mobile's prefix and last four digits,
 a card's last four) and never the whole number. Cards are masked on shape (16-19 digits) without
 a Luhn check: over-masking an order number is cheaper than leaking a card. Known gaps, by design:
-a number split by HTML (``<br />``, ``&nbsp;``) or by slashes, an unlabelled local number (8 digits
+a number split by HTML (``<br />``, ``&nbsp;``) or, but for a mainland mobile, by slashes, an unlabelled local number (8 digits
 are an amount as often as a phone), a card glued to Latin letters (VISA4392…, like a system's id), an
 American Express number (15 digits, rare here), the 0 once dialled before an out-of-town mobile.
 
@@ -71,7 +72,7 @@ def _id_card(text: str) -> str:
 def _email(text: str) -> str:
     """The first character of the address and its domain (w***@163.com); a disguised at (wang(at)163点com)
     is written as @."""
-    at = re.search(_AT, text)
+    at = re.search(f"{_AT}|{_SPOKEN_AT}", text)
     return f"{text[:1]}***@{text[at.end():]}" if at else "****"
 
 
@@ -201,6 +202,13 @@ class PiiPattern:
 # which list prices and years (2021/2022/2023/2024).
 # Characters, not escapes: ``widen`` reads the cores character by character.
 _SEP = "[ \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff.\\-_·—]{0,3}"
+# Between the three groups of a mobile written with more than separators: the separators above, other
+# punctuation and brackets (full-width ones are folded to these first), and the words that join spoken
+# groups (然后, 再, 最后), at most six in a row.
+_SPLIT_GAP = ("(?:[ \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff.\\-_·—,、。;:~()\\[\\]【】/]"
+              "|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和){0,6}")
+# What follows an amount or a count, never a phone number.
+_UNITS = "元块塊万萬千百个個件次天%"
 # +86, 0086, (+86) or the bare 86 of E.164 exports (8613912345678).
 _CN_PREFIX = r"(?:\(?(?:\+|00)?86\)?[ -]?)"
 _DATE = "(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
@@ -223,6 +231,9 @@ _PLATE_LABEL = "(?:车牌号码|车牌号|车牌|車牌|牌照|车号)"
 # dot; and the big Chinese mail hosts written without their .com after an address of five characters or
 # more (864721953@qq; not VIP@qq音乐). A spelt-out " at " is English (bought it at JD.com).
 _AT = "(?: ?@ ?|\\(at\\)|\\[at\\]|艾特|#)"
+# Read aloud or typed to dodge filters, an address says at and dot in English words (zhang san at 163 dot
+# com): taken only before a mail host and a dot (bought it at JD.com names no mail host).
+_SPOKEN_AT = " (?:at|AT) "
 _DOT = "(?:\\.| ?点 ?| ?點 ?| dot |\\(dot\\)|\\[dot\\])"
 _MAIL_HOSTS = "(?:qq|163|126|139|sina|sohu|yeah|foxmail|aliyun|gmail|hotmail|outlook|yahoo|icloud)"
 
@@ -238,8 +249,9 @@ def _plate(text: str) -> str:
 # Order matters where two could start at one place: the first that matches wins.
 PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern("email", rf"[A-Za-z0-9._%+-]+{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}"
-                        rf"|[A-Za-z0-9._%+-]{{5,}} ?@ ?{_MAIL_HOSTS}",
-               _email, "wang.xiaoming@163.com", left="", right="", needs=_AT,
+                        rf"|[A-Za-z0-9._%+-]{{5,}} ?@ ?{_MAIL_HOSTS}"
+                        rf"|[A-Za-z0-9._%+-]+(?: [A-Za-z0-9._%+-]+){{0,2}}{_SPOKEN_AT}{_MAIL_HOSTS}{_DOT}(?:com|cn|net)",
+               _email, "wang.xiaoming@163.com", left="", right="", needs=f"{_AT}|{_SPOKEN_AT}",
                starts="A-Za-z0-9._%+\\-"),
     # GB 11643-1999: 6-digit area, birth date yyyymmdd, 3-digit sequence, check digit or X.
     PiiPattern("id_card_18", rf"[1-9][0-9]{{5}}{_SEP}(?:18|19|20)[0-9]{{2}}{_SEP}{_DATE}{_SEP}[0-9]{{3}}[0-9Xx]",
@@ -252,6 +264,12 @@ PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern("mobile_cn", rf"{_CN_PREFIX}?1[3-9][0-9](?:{_SEP}[0-9]{{4}}){{2}}"
                             rf"|1[3-9][0-9]{{2}}{_SEP}(?:[0-9]{{4}}{_SEP}[0-9]{{3}}|[0-9]{{3}}{_SEP}[0-9]{{4}})",
                _keep_prefix_and_last4, "138.1234.5678"),
+    # A mainland mobile typed in its three groups (3-4-4) with other marks or words between them, as people
+    # write it to be read back or to slip past a filter: 138，1234，5678; 138、1234、5678; (138)1234-5678;
+    # 138然后1234再然后5678. Only this shape: a list of amounts (1380、2599、3999元) has other group lengths,
+    # and a group before a unit (139元、1299元) is an amount.
+    PiiPattern("mobile_cn_split", rf"1[3-9][0-9]{_SPLIT_GAP}[0-9]{{4}}{_SPLIT_GAP}[0-9]{{4}}", _keep_prefix_and_last4,
+               "138，1234，5678", right=f"0-9{_UNITS}"),
     # Hong Kong (+852) and Macau (+853): 8 digits; with the country code here (a bare 852 only before a
     # space or dash, so an 11-digit id is no phone), with a label below.
     PiiPattern("phone_hk_mo", rf"(?:(?:\+|00)85[23][ -]?|85[23][ -]|\(\+?85[23]\)[ -]?)[0-9]{{4}}{_SEP}[0-9]{{4}}", _keep_last4,

@@ -64,6 +64,17 @@ FORMATS = [
     ("邮箱 zhangwei1990 @ 163.com", "邮箱 z***@163.com", 1),
     ("zhangwei1990(at)163点com", "z***@163点com", 1),
     ("邮箱864721953@qq", "邮箱8***@qq", 1),
+    # Round 21: a newcomer's probe found a mobile's groups split by other marks or words, and an address
+    # read aloud, in clear in the marts.
+    ("电话138，1234，5678请回电", "电话138****5678请回电", 1),
+    ("电话138、1234、5678", "电话138****5678", 1),
+    ("手机（138）1234-5678", "手机（138****5678", 1),
+    ("电话是138，然后是1234，最后5678", "电话是138****5678", 1),
+    ("手机号138然后1234再然后5678", "手机号138****5678", 1),
+    ("138；1234；5678", "138****5678", 1),
+    ("138~1234~5678 找我", "138****5678 找我", 1),
+    ("138/1234/5678", "138****5678", 1),
+    ("我的邮箱是 zhang san at 163 dot com", "我的邮箱是 z***@163 dot com", 1),
 ]
 
 
@@ -98,7 +109,9 @@ ORDINARY = ["订单号2026080112金额1380元", "工号 8848 的客服", "等了
             # prices, years and products after a label word, and words that are no handle
             "手机预算 3000-4000", "手机价格：2999/3999", "Intel 2023-2024 款", "hotel 2808 2809", "新RTX4090显卡",
             "新AX3000路由器", "微信 Android 版", "微信(WeChat)", "I bought it at JD.com", "VIP@qq音乐",
-            "QQ空间访问量 12345", "活动时间 2026/11/01-2026/11/11", "2021/2022/2023/2024 连续四年"]
+            "QQ空间访问量 12345", "活动时间 2026/11/01-2026/11/11", "2021/2022/2023/2024 连续四年",
+            # a mobile's 3-4-4 groups only when no unit says they are amounts or counts; at in English
+            "139元、1299元、2399元", "第139期、1299次、2399个", "he lives at 126 Main St"]
 _TO_FULLWIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
 
 
