@@ -34,6 +34,7 @@ class FileCheck:
     line_endings: str | None
     mapping: list[tuple[str, str | None]] = field(default_factory=list)
     unmapped_required: list[str] = field(default_factory=list)
+    unmapped_optional: list[str] = field(default_factory=list)
     rows_loaded: int = 0
     quarantined: Counter = field(default_factory=Counter)
     examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
@@ -96,6 +97,9 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
         if not result.mapping:
             result.mapping = list(zip(headers, mapped[0]))
             result.unmapped_required = mapped[1]
+            fed = set(mapped[0])
+            result.unmapped_optional = [name for name, spec_ in contract.fields.items()
+                                        if not spec_.required and name not in fed]
         return mapped
 
     keys = KeyLedger()
@@ -126,6 +130,9 @@ def render(check: FileCheck) -> str:
     unused = [header for header, name in check.mapping if name is None]
     lines.append(f"unused headers: {', '.join(unused) if unused else 'none'}")
     lines.append("required fields not mapped: " + (", ".join(check.unmapped_required) or "none"))
+    if unused and check.unmapped_optional:
+        lines.append(f"optional fields no header feeds: {', '.join(check.unmapped_optional)} (they load empty; if an "
+                     f"unused header holds one, add it to that field's aliases in the contract)")
     total_quarantined = sum(check.quarantined.values())
     if not check.rows_loaded and not total_quarantined:
         lines.append("rows: none: the file holds no records (the nightly logs it as empty)")

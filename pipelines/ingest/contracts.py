@@ -95,6 +95,19 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().lower()
 
 
+# Survey tools number their questions in the header: 问卷星 "2、您对本次服务的满意度", 腾讯问卷 "Q2. …" or
+# "第2题 …"; and end a question with ? or : (folded from ？ and ：).
+_QUESTION_NUMBER = re.compile(r"^(?:(?:第\s*[0-9]+\s*题|q\s*[0-9]+)\s*[、.:)\]_-]?|[0-9]+\s*[、.:)\]_-])\s*(?=\D)")
+_QUESTION_END = re.compile(r"[?:*\s]+$")
+
+
+def _fold_header(header: str) -> str:
+    """A header as contracts name it: folded (``_fold``), without a survey tool's question number
+    or the question mark, colon or required-answer star at its end."""
+    folded = _fold(header)
+    return _QUESTION_END.sub("", _QUESTION_NUMBER.sub("", folded)) or folded
+
+
 @dataclass(frozen=True)
 class FieldContract:
     """One field. A field is required, or nullable (absent: NULL), or has a ``default``."""
@@ -148,9 +161,11 @@ class SourceContract:
         """The field each column feeds (None: unused) and the required fields no column feeds.
 
         Exact names (the field's own name or an alias) win over ``/regex/`` aliases; each field
-        takes the first column that matches, so a second matching column is reported unused.
+        takes the first column that matches, so a second matching column is reported unused. A
+        header is matched without a survey tool's question number (``2、``, ``Q2.``, ``第2题``) or
+        the ``？``, ``：`` or ``*`` at its end.
         """
-        folded = [_fold(header) for header in headers]
+        folded = [_fold_header(header) for header in headers]
         mapped: list[str | None] = [None] * len(headers)
         taken: set[str] = set()
         for exact in (True, False):

@@ -3,6 +3,7 @@ loader, by ``voc sources check`` (same files, writes nothing) and by the real ni
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -100,11 +101,39 @@ def test_sources_check_reports_the_same_files(settings: Settings, capsys: pytest
 def test_sources_check_fails_when_a_required_field_is_unmapped(settings: Settings, tmp_path: Path,
                                                               capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "wjx.xlsx"
-    real_exports.write_wjx_xlsx(path)  # no contract extension: question headers map to nothing
+    real_exports.write_wjx_xlsx(path)  # no contract extension: the ids and the channel map to nothing
     assert main(["sources", "check", str(path), "--source", "surveys"]) == 1
     captured = capsys.readouterr()
     assert "required fields not mapped: survey_id, customer_id, channel" in captured.out
     assert "contracts" in captured.err
+
+
+def test_numbered_survey_questions_map_without_a_contract_extension(settings: Settings, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    """问卷星 and 腾讯问卷 head each column with its numbered question; the scores and the comment must
+    not be dropped as unused (a newcomer's export lost both, and the check said nothing)."""
+    path = tmp_path / "wjx.xlsx"
+    real_exports.write_wjx_xlsx(path)
+    main(["sources", "check", str(path), "--source", "surveys"])
+    out = capsys.readouterr().out
+    mapping = dict(re.findall(r"^  (\S+)\s+->  (\S+)$", out, re.MULTILINE))
+    assert {header: mapping[header] for header in ("序号", "3、您向朋友推荐我们的可能性有多大？", "4、您对本次服务的满意程度",
+                                                   "5、您对我们还有什么意见或建议？")} == {
+        "序号": "(unused)",  # it restarts at 1 in every questionnaire: the organisation maps a unique id
+        "3、您向朋友推荐我们的可能性有多大？": "nps", "4、您对本次服务的满意程度": "csat",
+        "5、您对我们还有什么意见或建议？": "comment"}
+    # what no header feeds is named, with what to do about it
+    assert "optional fields no header feeds: interaction_id (they load empty" in out
+
+
+@pytest.mark.parametrize(("header", "field"), [
+    ("2、您对本次服务的满意度", "csat"), ("Q3. 您对我们还有什么意见或建议？", "comment"), ("第1题 推荐度（NPS）", "nps"),
+    ("推荐度（NPS）", "nps"), ("留言*", "comment"), ("提交时间：", "submitted_at"), ("2026年满意度调查备注", None),
+])
+def test_a_question_number_or_mark_around_a_header_is_ignored(header: str, field: str | None) -> None:
+    from pipelines.ingest.sources import load_source
+    contract = load_source("surveys", None).contract
+    assert contract.map_header([header])[0] == [field]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
