@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pipelines.ingest.contracts import SOURCE_NAMES, ContractError
 from pipelines.ingest.loader import KeyLedger, check_record
-from pipelines.ingest.readers import delimiter, detect_encoding, file_format, html_page, line_endings, read_records
+from pipelines.ingest.readers import (binary_content, delimiter, detect_encoding, file_format, html_page, line_endings,
+                                      read_records)
 from pipelines.ingest.sources import accepts, load_source, source_records
 
 EXAMPLES_PER_REASON = 3
@@ -35,6 +36,7 @@ class FileCheck:
     mapping: list[tuple[str, str | None]] = field(default_factory=list)
     unmapped_required: list[str] = field(default_factory=list)
     unmapped_optional: list[str] = field(default_factory=list)
+    foreign_encoding: str | None = None  # what a text file in neither UTF-8 nor GB18030 probably is
     rows_loaded: int = 0
     quarantined: Counter = field(default_factory=Counter)
     examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
@@ -72,11 +74,14 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
     spec = load_source(source, contracts_dir)
     contract = spec.contract
     kind = file_format(path)
-    encoding = detect_encoding(path) if kind != "xlsx" else None
+    binary = kind == "delimited" and binary_content(path)
+    encoding = detect_encoding(path) if kind != "xlsx" and not binary else None
     if not accepts(contract, path):
         shown_format = f"{path.suffix.lower() or 'no extension'}: not a format {source} takes (not read)"
     elif html_page(path) and kind != "json":
         shown_format = "an HTML page (not read)"
+    elif binary:
+        shown_format = "binary data, not text (not read)"
     elif kind == "delimited":
         shown_format = {"\t": "TSV (tab-separated)", ";": "CSV (semicolon-separated)",
                         "|": "CSV (pipe-separated)"}.get(delimiter(path, encoding), "CSV")
@@ -85,10 +90,11 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
     result = FileCheck(
         path=path, source=source, contract_files=[str(origin) for origin in contract.origins],
         file_format=shown_format,
-        encoding=("binary workbook" if encoding is None else
+        encoding=("binary workbook" if kind == "xlsx" else "none (binary data)" if encoding is None else
                   f"neither UTF-8 nor GB18030: probably {encoding.foreign}" if encoding.foreign else
                   encoding.codec + ("" if encoding.clean else " (some bytes fit neither UTF-8 nor GB18030)")),
-        line_endings=None if kind == "xlsx" else line_endings(path),
+        line_endings=None if encoding is None else line_endings(path, encoding.codec),
+        foreign_encoding=encoding.foreign if encoding is not None else None,
     )
 
     def mapper(headers: list[str]) -> tuple[list[str | None], list[str]]:
@@ -124,12 +130,16 @@ def render(check: FileCheck) -> str:
         f"encoding:  {check.encoding}" + (f", line endings {check.line_endings}" if check.line_endings else ""),
         "mapping:",
     ]
-    width = max((len(header) for header, _ in check.mapping), default=0)
-    for header, name in check.mapping:
-        lines.append(f"  {header:<{width}}  ->  {name or '(unused)'}")
-    unused = [header for header, name in check.mapping if name is None]
-    lines.append(f"unused headers: {', '.join(unused) if unused else 'none'}")
-    lines.append("required fields not mapped: " + (", ".join(check.unmapped_required) or "none"))
+    if check.foreign_encoding:  # its header is mojibake: nothing to map until the file is saved again
+        lines[-1] += " not shown: the header does not read as UTF-8 or GB18030"
+        unused = []
+    else:
+        width = max((len(header) for header, _ in check.mapping), default=0)
+        for header, name in check.mapping:
+            lines.append(f"  {header:<{width}}  ->  {name or '(unused)'}")
+        unused = [header for header, name in check.mapping if name is None]
+        lines.append(f"unused headers: {', '.join(unused) if unused else 'none'}")
+        lines.append("required fields not mapped: " + (", ".join(check.unmapped_required) or "none"))
     if unused and check.unmapped_optional:
         lines.append(f"optional fields no header feeds: {', '.join(check.unmapped_optional)} (they load empty; if an "
                      f"unused header holds one, add it to that field's aliases in the contract)")

@@ -2,9 +2,10 @@
 
 Formats: delimited text (CSV, or TSV such as Excel's "Unicode text" export), XLSX (问卷星,
 腾讯问卷 and Excel save it), and JSON (one object per line, or one array of objects).
-Text encodings: UTF-8, UTF-8 with BOM, GB18030 (Excel in China) and UTF-16 with BOM, detected
-over the whole file, not a sample. A file in another encoding (Big5, Shift-JIS, a Western code page,
-UTF-16 without its BOM) would read as GB18030 or UTF-8 mojibake, not fail; its rows are reported as
+Text encodings: UTF-8, UTF-8 with BOM, GB18030 (Excel in China) and UTF-16 with BOM (or without one, when
+its NUL bytes say which end is which and the whole file decodes so), detected
+over the whole file, not a sample. A file in another encoding (Big5, Shift-JIS, a Western code page)
+would read as GB18030 or UTF-8 mojibake, not fail; its rows are reported as
 ``encoding`` instead (``_foreign_encoding`` says when it can tell). Line endings: LF, CRLF and CR-only (Excel for Mac) alike.
 
 A reader never raises on bad content. It yields ``Record``s carrying either the fields (keyed
@@ -116,6 +117,19 @@ def _decodes(path: Path, codec: str) -> bool:
     return True
 
 
+def _bomless_utf16(path: Path) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` for UTF-16 text saved without its byte-order mark (some Java and .NET
+    exports): NUL bytes in a tenth of the first MiB, as the high byte of ASCII characters, mostly on one side
+    (odd offsets: little-endian), and the whole file decoding as that. None otherwise."""
+    with path.open("rb") as handle:
+        sample = handle.read(_HASH_CHUNK)
+    if not sample or sample.count(0) * 10 < len(sample):
+        return None
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    codec = "utf-16-le" if odd > 2 * even else "utf-16-be" if even > 2 * odd else None
+    return codec if codec and _decodes(path, codec) else None
+
+
 def _majority_codec(path: Path) -> str:
     """For a file that is not clean UTF-8: UTF-8 if more of its non-ASCII lines read as UTF-8
     than as GB18030 only (a UTF-8 export with a few pasted GB18030 lines), else GB18030."""
@@ -146,6 +160,8 @@ def detect_encoding(path: Path) -> Encoding:
         return Encoding("utf-8-sig", _decodes(path, "utf-8-sig"))
     if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return Encoding("utf-16", _decodes(path, "utf-16"))
+    if bomless := _bomless_utf16(path):  # before UTF-8: NUL bytes are valid UTF-8 too
+        return Encoding(bomless, True)
     utf8 = _decodes(path, "utf-8")
     codec = "utf-8" if utf8 else _majority_codec(path)
     clean = utf8 if codec == "utf-8" else _decodes(path, codec)
@@ -225,7 +241,7 @@ def text_lines(path: Path, encoding: Encoding) -> Iterator[tuple[str, str]]:
     """Every physical line with its line ending (LF, CRLF or CR) and how it decoded:
     'ok', 'fallback' (the other candidate codec read it) or 'bad' (neither did; the bytes
     that failed are shown as U+FFFD)."""
-    utf16 = encoding.codec == "utf-16"
+    utf16 = encoding.codec.startswith("utf-16")
     errors = "replace" if utf16 else "surrogateescape"
     with path.open(encoding=encoding.codec, errors=errors, newline="") as handle:
         if encoding.clean:
@@ -559,10 +575,13 @@ def _key_renamer(mapper: HeaderMapper | None) -> Callable[[dict], dict]:
     return rename
 
 
-def line_endings(path: Path) -> str:
-    """The line endings of a text file's first MiB, for reports: 'LF', 'CRLF', 'CR' or mixed."""
+def line_endings(path: Path, codec: str | None = None) -> str:
+    """The line endings of a text file's first MiB, for reports: 'LF', 'CRLF', 'CR' or mixed; counted on
+    the text for a UTF-16 ``codec``, on the bytes otherwise (every other codec here writes them as ASCII)."""
     with path.open("rb") as handle:
         sample = handle.read(_HASH_CHUNK)
+    if codec and codec.startswith("utf-16"):
+        sample = sample.decode(codec, errors="replace").encode("utf-8")
     crlf = sample.count(b"\r\n")
     found = [name for name, count in (("CRLF", crlf), ("LF", sample.count(b"\n") - crlf),
                                       ("CR", sample.count(b"\r") - crlf)) if count]
@@ -590,13 +609,40 @@ HTML_PAGE = ("an HTML page, not a spreadsheet or CSV (a web system's 'Excel expo
              "and save it as .xlsx or CSV UTF-8")
 
 
+def binary_content(path: Path) -> bool:
+    """Whether a file named as text holds binary data (an image, an archive, a database file renamed .csv):
+    control bytes (C0 but tab, line feed, vertical tab, form feed and carriage return) in at least 1 in 20 of
+    its first 64 KiB, and those bytes not UTF-16 text (a byte-order mark, or the whole head decoding as
+    UTF-16 either way; random bytes break UTF-16 on a lone surrogate). Text exports hold a stray control
+    character at most; random data holds one in ten."""
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
+    if controls < 16 or controls * 20 < len(head) or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    even = head[: len(head) // 2 * 2]
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            even.decode(codec)
+            return False
+        except UnicodeDecodeError:
+            pass
+    return True
+
+
+_CONTROL_BYTES = (*range(0, 9), *range(14, 32))
+BINARY_FILE = "binary data, not text (a file of another kind named .csv or .txt): export the data again as CSV UTF-8 or .xlsx"
+
+
 def read_records(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Iterator[Record]:
     """Every record of a landed file, whatever its format; with ``keep_empty``, also each row after the
     header whose every field is empty, as an ``EMPTY_ROW`` record without fields (blank lines stay skipped).
-    An HTML page is one ``bad_file`` record."""
+    An HTML page, or binary data named as text (``binary_content``), is one ``bad_file`` record."""
     kind = file_format(path)
     if kind != "json" and html_page(path):
         return iter([Record(1, path.name, None, "bad_file", HTML_PAGE)])
+    if kind == "delimited" and binary_content(path):
+        return iter([Record(1, path.name, None, "bad_file", BINARY_FILE)])
     if kind == "xlsx":
         return read_xlsx(path, mapper, keep_empty)
     if kind == "json":

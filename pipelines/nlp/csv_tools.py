@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.ingest.readers import HTML_PAGE, EMPTY_ROW, Record, detect_encoding, file_format, html_page, read_records
+from pipelines.ingest.readers import (BINARY_FILE, HTML_PAGE, EMPTY_ROW, Record, binary_content, detect_encoding,
+                                      file_format, html_page, read_records)
 
 CHUNK_ROWS = 2000
 SHOWN_UNREADABLE = 10
@@ -65,6 +66,8 @@ def check_input(path: Path) -> None:
         if handle.read(4) == b"PK\x03\x04":  # every XLSX is a zip archive
             raise CsvToolError(f"{path.name} is an Excel workbook (XLSX) under another name; rename it to .xlsx, "
                                "or save it from Excel as CSV")
+    if binary_content(path):
+        raise CsvToolError(f"{path.name} is {BINARY_FILE}")
     foreign = detect_encoding(path).foreign
     if foreign:  # read as GB18030 it would be scored as mojibake
         raise CsvToolError(f"{path.name} is neither UTF-8 nor GB18030 but probably {foreign}: save it again "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from pipelines.settings import Settings
 
 DAY = date(2026, 8, 1)
 HEADER = "survey_id,customer_id,interaction_id,channel,submitted_at,nps,csat,comment\n"
+BINARY = random.Random(7).randbytes(4096)
 
 
 def _survey(i: int, nps: object = 9, csat: object = 5, comment: str = "很满意", when: str = "2026-08-01 10:00:00") -> str:
@@ -78,6 +80,8 @@ def write_hostile_landing(settings: Settings) -> dict[str, dict[str, int]]:
     big5 = HEADER + "".join(_survey(90 + i, comment=text) for i, text in enumerate(
         ["客服態度很好，問題當天就解決了", "等了兩個小時還沒有人接電話，非常失望", "帳單金額不對，請儘快處理"] * 8))
     put("surveys", surveys, "l_big5.csv", big5.encode("big5"), 24)  # Taiwan and Hong Kong exports: GB18030 mojibake
+    put("surveys", surveys, "m_binary.csv", BINARY, 1)  # an image or archive renamed .csv: refused whole
+    put("surveys", surveys, "n_utf16_no_bom.csv", (HEADER + _survey(100, comment="客服態度很好")).encode("utf-16-le"), 1)
 
     truncated = json.dumps(_call(3), ensure_ascii=False)[:70]
     call_rows = [
@@ -120,6 +124,7 @@ def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
         comment = conn.execute("SELECT comment FROM raw.surveys WHERE survey_id = 'S50'").fetchone()[0]
         gb_comment = conn.execute("SELECT comment FROM raw.surveys WHERE survey_id = 'S10'").fetchone()[0]
         multiline = conn.execute("SELECT comment FROM raw.surveys WHERE survey_id = 'S70'").fetchone()[0]
+        utf16_comment = conn.execute("SELECT comment FROM raw.surveys WHERE survey_id = 'S100'").fetchone()[0]
         after_stray = conn.execute(
             "SELECT survey_id, comment FROM raw.surveys WHERE survey_id IN ('S81', 'S82') ORDER BY 1").fetchall()
         masked = conn.execute("SELECT text, pii_masks FROM raw.call_turns WHERE call_id = 'CL9'").fetchone()
@@ -137,6 +142,8 @@ def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
     assert reasons[f"{s}j_multiline_and_short_row.csv:4"] == "bad_row"
     assert reasons[f"{s}k_stray_quote.csv:2"] == "bad_row"  # the quote never closes: that row only
     assert [reasons[f"{s}l_big5.csv:{n}"] for n in range(2, 26)] == ["encoding"] * 24  # not loaded as mojibake
+    assert reasons[f"{s}m_binary.csv:1"] == "bad_file"  # one record, not 4 KiB of junk rows
+    assert f"{s}n_utf16_no_bom.csv:2" not in reasons  # UTF-16 without its mark is read, not quarantined
     c = "calls:calls/2026-08-01/calls.jsonl:"
     assert reasons[f"{c}4"] == "bad_json" and reasons[f"{c}9"] == "bad_json"
     assert reasons[f"{c}6"] == "missing_field" and reasons[f"{c}7"] == "missing_field"
@@ -147,6 +154,7 @@ def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
     assert comment == "好评"
     assert gb_comment == "等了半小时没人接"
     assert multiline == "第一行\n第二行"
+    assert utf16_comment == "客服態度很好"
     assert after_stray == [("S81", "很满意"), ("S82", "第一行\n第二行")]
     assert masked == ("我的卡号****0123", 1)
     assert statuses["surveys/2026-08-01/b_duplicate.csv"] == "duplicate"

@@ -274,6 +274,8 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     unreadable.write_bytes("id,评论\n".encode() + b"1,tr\xe8s d\xe9\xe7u\xff\n2,\xff\xfe\xfa\n")
     big5 = tmp_path / "big5.csv"
     big5.write_bytes(("id,評論\n" + "1,客服態度很好，問題當天就解決了\n2,帳單金額不對，請儘快處理\n" * 12).encode("big5"))
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(bytes(range(256)) * 16)
     web_page = tmp_path / "export.xls"  # a web system's "Excel export"
     web_page.write_text("<html><body><table><tr><th>评论</th></tr><tr><td>很好</td></tr></table></body></html>",
                         encoding="utf-8")
@@ -287,7 +289,7 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
         (["--input", str(comments_csv), "--output", str(comments_csv / "out.csv")], "cannot write --output"),
         (["--input", str(damaged), "--output", str(tmp_path / "z.csv")], "damaged.xlsx cannot be read: not a readable"),
         (["--input", str(renamed), "--output", str(tmp_path / "z.csv")], "is an Excel workbook (XLSX) under another"),
-        (["--input", str(no_bom), "--output", str(tmp_path / "z.csv")], "but probably UTF-16 without a byte-order mark: save"),
+        (["--input", str(binary), "--output", str(tmp_path / "z.csv")], "photo.csv is binary data, not text"),
         (["--input", str(unreadable), "--output", str(tmp_path / "z.csv")],
          "none of the 2 rows of unreadable.csv could be read (line 2: bytes that are neither"),
         (["--input", str(big5), "--output", str(tmp_path / "z.csv")], "neither UTF-8 nor GB18030 but probably Big5 (Traditional Chinese)"),
@@ -297,6 +299,10 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
         assert message in capsys.readouterr().err
     assert not (tmp_path / "z.csv").exists()
     assert comments_csv.read_bytes() == before  # the refused same-file run left the input whole
+    # UTF-16 without its byte-order mark is read, not refused
+    assert main(["sentiment", "score", "--engine", "snownlp", "--text-column", "评论", "--input", str(no_bom),
+                 "--output", str(tmp_path / "no_bom_scored.csv")]) == 0
+    assert "服务很好" in (tmp_path / "no_bom_scored.csv").read_text(encoding="utf-8")
     assert main(["sentiment", "score", "--engine", "snownlp", "--model-dir", str(tmp_path), "--input",
                  str(comments_csv), "--text-column", "评论", "--output", str(tmp_path / "z.csv")]) == 2
     assert "--model-dir is for the transformer engines" in capsys.readouterr().err

@@ -174,10 +174,13 @@ def test_a_file_in_another_encoding_is_named_not_read_as_gb18030_mojibake(tmp_pa
     french = "id,comment\n" + "Très déçu: livraison très en retard, aucune réponse du service après-vente\n" * 60
     path.write_bytes(french.encode("cp1252"))
     assert detect_encoding(path).foreign == "a Western code page such as Windows-1252"
+    # UTF-16 without its byte-order mark is read: its NUL bytes say which end is which
     path.write_bytes("id,comment\n1,服务很好\n".encode("utf-16-le"))
+    assert detect_encoding(path) == Encoding("utf-16-le", True)
+    path.write_bytes(b"id,comment\n1,ok\n".decode().encode("utf-16-be"))  # valid UTF-8 too, yet no text
+    assert detect_encoding(path) == Encoding("utf-16-be", True)
+    path.write_bytes("id,comment\n1,服务很好\n".encode("utf-16-le")[:-1])  # cut inside a character: named
     assert detect_encoding(path).foreign == "UTF-16 without a byte-order mark"
-    path.write_bytes(b"id,comment\n1,ok\n".decode().encode("utf-16-be"))  # valid UTF-8, yet no text
-    assert detect_encoding(path) == Encoding("utf-8", True, "UTF-16 without a byte-order mark")
 
 
 @pytest.mark.parametrize("text", [
@@ -244,3 +247,28 @@ def test_reject_policy_quarantines_re_deliveries_with_the_first_day(settings: Se
             "SELECT reason FROM raw.quarantine WHERE reason_code = 'already_loaded'").fetchall()]
     assert all("first loaded on 2026-08-01" in reason for reason in reasons)
     assert load_day("surveys", date(2026, 8, 1)).rows_loaded == 2  # a rerun of day 1 is not a re-delivery
+
+
+def test_sources_check_says_what_to_do_with_a_file_it_cannot_read(settings: Settings, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture) -> None:
+    """A Big5 export is to be saved again (not given aliases: its header is mojibake); binary data is refused
+    whole in one line; UTF-16 without its byte-order mark is read."""
+    header = "survey_id,customer_id,interaction_id,channel,submitted_at,nps,csat,comment\n"
+    big5 = tmp_path / "big5.csv"
+    big5.write_bytes(("問卷編號,客戶編號,服務單號,渠道,提交時間,推薦度,滿意度,意見\n"
+                      + "T1,C1,,電話,2026/8/1 9:05,9,5,客服態度很好，問題當天就解決了，非常感謝您們的幫忙\n" * 20).encode("big5"))
+    assert main(["sources", "check", str(big5)]) == 1
+    captured = capsys.readouterr()
+    assert "probably Big5" in captured.err and "save it again as CSV UTF-8" in captured.err
+    assert "aliases" not in captured.err and "mapping: not shown" in captured.out
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(bytes(range(256)) * 16)
+    assert main(["sources", "check", str(binary)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == ("error: the file is refused whole: binary data, not text (a file of another kind "
+                                    "named .csv or .txt): export the data again as CSV UTF-8 or .xlsx")
+    utf16 = tmp_path / "java_export.csv"
+    utf16.write_bytes((header + "U1,C1,,app,2026-08-01 09:00:00,9,5,很好\r\n").encode("utf-16-be"))
+    assert main(["sources", "check", str(utf16)]) == 0
+    out = capsys.readouterr().out
+    assert "encoding:  utf-16-be, line endings CRLF+LF" in out and "1 would load, 0 would be quarantined" in out
