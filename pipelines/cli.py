@@ -116,6 +116,9 @@ def _print_status(start: date | None, end: date | None) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     start = args.start
+    if start and args.end and args.end < start:
+        print(f"error: --end {args.end} is before --start {start}", file=sys.stderr)
+        return 2
     end = args.end or (start + timedelta(days=10_000) if start else None)
     try:
         _print_status(start, end)

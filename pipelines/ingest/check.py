@@ -66,6 +66,8 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
     Raises ``ContractError`` for an unknown source or an unusable contract, ``FileNotFoundError``
     for a missing file. Re-deliveries across days are not checked: that needs the warehouse.
     """
+    if path.is_dir():
+        raise FileNotFoundError(f"{path} is a folder; give one file of it (each export is checked on its own)")
     if not path.is_file():
         raise FileNotFoundError(f"no file at {path}")
     source = source or guess_source(path)

@@ -38,9 +38,16 @@ def test_bad_date_is_a_clear_error(capsys: pytest.CaptureFixture) -> None:
     assert "'2026-02-30' is not a date like 2026-08-01" in capsys.readouterr().err
 
 
-def test_end_before_start_is_refused(settings: Settings, capsys: pytest.CaptureFixture) -> None:
-    assert main(["run", "--start", "2026-08-02", "--end", "2026-08-01"]) == 2
-    assert "before --start" in capsys.readouterr().err
+@pytest.mark.parametrize("command", ["run", "status"])
+def test_end_before_start_is_refused(settings: Settings, capsys: pytest.CaptureFixture, command: str) -> None:
+    assert main([command, "--start", "2026-08-02", "--end", "2026-08-01"]) == 2
+    assert "error: --end 2026-08-01 is before --start 2026-08-02" in capsys.readouterr().err
+
+
+def test_sources_check_of_a_folder_says_to_give_a_file(settings: Settings, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    assert main(["sources", "check", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path} is a folder; give one file of it (each export is checked on its own)"
 
 
 def test_status_before_any_load_says_so(settings: Settings, capsys: pytest.CaptureFixture) -> None:
