@@ -620,7 +620,7 @@ def binary_content(path: Path) -> bool:
     controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
     if controls < 16 or controls * 20 < len(head) or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
-    even = head[: len(head) // 2 * 2]
+    even = head[: len(head) // 2 * 2 - (4 if len(head) == 65536 else 0)]  # a cut may split a surrogate pair
     for codec in ("utf-16-le", "utf-16-be"):
         try:
             even.decode(codec)
