@@ -133,6 +133,7 @@ def cmd_sources_check(args: argparse.Namespace) -> int:
 
     from pipelines.ingest.check import check_file, render
     from pipelines.ingest.contracts import ContractError
+    from pipelines.ingest.readers import foreign_encoding_advice
     from pipelines.ingest.sources import FILE_REFUSALS
 
     settings = get_settings()
@@ -148,8 +149,7 @@ def cmd_sources_check(args: argparse.Namespace) -> int:
         print(f"\nerror: the file is refused whole: {result.examples[refusal][0][1]}", file=sys.stderr)
         return 1
     if result.foreign_encoding:
-        print(f"\nerror: the file is neither UTF-8 nor GB18030 but probably {result.foreign_encoding}: open it in "
-              "Excel or a text editor and save it again as CSV UTF-8", file=sys.stderr)
+        print(f"\nerror: the file is {foreign_encoding_advice(result.foreign_encoding)}", file=sys.stderr)
         return 1
     if not result.ok:
         print(f"\nerror: no header maps to required field(s) {', '.join(result.unmapped_required)}: add aliases "

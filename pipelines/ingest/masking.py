@@ -72,7 +72,7 @@ def _id_card(text: str) -> str:
 def _email(text: str) -> str:
     """The first character of the address and its domain (w***@163.com); a disguised at (wang(at)163点com)
     is written as @."""
-    at = re.search(f"{_AT}|{_SPOKEN_AT}", text)
+    at = re.search(_ANY_AT, text)
     return f"{text[:1]}***@{text[at.end():]}" if at else "****"
 
 
@@ -201,12 +201,12 @@ class PiiPattern:
 # dashes, underscores and middle dots (138.1234.5678, 139 - 4726 - 5810, 139\r\n4726); not slashes,
 # which list prices and years (2021/2022/2023/2024).
 # Characters, not escapes: ``widen`` reads the cores character by character.
-_SEP = "[ \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff.\\-_·—]{0,3}"
+_SEP_CHARS = " \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff.\\-_·—"
+_SEP = f"[{_SEP_CHARS}]{{0,3}}"
 # Between the three groups of a mobile written with more than separators: the separators above, other
 # punctuation and brackets (full-width ones are folded to these first), and the words that join spoken
 # groups (然后, 再, 最后), at most six in a row.
-_SPLIT_GAP = ("(?:[ \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff.\\-_·—,、。;:~()\\[\\]【】/]"
-              "|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和){0,6}")
+_SPLIT_GAP = f"(?:[{_SEP_CHARS},、。;:~()\\[\\]【】/]|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和){{0,6}}"
 # What follows an amount or a count, never a phone number.
 _UNITS = "元块塊万萬千百个個件次天%"
 # +86, 0086, (+86) or the bare 86 of E.164 exports (8613912345678).
@@ -234,6 +234,7 @@ _AT = "(?: ?@ ?|\\(at\\)|\\[at\\]|艾特|#)"
 # Read aloud or typed to dodge filters, an address says at and dot in English words (zhang san at 163 dot
 # com): taken only before a mail host and a dot (bought it at JD.com names no mail host).
 _SPOKEN_AT = " (?:at|AT) "
+_ANY_AT = f"{_AT}|{_SPOKEN_AT}"
 _DOT = "(?:\\.| ?点 ?| ?點 ?| dot |\\(dot\\)|\\[dot\\])"
 _MAIL_HOSTS = "(?:qq|163|126|139|sina|sohu|yeah|foxmail|aliyun|gmail|hotmail|outlook|yahoo|icloud)"
 
@@ -251,7 +252,7 @@ PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern("email", rf"[A-Za-z0-9._%+-]+{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}"
                         rf"|[A-Za-z0-9._%+-]{{5,}} ?@ ?{_MAIL_HOSTS}"
                         rf"|[A-Za-z0-9._%+-]+(?: [A-Za-z0-9._%+-]+){{0,2}}{_SPOKEN_AT}{_MAIL_HOSTS}{_DOT}(?:com|cn|net)",
-               _email, "wang.xiaoming@163.com", left="", right="", needs=f"{_AT}|{_SPOKEN_AT}",
+               _email, "wang.xiaoming@163.com", left="", right="", needs=_ANY_AT,
                starts="A-Za-z0-9._%+\\-"),
     # GB 11643-1999: 6-digit area, birth date yyyymmdd, 3-digit sequence, check digit or X.
     PiiPattern("id_card_18", rf"[1-9][0-9]{{5}}{_SEP}(?:18|19|20)[0-9]{{2}}{_SEP}{_DATE}{_SEP}[0-9]{{3}}[0-9Xx]",

@@ -117,13 +117,23 @@ def _decodes(path: Path, codec: str) -> bool:
     return True
 
 
+def _nul_heavy(sample: bytes) -> bool:
+    """NUL bytes in a tenth of ``sample``: UTF-16 (the high byte of ASCII characters), never another text codec."""
+    return len(sample) > 0 and sample.count(0) * 10 >= len(sample)
+
+
+def foreign_encoding_advice(foreign: str) -> str:
+    """What to tell the person who sent a file in ``foreign`` (``Encoding.foreign``)."""
+    return f"neither UTF-8 nor GB18030 but probably {foreign}: save it again as CSV UTF-8"
+
+
 def _bomless_utf16(path: Path) -> str | None:
     """``utf-16-le`` or ``utf-16-be`` for UTF-16 text saved without its byte-order mark (some Java and .NET
     exports): NUL bytes in a tenth of the first MiB, as the high byte of ASCII characters, mostly on one side
     (odd offsets: little-endian), and the whole file decoding as that. None otherwise."""
     with path.open("rb") as handle:
         sample = handle.read(_HASH_CHUNK)
-    if not sample or sample.count(0) * 10 < len(sample):
+    if not _nul_heavy(sample):
         return None
     odd, even = sample[1::2].count(0), sample[0::2].count(0)
     codec = "utf-16-le" if odd > 2 * even else "utf-16-be" if even > 2 * odd else None
@@ -213,7 +223,7 @@ def _foreign_encoding(path: Path, codec: str) -> str | None:
       foreign file under 300 non-ASCII characters, foreign text that starts after the first MiB."""
     with path.open("rb") as handle:
         sample = handle.read(_HASH_CHUNK)
-    if sample.count(0) * 10 >= len(sample) > 0:
+    if _nul_heavy(sample):
         return "UTF-16 without a byte-order mark"
     if codec != "gb18030":
         return None
@@ -377,9 +387,7 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
             header, header_error = _header_records(mapper, values)
             continue
         if encoding.foreign:
-            yield Record(first_line, raw, None, "encoding",
-                         f"the file is neither UTF-8 nor GB18030 but probably {encoding.foreign}: "
-                         "save it again as CSV UTF-8")
+            yield Record(first_line, raw, None, "encoding", f"the file is {foreign_encoding_advice(encoding.foreign)}")
         elif header_error:
             yield Record(first_line, raw, None, "missing_column", header_error)
         elif bad_lines and any(line in bad_lines for line in range(first_line, line_number + 1)):

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
 from pipelines.ingest.contracts import ContractError, FieldContract, SourceContract
+from sentiment.contentless import SURVEY_TOOL_BLANKS
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -157,8 +158,8 @@ def _number(value: object) -> object:
     return str(int(number)) if number.is_integer() else str(number)
 
 
-# What survey tools write for a question left unanswered (问卷星: (跳过), (空)), full-width or not.
-_NO_ANSWER = frozenset({"(跳过)", "(空)", "（跳过）", "（空）"})
+# What survey tools write for a question left unanswered (问卷星: (跳过), (空)), full-width brackets or not.
+_NO_ANSWER = frozenset(f"{left}{word}{right}" for word in SURVEY_TOOL_BLANKS for left, right in (("(", ")"), ("（", "）")))
 
 
 def _blank_to_none(value: object) -> object:

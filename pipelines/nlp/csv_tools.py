@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.ingest.readers import (BINARY_FILE, HTML_PAGE, EMPTY_ROW, Record, binary_content, detect_encoding,
-                                      file_format, html_page, read_records)
+                                      file_format, foreign_encoding_advice, html_page, read_records)
 
 CHUNK_ROWS = 2000
 SHOWN_UNREADABLE = 10
@@ -70,8 +70,7 @@ def check_input(path: Path) -> None:
         raise CsvToolError(f"{path.name} is {BINARY_FILE}")
     foreign = detect_encoding(path).foreign
     if foreign:  # read as GB18030 it would be scored as mojibake
-        raise CsvToolError(f"{path.name} is neither UTF-8 nor GB18030 but probably {foreign}: save it again "
-                           "as CSV UTF-8")
+        raise CsvToolError(f"{path.name} is {foreign_encoding_advice(foreign)}")
 
 
 def _open_rows(path: Path, text_column: str, *other_columns: str) -> tuple[list[str], Iterator[dict[str, str]], list[Record]]:
