@@ -23,7 +23,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ValidationError
 
 from pipelines.ingest.contracts import SourceContract
-from pipelines.ingest.masking import mask_pii, pseudonymise
+from pipelines.ingest.masking import mask_pii, mask_raw_record, pseudonymise
 from pipelines.ingest.readers import Record, detect_encoding, file_format, file_sha256
 from pipelines.ingest.schemas import DamagedIdError, RuleError, TimestampError
 from pipelines.ingest.sources import FILE_REFUSALS, Source, load_source, source_records, text_lengths
@@ -175,13 +175,33 @@ class _BatchWriter:
 
 
 def landing_files(contract: SourceContract, day: date, settings: Settings) -> list[Path]:
-    """Files for one source and day, in a stable order; hidden files and partial uploads (names
-    starting with a dot) are skipped. Files in formats the contract does not take are listed too:
-    they are quarantined whole (``sources.source_records``), never skipped unseen."""
+    """Files for one source and day, in a stable order, those in sub-folders of the day's folder
+    included (an upload tool's batch folder, a 补采 folder of late files); hidden files and folders and
+    partial uploads (names starting with a dot) are skipped. Files in formats the contract does not
+    take are listed too: they are quarantined whole (``sources.source_records``), never skipped unseen."""
     folder = settings.landing_dir / contract.source / day.isoformat()
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
+    return sorted(path for path in folder.rglob("*")
+                  if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts))
+
+
+def stored_file_name(path: Path, landing_dir: Path) -> str:
+    """A landed file's path under the landing folder as the tables keep it (``_source_file``,
+    ``raw.ingest_files``): a name in a legacy encoding (a zip made on Chinese Windows unpacks GBK names,
+    which Python reads with escaped bytes no table can store) decoded as GB18030, and a personal number in
+    it (a recording named by the caller's mobile) masked. The file's hash still identifies it."""
+    name = path.relative_to(landing_dir).as_posix()
+    data = name.encode("utf-8", "surrogateescape")
+    for codec in ("utf-8", "gb18030"):
+        try:
+            name = data.decode(codec)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        name = data.decode("utf-8", "replace")
+    return mask_pii(name)[0]
 
 
 def describe_encoding(path: Path) -> str:
@@ -245,7 +265,7 @@ def _load_file(writer: _BatchWriter, spec: Source, path: Path, relative: str,
         else:
             # A rejected row keeps its content for the operator, masked like any loaded text.
             writer.add("quarantine", {"source": spec.name, "reason_code": code, "reason": mask_pii(reason)[0],
-                                      "raw_content": mask_pii(record.raw)[0]}, relative,
+                                      "raw_content": mask_raw_record(record.raw)}, relative,
                        report.file_hash, record.row_number)
             report.rows_quarantined += 1
             summary.reasons[code] += 1
@@ -332,7 +352,7 @@ def load_partition(source: str, day: date, settings: Settings, warehouse: Wareho
                              stored=lambda value: pseudonymise(value, key)[0])
             seen_hashes: dict[str, str] = dict(known)
             for path, file_hash in zip(files, hashes):
-                relative = path.relative_to(settings.landing_dir).as_posix()
+                relative = stored_file_name(path, settings.landing_dir)
                 report = FileReport(relative, file_hash, describe_encoding(path), "loaded")
                 if file_hash in seen_hashes:
                     report.status, report.duplicate_of = "duplicate", seen_hashes[file_hash]

@@ -46,9 +46,12 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import orjson
 
 from sentiment.normalize import ASR_FILLERS, FULLWIDTH_TO_ASCII
 
@@ -77,6 +80,39 @@ def _email(text: str) -> str:
 
 
 _FULLWIDTH_OF = {ascii_: wide for wide, ascii_ in FULLWIDTH_TO_ASCII.items()}
+
+
+def _digit_variants() -> dict[int, int]:
+    """Code point → ASCII digit for the digits posts write to slip a number past filters: circled,
+    parenthesised, dotted, dingbat, superscript and subscript digits (❶③⓿⑻⒈¹₂, Unicode category No
+    with a digit value), mathematical ones (𝟏𝟑𝟖, U+1D7CE-1D7FF) and segmented ones (U+1FBF0-1FBF9).
+    Other scripts' digits (Arabic, Devanagari) are left out: nobody writes a Chinese phone with them."""
+    variants = {}
+    for code in [*range(0x00A0, 0x2800), *range(0x1D7CE, 0x1D800), *range(0x1F100, 0x1F10B), *range(0x1FBF0, 0x1FBFA)]:
+        char = chr(code)
+        value = unicodedata.digit(char, None)
+        if value is not None and (unicodedata.category(char) == "No" or code >= 0x1D7CE):
+            variants[code] = ord("0") + value
+    return variants
+
+
+# One character for one, so a match's span in the folded text is its span in the original.
+_FOLD = FULLWIDTH_TO_ASCII | _digit_variants()
+_DIGIT_VARIANTS_OF: dict[int, list[int]] = {}
+for _variant, _digit in _FOLD.items():
+    if ord("0") <= _digit <= ord("9") and _variant not in FULLWIDTH_TO_ASCII:
+        _DIGIT_VARIANTS_OF.setdefault(_digit, []).append(_variant)
+
+
+def _merged(codes: list[int]) -> list[tuple[int, int]]:
+    """Sorted code points as inclusive ranges of consecutive ones."""
+    ranges: list[tuple[int, int]] = []
+    for code in sorted(codes):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return ranges
 _CLASS_SPECIAL = set("\\]^-[")
 
 
@@ -88,9 +124,13 @@ def _class_char(code: int) -> str:
 def _widen_class(items: list[tuple[int, int]], negated: bool) -> str:
     """A character class holding ``items`` (inclusive code point ranges) and their full-width forms."""
     ranges = list(items)
+    variants: list[int] = []
     for low, high in items:
         if low in _FULLWIDTH_OF and high in _FULLWIDTH_OF and high - low == _FULLWIDTH_OF[high] - _FULLWIDTH_OF[low]:
             ranges.append((_FULLWIDTH_OF[low], _FULLWIDTH_OF[high]))
+        for digit in range(max(low, ord("0")), min(high, ord("9")) + 1):
+            variants += _DIGIT_VARIANTS_OF.get(digit, [])
+    ranges += _merged(variants)
     body = "".join(_class_char(low) if low == high else f"{_class_char(low)}-{_class_char(high)}"
                    for low, high in ranges)
     return f"[{'^' if negated else ''}{body}]"
@@ -139,7 +179,8 @@ def widen(regex: str) -> str:
             i += 1
         else:
             code = ord(char)
-            out.append(_widen_class([(code, code)], False) if code in _FULLWIDTH_OF else char)
+            out.append(_widen_class([(code, code)], False) if code in _FULLWIDTH_OF or code in _DIGIT_VARIANTS_OF
+                       else char)
             i += 1
     return "".join(out)
 
@@ -204,9 +245,13 @@ class PiiPattern:
 _SEP_CHARS = " \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff.\\-_·—"
 _SEP = f"[{_SEP_CHARS}]{{0,3}}"
 # Between the three groups of a mobile written with more than separators: the separators above, other
-# punctuation and brackets (full-width ones are folded to these first), and the words that join spoken
-# groups (然后, 再, 最后), at most six in a row.
-_SPLIT_GAP = f"(?:[{_SEP_CHARS},、。;:~()\\[\\]【】/]|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和){{0,6}}"
+# punctuation, brackets and symbols (full-width ones are folded to these first: 138＊0013＊8000, 138|0013|8000),
+# pictographs and dingbats with their variation selector (not the digit-shaped ones, which ``fold`` reads as digits) (138❤0013❤8000, 138😊0013😊8000), the words that join
+# spoken groups (然后, 再, 最后), an HTML line break or no-break space as a post's markup writes them
+# (138<br />0013, 138&nbsp;0013) and an @mention (138 @某某客服 0013 8000, which normalisation removes): at most
+# six in a row.
+_SPLIT_GAP = (f"(?:[{_SEP_CHARS},、。;:~()\\[\\]【】/|*+=#^\u2190-\u245f\u2500-\u2775\u2794-\u2bff\U0001f000-\U0001f0ff\U0001f10b-\U0001faff\ufe0f]"
+              f"|<br ?/?>|&nbsp;|&#160;|@[A-Za-z_\u4e00-\u9fff]{{1,20}}|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和){{0,6}}")
 # What follows an amount or a count, never a phone number.
 _UNITS = "元块塊万萬千百个個件次天%"
 # +86, 0086, (+86) or the bare 86 of E.164 exports (8613912345678).
@@ -219,7 +264,7 @@ _LABEL_GAP = "[ \t:：,，=＝是为(（]{0,4}"
 # a country code, and mainland local numbers 7-8 without an area code, so only a label tells them
 # from an amount or an id (電話：9123 4567, 座机 6552 3301, WhatsApp 6612 3456).
 _PHONE_LABEL = ("(?:电话|電話|座机|座機|手机|手機|联系方式|聯絡方式|联络|聯絡|联系电话|聯繫電話|致电|致電|"
-                "[Ww]hats[Aa]pp|WHATSAPP|[Tt]el:|TEL:)")
+                "[Ww]hats[Aa]pp|WHATSAPP|[Tt]el:|TEL:)(?:号码|號碼|号|號)?")
 # QQ numbers (5-11 digits) are contact handles; only their label marks them (QQ：864721953, 加扣扣864721953).
 _QQ_LABEL = "(?:QQ|qq|Qq|扣扣|企鹅号)(?:号|號|号码|號碼)?"
 _WECHAT_LABEL = "(?:微信号|微信號|微信|[Ww]e[Cc]hat|weixin|[Vv][Xx]|V信|v信|加[Vv])"
@@ -227,16 +272,25 @@ _ID_LABEL = "(?:身分證|身份證|身分证|身份证|國民身分證|统一�
 _DOCUMENT_LABEL = "(?:护照|護照|通行证|通行證|回乡证|回鄉證|台胞证|台胞證|旅行证|旅行證)(?:号码|號碼|号|號)?"
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_LABEL = "(?:车牌号码|车牌号|车牌|車牌|牌照|车号)"
-# An e-mail as people disguise it from scrapers: at as (at), [at], 艾特, # or spaced, dot as 点, 點 or
+# An e-mail as people disguise it from scrapers: at as (at), [at], 艾特, # or spaced, dot as 点, 點, 。 or
 # dot; and the big Chinese mail hosts written without their .com after an address of five characters or
 # more (864721953@qq; not VIP@qq音乐). A spelt-out " at " is English (bought it at JD.com).
-_AT = "(?: ?@ ?|\\(at\\)|\\[at\\]|艾特|#)"
-# Read aloud or typed to dodge filters, an address says at and dot in English words (zhang san at 163 dot
-# com): taken only before a mail host and a dot (bought it at JD.com names no mail host).
-_SPOKEN_AT = " (?:at|AT) "
+_AT = "(?: ?(?:@|艾特) ?|\\(at\\)|\\[at\\]|#)"
+# Read aloud or typed to dodge filters, an address says at and dot in words (zhang san at 163 dot com, ASR's
+# zhang san 艾特 qq 点 com): taken only before a mail host and a dot (bought it at JD.com names no mail host).
+_SPOKEN_AT = "(?: (?:at|AT) | ?艾特 ?)"
 _ANY_AT = f"{_AT}|{_SPOKEN_AT}"
-_DOT = "(?:\\.| ?点 ?| ?點 ?| dot |\\(dot\\)|\\[dot\\])"
+_DOT = "(?:\\.|。| ?点 ?| ?點 ?| dot |\\(dot\\)|\\[dot\\])"
 _MAIL_HOSTS = "(?:qq|163|126|139|sina|sohu|yeah|foxmail|aliyun|gmail|hotmail|outlook|yahoo|icloud)"
+
+
+# The digits of a labelled value: ASCII, or as ASR writes them spoken.
+_LABELLED_DIGIT = "0-9零〇一幺二两三四五六七八九"
+_NOT_LABELLED_DIGIT = re.compile(f"[^{_LABELLED_DIGIT}]")
+
+
+def _labelled_last4(text: str) -> str:
+    return f"****{_NOT_LABELLED_DIGIT.sub('', text)[-4:]}"
 
 
 def _first_and_stars(text: str) -> str:
@@ -286,10 +340,12 @@ PATTERNS: tuple[PiiPattern, ...] = (
                               rf"[0-9]{{3,4}}{_SEP}[0-9]{{4}}",
                _keep_last4, "(02)2712-3456"),
     # A space or nothing inside: 3000-4000 and 2999/3999 after 手机 are prices.
-    PiiPattern("phone_labelled", "[2-9][0-9]{2,3} ?[0-9]{4}", _keep_last4, "電話：9123 4567", left="A-Za-z",
+    # Spoken too, as ASR writes a labelled number (座机号码是六二三四五六七八, QQ是一二三四五六七八九).
+    PiiPattern("phone_labelled", f"[2-9][0-9]{{2,3}} ?[0-9]{{4}}|[二两三四五六七八九](?: ?[{_LABELLED_DIGIT}]){{6,7}}",
+               _labelled_last4, "電話：9123 4567", left="A-Za-z", right=_LABELLED_DIGIT,
                label=_PHONE_LABEL, needs=_PHONE_LABEL, starts=""),
-    PiiPattern("qq_number", "[1-9][0-9]{4,10}", _keep_last4, "QQ：864721953", left="A-Za-z", label=_QQ_LABEL,
-               needs=_QQ_LABEL, starts=""),
+    PiiPattern("qq_number", f"[1-9][0-9]{{4,10}}|[一幺二两三四五六七八九](?: ?[{_LABELLED_DIGIT}]){{4,10}}", _labelled_last4,
+               "QQ：864721953", left="A-Za-z", right=_LABELLED_DIGIT, label=_QQ_LABEL, needs=_QQ_LABEL, starts=""),
     # A WeChat id holds a digit, _ or - (wxid_…, zhangwei1990): a word after 微信 (Android, WeChat) is none.
     PiiPattern("wechat_id", "[A-Za-z][A-Za-z]*[-_0-9][-_A-Za-z0-9]*", _first_and_stars, "微信号 wxid_k2j3h4g5f6",
                left="A-Za-z",
@@ -362,20 +418,23 @@ def _structured(needs_met: tuple[str, ...]) -> re.Pattern[str] | None:
 
 def _structured_for(text: str) -> re.Pattern[str] | None:
     """The alternation of the patterns that may match in ``text`` (folded); None when none can: every
-    structured pattern holds an ASCII letter, digit or @ (after folding), which most ASR turns lack."""
+    structured pattern holds an ASCII letter, digit or @ (after folding) or a phone or QQ label, which
+    most ASR turns lack."""
     if not _ANY_STRUCTURED.search(text):
         return None
     return _structured(tuple(need for need, regex in _NEEDS.items() if regex.search(text)))
 
 
-_ANY_STRUCTURED = re.compile("[0-9A-Za-z@]")
+# A label also starts one: ASR writes its value in words (座机号码是六二三四五六七八).
+_ANY_STRUCTURED = re.compile(f"[0-9A-Za-z@]|{_PHONE_LABEL}|{_QQ_LABEL}")
 # The patterns that need nothing but digits (``needs`` left at its default), as one alternation.
 _NUMERIC_SHAPES = _structured((PiiPattern.needs,))
 
 
 def fold(text: str) -> str:
-    """Full-width ASCII and the ideographic space as ASCII; same length, one character for one."""
-    return text.translate(FULLWIDTH_TO_ASCII)
+    """Full-width ASCII and the ideographic space as ASCII, and the digit variants of posts (❶, 𝟏, ⓿) as
+    ASCII digits; same length, one character for one."""
+    return text.translate(_FOLD)
 
 
 def _substitute(text: str, regex: re.Pattern[str], skip_plain: bool, folded: str | None = None) -> tuple[str, int]:
@@ -435,15 +494,18 @@ TURN_JOINER = " "
 def mask_turns(turns: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
     """Mask a call's turns, given as (speaker, text) in order; return (masked text, masks) per turn.
 
-    Each turn is masked alone first. Then each speaker's turns are joined as the dashboards join
-    them, and a number that runs over a turn boundary (ASR split it over two turns) is masked in
-    every turn it touches: its piece there becomes ``****``, one more mask for that turn.
+    Each turn is masked alone first. Then the call's turns are joined in order, and each speaker's
+    as the dashboards join them, and a number that runs over a turn boundary (ASR split it over two
+    turns, or an agent read its end back: 幺三九 零零幺三 / 九零零零 对吧) is masked in every turn it
+    touches: its piece there becomes ``****``, one more mask for that turn.
     """
     masked = [mask_pii(text) for _, text in turns]
     texts = [text for text, _ in masked]
     counts = [count for _, count in masked]
-    for speaker in dict.fromkeys(speaker for speaker, _ in turns):
-        indexes = [i for i, (who, _) in enumerate(turns) if who == speaker]
+    speakers = dict.fromkeys(speaker for speaker, _ in turns)
+    groups = [list(range(len(turns)))] if len(speakers) > 1 else []
+    groups += [[i for i, (who, _) in enumerate(turns) if who == speaker] for speaker in speakers]
+    for indexes in groups:
         if len(indexes) < 2:
             continue
         starts, offset = [], 0
@@ -462,6 +524,56 @@ def mask_turns(turns: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
             texts[i] = _cut(texts[i], cuts)
             counts[i] += 1
     return list(zip(texts, counts))
+
+
+def mask_raw_record(raw: str) -> str:
+    """A quarantined record's content, masked for the operator to read. A JSON record is read first:
+    its strings are masked as one call's turns (``mask_turns``: a number split over two of them is
+    masked in both) and it is written back without ASCII escapes, since ``\\u5e7a\\u4e09…`` hides a
+    spoken number from any pattern. Anything else (a CSV line, JSON that does not parse) is masked as text."""
+    stripped = raw.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            record = orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            record = None
+        if isinstance(record, (dict, list)):
+            strings: list[str] = []
+            _collect_strings(record, strings)
+            masked = [mask_pii(text)[0] for text in strings]
+            # Strings with a digit in any script are read as one speaker's turns: the speaker names and
+            # fillers between the pieces of a number split over two turns no longer keep them apart.
+            numeric = [i for i, text in enumerate(strings) if _ANY_DIGIT.search(fold(text))]
+            for i, (text, _) in zip(numeric, mask_turns([("", strings[i]) for i in numeric])):
+                masked[i] = text
+            # Masked once more whole: a number may be a JSON number ({"phone": 13800138000}).
+            return mask_pii(orjson.dumps(_replace_strings(record, iter(masked))).decode())[0]
+    return mask_pii(raw)[0]
+
+
+_ANY_DIGIT = re.compile(f"[{_SPOKEN_DIGIT}]")
+
+
+def _collect_strings(value: object, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_strings(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_strings(item, out)
+
+
+def _replace_strings(value: object, masked: Iterator[str]) -> object:
+    """``value`` with each string, in ``_collect_strings``' order, replaced by the next of ``masked``."""
+    if isinstance(value, str):
+        return next(masked)
+    if isinstance(value, dict):
+        return {key: _replace_strings(item, masked) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_strings(item, masked) for item in value]
+    return value
 
 
 def _cut(text: str, cuts: list[tuple[int, int]]) -> str:

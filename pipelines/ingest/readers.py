@@ -283,10 +283,16 @@ def delimiter(path: Path, encoding: Encoding) -> str:
 _SEPARATORS = (",", "\t", ";", "|")
 
 
+# Title rows an export may put above its header: a report's title, then its export time or filter
+# (「舆情报告」, 「导出时间：2026-08-03 09:00」).
+MAX_TITLE_ROWS = 3
+
+
 def _title_row(values: list) -> bool:
-    """A row above the header holding one text in one of several cells: an export's title
-    (问卷星 and Excel reports put 「XX满意度调查 答卷数据」 in a merged first row)."""
-    return len(values) > 1 and sum(1 for value in values if str(value).strip()) == 1
+    """A row above the header holding one text in the first of several cells: an export's title
+    (问卷星 and Excel reports put 「XX满意度调查 答卷数据」 in a merged first row, whose text is the
+    first cell's). A header with an empty first cell (pandas' ``,text``: the index column) is none."""
+    return len(values) > 1 and bool(str(values[0]).strip()) and not any(str(value).strip() for value in values[1:])
 
 
 def _header_records(mapper: HeaderMapper, values: list[str]) -> tuple[list[str | None], str | None]:
@@ -316,7 +322,7 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
                    keep_empty: bool = False) -> Iterator[Record]:
     """Yield each CSV/TSV record as a dict keyed by canonical field names.
 
-    The first non-blank row is the header (after a title row above it, see ``_title_row``), mapped by
+    The first non-blank row is the header (after up to ``MAX_TITLE_ROWS`` title rows above it, see ``_title_row``), mapped by
     ``mapper``; unused columns are dropped. If
     the header lacks a required field, every record is reported with that as its reason. A line
     whose quote runs a field into the following lines without closing properly is reported as
@@ -349,7 +355,7 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
 
     reader = csv.reader(tracked(), delimiter=separator)
     header: list[str | None] | None = None
-    title_skipped = False
+    titles = 0
     header_error: str | None = None
     while True:
         consumed.clear()
@@ -381,8 +387,8 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
                 yield Record(first_line, raw, None, EMPTY_ROW, "every field is empty")
             continue
         if header is None:
-            if not title_skipped and _title_row(values):
-                title_skipped = True
+            if titles < MAX_TITLE_ROWS and _title_row(values):
+                titles += 1
                 continue
             header, header_error = _header_records(mapper, values)
             continue
@@ -449,7 +455,7 @@ def read_xlsx(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Ite
         return
     header: list[str | None] | None = None
     header_error: str | None = None
-    title_skipped = False
+    titles = 0
     for index, cells in enumerate(rows, start=1):
         values = [_cell(value) for value in cells]
         if all(value == "" for value in values):
@@ -458,8 +464,8 @@ def read_xlsx(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Ite
             continue
         raw = "\t".join(value.isoformat(sep=" ") if isinstance(value, datetime) else value for value in values)
         if header is None:
-            if not title_skipped and _title_row(values):
-                title_skipped = True
+            if titles < MAX_TITLE_ROWS and _title_row(values):
+                titles += 1
                 continue
             header, header_error = _header_records(mapper, [str(value) for value in values])
             continue
@@ -470,7 +476,7 @@ def read_xlsx(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> Ite
             yield Record(index, raw, {name: value for name, value in zip(header, padded) if name})
 
 
-def _json_document(path: Path, encoding: Encoding) -> list | str | None:
+def _json_document(path: Path, encoding: Encoding, is_record: Callable[[dict], bool]) -> list | str | None:
     """The records of a file that is one JSON document: the elements of a top-level array, those of
     an API's wrapper object's list (``{"statuses": [...], "total_number": 2}``, ``_WRAPPER_KEYS``), or a
     single object; a message when the file starts as an array but does not parse; None for JSON lines
@@ -486,7 +492,7 @@ def _json_document(path: Path, encoding: Encoding) -> list | str | None:
                 record = orjson.loads(first)
             except orjson.JSONDecodeError:
                 record = None  # an object over several lines: read the file as one document
-            if isinstance(record, dict) and not _WRAPPER_KEYS & record.keys():
+            if isinstance(record, dict) and _wrapped(record, is_record) is None:
                 return None  # JSON lines: read line by line, never whole
         handle.seek(0)
         text = handle.read().lstrip("\ufeff \t\r\n")
@@ -498,9 +504,9 @@ def _json_document(path: Path, encoding: Encoding) -> list | str | None:
     if isinstance(content, list):
         return content
     if isinstance(content, dict):
-        lists = [value for key, value in content.items() if key in _WRAPPER_KEYS and isinstance(value, list)]
-        if len(lists) == 1:
-            return lists[0]
+        records = _wrapped(content, is_record)
+        if records is not None:
+            return records
     return [content]
 
 
@@ -508,6 +514,22 @@ def _json_document(path: Path, encoding: Encoding) -> list | str | None:
 # no wrapper.
 _WRAPPER_KEYS = frozenset({"statuses", "data", "items", "records", "results", "list", "rows", "posts", "calls",
                            "surveys", "responses"})
+
+
+def _wrapped(content: dict, is_record: Callable[[dict], bool], depth: int = 3) -> list | None:
+    """The list of records an API's wrapper object holds, also one level or two down
+    (``{"code": 0, "msg": "success", "data": {"total": 2, "list": [...]}}``); None when ``content`` is
+    no wrapper: it has no wrapper key, or it is itself a record (a call whose ``records`` are its
+    recordings: ``is_record`` says whether any of its other keys feeds a field of the contract)."""
+    if depth == 0 or not _WRAPPER_KEYS & content.keys():
+        return None
+    if is_record({key: value for key, value in content.items() if key not in _WRAPPER_KEYS}):
+        return None
+    lists = [value for key, value in content.items() if key in _WRAPPER_KEYS and isinstance(value, list)]
+    if len(lists) == 1:
+        return lists[0]
+    inner = [value for key, value in content.items() if key in _WRAPPER_KEYS and isinstance(value, dict)]
+    return _wrapped(inner[0], is_record, depth - 1) if len(inner) == 1 and not lists else None
 
 
 def read_json(path: Path, mapper: HeaderMapper | None = None) -> Iterator[Record]:
@@ -522,7 +544,7 @@ def read_json(path: Path, mapper: HeaderMapper | None = None) -> Iterator[Record
     """
     encoding = detect_encoding(path)
     rename = _key_renamer(mapper)
-    array = _json_document(path, encoding)
+    array = _json_document(path, encoding, _record_test(mapper))
     if isinstance(array, str):
         yield Record(1, path.name, None, "bad_file", array)
         return
@@ -535,7 +557,8 @@ def read_json(path: Path, mapper: HeaderMapper | None = None) -> Iterator[Record
                 yield Record(number, raw, None, "bad_json", "each element of the JSON array must be an object")
         return
     for number, (line, state) in enumerate(text_lines(path, encoding), start=1):
-        text = line.strip()
+        # A byte-order mark inside the file: JSON lines files joined on Windows (type a.jsonl b.jsonl) keep each one's.
+        text = line.strip().lstrip("\ufeff")
         if not text:
             continue
         try:
@@ -561,6 +584,14 @@ def _flattened(fields: dict) -> dict:
         else:
             flat[key] = value
     return flat
+
+
+def _record_test(mapper: HeaderMapper | None) -> Callable[[dict], bool]:
+    """Whether an object is a record of the contract: one of its keys (nested ones dotted) feeds a field.
+    Without a contract nothing is."""
+    if mapper is None:
+        return lambda fields: False
+    return lambda fields: any(name is not None for name in mapper(list(_flattened(fields)))[0])
 
 
 def _key_renamer(mapper: HeaderMapper | None) -> Callable[[dict], dict]:
@@ -607,14 +638,18 @@ def file_format(path: Path) -> str:
 
 
 def html_page(path: Path) -> bool:
-    """Whether the file is an HTML page (web systems' "Excel export" often is one, named .xls or .csv)."""
+    """Whether the file is an HTML page (web systems' "Excel export" often is one, named .xls or .csv; a
+    gateway's error page saved as an API's .json answer is another)."""
     with path.open("rb") as handle:
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html")) or (head.startswith(b"<") and b"<table" in head)
+    return head.startswith((b"<!doctype html", b"<html", b"<head")) or (
+        head.startswith(b"<") and (b"<table" in head or b"<body" in head or b"<title" in head))
 
 
 HTML_PAGE = ("an HTML page, not a spreadsheet or CSV (a web system's 'Excel export'): open it in Excel "
              "and save it as .xlsx or CSV UTF-8")
+HTML_NOT_JSON = ("an HTML page, not JSON (an API's error page saved in place of its answer, such as 502 Bad Gateway): "
+                 "fetch the data again")
 
 
 def binary_content(path: Path) -> bool:
@@ -647,9 +682,9 @@ def read_records(path: Path, mapper: HeaderMapper, keep_empty: bool = False) -> 
     header whose every field is empty, as an ``EMPTY_ROW`` record without fields (blank lines stay skipped).
     An HTML page, or binary data named as text (``binary_content``), is one ``bad_file`` record."""
     kind = file_format(path)
-    if kind != "json" and html_page(path):
-        return iter([Record(1, path.name, None, "bad_file", HTML_PAGE)])
-    if kind == "delimited" and binary_content(path):
+    if html_page(path):
+        return iter([Record(1, path.name, None, "bad_file", HTML_PAGE if kind != "json" else HTML_NOT_JSON)])
+    if kind != "xlsx" and binary_content(path):
         return iter([Record(1, path.name, None, "bad_file", BINARY_FILE)])
     if kind == "xlsx":
         return read_xlsx(path, mapper, keep_empty)

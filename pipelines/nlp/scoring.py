@@ -2,7 +2,7 @@
 arcs, topics and escalation risk, written to the ``nlp`` schema in one transaction.
 
 Each document and each call turn is normalised once here (``sentiment.normalize``; turns with
-``asr=True``), kept beside the original as ``text_normalized``, and that one text is what
+``asr=True``) and masked again (``normalized_text``), kept beside the original as ``text_normalized``, and that one text is what
 sentiment, topics and escalation read. Calls are read through their customer turns only: the
 agent's greeting is no topic, and the agent's wrap-up ``reason_code`` stays in ``raw.calls``.
 Turns without content (placeholders, numbers, greetings, bare 好的/谢谢) are not scored."""
@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from pipelines.ingest.masking import mask_pii
 from pipelines.ingest.tables import raw_ddl
 from pipelines.lake import mount_lake_tables, write_partition
 from pipelines.nlp.tables import NLP_DDL, PARTITIONED_TABLES, nlp_ddl
@@ -35,6 +36,13 @@ from sentiment.scoring import UNKNOWN, Scored, polarity, score_normalised
 from sentiment.topics import TRAINING_SET, Taxonomy, TopicModel, customer_text
 
 log = logging.getLogger(__name__)
+
+
+def normalized_text(text: str | None, asr: bool = False) -> str:
+    """The text every model reads and ``text_normalized`` keeps: ``normalize``'s, masked again. The raw
+    text was masked at ingestion, but normalisation removes what stood between a number's groups
+    (markup, an @mention, ASR fillers), so a number masking could not see there may show here."""
+    return mask_pii(normalize(text, asr=asr).text)[0]
 
 
 @dataclass
@@ -158,8 +166,8 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
         turns = conn.execute(
             """SELECT call_id, turn_index, speaker, text FROM raw.call_turns WHERE _partition_date = ?
                ORDER BY call_id, turn_index""", [day]).fetchall()
-        doc_texts = [normalize(text).text for _, _, text in documents]
-        turn_texts = [normalize(text, asr=True).text for *_, text in turns]
+        doc_texts = [normalized_text(text) for _, _, text in documents]
+        turn_texts = [normalized_text(text, asr=True) for *_, text in turns]
         turn_kinds = [content_kind(text) for text in turn_texts]
         conn.begin()
         try:
@@ -263,8 +271,8 @@ def topic_training_texts(conn: duckdb.DuckDBPyConnection, days: list[date] | Non
         f"""SELECT list(text ORDER BY turn_index) FROM raw.call_turns
             WHERE speaker = 'customer' AND call_id IN (SELECT DISTINCT call_id FROM raw.call_turns WHERE {where} LIMIT {per_source})
             GROUP BY call_id""", params).fetchall()
-    texts = [normalize(text).text for (text,) in documents]
-    texts += [customer_text([normalize(turn, asr=True).text for turn in turns]) for (turns,) in calls]
+    texts = [normalized_text(text) for (text,) in documents]
+    texts += [customer_text([normalized_text(turn, asr=True) for turn in turns]) for (turns,) in calls]
     return [t for t in texts if t]
 
 

@@ -152,20 +152,24 @@ def test_json_as_apis_and_people_write_it(settings: Settings) -> None:
 
 
 def test_a_title_row_above_the_header_and_a_semicolon_separator(settings: Settings) -> None:
-    """Excel reports put a title in a merged first row; Excel in a locale with decimal commas separates
-    with semicolons. Both files load whole."""
+    """Excel reports put a title in a merged first row (and its export time in a second); Excel in a locale
+    with decimal commas separates with semicolons; pandas writes its index as a first column without a
+    name. The three files load whole."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(["客户满意度调查 答卷数据"] + [None] * 7)
     sheet.merge_cells("A1:H1")
+    sheet.append(["导出时间：2026-08-02 09:00"] + [None] * 7)  # a second title row: the export time
+    sheet.merge_cells("A2:H2")
     sheet.append(HEADER.strip().split(","))
     sheet.append(["S1", "C1", "", "app", datetime(2026, 8, 1, 10), 9, 5, "好"])
     folder = _surveys_folder(settings)
     workbook.save(folder / "report.xlsx")
     (folder / "semicolon.csv").write_text(HEADER.replace(",", ";") + "S2;C2;;app;2026-08-01 10:00:00;8;4;还行\n",
                                           encoding="utf-8")
+    (folder / "pandas.csv").write_text("," + HEADER + "0,S3,C3,,app,2026-08-01 10:00:00,8,4,一般\n", encoding="utf-8")
     report = load_day("surveys", DAY)
-    assert report.rows_loaded == 2 and report.rows_quarantined == 0
+    assert report.rows_loaded == 3 and report.rows_quarantined == 0
 
 
 def test_sources_check_says_a_file_is_not_read_as_the_nightly_would(settings: Settings, tmp_path: Path,

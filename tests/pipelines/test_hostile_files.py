@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from datetime import date
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.ingest.masking import mask_pii
 from tests.conftest import load_day
 from pipelines.settings import Settings
 
@@ -170,3 +172,43 @@ def test_file_seen_on_an_earlier_day_is_not_loaded_again(settings: Settings) -> 
     report = load_day("surveys", date(2026, 8, 2))
     assert report.rows_in == 3 and report.rows_loaded == 0 and report.reasons == {"duplicate_file": 3}
     assert report.files[0].duplicate_of == "surveys/2026-08-01/a_good.csv"
+
+
+def test_a_breakers_landing_day_loads_every_file_and_keeps_no_number_in_clear(settings: Settings) -> None:
+    """Round 22's breaker: files in a sub-folder, a GBK-encoded file name, a file named by the caller's mobile,
+    a call whose own ``records`` key is no API wrapper, an API page nested two levels down, an HTML error page
+    saved as .json, and quarantined JSON whose text hides a number in ASCII escapes or splits it over turns."""
+    calls = settings.landing_dir / "calls" / DAY.isoformat()
+    (calls / "batch_0801").mkdir(parents=True)
+    (calls / "batch_0801" / "calls.jsonl").write_bytes(_jsonl([_call(1)]))
+    (calls / "13800138000_20260801091522.json").write_bytes(_jsonl([_call(2)]))
+    (calls / "single_call.json").write_text(json.dumps(
+        _call(3, records=[{"url": "https://rec.example.com/a.mp3", "seconds": 95}]), indent=2), encoding="utf-8")
+    (calls / "api_page.json").write_text(json.dumps(
+        {"code": 0, "msg": "success", "data": {"total": 2, "list": [_call(4), _call(5)]}}), encoding="utf-8")
+    (calls / "asr_result.json").write_text(
+        "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>nginx</body>\n</html>\n", encoding="utf-8")
+    spoken = "我手机号是幺三八零零幺三八零零零"
+    escaped = json.dumps(_call(6, started_at="昨天"), ensure_ascii=True).replace(
+        json.dumps("快递 那个 还没到", ensure_ascii=True), json.dumps(spoken, ensure_ascii=True))
+    split = _call(7, started_at="昨天", turns=[{"speaker": "customer", "start_s": 0, "end_s": 3, "text": "我号码是幺三八 零零一三"},
+                                              {"speaker": "agent", "start_s": 4, "end_s": 5, "text": "嗯"},
+                                              {"speaker": "customer", "start_s": 6, "end_s": 7, "text": "八零零零"}])
+    (calls / "bad_times.jsonl").write_bytes(escaped.encode() + b"\n" + _jsonl([split]))
+    gbk_name = "舆情导出.jsonl".encode("gb18030")
+    social = settings.landing_dir / "social" / DAY.isoformat()
+    social.mkdir(parents=True)
+    Path(os.fsdecode(os.fsencode(social) + b"/" + gbk_name)).write_bytes(_jsonl([_post(1)]))
+
+    report = load_day("calls", DAY)
+    assert report.rows_loaded == 5 and report.reasons == {"bad_file": 1, "bad_timestamp": 2}
+    social_report = load_day("social", DAY)
+    assert social_report.rows_loaded == 1
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        files = {name for (name,) in conn.execute("SELECT _source_file FROM raw.ingest_files").fetchall()}
+        quarantined = [text for (text,) in conn.execute(
+            "SELECT raw_content FROM raw.quarantine WHERE reason_code = 'bad_timestamp'").fetchall()]
+    assert "calls/2026-08-01/batch_0801/calls.jsonl" in files and "social/2026-08-01/舆情导出.jsonl" in files
+    assert "calls/2026-08-01/138****8000_20260801091522.json" in files and not any("13800138000" in f for f in files)
+    assert len(quarantined) == 2 and all("幺三八" not in text and "\\u" not in text for text in quarantined)
+    assert all("零零一三" not in text and mask_pii(text)[1] == 0 for text in quarantined)
