@@ -9,8 +9,9 @@ form, so the audit finds on stored text what masking finds on folded text (DuckD
 is too slow to fold every value).
 
 Matching runs on the text with full-width forms folded to ASCII (``１３８``, ``＠``, ``．``), the
-fold ``sentiment.normalize`` applies before scoring, so normalisation can never reveal a number
-that masking did not see. The fold maps one character to one, so a match's span in the folded
+fold ``sentiment.normalize`` applies before scoring, and with the digits posts dress up (``❶``, ``𝟏``, ``⓿``)
+folded to ASCII digits; what normalisation removes besides (markup, mentions, fillers) could join a
+number's groups, so the nightly masks its output again. The fold maps one character to one, so a match's span in the folded
 text is its span in the original, and only the matched characters are replaced: the rest of the
 text keeps its original (full-width) punctuation.
 
@@ -30,7 +31,8 @@ mobile's three groups also by other punctuation, brackets or joining words (138�
 Masks keep just enough to stay useful to a service agent (a mobile's prefix and last four digits,
 a card's last four) and never the whole number. Cards are masked on shape (16-19 digits) without
 a Luhn check: over-masking an order number is cheaper than leaking a card. Known gaps, by design:
-a number split by HTML (``<br />``, ``&nbsp;``) or, but for a mainland mobile, by slashes, an unlabelled local number (8 digits
+but for a mainland mobile, a number split by HTML (``<br />``, ``&nbsp;``; the nightly masks normalised text again,
+``pipelines.nlp.scoring.normalized_text``) or by slashes, an unlabelled local number (8 digits
 are an amount as often as a phone), a card glued to Latin letters (VISA4392…, like a system's id), an
 American Express number (15 digits, rare here), the 0 once dialled before an out-of-town mobile.
 

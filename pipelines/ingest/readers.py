@@ -398,10 +398,11 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
             yield Record(first_line, raw, None, "missing_column", header_error)
         elif bad_lines and any(line in bad_lines for line in range(first_line, line_number + 1)):
             yield Record(first_line, raw, None, "encoding", "bytes that are neither UTF-8 nor GB18030")
-        elif len(values) != len(header):
+        elif len(values) != len(header) and (len(values) < len(header) or any(v.strip() for v in values[len(header):])):
             yield Record(first_line, raw, None, "bad_row",
                          f"expected {len(header)} fields as in the header, found {len(values)}")
         else:
+            values = values[:len(header)]  # empty fields after the last column: an exporter's trailing commas
             if '="' in raw:
                 values = [_unprotected(value) for value in values]
             yield Record(first_line, raw, dict(zip(header, values)) if all(header) else

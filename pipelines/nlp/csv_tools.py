@@ -15,6 +15,7 @@ chunks so 100k rows stream.
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -160,27 +161,42 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[di
         print(f"note: {input_path.name} already has {', '.join(clash)}; the output holds the new values",
               file=sys.stderr)
     out_columns = columns + [c for c in new_columns if c not in clash]
+    # Written beside the output and renamed into place when complete: an interrupted run, a full disk or a
+    # failed model leaves the earlier output (if any) as it was, never a file cut off mid-way.
+    partial = output_path.with_name(f".{output_path.name}.partial")
     try:
         output_path.parent.mkdir(parents=True, exist_ok=True)
-        out = output_path.open("w", encoding=job.output_encoding, newline="")
+        out = partial.open("w", encoding=job.output_encoding, newline="")
     except OSError as error:
         raise CsvToolError(f"cannot write --output {output_path}: {error.strerror or error}") from None
     count = 0
-    with out, tqdm(unit="row", desc=desc, file=sys.stderr) as bar:
-        writer = csv.DictWriter(out, out_columns, extrasaction="ignore")
-        writer.writeheader()
-        for chunk in _chunks(rows):
-            values = annotate(*([row.get(column) or "" for row in chunk] for column in (text_column, *read_columns)))
-            for row, extra in zip(chunk, values):
-                writer.writerow({**row, **{k: ("" if v is None else v) for k, v in extra.items()}})
-            count += len(chunk)
-            bar.update(len(chunk))
+    try:
+        with out, tqdm(unit="row", desc=desc, file=sys.stderr) as bar:
+            writer = csv.DictWriter(out, out_columns, extrasaction="ignore")
+            writer.writeheader()
+            for chunk in _chunks(rows):
+                values = annotate(*([row.get(column) or "" for row in chunk] for column in (text_column, *read_columns)))
+                for row, extra in zip(chunk, values):
+                    writer.writerow({**row, **{k: ("" if v is None else v) for k, v in extra.items()}})
+                count += len(chunk)
+                bar.update(len(chunk))
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise CsvToolError(f"cannot write --output {output_path}: {error.strerror or error}; "
+                           "nothing was written") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     _report_unreadable(unreadable, input_path)
-    if unreadable and not count:  # a whole file lost is an error, not an empty result
-        output_path.unlink()
-        first = unreadable[0]
+    first = unreadable[0] if unreadable else None
+    if first and not count:  # a whole file lost is an error, not an empty result
+        partial.unlink()
         raise CsvToolError(f"none of the {len(unreadable):,} rows of {input_path.name} could be read (line "
                            f"{first.row_number}: {first.reason}); nothing was written")
+    os.replace(partial, output_path)
+    if first:  # rows missing from the output: the run did not do what was asked
+        raise CsvToolError(f"{len(unreadable):,} row(s) of {input_path.name} could not be read (line {first.row_number}: "
+                           f"{first.reason}); {output_path} holds the other {count:,}: fix those lines and run again")
     return count
 
 

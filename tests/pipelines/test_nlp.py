@@ -6,6 +6,7 @@ import csv
 import hashlib
 from datetime import date
 from pathlib import Path
+from unittest.mock import patch
 
 import duckdb
 import numpy as np
@@ -399,9 +400,27 @@ def test_csv_commands_read_like_ingestion_and_report_undecodable_rows(tmp_path: 
     path.write_bytes(body.encode("gb18030") + "9000,再不处理我就去12315投诉\r".encode("gb18030")
                      + b"9001,\xff\xfe\xff\r")
     out = tmp_path / "escalation.csv"
-    assert main(["escalation", "detect", "--input", str(path), "--text-column", "评论", "--output", str(out)]) == 0
+    # A row missing from the output is a failed run (exit 2), with the rest written and the line named.
+    assert main(["escalation", "detect", "--input", str(path), "--text-column", "评论", "--output", str(out)]) == 2
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == 9001
     assert rows[-1]["评论"] == "再不处理我就去12315投诉" and rows[-1]["escalation_risk"] == "true"
     err = capsys.readouterr().err
     assert "1 row(s) of late_gb18030.csv could not be read" in err and "line 9003: encoding" in err
+    assert "holds the other 9,001: fix those lines and run again" in err
+
+
+def test_csv_commands_keep_trailing_empty_fields_and_never_leave_a_partial_output(tmp_path: Path,
+                                                                             capsys: pytest.CaptureFixture) -> None:
+    """Trailing commas (an exporter's empty columns) cost no row; a run that fails midway leaves the earlier
+    output as it was, and no half-written file."""
+    path = tmp_path / "trailing.csv"
+    path.write_text("id,text,code\n1,好,A,\n2,我要去12315投诉,B,,\n3,差,C\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["escalation", "detect", "--input", str(path), "--text-column", "text", "--output", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [row["id"] for row in rows] == ["1", "2", "3"] and rows[1]["escalation_risk"] == "true"
+    before = out.read_bytes()
+    with patch("pipelines.nlp.csv_tools._chunks", side_effect=KeyboardInterrupt):  # Ctrl-C mid-way
+        assert main(["escalation", "detect", "--input", str(path), "--text-column", "text", "--output", str(out)]) == 130
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
