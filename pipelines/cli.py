@@ -89,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_status(start: date | None, end: date | None) -> None:
-    from pipelines.status import audit_status, load_status
+    from pipelines.status import audit_status, load_status, orphaned_duplicates
 
     from pipelines.warehouse import Warehouse
 
@@ -110,6 +110,12 @@ def _print_status(start: date | None, end: date | None) -> None:
         print("\nquarantine reasons:")
         for source, code, count in reasons:
             print(f"  {source:<10}{code:<18}{count:>8,}")
+    orphans = orphaned_duplicates(Warehouse.from_settings(get_settings()))
+    if orphans:
+        print(f"\nwarning: {len(orphans):,} file(s) were set aside as a duplicate of a file that is no longer loaded; "
+              "their rows are in no table. Re-run their day:")
+        for day, source, name, original in orphans:
+            print(f"  {day}  {name} (duplicate of {original})")
     audit = audit_status(Warehouse.from_settings(get_settings()))
     print("\n" + ("\n".join(audit.lines()) if audit else "PII audit: not run yet (the nightly runs it before publishing)"))
 

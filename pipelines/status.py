@@ -33,3 +33,16 @@ def audit_status(warehouse: Warehouse) -> AuditResult | None:
     """The last PII audit of the warehouse (None before the first nightly publish)."""
     with warehouse.connect(read_only=True) as conn:
         return latest_audit(conn)
+
+
+def orphaned_duplicates(warehouse: Warehouse) -> list[tuple]:
+    """Files set aside as ``duplicate`` of a file that is no longer loaded (its day was re-run after the
+    operator removed it): their rows are in no table until their own day is re-run. Rows of (day, source,
+    file, duplicate_of)."""
+    with warehouse.connect(read_only=True) as conn:
+        return conn.execute(
+            """SELECT f._partition_date, f.source, f._source_file, f.duplicate_of FROM raw.ingest_files f
+               WHERE f.status = 'duplicate' AND NOT EXISTS (
+                   SELECT 1 FROM raw.ingest_files g
+                   WHERE g.source = f.source AND g._file_hash = f._file_hash AND g.status = 'loaded')
+               ORDER BY 1, 2, 3""").fetchall()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,17 @@ def guess_source(path: Path) -> str:
     return "calls" if first is not None and "turns" in first.fields else "social"
 
 
+def _landing_day(path: Path) -> date | None:
+    """The day of a file in a landing day folder (``…/<source>/2026-08-03/x.csv``, or a sub-folder of it): the
+    year of a timestamp without one comes from it, as in the nightly. None elsewhere."""
+    for folder in path.parents:
+        try:
+            return date.fromisoformat(folder.name)
+        except ValueError:
+            continue
+    return None
+
+
 def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_chars: int,
                timezone: ZoneInfo) -> FileCheck:
     """Read ``path`` as ``source`` would be loaded (the source is guessed when None); write nothing.
@@ -76,11 +88,11 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
     spec = load_source(source, contracts_dir)
     contract = spec.contract
     kind = file_format(path)
-    binary = kind == "delimited" and binary_content(path)
+    binary = kind != "xlsx" and binary_content(path)
     encoding = detect_encoding(path) if kind != "xlsx" and not binary else None
     if not accepts(contract, path):
         shown_format = f"{path.suffix.lower() or 'no extension'}: not a format {source} takes (not read)"
-    elif html_page(path) and kind != "json":
+    elif html_page(path):
         shown_format = "an HTML page (not read)"
     elif binary:
         shown_format = "binary data, not text (not read)"
@@ -112,7 +124,7 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
 
     keys = KeyLedger()
     for record in source_records(contract, path, mapper):
-        row, code, reason = check_record(record, spec, keys, max_text_chars, timezone)
+        row, code, reason = check_record(record, spec, keys, max_text_chars, timezone, day=_landing_day(path))
         if row is not None:
             result.rows_loaded += 1
             continue

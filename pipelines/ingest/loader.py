@@ -253,7 +253,8 @@ def _load_file(writer: _BatchWriter, spec: Source, path: Path, relative: str,
         report.rows_in += 1
         if record.reason_code in FILE_REFUSALS and record.row_number == 1 and record.fields is None:
             report.status = "refused"
-        row, code, reason = check_record(record, spec, keys, max_chars, timezone, quarantine_reason)
+        row, code, reason = check_record(record, spec, keys, max_chars, timezone, quarantine_reason,
+                                         summary.partition_date)
         if row is not None:
             for table, rows in spec.to_rows(contract, row, pseudonym_key).items():
                 for values in rows:
@@ -271,17 +272,18 @@ def _load_file(writer: _BatchWriter, spec: Source, path: Path, relative: str,
             summary.reasons[code] += 1
 
 
-def check_record(record: Record, spec: Source, keys: KeyLedger, max_chars: int,
-                 timezone: ZoneInfo, forced: tuple[str, str] | None = None) -> tuple[BaseModel | None, str, str]:
+def check_record(record: Record, spec: Source, keys: KeyLedger, max_chars: int, timezone: ZoneInfo,
+                 forced: tuple[str, str] | None = None, day: date | None = None) -> tuple[BaseModel | None, str, str]:
     """Return the validated row, or None with a reason code and a readable reason.
-    Timestamps with an offset become wall-clock time in ``timezone`` (the business time zone)."""
+    Timestamps with an offset become wall-clock time in ``timezone`` (the business time zone); a month and
+    day without a year take the year of ``day``, the partition (``schemas.parse_timestamp``)."""
     contract = spec.contract
     if forced:
         return None, *forced
     if record.fields is None:
         return None, record.reason_code or "invalid", record.reason or "unreadable record"
     try:
-        row = spec.model.model_validate(contract.prepare(record.fields), context={"timezone": timezone})
+        row = spec.model.model_validate(contract.prepare(record.fields), context={"timezone": timezone, "day": day})
     except ValidationError as error:
         return None, *describe_validation_error(error, contract.text_fields)
     longest = text_lengths(contract, row)

@@ -184,9 +184,13 @@ def detect_encoding(path: Path) -> Encoding:
 _RARE_GB2312_ROWS = (0xA4, 0xA5, 0xA6, 0xA7, 0xA9)
 _GB_FAMILY = ("gb18030", "gbk", "gb2312", "hz", "ascii", "utf_8")
 # Below this many non-ASCII characters in the sample, neither test is reliable (a few names with rare
-# characters, a μ or an é, tip a short genuine file over), so a short file is read as GB18030.
+# characters, a μ or an é, tip a short genuine file over), so a short file must show more: at least
+# FOREIGN_SMALL_MIN_CHARS of them, FOREIGN_SMALL_SHARE rare (two lines of Big5 read as GB18030: 12 of 22;
+# Shift-JIS: 7 of 7; a genuine short GB18030 file: none, or a rare name among ordinary words).
 FOREIGN_MIN_CHARS = 300
 FOREIGN_SHARE = 0.2
+FOREIGN_SMALL_MIN_CHARS = 12
+FOREIGN_SMALL_SHARE = 0.5
 _FAMILIES = (("big5", "Big5 (Traditional Chinese)"), ("cp950", "Big5 (Traditional Chinese)"),
              ("shift_jis", "Japanese (Shift-JIS)"), ("cp932", "Japanese (Shift-JIS)"), ("euc_j", "Japanese (EUC-JP)"),
              ("cp949", "Korean (EUC-KR)"), ("euc_kr", "Korean (EUC-KR)"), ("johab", "Korean (EUC-KR)"))
@@ -219,8 +223,9 @@ def _foreign_encoding(path: Path, codec: str) -> str | None:
       (``_rare_share``: Big5 and Western code pages read as GB18030 give mojibake, not an error), and
       charset-normalizer's best guess outside the GB family (it tells Big5 from Traditional Chinese saved
       as GB18030, which the share alone cannot). All three must hold, so that a genuine GB18030 export is
-      never turned away. Not caught: Korean EUC-KR (its Hangul lands on common GB2312 characters), a
-      foreign file under 300 non-ASCII characters, foreign text that starts after the first MiB."""
+      never turned away; a shorter sample needs ``FOREIGN_SMALL_MIN_CHARS`` characters, ``FOREIGN_SMALL_SHARE``
+      of them rare. Not caught: Korean EUC-KR (its Hangul lands on common GB2312 characters), a foreign file
+      of fewer than six non-ASCII characters, foreign text that starts after the first MiB."""
     with path.open("rb") as handle:
         sample = handle.read(_HASH_CHUNK)
     if _nul_heavy(sample):
@@ -230,7 +235,8 @@ def _foreign_encoding(path: Path, codec: str) -> str | None:
     if len(sample) == _HASH_CHUNK:  # whole lines only: a cut may split a two-byte character
         sample = sample[: sample.rfind(b"\n") + 1] or sample
     share, count = _rare_share(sample.decode("gb18030", errors="replace"))
-    if count < FOREIGN_MIN_CHARS or share < FOREIGN_SHARE:
+    if share < FOREIGN_SHARE or count < FOREIGN_MIN_CHARS and (
+            count < FOREIGN_SMALL_MIN_CHARS or share < FOREIGN_SMALL_SHARE):
         return None
     from charset_normalizer import from_bytes
 
@@ -238,6 +244,8 @@ def _foreign_encoding(path: Path, codec: str) -> str | None:
     guess = best.encoding if best else ""
     if guess in _GB_FAMILY:
         return None
+    if count < FOREIGN_MIN_CHARS and not any(guess.startswith(prefix) for prefix, _ in _FAMILIES):
+        return None  # a short sample is turned away only when it reads as a named East Asian encoding
     return next((name for prefix, name in _FAMILIES if guess.startswith(prefix)),
                 "a Western code page such as Windows-1252" if guess.startswith(("cp", "iso8859", "latin", "mac_", "hp_"))
                 else "an encoding other than UTF-8 and GB18030")
@@ -356,6 +364,7 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
     reader = csv.reader(tracked(), delimiter=separator)
     header: list[str | None] | None = None
     titles = 0
+    header_values: list[str] = []
     header_error: str | None = None
     while True:
         consumed.clear()
@@ -391,6 +400,7 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
                 titles += 1
                 continue
             header, header_error = _header_records(mapper, values)
+            header_values = [value.strip() for value in values]
             continue
         if encoding.foreign:
             yield Record(first_line, raw, None, "encoding", f"the file is {foreign_encoding_advice(encoding.foreign)}")
@@ -398,6 +408,9 @@ def read_delimited(path: Path, mapper: HeaderMapper, encoding: Encoding | None =
             yield Record(first_line, raw, None, "missing_column", header_error)
         elif bad_lines and any(line in bad_lines for line in range(first_line, line_number + 1)):
             yield Record(first_line, raw, None, "encoding", "bytes that are neither UTF-8 nor GB18030")
+        elif [value.strip() for value in values] == header_values:
+            yield Record(first_line, raw, None, "bad_row", "the header row again: files joined together? "
+                                                           "The rows around it are read as usual")
         elif len(values) != len(header) and (len(values) < len(header) or any(v.strip() for v in values[len(header):])):
             yield Record(first_line, raw, None, "bad_row",
                          f"expected {len(header)} fields as in the header, found {len(values)}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -58,6 +58,8 @@ _HALF_DAY = re.compile(r"\s*(上午|下午|中午|晚上|凌晨|早上|AM|PM|am|
 _AFTERNOON = frozenset({"下午", "晚上", "pm", "p.m."})
 _MORNING = frozenset({"上午", "凌晨", "早上", "am", "a.m."})
 _RELATIVE = re.compile(r"前$|刚刚|昨天|今天|前天")
+# Month and day without a year, as Weibo and crawler exports show this year's posts: 08-03 08:31, 8月3日 08:31.
+_YEARLESS = re.compile(r"(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?\s*(\d{1,2})\s*:\s*(\d{2})(?:\s*:\s*(\d{2}))?")
 _UNIX_TIME = re.compile(r"1\d{9}(?:\d{3})?")
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+")
 _FLOATIFIED = re.compile(r"\d+\.0+")
@@ -91,11 +93,30 @@ def _parse_text_timestamp(text: str) -> datetime:
     raise ValueError(text)
 
 
-def parse_timestamp(value: object, timezone: ZoneInfo) -> datetime:
+def _yearless(text: str, day: date | None) -> datetime | None:
+    """``08-03 08:31`` in the year of ``day`` (the partition the file landed in), or the year before when
+    that would put it more than two days after ``day`` (a December post landed in January); None when
+    ``text`` is no such form or no day is known."""
+    match = _YEARLESS.fullmatch(text)
+    if match is None or day is None:
+        return None
+    month, day_of_month, hour, minute, second = (int(group or 0) for group in match.groups())
+    for year in (day.year, day.year - 1):
+        try:
+            parsed = datetime(year, month, day_of_month, hour, minute, second)
+        except ValueError:
+            return None
+        if parsed.date() <= day + timedelta(days=2):
+            return parsed
+    return None
+
+
+def parse_timestamp(value: object, timezone: ZoneInfo, day: date | None = None) -> datetime:
     """Parse ISO 8601, Excel's zh-CN forms (``2026/8/1 9:05``, ``2026/8/1``, ``2026年8月1日 10:00``,
     ``2026年8月1日 10时05分``), an Excel serial date (46235.375), Unix time in seconds or milliseconds
     (1764381600, as a number or text) or Weibo's created_at, in
-    half- or full-width digits, to naive wall-clock time in ``timezone`` (the business time zone)."""
+    half- or full-width digits, to naive wall-clock time in ``timezone`` (the business time zone). Given the
+    partition ``day``, a month and day without a year (``08-03 08:31``, ``8月3日 08:31``) too (``_yearless``)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(int(value)) if float(value).is_integer() else str(value)
     if isinstance(value, datetime):
@@ -105,6 +126,11 @@ def parse_timestamp(value: object, timezone: ZoneInfo) -> datetime:
         try:
             parsed = _parse_text_timestamp(text)
         except ValueError:
+            if (yearless := _yearless(text, day)) is not None:
+                return yearless
+            if _YEARLESS.fullmatch(text):
+                raise TimestampError(f"timestamp {value.strip()[:40]!r} has no year: land the file in its day's folder "
+                                     "(the year is taken from it) or export full dates") from None
             if _RELATIVE.search(text):
                 raise TimestampError(f"relative time {value.strip()[:40]!r}: it cannot be placed without the moment "
                                      "it was exported; export absolute times") from None
@@ -137,14 +163,15 @@ def _identifier(value: object) -> object:
 
 
 # A count or score as Chinese exports write it: 3,456; 1.2万 and 10万+ (social tools); 10分, 5星 (surveys).
-_WRITTEN_NUMBER = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(万|亿)?\+?\s*(?:分|星|颗星)?")
-_UNITS = {"万": 10_000, "亿": 100_000_000}
+_WRITTEN_NUMBER = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(万|亿|[wWkK])?\+?\s*(?:分|星|颗星)?")
+# 小红书 and 抖音 write 1.2w and 1.5k.
+_UNITS = {"万": 10_000, "亿": 100_000_000, "w": 10_000, "W": 10_000, "k": 1_000, "K": 1_000}
 
 
 def _number(value: object) -> object:
     """Blank to None; full-width digits (９, １０) to ASCII, as Chinese input methods type them; thousands
-    separators, 万 and 亿, a trailing + and a trailing 分 or 星 read (1.2万 → 12000, 10万+ → 100000: a lower
-    bound, as the tool shows it)."""
+    separators, 万 and 亿 (and w, k), a trailing + and a trailing 分 or 星 read (1.2万 → 12000, 10万+ → 100000: a
+    lower bound, as the tool shows it; 1.5k → 1500)."""
     value = _blank_to_none(value)
     if not isinstance(value, str):
         return value
@@ -198,8 +225,9 @@ def _flag(value: object) -> object:
 
 
 def _timestamp(value: object, info: ValidationInfo) -> datetime:
-    """Validation passes the business time zone in its context: ``{"timezone": ZoneInfo(...)}``."""
-    return parse_timestamp(value, info.context["timezone"])
+    """Validation passes the business time zone in its context, and the partition day when there is one:
+    ``{"timezone": ZoneInfo(...), "day": date(...)}``."""
+    return parse_timestamp(value, info.context["timezone"], info.context.get("day"))
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
@@ -299,6 +327,22 @@ def _needs_a_score(row: BaseModel) -> BaseModel:
     return row
 
 
+# A turn may end this long after the call's talk time (holds, a duration rounded down) and still be the call's.
+_TURN_OVERRUN_SECONDS = 600
+
+
+def _turn_times(row: BaseModel) -> BaseModel:
+    """Each ASR turn ends after it starts, and within the call: a turn ending at 96,120 s of a 95 s call was
+    timed in milliseconds, and a call's turn times feed its timeline."""
+    for index, turn in enumerate(row.turns, start=1):
+        if turn.end_s < turn.start_s:
+            raise RuleError("bad_value", f"turn {index} ends ({turn.end_s:g} s) before it starts ({turn.start_s:g} s)")
+        if turn.end_s > 2 * row.duration_seconds + _TURN_OVERRUN_SECONDS:
+            raise RuleError("bad_value", f"turn {index} ends at {turn.end_s:g} s, long after the call's "
+                                         f"{row.duration_seconds} s of talk: turn times in milliseconds? Send seconds")
+    return row
+
+
 # Cross-field rules a contract names under ``rules``: each takes the validated row and returns it.
-RULES: dict[str, Callable[[BaseModel], BaseModel]] = {"needs_a_score": _needs_a_score}
+RULES: dict[str, Callable[[BaseModel], BaseModel]] = {"needs_a_score": _needs_a_score, "turn_times": _turn_times}
 

@@ -172,6 +172,18 @@ def test_file_seen_on_an_earlier_day_is_not_loaded_again(settings: Settings) -> 
     report = load_day("surveys", date(2026, 8, 2))
     assert report.rows_in == 3 and report.rows_loaded == 0 and report.reasons == {"duplicate_file": 3}
     assert report.files[0].duplicate_of == "surveys/2026-08-01/a_good.csv"
+    # The operator moves the misfiled first copy away and re-runs its day: the second is then a duplicate of
+    # nothing loaded, and status says which day to re-run.
+    from pipelines.status import orphaned_duplicates
+    from pipelines.warehouse import Warehouse
+
+    for name in ("a_good.csv", "b_duplicate.csv"):  # b_duplicate.csv holds the same bytes
+        (settings.landing_dir / "surveys" / DAY.isoformat() / name).unlink()
+    load_day("surveys", DAY)
+    assert [(day, name) for day, _, name, _ in orphaned_duplicates(Warehouse.from_settings(settings))] == [
+        (date(2026, 8, 2), "surveys/2026-08-02/resent.csv")]
+    load_day("surveys", date(2026, 8, 2))
+    assert orphaned_duplicates(Warehouse.from_settings(settings)) == []
 
 
 def test_a_breakers_landing_day_loads_every_file_and_keeps_no_number_in_clear(settings: Settings) -> None:
@@ -212,3 +224,34 @@ def test_a_breakers_landing_day_loads_every_file_and_keeps_no_number_in_clear(se
     assert "calls/2026-08-01/138****8000_20260801091522.json" in files and not any("13800138000" in f for f in files)
     assert len(quarantined) == 2 and all("幺三八" not in text and "\\u" not in text for text in quarantined)
     assert all("零零一三" not in text and mask_pii(text)[1] == 0 for text in quarantined)
+
+
+def test_crawler_exports_of_posts_and_impossible_turn_times(settings: Settings) -> None:
+    """Round 22's breaker: counts as 小红书 and 抖音 write them (1.2w, 1.5k) and Weibo's zero-count button text,
+    times without a year (the year is the landing day's), the header repeated mid-file (files joined), and
+    ASR turns timed in milliseconds or ending before they start."""
+    social = settings.landing_dir / "social" / DAY.isoformat()
+    social.mkdir(parents=True)
+    header = "博文ID,用户ID,发布时间,博文内容,转发,评论,点赞\n"
+    (social / "crawler.csv").write_text(
+        header + "P1,U1,08-01 08:31,信号差,1.2w,1.5k,赞\n" + "P2,U2,7月31日 22:05,宽带又断了,转发,评论,3\n"
+        + header + "P3,U3,12-31 23:59,去年的帖子,0,0,0\n", encoding="utf-8")
+    calls = settings.landing_dir / "calls" / DAY.isoformat()
+    calls.mkdir(parents=True)
+    turns = [{"speaker": "customer", "start_s": 0, "end_s": 3000, "text": "喂"},
+             {"speaker": "agent", "start_s": 3500, "end_s": 96120, "text": "您好"}]
+    backwards = [{"speaker": "customer", "start_s": 5.0, "end_s": 1.0, "text": "喂"}]
+    (calls / "calls.jsonl").write_bytes(_jsonl([_call(1), _call(2, turns=turns), _call(3, turns=backwards)]))
+
+    report = load_day("social", DAY)
+    assert report.rows_loaded == 3 and report.reasons == {"bad_row": 1}
+    calls_report = load_day("calls", DAY)
+    assert calls_report.rows_loaded == 1 and calls_report.reasons == {"bad_value": 2}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        posts = conn.execute("SELECT post_id, posted_at, reposts, comments, likes FROM raw.social_posts ORDER BY 1").fetchall()
+        reasons = [r for (r,) in conn.execute("SELECT reason FROM raw.quarantine ORDER BY reason").fetchall()]
+    assert [(p, str(t), r, c, l) for p, t, r, c, l in posts] == [
+        ("P1", "2026-08-01 08:31:00", 12000, 1500, 0), ("P2", "2026-07-31 22:05:00", 0, 0, 3),
+        ("P3", "2025-12-31 23:59:00", 0, 0, 0)]
+    assert any("the header row again" in r for r in reasons)
+    assert any("milliseconds" in r for r in reasons) and any("before it starts" in r for r in reasons)

@@ -158,7 +158,7 @@ def test_a_field_past_the_readers_limit_is_reported_by_line(settings: Settings, 
         csv.writer(handle).writerows([("id", "评论"), ("1", "很好" * 100), ("2", "不错")])
     previous = csv.field_size_limit(150)  # the 16 MiB limit, scaled down
     try:
-        assert main(["sentiment", "score", "--input", str(path), "--text-column", "评论", "--output", str(out)]) == 0
+        assert main(["sentiment", "score", "--input", str(path), "--text-column", "评论", "--output", str(out)]) == 2  # a row left out: the run says so
     finally:
         csv.field_size_limit(previous)
     assert "line 2: text_too_long: a field is over 150 characters, the CSV reader's limit" in capsys.readouterr().err
@@ -275,6 +275,8 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     unreadable.write_bytes("id,评论\n".encode() + b"1,tr\xe8s d\xe9\xe7u\xff\n2,\xff\xfe\xfa\n")
     big5 = tmp_path / "big5.csv"
     big5.write_bytes(("id,評論\n" + "1,客服態度很好，問題當天就解決了\n2,帳單金額不對，請儘快處理\n" * 12).encode("big5"))
+    small_big5 = tmp_path / "small_big5.csv"  # two lines: under the 300 characters a long sample is judged on
+    small_big5.write_bytes("id,評論\n1,客服態度很差，我要去消費者協會投訴\n2,物流太慢了\n".encode("big5"))
     binary = tmp_path / "photo.csv"
     binary.write_bytes(bytes(range(256)) * 16)
     web_page = tmp_path / "export.xls"  # a web system's "Excel export"
@@ -294,6 +296,7 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
         (["--input", str(unreadable), "--output", str(tmp_path / "z.csv")],
          "none of the 2 rows of unreadable.csv could be read (line 2: bytes that are neither"),
         (["--input", str(big5), "--output", str(tmp_path / "z.csv")], "neither UTF-8 nor GB18030 but probably Big5 (Traditional Chinese)"),
+        (["--input", str(small_big5), "--output", str(tmp_path / "z.csv")], "probably Big5 (Traditional Chinese)"),
         (["--input", str(web_page), "--output", str(tmp_path / "z.csv")], "export.xls is an HTML page, not a spreadsheet"),
     ]:
         assert main(["sentiment", "score", "--engine", "snownlp", "--text-column", "评论", *arguments]) == 2
