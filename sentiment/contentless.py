@@ -31,9 +31,10 @@ _EMOJI_CODE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
 # reads them as no answer too (``pipelines.ingest.schemas``).
 SURVEY_TOOL_BLANKS = ("空", "跳过")
 # A whole text that only says "no value" or "no comment": what exports write for a missing cell
-# (pandas, SQL, Excel), what survey tools write for a question left unanswered and what customers type in a
-# comment box they must fill (无, 暂无, 没有意见).
-_NO_ANSWER = re.compile(r"(?i)[(（\[【]?(?:nan|null|none|nil|n/?a|#n/a|undefined|无|暂无|没有了?|没了|"
+# (pandas, SQL, Excel, and Excel's error values and booleans: #VALUE!, #REF!, TRUE), what survey tools write for
+# a question left unanswered and what customers type in a comment box they must fill (无, 暂无, 没有意见).
+_NO_ANSWER = re.compile(r"(?i)[(（\[【]?(?:nan|null|none|nil|n/?a|#n/a|undefined|true|false|"
+                        r"#(?:value!|ref!|div/0!|name\?|num!|null!|spill!|calc!|getting_data)|无|暂无|没有了?|没了|"
                         rf"{'|'.join(SURVEY_TOOL_BLANKS)}|"
                         r"(?:无|没|没有|暂无)(?:意见|建议|评价|其他|其它))[)）\]】]?[\s.。!！~～]*")
 _NUMBER = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万幺两点.,%*#xX×]+")

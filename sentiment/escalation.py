@@ -120,7 +120,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Sequence
 
-from sentiment.escalation_model import UNNAMED_THRESHOLD, ThreatModel, cached, mix, read_labelled, training_sets
+from sentiment.escalation_model import RETRACTED, UNNAMED_THRESHOLD, ThreatModel, cached, mix, read_labelled, training_sets
 from sentiment.negation import BARE_NEGATORS
 from sentiment.normalize import content_kind, normalize
 from sentiment.segmentation import default_tokenizer
@@ -519,6 +519,14 @@ _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|�
 # A self-correction right after the mention (我要报警，不对，我是说报修; 我要去消协……开个玩笑).
 _CORRECTED_AFTER = re.compile(r"^.{0,14}?(不对|说错了|口误|我是说(?!真的|认真)|我的意思是|开个?玩笑|逗你(的|玩))")
 _WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤了|撤诉|是误会|一场误会|太冲动|一时冲动|冲动了|收回")
+# The writer's own complaint taken back, said beside the mention and done (了, 已经): 我已经撤销了12315的投诉,
+# 把黑猫上那个投诉删了, 12315的投诉我删掉了. Not one asked for (让我撤销), promised (处理好我就撤销投诉) or refused
+# (没删, 不会撤销), and not a post of the writer's the company deleted (你们删了我的评论), which names no complaint.
+_COMPLAINT_WORD = "(?:投诉|举报|帖子|起诉|诉讼|申诉|工单)"
+_TAKEN_BACK = "(?:撤销|撤回|撤掉|删除|删掉|删|取消)"
+_RETRACTED = re.compile(rf"(?<![让叫要逼求劝请没不未别])(?:已经|已)?{_TAKEN_BACK}了[^，。！？,.!?]{{0,12}}{_COMPLAINT_WORD}"
+                        rf"|(?:已经|已)(?:把)?[^，。！？,.!?]{{0,12}}{_COMPLAINT_WORD}[^，。！？,.!?]{{0,4}}(?<![没不未别]){_TAKEN_BACK}"
+                        rf"|{_COMPLAINT_WORD}[^，。！？,.!?]{{0,6}}(?:我|都)?(?:已经|已)?(?<![没不未别让叫要逼求劝请]){_TAKEN_BACK}(?:了|掉了)")
 
 # Other senses read from the words around a mention (step 3).
 _WORKPLACE_AFTER = re.compile(r"^\s?(热线|平台|中心)?\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职|接线员|话务员|"
@@ -762,6 +770,8 @@ class EscalationDetector:
         clause_text = text[max(clause.start, start - _CONTEXT_REACH):min(clause.end + 1, end + _CONTEXT_REACH)]
         clause_text = clause_text.replace(" ", "")
         part_text = text[part.start:part.end].replace(" ", "")
+        if _RETRACTED.search(clause_text):
+            return RETRACTED  # stands whatever the model reads (``escalation_model.mix``)
         if _WITHDRAWN.search(whole) or (_ADVICE.search(whole) and not _REPORTED.search(part_text)):
             return 0.25
         if _CORRECTED_AFTER.search(text[end:].replace(" ", "")):

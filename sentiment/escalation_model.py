@@ -46,6 +46,11 @@ MODEL_VETO = 0.2
 # the temporal backtest 1,118 / 82 / 98 without, 1,114 / 77 / 102 with it (0.8: 1,104 / 75 / 112).
 WEAK_RULE = 0.3
 MODEL_OVERRULE = 0.75
+# A complaint the writer says they have taken back, beside its mention (我已经撤销了12315的投诉): no model
+# reading overrules it. The model, trained on threats and reports, reads the mention and the 投诉 and was
+# 0.77 to 1.0 sure of such texts (round 22's breaker). A reading of its own: no other rule reads 0.05 (negated
+# mentions read 0.0 and 0.1, and those the model may still overrule).
+RETRACTED = 0.05
 # A text in which the rules find no third party is flagged when the model is at least this sure
 # (chosen on the temporal backtest, bench.escalation_backtest; see bench/datasets/README.md).
 UNNAMED_THRESHOLD = 0.85
@@ -59,11 +64,12 @@ REGULARISATION_C = 10.0
 def mix(rule_confidence: float, probability: float) -> float:
     """The detector's confidence from the rules' confidence and the model's probability (both
     0..1): the weighted mean, raised to the threshold 0.5 for a strong rule reading the model does
-    not veto, and kept just under it (0.49) for a weak rule reading the model does not overrule."""
+    not veto, and kept just under it (0.49) for a weak rule reading the model does not overrule and for
+    a retraction (``RETRACTED``), which it never does."""
     mixed = RULE_WEIGHT * rule_confidence + (1 - RULE_WEIGHT) * probability
     if rule_confidence >= STRONG_RULE and probability >= MODEL_VETO:
         mixed = max(mixed, 0.5)
-    if rule_confidence <= WEAK_RULE and probability < MODEL_OVERRULE:
+    if rule_confidence <= WEAK_RULE and probability < MODEL_OVERRULE or rule_confidence == RETRACTED:
         mixed = min(mixed, 0.49)
     return round(mixed, 4)
 

@@ -370,6 +370,19 @@ def test_the_shipped_detector_reads_the_issue_classes(shipped: EscalationDetecto
     assert shipped.detect(text).risk is is_threat
 
 
+@pytest.mark.parametrize(("text", "is_threat"), [
+    # Round 22's breaker: a complaint the writer took back, which the model alone read as one (0.77-1.0) ...
+    ("我已经撤销了12315的投诉", False), ("我已经把黑猫上那个投诉删了，你们说话算话就好", False),
+    ("我已经取消了在消协的投诉", False), ("12315的投诉我删掉了", False),
+    # ... and what is no retraction: a post the company deleted, a promise, a refusal, a new threat after it
+    ("你们删了我的评论，我要去12315投诉", True), ("如果你们处理好我就撤销投诉，不然就去消协", True),
+    ("我没删黑猫上的投诉，你们看着办", True), ("我撤销了12315的投诉，但你们再不处理我就去法院起诉", True),
+])
+def test_a_complaint_taken_back_stands_whatever_the_model_reads(shipped: EscalationDetector, text: str,
+                                                               is_threat: bool) -> None:
+    assert shipped.detect(text).risk is is_threat
+
+
 def _toy_model() -> ThreatModel:
     """A model that knows one unnamed threat (包青天 is in no seed) and a few ordinary sentences."""
     threats = ["我明天就去找包青天评理", "已经找了包青天，等着吧", "不退钱就找包青天"] * 4

@@ -30,7 +30,7 @@ def test_empty_and_missing_text_is_unknown_and_never_scored() -> None:
 
 @pytest.mark.parametrize("text", ["[链接x]", "[订单x] [链接x]", "[数字x]", "123456", "138****5678", "12.5%",
                                   "？？？", "。。。!!", "……", "[图片]", "一二三四五", "🚗", "【图片】",
-                                  "nan", "NULL", "#N/A", "N/A", "无", "暂无", "没有。", "没有意见",
+                                  "nan", "NULL", "#N/A", "N/A", "#VALUE!", "#DIV/0!", "TRUE", "false", "无", "暂无", "没有。", "没有意见",
                                   "(空)", "（跳过）"])
 def test_contentless_texts_are_unknown_and_never_reach_the_model(text: str) -> None:
     engine = FixedEngine()
