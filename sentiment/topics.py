@@ -200,13 +200,14 @@ class Taxonomy:
         hits: dict[str, list[tuple[int, int, float, bool]]] = {}
         for topic in self.leaves:
             found: list[tuple[int, int, float, bool]] = []
+            covered = bytearray(len(lowered))  # characters a hit of this topic holds: a span counts once
             for keyword in topic.keywords:
                 anchor = keyword.parts[0]
                 start = lowered.find(anchor)
                 while start >= 0:
                     end = start + len(anchor)
                     weight = 0.0
-                    if not any(start < right and left < end for left, right, *_ in found):
+                    if not any(covered[start:end]):
                         weight = _hit_weight(lowered, start, end)
                     if weight and len(keyword.parts) > 1:
                         _, sentence_end = _bounds(_SENTENCE_END, lowered, start, end)
@@ -214,17 +215,24 @@ class Taxonomy:
                         weight *= all(part in near for part in keyword.parts[1:])
                     if weight:
                         found.append((start, end, weight * keyword.weight, keyword.weak))
+                        covered[start:end] = b"\x01" * (end - start)
                     start = lowered.find(anchor, end)
             if found:
                 hits[topic.code] = found
-        spans = [(code, start, end) for code, found in hits.items() for start, end, *_ in found]
+        # Hits by their start, so a hit is compared only with those that start close enough to hold it.
+        starting: dict[int, list[tuple[str, int]]] = {}
+        for code, found in hits.items():
+            for start, end, *_ in found:
+                starting.setdefault(start, []).append((code, end))
+        longest = max((end - start for found in hits.values() for start, end, *_ in found), default=0)
         scores: dict[str, float] = {}
         evidence: dict[str, str] = {}
         context_only: set[str] = set()
         for code, found in hits.items():
             kept = [(start, end, weight, weak) for start, end, weight, weak in found
-                    if not any(other != code and left <= start and end <= right and right - left > end - start
-                               for other, left, right in spans)]
+                    if not any(other != code and end <= right and right - left > end - start
+                               for left in range(max(0, start - longest), start + 1)
+                               for other, right in starting.get(left, ()))]
             if kept:
                 scores[code] = sum(weight for _, _, weight, _ in kept)
                 first = min(kept)

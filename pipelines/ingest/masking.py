@@ -473,6 +473,15 @@ def mask_pii(text: str) -> tuple[str, int]:
     if structured is not None:
         text, masks = _substitute(text, structured, skip_plain=False, folded=folded)
         folded = None
+        # A mask keeps a number's last digits, which may make a new shape with the digits after them
+        # (13800138000_20260803091522 → 138****8000_20260803091522: 8000_2026 0803 0915 22 reads as a card).
+        for _ in range(2):
+            if not masks or (again := _structured_for(fold(text))) is None:
+                break
+            text, more = _substitute(text, again, skip_plain=False)
+            masks += more
+            if not more:
+                break
     if len(text) >= 11:
         text, spoken = _substitute(text, _SPOKEN_RE, skip_plain=True, folded=folded)
         masks += spoken

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -277,22 +278,26 @@ def detect_escalation_csv(job: CsvJob, parties_path: Path, model_cache: Path | N
     return map_csv(job, ESCALATION_COLUMNS, annotate, "escalation")
 
 
-CUSTOMER_PREFIXES = ("客户:", "客户：")
-AGENT_PREFIXES = ("客服:", "客服：")
+# A dialogue line's speaker label: 客户:, 客服：, [客户], 【客服】, 客户(138****8000):, customer: (then read by
+# ``speaker_of``, as --speaker-column reads a column).
+_TURN_LABEL = re.compile(r"^\s*(?:[\[【]([^\]】]{1,16})[\]】]\s*[:：]?|([^:：\s][^:：]{0,20}?)\s*[:：])\s*")
+_LABEL_DETAIL = re.compile(r"\s*[(（][^)）]*[)）]\s*$")  # 客户(138****8000), 客服(工号1032)
 
 
 def customer_turns(dialogue: str) -> list[str]:
     """A dialogue's customer turns, normalised as the nightly normalises call turns: one turn per
-    line, each starting 客户: or 客服:; a line without either continues the turn before it."""
+    line, each starting with its speaker (客户:, 用户：, [顾客], customer: and the other names
+    ``sentiment.speaker_prior`` knows); a line without one continues the turn before it."""
     from sentiment.normalize import normalize
+    from sentiment.speaker_prior import speaker_of
 
     turns: list[tuple[str, str]] = []
     for line in (dialogue or "").splitlines():
         line = line.strip()
-        if line.startswith(CUSTOMER_PREFIXES):
-            turns.append(("customer", line[3:]))
-        elif line.startswith(AGENT_PREFIXES):
-            turns.append(("agent", line[3:]))
+        label = _TURN_LABEL.match(line)
+        speaker = speaker_of(_LABEL_DETAIL.sub("", label.group(1) or label.group(2))) if label else None
+        if speaker:
+            turns.append((speaker, line[label.end():]))
         elif line and turns:
             turns[-1] = (turns[-1][0], turns[-1][1] + " " + line)
     return [normalize(text, asr=True).text for speaker, text in turns if speaker == "customer"]

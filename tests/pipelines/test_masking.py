@@ -90,6 +90,8 @@ FORMATS = [
     ("座机号码是六二三四五六七八", "座机号码是****五六七八", 1),
     ("邮箱 zhang san 艾特 qq 点 com", "邮箱 z***@qq 点 com", 1),
     ("zhang@bank-of-x。com", "z***@bank-of-x。com", 1),
+    # a mask's kept last four digits and a timestamp after them (a recording named by the caller) read as a card
+    ("录音13800138000_20260803091522.wav", "录音138********1522.wav", 2),
 ]
 
 

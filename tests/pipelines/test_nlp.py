@@ -427,3 +427,12 @@ def test_csv_commands_keep_trailing_empty_fields_and_never_leave_a_partial_outpu
     with patch("pipelines.nlp.csv_tools._chunks", side_effect=KeyboardInterrupt):  # Ctrl-C mid-way
         assert main(["escalation", "detect", "--input", str(path), "--text-column", "text", "--output", str(out)]) == 130
     assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_dialogue_lines_are_read_by_any_speaker_label_the_exports_use() -> None:
+    from pipelines.nlp.csv_tools import customer_turns
+
+    dialogue = ("用户:网速太慢了\n客服：您好请问\n[客户] 宽带断了三天\n顾客： 信号差\n备注：这一行续写上一轮\n"
+                "customer: refund please\n客户(138****8000): 退款\n客服(工号1032):好的\n客户 : 谢谢")
+    assert customer_turns(dialogue) == ["网速太慢了", "宽带断了三天", "信号差 备注:这一行续写上一轮", "refund please",
+                                        "退款", "谢谢"]
