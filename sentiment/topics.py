@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from sentiment.contentless import content_of
 from sentiment.normalize import PLACEHOLDER, content_kind, normalize
 
 if TYPE_CHECKING:
@@ -385,8 +386,10 @@ class TopicModel:
         return TopicAssignment(best, method, round(candidates[best], 4), keyword.evidence.get(best))
 
     def assign(self, texts: Sequence[str | None]) -> list[TopicAssignment]:
-        """Topics of normalised documents (surveys, posts)."""
-        values = [t or "" for t in texts]
+        """Topics of normalised documents (surveys, posts). A text without content (a missing-value marker
+        such as nan or #VALUE!, a no-comment answer, placeholders or numbers: ``sentiment.contentless``) is
+        ``other``, as an empty one."""
+        values = [t if t and content_of(t).kind != "none" else "" for t in texts]
         results = []
         for text, probabilities in zip(values, self._probabilities(values)):
             found = self.taxonomy.scores(text)
@@ -470,13 +473,14 @@ def _single_theme(texts: Sequence[str], tokens: list[str], present: list[int], t
 
 def discover_themes(texts: Sequence[str], k: int = 8, top_terms: int = 8, examples: int = 3,
                     seed: int = 0) -> tuple[list[int], list[DiscoveredTheme]]:
-    """NMF over jieba-token TF-IDF: each text's theme id (-1 when it has no words) and each theme's
-    terms. Degenerate input never raises: no words gives no themes; one distinct text (or identical
-    texts) gives one theme; k shrinks to the number of distinct texts."""
+    """NMF over jieba-token TF-IDF: each text's theme id (-1 when it has no words, or is no content: nan,
+    #VALUE!, 无, ``sentiment.contentless``) and each theme's terms. Degenerate input never raises: no words
+    gives no themes; one distinct text (or identical texts) gives one theme; k shrinks to the number of
+    distinct texts."""
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    tokens = [" ".join(tokenize(t or "")) for t in texts]
+    tokens = [" ".join(tokenize(t)) if t and content_of(t).kind != "none" else "" for t in texts]
     present = [i for i, t in enumerate(tokens) if t]
     assignment = [-1] * len(texts)
     distinct = len({tokens[i] for i in present})

@@ -224,3 +224,13 @@ def test_a_longer_enquiry_that_belongs_to_no_topic_is_other_not_small_talk() -> 
     it keeps the first place, and a weak reading of it stays ``other``."""
     assert turn_weights(["想问一下附近营业厅在哪", "好的"], small_talk=[False, True]) == [1.0, 0.6]
     assert _call_topics(["想问一下附近营业厅几点关门", "好的 谢谢"]) == ["other"]
+
+
+def test_missing_value_markers_and_no_comment_answers_have_no_topic() -> None:
+    """Spreadsheet blanks (nan, #N/A, #VALUE!) and 无 are ``other`` and theme -1, never a guessed topic."""
+    blanks = ["nan", "#N/A", "#VALUE!", "None", "无", "812327257"]
+    model = TopicModel(Taxonomy.from_csv(TAXONOMY)).fit([])
+    assert [(a.topic, a.method) for a in model.assign(blanks + ["信号太差了"])] == [("other", "none")] * 6 + [
+        ("network_signal", "pattern")]
+    assignment, themes = discover_themes(blanks + ["信号太差了", "网速太慢", "信号差网速慢"], k=2)
+    assert assignment[:6] == [-1] * 6 and not any(term in {"nan", "none", "value"} for t in themes for term in t.terms)
