@@ -240,12 +240,16 @@ class SourceContract:
     def table_ddl(self, table: str, lineage_columns: str) -> str:
         """``CREATE TABLE IF NOT EXISTS raw.<table>``: the contract's columns, then lineage; then an
         ``ADD COLUMN IF NOT EXISTS`` per column, so a field added to a contract after the table was
-        made reaches it (NULL for the rows loaded before)."""
+        made reaches it (NULL for the rows loaded before), and a ``DROP NOT NULL`` per nullable field, so
+        a field made nullable after the table was made (social's mentions_brand) takes NULL there too."""
         columns, added = [], []
         for name, (duck_type, _) in self.table_columns(table).items():
             field = self.fields.get(name) if name in self.tables[table].fields else None
-            columns.append(f"{name} {duck_type}{'' if field and field.nullable else ' NOT NULL'}")
+            nullable = bool(field and field.nullable)
+            columns.append(f"{name} {duck_type}{'' if nullable else ' NOT NULL'}")
             added.append(f"ALTER TABLE raw.{table} ADD COLUMN IF NOT EXISTS {name} {duck_type};")
+            if nullable:
+                added.append(f"ALTER TABLE raw.{table} ALTER COLUMN {name} DROP NOT NULL;")
         return "\n".join([f"CREATE TABLE IF NOT EXISTS raw.{table} ({', '.join(columns)}, {lineage_columns});",
                           *added])
 

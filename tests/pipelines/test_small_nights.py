@@ -61,6 +61,25 @@ def test_a_night_with_one_survey_and_nothing_else_publishes(settings: Settings) 
     assert served["fct_contacts"] == 0
 
 
+def test_posts_from_a_crawler_export_are_addressed_to_the_brand_when_their_text_names_it(settings: Settings) -> None:
+    """A social-listening CSV has no mentions_brand column: the raw row keeps NULL, and staging reads the
+    text for the brand's accounts (dbt var brand_handles), so such posts still reach the iceberg's level 2."""
+    from pipelines.runner import run_nightly
+
+    folder = settings.landing_dir / "social" / DEMO_START.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "crawler.csv").write_text(
+        "博文ID,用户ID,发布时间,博文内容\n"
+        "P1,U1,2026-08-01 08:31,@星河通信客服 宽带断了三天了\nP2,U2,2026-08-01 09:00,这家运营商的信号真差\n",
+        encoding="utf-8")
+    outcome = run_nightly(DEMO_START, DEMO_START)
+    assert outcome.success, outcome.errors
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.social_posts WHERE mentions_brand IS NULL").fetchone()[0] == 2
+        staged = dict(conn.execute("SELECT post_id, mentions_brand FROM staging.stg_social__posts").fetchall())
+    assert staged == {"P1": True, "P2": False}
+
+
 def test_a_night_with_no_files_at_all_publishes(settings: Settings) -> None:
     from pipelines.runner import run_nightly
 

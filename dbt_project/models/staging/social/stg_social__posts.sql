@@ -13,7 +13,7 @@ select
     reposts,
     comments,
     likes,
-    mentions_brand,
+    coalesce(mentions_brand, {{ mentions_any('text', var('brand_handles')) }}) as mentions_brand,
     is_repost,
     platform,
     _partition_date as partition_date
