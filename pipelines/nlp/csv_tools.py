@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pipelines.ingest.readers import (BINARY_FILE, HTML_PAGE, EMPTY_ROW, Record, binary_content, detect_encoding,
                                       file_format, foreign_encoding_advice, html_page, read_records)
+from sentiment.contentless import content_of
 
 CHUNK_ROWS = 2000
 SHOWN_UNREADABLE = 10
@@ -170,7 +171,7 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[di
         out = partial.open("w", encoding=job.output_encoding, newline="")
     except OSError as error:
         raise CsvToolError(f"cannot write --output {output_path}: {error.strerror or error}") from None
-    count = 0
+    count = worded = 0
     try:
         with out, tqdm(unit="row", desc=desc, file=sys.stderr) as bar:
             writer = csv.DictWriter(out, out_columns, extrasaction="ignore")
@@ -180,6 +181,7 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[di
                 for row, extra in zip(chunk, values):
                     writer.writerow({**row, **{k: ("" if v is None else v) for k, v in extra.items()}})
                 count += len(chunk)
+                worded += sum(content_of(row.get(text_column) or "").kind != "none" for row in chunk)
                 bar.update(len(chunk))
     except OSError as error:
         partial.unlink(missing_ok=True)
@@ -195,6 +197,9 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[di
         raise CsvToolError(f"none of the {len(unreadable):,} rows of {input_path.name} could be read (line "
                            f"{first.row_number}: {first.reason}); nothing was written")
     os.replace(partial, output_path)
+    if count and not worded:  # ids, amounts or blanks: every result is empty or unknown
+        print(f"warning: no row's {text_column!r} holds words (only numbers, placeholders or blanks): is it the "
+              "text column?", file=sys.stderr)
     if first:  # rows missing from the output: the run did not do what was asked
         raise CsvToolError(f"{len(unreadable):,} row(s) of {input_path.name} could not be read (line {first.row_number}: "
                            f"{first.reason}); {output_path} holds the other {count:,}: fix those lines and run again")

@@ -436,3 +436,13 @@ def test_dialogue_lines_are_read_by_any_speaker_label_the_exports_use() -> None:
                 "customer: refund please\n客户(138****8000): 退款\n客服(工号1032):好的\n客户 : 谢谢")
     assert customer_turns(dialogue) == ["网速太慢了", "宽带断了三天", "信号差 备注:这一行续写上一轮", "refund please",
                                         "退款", "谢谢"]
+
+
+def test_a_column_without_words_is_questioned(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path, out = tmp_path / "ids.csv", tmp_path / "out.csv"
+    path.write_text("id,text\n812327257,好\n812327258,差\n", encoding="utf-8")
+    assert main(["escalation", "detect", "--input", str(path), "--text-column", "id", "--output", str(out)]) == 0
+    assert "no row's 'id' holds words" in capsys.readouterr().err
+    assert main(["escalation", "detect", "--input", str(path), "--text-column", "text", "--output", str(out)]) == 0
+    assert "holds words" not in capsys.readouterr().err
+
