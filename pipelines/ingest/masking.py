@@ -11,9 +11,9 @@ is too slow to fold every value).
 Matching runs on the text with full-width forms folded to ASCII (``１３８``, ``＠``, ``．``), the
 fold ``sentiment.normalize`` applies before scoring, and with the digits posts dress up (``❶``, ``𝟏``, ``⓿``)
 folded to ASCII digits; what normalisation removes besides (markup, mentions, fillers) could join a
-number's groups, so the nightly masks its output again. The fold maps one character to one, so a match's span in the folded
-text is its span in the original, and only the matched characters are replaced: the rest of the
-text keeps its original (full-width) punctuation.
+number's groups, so the nightly masks its output again. The fold maps one character to one, so a
+match's span in the folded text is its span in the original, and only the matched characters are
+replaced: the rest of the text keeps its original (full-width) punctuation.
 
 Kinds (``PATTERNS``, then spoken digits): e-mail (also disguised: ``(at)``, 艾特, 点com, `` at … dot com``); mainland ID
 numbers (18 and 15 digits); bank cards; mobiles and landlines of the mainland, Hong Kong, Macau
@@ -248,12 +248,13 @@ _SEP_CHARS = " \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff.\\-_·—"
 _SEP = f"[{_SEP_CHARS}]{{0,3}}"
 # Between the three groups of a mobile written with more than separators: the separators above, other
 # punctuation, brackets and symbols (full-width ones are folded to these first: 138＊0013＊8000, 138|0013|8000),
-# pictographs and dingbats with their variation selector (not the digit-shaped ones, which ``fold`` reads as digits) (138❤0013❤8000, 138😊0013😊8000), the words that join
-# spoken groups (然后, 再, 最后), an HTML line break or no-break space as a post's markup writes them
-# (138<br />0013, 138&nbsp;0013) and an @mention (138 @某某客服 0013 8000, which normalisation removes): at most
-# six in a row.
-_SPLIT_GAP = (f"(?:[{_SEP_CHARS},、。;:~()\\[\\]【】/|*+=#^\u2190-\u245f\u2500-\u2775\u2794-\u2bff\U0001f000-\U0001f0ff\U0001f10b-\U0001faff\ufe0f]"
-              f"|<br ?/?>|&nbsp;|&#160;|@[A-Za-z_\u4e00-\u9fff]{{1,20}}|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和){{0,6}}")
+# pictographs and dingbats with their variation selector (138❤0013❤8000, 138😊0013😊8000; not the digit-shaped
+# ones, which ``fold`` reads as digits), the words that join spoken groups (然后, 再, 最后), an HTML line break
+# or no-break space as a post's markup writes them (138<br />0013, 138&nbsp;0013) and an @mention
+# (138 @某某客服 0013 8000, which normalisation removes): at most six in a row.
+_PICTOGRAPHS = "\u2190-\u245f\u2500-\u2775\u2794-\u2bff\U0001f000-\U0001f0ff\U0001f10b-\U0001faff\ufe0f"
+_SPLIT_GAP = (f"(?:[{_SEP_CHARS},、。;:~()\\[\\]【】/|*+=#^{_PICTOGRAPHS}]|<br ?/?>|&nbsp;|&#160;"
+              f"|@[A-Za-z_\u4e00-\u9fff]{{1,20}}|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和){{0,6}}")
 # What follows an amount or a count, never a phone number.
 _UNITS = "元块塊万萬千百个個件次天%"
 # +86, 0086, (+86) or the bare 86 of E.164 exports (8613912345678).
