@@ -52,6 +52,12 @@ def _is_punctuation_or_symbol(ch: str) -> bool:
     return ch.isspace() or unicodedata.category(ch)[0] in "PSZC"
 
 
+def has_content(text: str | None) -> bool:
+    """Whether a text says anything (``content_of`` finds text or emoji, not only a missing-value marker,
+    a no-comment answer, placeholders, numbers or punctuation): what topics and the CSV tools ask."""
+    return bool(text) and content_of(text).kind != "none"
+
+
 def content_of(text: str) -> Content:
     """Classify one normalised text (see ``sentiment.normalize``)."""
     if _NO_ANSWER.fullmatch(text.strip()):

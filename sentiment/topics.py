@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from sentiment.contentless import content_of
+from sentiment.contentless import has_content
 from sentiment.normalize import PLACEHOLDER, content_kind, normalize
 
 if TYPE_CHECKING:
@@ -389,7 +389,7 @@ class TopicModel:
         """Topics of normalised documents (surveys, posts). A text without content (a missing-value marker
         such as nan or #VALUE!, a no-comment answer, placeholders or numbers: ``sentiment.contentless``) is
         ``other``, as an empty one."""
-        values = [t if t and content_of(t).kind != "none" else "" for t in texts]
+        values = [t if has_content(t) else "" for t in texts]
         results = []
         for text, probabilities in zip(values, self._probabilities(values)):
             found = self.taxonomy.scores(text)
@@ -480,7 +480,7 @@ def discover_themes(texts: Sequence[str], k: int = 8, top_terms: int = 8, exampl
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    tokens = [" ".join(tokenize(t)) if t and content_of(t).kind != "none" else "" for t in texts]
+    tokens = [" ".join(tokenize(t)) if has_content(t) else "" for t in texts]
     present = [i for i, t in enumerate(tokens) if t]
     assignment = [-1] * len(texts)
     distinct = len({tokens[i] for i in present})

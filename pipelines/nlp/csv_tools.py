@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipelines.ingest.readers import (BINARY_FILE, HTML_PAGE, EMPTY_ROW, Record, binary_content, detect_encoding,
                                       file_format, foreign_encoding_advice, html_page, read_records)
-from sentiment.contentless import content_of
+from sentiment.contentless import has_content
 
 CHUNK_ROWS = 2000
 SHOWN_UNREADABLE = 10
@@ -181,7 +181,7 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[di
                 for row, extra in zip(chunk, values):
                     writer.writerow({**row, **{k: ("" if v is None else v) for k, v in extra.items()}})
                 count += len(chunk)
-                worded += sum(content_of(row.get(text_column) or "").kind != "none" for row in chunk)
+                worded += sum(has_content(row.get(text_column)) for row in chunk)
                 bar.update(len(chunk))
     except OSError as error:
         partial.unlink(missing_ok=True)
