@@ -21,7 +21,10 @@ def _date(text: str) -> date:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("must be a positive number")
     return value
@@ -210,18 +213,14 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     return 0
 
 
-def _job(args: argparse.Namespace):
-    """The ``CsvJob`` of a file-in, file-out command's arguments."""
-    from pipelines.nlp.csv_tools import CsvJob
-
-    return CsvJob(args.input, args.text_column, args.output, args.output_encoding)
-
-
-def _tool(func: Callable[[], int]) -> int:
-    from pipelines.nlp.csv_tools import CsvToolError
+def _tool(args: argparse.Namespace, func: Callable[..., int]) -> int:
+    """Run a file-in, file-out command: ``func`` gets the ``CsvJob`` of the arguments, with standard input
+    or a pipe copied to a file first (``csv_tools.readable_input``)."""
+    from pipelines.nlp.csv_tools import CsvJob, CsvToolError, readable_input
 
     try:
-        rows = func()
+        with readable_input(CsvJob(args.input, args.text_column, args.output, args.output_encoding)) as job:
+            rows = func(job)
     except CsvToolError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -237,14 +236,14 @@ def cmd_sentiment_score(args: argparse.Namespace) -> int:
         print("error: --model-dir is for the transformer engines; snownlp reads no checkpoint", file=sys.stderr)
         return 2
     model_dir = args.model_dir or settings.sentiment_model_for(args.engine)
-    return _tool(lambda: score_sentiment_csv(_job(args), args.engine, model_dir, settings.model_cache_dir,
-                                             settings.sentiment_thresholds, args.speaker_column))
+    return _tool(args, lambda job: score_sentiment_csv(job, args.engine, model_dir, settings.model_cache_dir,
+                                                       settings.sentiment_thresholds, args.speaker_column))
 
 
 def cmd_topics_discover(args: argparse.Namespace) -> int:
     from pipelines.nlp.csv_tools import discover_topics_csv
 
-    return _tool(lambda: discover_topics_csv(_job(args), args.k))
+    return _tool(args, lambda job: discover_topics_csv(job, args.k))
 
 
 def cmd_topics_assign(args: argparse.Namespace) -> int:
@@ -261,16 +260,15 @@ def cmd_topics_assign(args: argparse.Namespace) -> int:
         with Warehouse.from_settings(settings).connect(read_only=True) as conn:
             return topic_training_texts(conn)
 
-    return _tool(lambda: assign_topics_csv(_job(args), args.source,
-                                           settings.topic_taxonomy, warehouse_texts))
+    return _tool(args, lambda job: assign_topics_csv(job, args.source, settings.topic_taxonomy, warehouse_texts))
 
 
 def cmd_escalation_detect(args: argparse.Namespace) -> int:
     from pipelines.nlp.csv_tools import detect_escalation_csv
 
     settings = get_settings()
-    return _tool(lambda: detect_escalation_csv(_job(args), settings.escalation_parties,
-                                               settings.model_cache_dir / "escalation"))
+    return _tool(args, lambda job: detect_escalation_csv(job, settings.escalation_parties,
+                                                         settings.model_cache_dir / "escalation"))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -423,9 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
 
         sub.add_argument("--input", type=Path, required=True,
                          help="CSV or TSV file (UTF-8 with or without BOM, GB18030 or UTF-16) or an XLSX workbook "
-                              "(its first sheet)")
+                              "(its first sheet); - reads standard input")
         sub.add_argument("--text-column", required=True, help="name of the column holding the text")
-        sub.add_argument("--output", type=Path, required=True, help="CSV to write: input columns plus results")
+        sub.add_argument("--output", type=Path, required=True, help="CSV to write: input columns plus results; - writes standard output")
         sub.add_argument("--output-encoding", choices=OUTPUT_ENCODINGS, default="utf-8",
                          help="encoding of the output (default utf-8); utf-8-sig or gb18030 for Excel, which "
                               "shows plain UTF-8 Chinese as garbled text")

@@ -7,7 +7,8 @@ scored as mojibake. Output is CSV with every input column kept and the new colum
 appended, in UTF-8 unless the job asks for UTF-8 with a BOM or GB18030 (what Excel in China opens
 without garbling). A row that cannot be read (bytes in no supported encoding, a malformed CSV
 row) is not written with replacement characters: it is left out and reported on stderr with its
-line number. A row whose every field is empty (Excel writes a blank row as ``,,,``) keeps its place, so
+line number. ``-`` as the input reads standard input (as does a pipe such as ``/dev/stdin``), and
+``-`` as the output writes standard output. A row whose every field is empty (Excel writes a blank row as ``,,,``) keeps its place, so
 output row N is input row N; such rows after the last filled one are dropped. Rows are processed in
 chunks so 100k rows stream.
 """
@@ -15,12 +16,16 @@ chunks so 100k rows stream.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
+import stat
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipelines.ingest.readers import (BINARY_FILE, HTML_PAGE, EMPTY_ROW, Record, binary_content, detect_encoding,
@@ -32,6 +37,8 @@ SHOWN_UNREADABLE = 10
 
 
 OUTPUT_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
+STANDARD_STREAM = Path("-")  # --input - reads standard input, --output - writes standard output
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # XLSX, XLSB and ODS are zip archives; old .xls is OLE2
 
 
 class CsvToolError(ValueError):
@@ -49,6 +56,31 @@ class CsvJob:
     output_encoding: str = "utf-8"
 
 
+@contextmanager
+def readable_input(job: CsvJob) -> Iterator[CsvJob]:
+    """The job, with standard input (``-``) or a pipe (``/dev/stdin``, a FIFO) first copied to a temporary
+    file: the readers detect the encoding over the whole file and some commands read it twice, which a
+    stream allows once. The copy is named ``stdin.xlsx`` when it is a workbook, else ``stdin.csv``, and is
+    removed afterwards. A regular file or a missing path is passed through unchanged."""
+    path = job.input_path
+    if path == STANDARD_STREAM:
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            mode = None
+        if mode is None or stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+            yield job
+            return
+        with path.open("rb") as stream:
+            data = stream.read()
+    with tempfile.TemporaryDirectory(prefix="voc-stdin-") as folder:
+        spooled = Path(folder) / ("stdin.xlsx" if data.startswith(_WORKBOOK_MAGIC) else "stdin.csv")
+        spooled.write_bytes(data)
+        yield replace(job, input_path=spooled)
+
+
 def check_input(path: Path) -> None:
     """CsvToolError unless ``path`` is a non-empty file these commands can read; commands that load a
     model call it first, so a wrong path is told before the wait."""
@@ -63,12 +95,16 @@ def check_input(path: Path) -> None:
         raise CsvToolError(f"{path.name} is JSON; these commands read CSV, TSV or XLSX")
     if html_page(path):
         raise CsvToolError(f"{path.name} is {HTML_PAGE}")
-    if kind == "xlsx":
-        return
     with path.open("rb") as handle:
-        if handle.read(4) == b"PK\x03\x04":  # every XLSX is a zip archive
-            raise CsvToolError(f"{path.name} is an Excel workbook (XLSX) under another name; rename it to .xlsx, "
-                               "or save it from Excel as CSV")
+        magic = handle.read(4)
+    if kind == "xlsx":
+        if magic in _WORKBOOK_MAGIC or binary_content(path):  # a damaged workbook is told by the reader
+            return
+        raise CsvToolError(f"{path.name} is a text file (CSV?) under a workbook's name, not an Excel workbook; "
+                           f"rename it to {path.stem}.csv")
+    if magic == b"PK\x03\x04":  # every XLSX is a zip archive
+        raise CsvToolError(f"{path.name} is an Excel workbook (XLSX) under another name; rename it to .xlsx, "
+                           "or save it from Excel as CSV")
     if binary_content(path):
         raise CsvToolError(f"{path.name} is {BINARY_FILE}")
     foreign = detect_encoding(path).foreign
@@ -143,17 +179,42 @@ def _chunks(rows: Iterator[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
         yield chunk
 
 
+def _open_output(job: CsvJob) -> tuple[io.TextIOBase, Path | None]:
+    """The stream to write and, for a file, the partial file it goes to (renamed into place when complete,
+    so an interrupted run, a full disk or a failed model leaves the earlier output, if any, as it was,
+    never a file cut off mid-way). Standard output (``-``) is written as it goes: there is no partial."""
+    if job.output_path == STANDARD_STREAM:
+        sys.stdout.flush()
+        return io.TextIOWrapper(sys.stdout.buffer, encoding=job.output_encoding, newline=""), None
+    partial = job.output_path.with_name(f".{job.output_path.name}.partial")
+    try:
+        job.output_path.parent.mkdir(parents=True, exist_ok=True)
+        return partial.open("w", encoding=job.output_encoding, newline=""), partial
+    except OSError as error:
+        raise CsvToolError(f"cannot write --output {job.output_path}: {error.strerror or error}") from None
+
+
+def _close_output(out: io.TextIOBase, partial: Path | None) -> None:
+    if partial is None:  # standard output stays open for whoever holds it
+        out.flush()
+        out.detach()
+    else:
+        out.close()
+
+
 def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[dict[str, object]]],
-            desc: str, read_columns: Sequence[str] = ()) -> int:
+            desc: str, read_columns: Sequence[str] = (), total: int | None = None) -> int:
     """Stream rows through ``annotate`` (texts of a chunk, then the chunk's values of each of
-    ``read_columns`` → new column values); return row count. A value the output encoding cannot
-    hold (GB18030 holds all of Unicode) raises UnicodeEncodeError."""
+    ``read_columns`` → new column values); return row count. ``total``: the row count when the caller
+    has read the file already, for the progress bar. A value the output encoding cannot hold (GB18030
+    holds all of Unicode) raises UnicodeEncodeError."""
     from tqdm import tqdm
 
     input_path, output_path, text_column = job.input_path, job.output_path, job.text_column
-    if output_path.is_dir():
+    to_file = output_path != STANDARD_STREAM
+    if to_file and output_path.is_dir():
         raise CsvToolError(f"--output {output_path} is a folder; give the path of the CSV file to write")
-    if output_path.exists() and input_path.exists() and output_path.samefile(input_path):
+    if to_file and output_path.exists() and input_path.exists() and output_path.samefile(input_path):
         # Opening the output truncates the file the rows are still being read from: they would be lost.
         raise CsvToolError(f"--output {output_path} is the input file; writing it would destroy the rows still "
                            "to be read. Give another path")
@@ -163,17 +224,10 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[di
         print(f"note: {input_path.name} already has {', '.join(clash)}; the output holds the new values",
               file=sys.stderr)
     out_columns = columns + [c for c in new_columns if c not in clash]
-    # Written beside the output and renamed into place when complete: an interrupted run, a full disk or a
-    # failed model leaves the earlier output (if any) as it was, never a file cut off mid-way.
-    partial = output_path.with_name(f".{output_path.name}.partial")
-    try:
-        output_path.parent.mkdir(parents=True, exist_ok=True)
-        out = partial.open("w", encoding=job.output_encoding, newline="")
-    except OSError as error:
-        raise CsvToolError(f"cannot write --output {output_path}: {error.strerror or error}") from None
+    out, partial = _open_output(job)
     count = worded = 0
     try:
-        with out, tqdm(unit="row", desc=desc, file=sys.stderr) as bar:
+        with tqdm(unit="row", desc=desc, total=total, file=sys.stderr) as bar:
             writer = csv.DictWriter(out, out_columns, extrasaction="ignore")
             writer.writeheader()
             for chunk in _chunks(rows):
@@ -183,26 +237,34 @@ def map_csv(job: CsvJob, new_columns: list[str], annotate: Callable[..., list[di
                 count += len(chunk)
                 worded += sum(has_content(row.get(text_column)) for row in chunk)
                 bar.update(len(chunk))
+        _close_output(out, partial)
     except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise CsvToolError(f"cannot write --output {output_path}: {error.strerror or error}; "
-                           "nothing was written") from None
+        if partial is not None:
+            out.close()
+            partial.unlink(missing_ok=True)
+        raise CsvToolError(f"cannot write --output {output_path}: {error.strerror or error}"
+                           + ("; nothing was written" if partial is not None else "")) from None
     except BaseException:
-        partial.unlink(missing_ok=True)
+        if partial is not None:
+            out.close()
+            partial.unlink(missing_ok=True)
         raise
     _report_unreadable(unreadable, input_path)
     first = unreadable[0] if unreadable else None
     if first and not count:  # a whole file lost is an error, not an empty result
-        partial.unlink()
+        if partial is not None:
+            partial.unlink()
         raise CsvToolError(f"none of the {len(unreadable):,} rows of {input_path.name} could be read (line "
                            f"{first.row_number}: {first.reason}); nothing was written")
-    os.replace(partial, output_path)
+    if partial is not None:
+        os.replace(partial, output_path)
     if count and not worded:  # ids, amounts or blanks: every result is empty or unknown
         print(f"warning: no row's {text_column!r} holds words (only numbers, placeholders or blanks): is it the "
               "text column?", file=sys.stderr)
     if first:  # rows missing from the output: the run did not do what was asked
         raise CsvToolError(f"{len(unreadable):,} row(s) of {input_path.name} could not be read (line {first.row_number}: "
-                           f"{first.reason}); {output_path} holds the other {count:,}: fix those lines and run again")
+                           f"{first.reason}); {output_path if to_file else 'the output'} holds the other {count:,}: fix those lines "
+                           "and run again")
     return count
 
 
@@ -337,7 +399,8 @@ def assign_topics_csv(job: CsvJob, source: str, taxonomy_path: Path, warehouse_t
                         "topic_confidence": round(assignment.confidence, 4)})
         return out
 
-    return map_csv(job, ["topic_code", "topic_name", "topic_confidence"], annotate, f"topics ({source})")
+    return map_csv(job, ["topic_code", "topic_name", "topic_confidence"], annotate, f"topics ({source})",
+                   total=len(raw))
 
 
 def discover_topics_csv(job: CsvJob, k: int) -> int:
@@ -347,6 +410,9 @@ def discover_topics_csv(job: CsvJob, k: int) -> int:
     _, rows, _ = _open_rows(job.input_path, job.text_column)
     texts = [row.get(job.text_column) or "" for row in rows]  # map_csv reads the file again and reports
     assignment, themes = discover_themes(texts, k=k)
+    if 0 < len(themes) < k:  # discover_themes shrinks k to what the texts can hold
+        print(f"note: {len(themes)} theme(s), not the {k} asked for (--k): the texts hold no more distinct "
+              "texts or words than that", file=sys.stderr)
     terms = {theme.theme_id: " ".join(theme.terms) for theme in themes}
     iterator = iter(assignment)
 
@@ -354,4 +420,4 @@ def discover_topics_csv(job: CsvJob, k: int) -> int:
         ids = [next(iterator) for _ in chunk]
         return [{"topic_id": i, "topic_terms": terms.get(i, "")} for i in ids]
 
-    return map_csv(job, ["topic_id", "topic_terms"], annotate, "topics")
+    return map_csv(job, ["topic_id", "topic_terms"], annotate, "topics", total=len(texts))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import hashlib
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from unittest.mock import patch
@@ -266,7 +269,9 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
     repeated.write_text("id,评论,评论\n1,服务太差,服务很好\n", encoding="utf-8")
     before = comments_csv.read_bytes()
     damaged = tmp_path / "damaged.xlsx"
-    damaged.write_bytes(b"not a workbook")
+    damaged.write_bytes(b"PK\x03\x04" + b"cut off mid-way" * 4)
+    text_workbook = tmp_path / "comments.xlsx"  # a CSV saved under a workbook's name
+    text_workbook.write_text("id,评论\n1,服务很好\n", encoding="utf-8")
     renamed = tmp_path / "renamed.csv"
     renamed.write_bytes(b"PK\x03\x04" + bytes(60))
     no_bom = tmp_path / "no_bom.csv"
@@ -291,6 +296,8 @@ def test_csv_commands_explain_bad_input(comments_csv: Path, tmp_path: Path, caps
          "is the input file"),
         (["--input", str(comments_csv), "--output", str(comments_csv / "out.csv")], "cannot write --output"),
         (["--input", str(damaged), "--output", str(tmp_path / "z.csv")], "damaged.xlsx cannot be read: not a readable"),
+        (["--input", str(text_workbook), "--output", str(tmp_path / "z.csv")],
+         "comments.xlsx is a text file (CSV?) under a workbook's name, not an Excel workbook; rename it to comments.csv"),
         (["--input", str(renamed), "--output", str(tmp_path / "z.csv")], "is an Excel workbook (XLSX) under another"),
         (["--input", str(binary), "--output", str(tmp_path / "z.csv")], "photo.csv is binary data, not text"),
         (["--input", str(unreadable), "--output", str(tmp_path / "z.csv")],
@@ -382,6 +389,33 @@ def test_topics_assign_command_for_comments_and_dialogues(settings: Settings, tm
     assert rows["a"]["topic_code"] == "order_change"  # the agent's 退款 never counts
     assert rows["b"]["topic_code"] != "waiting_time"
     assert list(rows["a"]) == ["call", "dialogue", "topic_code", "topic_name", "topic_confidence"]
+
+
+def test_csv_commands_read_standard_input_and_write_standard_output(comments_csv: Path) -> None:
+    """``-`` is standard input or output, as in any Unix filter; a pipe such as /dev/stdin is read too."""
+    command = [sys.executable, "-m", "pipelines.cli", "topics", "discover", "--text-column", "评论", "--k", "3",
+               "--output", "-", "--output-encoding", "gb18030"]
+    for source in ("-", "/dev/stdin"):
+        done = subprocess.run([*command, "--input", source], input=comments_csv.read_bytes(), capture_output=True,
+                              cwd=comments_csv.parent, timeout=300)
+        assert done.returncode == 0, done.stderr.decode()
+        rows = list(csv.DictReader(io.StringIO(done.stdout.decode("gb18030"))))
+        assert len(rows) == 30 and rows[0]["评论"] == "快递一个星期还没到，太失望了" and rows[0]["topic_terms"]
+        assert "30 rows written" in done.stderr.decode()
+        assert not (comments_csv.parent / "-").exists()
+
+
+def test_topics_discover_says_when_it_finds_fewer_themes_than_asked(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture) -> None:
+    few = tmp_path / "few.csv"
+    few.write_text("评论\n" + "又没信号了\n话费扣错了\n" * 6, encoding="utf-8")
+    assert main(["topics", "discover", "--input", str(few), "--text-column", "评论", "--k", "5",
+                 "--output", str(tmp_path / "themes.csv")]) == 0
+    assert "note: 2 theme(s), not the 5 asked for (--k)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["topics", "discover", "--input", str(few), "--text-column", "评论", "--k", "abc",
+              "--output", str(tmp_path / "themes.csv")])
+    assert "argument --k: 'abc' is not a whole number" in capsys.readouterr().err
 
 
 def test_topics_discover_command_on_identical_texts(tmp_path: Path) -> None:
