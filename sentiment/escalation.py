@@ -128,7 +128,7 @@ from sentiment.segmentation import default_tokenizer
 CATEGORIES = ("regulator", "consumer_association", "media", "legal", "government_hotline", "complaint_platform")
 NEEDS = ("none", "action", "intent")
 THRESHOLD = 0.5
-RULES_VERSION = "escalation-rules-4"
+RULES_VERSION = "escalation-rules-5"
 MODEL_CONTEXT = 60  # characters either side of the mentions that the model reads
 UNNAMED_CONTEXT = 400  # characters of one window the model reads in a text without a mention
 
@@ -414,7 +414,7 @@ _NOT_NEAR_REACH = 12  # characters either side of a mention that a seed not_near
 _CONTEXT_REACH = 16  # characters around a mention read for a question or someone else's escalation
 # After the mention: the writer's own complaint to it (工信部申诉, 律师会联系你们) counts alone; what the
 # third party does (记者采访, 媒体报道) counts only with the writer's intent (我会找记者来采访).
-_STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|举报|反映|反应|申诉|起诉|告(?=你|他|到|上)|见|评理|主持公道|讨.?说法|维权|打官司|发函|报案|联系你们|"
+_STRONG_AFTER = re.compile(r"^[^，。！？]{0,6}?(投诉|(?:投|告|举报|曝光|起诉)定了|举报|反映|反应|申诉|起诉|告(?=你|他|到|上)|见|评理|主持公道|讨.?说法|维权|打官司|发函|报案|联系你们|"
                            r"寄送|寄出|送达|文书|"
                            r"找你们|与贵司联系|与你们联系|跟你们联系|挂你们|曝光你们|打.{0,2}电话|电话投诉|留言|发帖|说理|发律师函|写信|"
                            r"(?<!不)(理|管|收拾|治|查|罚)你们)")
@@ -518,7 +518,8 @@ _THANKS = re.compile(r"谢谢|感谢|及时|辛苦|点赞|好评|耐心|给力|�
 _AVERTED = re.compile(r"不然|要不然|要不是|本来|原本|差点|险些|都准备|都想|本想|以为|想过|一度|考虑过|犹豫")
 # A self-correction right after the mention (我要报警，不对，我是说报修; 我要去消协……开个玩笑).
 _CORRECTED_AFTER = re.compile(r"^.{0,14}?(不对|说错了|口误|我是说(?!真的|认真)|我的意思是|开个?玩笑|逗你(的|玩))")
-_WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|撤销了|撤回了|撤了|撤诉|是误会|一场误会|太冲动|一时冲动|冲动了|收回")
+_WITHDRAWN = re.compile(r"(?<!不)是.{0,3}(气话|开玩笑|说说而已)|说的是气话|别当真|不要当真|是误会|一场误会|太冲动|一时冲动|冲动了|"
+                        r"(?<![让叫要逼求劝请没不未别])(?<![让叫要逼求劝请]我)(?<![让叫要逼求劝请]我们)(撤销了|撤回了|撤了|撤诉|收回)")
 # The writer's own complaint taken back, said beside the mention and done (了, 已经): 我已经撤销了12315的投诉,
 # 把黑猫上那个投诉删了, 12315的投诉我删掉了. Not one asked for (让我撤销), promised (处理好我就撤销投诉) or refused
 # (没删, 不会撤销), and not a post of the writer's the company deleted (你们删了我的评论), which names no complaint.
@@ -527,6 +528,12 @@ _TAKEN_BACK = "(?:撤销|撤回|撤掉|删除|删掉|删|取消)"
 _RETRACTED = re.compile(rf"(?<![让叫要逼求劝请没不未别])(?:已经|已)?{_TAKEN_BACK}了[^，。！？,.!?]{{0,12}}{_COMPLAINT_WORD}"
                         rf"|(?:已经|已)(?:把)?[^，。！？,.!?]{{0,12}}{_COMPLAINT_WORD}[^，。！？,.!?]{{0,4}}(?<![没不未别]){_TAKEN_BACK}"
                         rf"|{_COMPLAINT_WORD}[^，。！？,.!?]{{0,6}}(?:我|都)?(?:已经|已)?(?<![没不未别让叫要逼求劝请]){_TAKEN_BACK}(?:了|掉了)")
+# A refusal to take it back keeps the complaint open (我不会撤销12315的投诉, 你们让我撤，我不撤, 消协那边的投诉我绝不撤回):
+# the negation negates the withdrawal, not the escalation.
+_REFUSER = "(?:不会|绝不|决不|坚决不|不可能|不打算|不想|不|没有?)(?:会|去|给你们)?"
+_REFUSED_WITHDRAWAL = re.compile(rf"{_REFUSER}(?:撤销|撤回|撤掉|撤诉|撤)"
+                                 rf"|{_REFUSER}(?:删除|删掉|删|取消)[^，。！？,.!?]{{0,12}}?{_COMPLAINT_WORD}"
+                                 rf"|{_COMPLAINT_WORD}[^，。！？,.!?]{{0,6}}?{_REFUSER}(?:删除|删掉|删|取消)")
 
 # Other senses read from the words around a mention (step 3).
 _WORKPLACE_AFTER = re.compile(r"^\s?(热线|平台|中心)?\s?(的\s?)?(工作人员|员工|工作|上班|实习|任职|接线员|话务员|"
@@ -719,6 +726,8 @@ class EscalationDetector:
         dismissed = _DISMISSED_NEXT.search(text[part.end:part.end + 20].replace(" ", ""))  # …但是没必要
         if (state == "negated" or english_negation or dismissed
                 or _NEGATED_AFTER.search(text[end:part.end].replace(" ", ""))):
+            if _REFUSED_WITHDRAWAL.search(near):  # 我不会撤销12315的投诉: the complaint stands
+                return 0.92
             # 不曝光你们我就不姓王 vows; 本来不想去消协，现在不得不去了 takes the negation back.
             if _VOW.search(whole) or (_ONCE.search(prefix) and _REVERSAL.search(text, part.end)):
                 return 0.9

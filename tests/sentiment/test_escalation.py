@@ -383,6 +383,20 @@ def test_a_complaint_taken_back_stands_whatever_the_model_reads(shipped: Escalat
     assert shipped.detect(text).risk is is_threat
 
 
+@pytest.mark.parametrize(("text", "is_threat"), [
+    # Round 22's breaker: a refusal to withdraw negates the withdrawal, not the complaint (both were missed) ...
+    ("我不会撤销12315那边的投诉的", True), ("我是不会撤回消协那边的投诉的", True), ("黑猫上的投诉我不会删的", True),
+    ("我不撤诉，法院见", True),
+    # ... a withdrawal asked for is no withdrawal, and 投定了 is a vow (both read as not a threat, 0.25) ...
+    ("你们客服让我撤诉，门都没有，12315我投定了", True),
+    # ... while a plain refusal of something else, or a withdrawal done, stays no threat.
+    ("我不取消订单，也不会去12315", False), ("我不会去12315的，投诉也撤了", False),
+])
+def test_a_refused_withdrawal_keeps_the_complaint_open(shipped: EscalationDetector, text: str,
+                                                       is_threat: bool) -> None:
+    assert shipped.detect(text).risk is is_threat
+
+
 def _toy_model() -> ThreatModel:
     """A model that knows one unnamed threat (包青天 is in no seed) and a few ordinary sentences."""
     threats = ["我明天就去找包青天评理", "已经找了包青天，等着吧", "不退钱就找包青天"] * 4
