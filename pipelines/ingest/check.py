@@ -111,10 +111,14 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
         foreign_encoding=encoding.foreign if encoding is not None else None,
     )
 
+    first_read = False
+
     def mapper(headers: list[str]) -> tuple[list[str | None], list[str]]:
-        """The contract's mapping; the first header (or first JSON object's keys) is reported."""
+        """The contract's mapping; the header (or the first record's keys) is reported: the last call before
+        the first record, since a JSON wrapper's own keys ({"ok": 1, "data": {"cards": …}}) are mapped first,
+        to tell a wrapper from a record."""
         mapped = contract.map_header(headers)
-        if not result.mapping:
+        if not first_read:
             result.mapping = list(zip(headers, mapped[0]))
             result.unmapped_required = mapped[1]
             fed = set(mapped[0])
@@ -124,6 +128,7 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
 
     keys = KeyLedger()
     for record in source_records(contract, path, mapper):
+        first_read = True
         row, code, reason = check_record(record, spec, keys, max_text_chars, timezone, day=_landing_day(path))
         if row is not None:
             result.rows_loaded += 1

@@ -528,7 +528,7 @@ def _json_document(path: Path, encoding: Encoding, is_record: Callable[[dict], b
 # The key an API wraps its list of records in (Weibo: statuses); a record's own lists (a call's turns) are
 # no wrapper.
 _WRAPPER_KEYS = frozenset({"statuses", "data", "items", "records", "results", "list", "rows", "posts", "calls",
-                           "surveys", "responses"})
+                           "surveys", "responses", "cards"})  # cards: m.weibo.cn's pages, a post per card's mblog
 
 
 def _wrapped(content: dict, is_record: Callable[[dict], bool], depth: int = 3) -> list | None:
@@ -590,12 +590,14 @@ def read_json(path: Path, mapper: HeaderMapper | None = None) -> Iterator[Record
             yield Record(number, text, rename(fields))
 
 
-def _flattened(fields: dict) -> dict:
-    """A record with its nested objects' keys lifted one level, dotted: {"user": {"id": 1}} -> {"user.id": 1}."""
+def _flattened(fields: dict, depth: int = 3) -> dict:
+    """A record with its nested objects' keys lifted, dotted, down to ``depth`` levels: {"user": {"id": 1}} ->
+    {"user.id": 1}; m.weibo.cn's {"mblog": {"user": {"id": 1}}} -> {"mblog.user.id": 1}. Deeper objects
+    stay values."""
     flat: dict = {}
     for key, value in fields.items():
-        if isinstance(value, dict):
-            flat.update((f"{key}.{inner}", item) for inner, item in value.items())
+        if isinstance(value, dict) and depth > 0:
+            flat.update((f"{key}.{inner}", item) for inner, item in _flattened(value, depth - 1).items())
         else:
             flat[key] = value
     return flat

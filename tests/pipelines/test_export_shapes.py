@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
 
+from pipelines.ingest.check import check_file
 from pipelines.pii_audit import run_audit
 from pipelines.settings import Settings
 from tests.conftest import load_day
@@ -149,6 +151,26 @@ def test_json_as_apis_and_people_write_it(settings: Settings) -> None:
     assert _query(settings, "SELECT post_id, author_name, reposts FROM raw.social_posts") == [("M1", "小王", 2)]
     reason = _query(settings, "SELECT reason FROM raw.quarantine")[0][0]
     assert reason.startswith("the file is a JSON array that does not parse (") and "line" in reason
+
+
+def test_a_mobile_weibo_page_loads_a_post_per_card(settings: Settings, tmp_path: Path) -> None:
+    """m.weibo.cn's container pages: {"ok": 1, "data": {"cards": [{"card_type": 9, "mblog": {…}}]}}, the author
+    two levels down (mblog.user.id); a card without a post is quarantined, and `voc sources check` reports the
+    cards' keys, not the wrapper's."""
+    post = {"id": "4987000000000101", "mid": "4987000000000101", "created_at": "Sat Aug 01 08:31:00 +0800 2026",
+            "text": "宽带又断了", "reposts_count": 1, "comments_count": 2, "attitudes_count": 3,
+            "user": {"id": 5512345678, "screen_name": "小王不吃香菜"}}
+    page = {"ok": 1, "data": {"cardlistInfo": {"total": 2}, "cards": [{"card_type": 9, "mblog": post},
+                                                                     {"card_type": 11, "card_group": []}]}}
+    path = _surveys_folder(settings, "social") / "mweibo_page1.json"
+    path.write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
+    report = load_day("social", DAY)
+    assert report.rows_loaded == 1 and report.reasons == {"missing_field": 1}
+    # (post_id: a 16-digit id has a bank card's shape, so it is stored as its pseudonym like any such id)
+    assert _query(settings, "SELECT author_id, author_name, text, reposts, comments, likes FROM raw.social_posts") == [
+        ("5512345678", "小王不吃香菜", "宽带又断了", 1, 2, 3)]
+    check = check_file(path, "social", settings.contracts_dir, settings.max_text_chars, ZoneInfo(settings.timezone))
+    assert ("mblog.user.id", "author_id") in check.mapping and not check.unmapped_required
 
 
 def test_a_title_row_above_the_header_and_a_semicolon_separator(settings: Settings) -> None:
