@@ -205,8 +205,12 @@ def stored_file_name(path: Path, landing_dir: Path) -> str:
 
 
 def describe_encoding(path: Path) -> str:
-    """'xlsx' for a workbook, else the text codec detected over the whole file."""
-    return "xlsx" if file_format(path) == "xlsx" else detect_encoding(path).codec
+    """'xlsx' for a workbook, else the text codec detected over the whole file; for a file refused as another
+    encoding, what it probably is ('Big5 (Traditional Chinese)'), not the GB18030 it was not read as."""
+    if file_format(path) == "xlsx":
+        return "xlsx"
+    encoding = detect_encoding(path)
+    return encoding.foreign or encoding.codec
 
 
 def _keys_loaded_before(conn: duckdb.DuckDBPyConnection, source: Source, day: date) -> dict[str, date]:

@@ -131,6 +131,7 @@ def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
             "SELECT survey_id, comment FROM raw.surveys WHERE survey_id IN ('S81', 'S82') ORDER BY 1").fetchall()
         masked = conn.execute("SELECT text, pii_masks FROM raw.call_turns WHERE call_id = 'CL9'").fetchone()
         statuses = dict(conn.execute("SELECT _source_file, status FROM raw.ingest_files").fetchall())
+        encodings = dict(conn.execute("SELECT _source_file, encoding FROM raw.ingest_files").fetchall())
     finally:
         conn.close()
 
@@ -144,6 +145,7 @@ def test_every_hostile_record_is_accounted_for(settings: Settings) -> None:
     assert reasons[f"{s}j_multiline_and_short_row.csv:4"] == "bad_row"
     assert reasons[f"{s}k_stray_quote.csv:2"] == "bad_row"  # the quote never closes: that row only
     assert [reasons[f"{s}l_big5.csv:{n}"] for n in range(2, 26)] == ["encoding"] * 24  # not loaded as mojibake
+    assert encodings["surveys/2026-08-01/l_big5.csv"] == "Big5 (Traditional Chinese)"  # what it is, not gb18030
     assert reasons[f"{s}m_binary.csv:1"] == "bad_file"  # one record, not 4 KiB of junk rows
     assert f"{s}n_utf16_no_bom.csv:2" not in reasons  # UTF-16 without its mark is read, not quarantined
     c = "calls:calls/2026-08-01/calls.jsonl:"
