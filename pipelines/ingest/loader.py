@@ -23,7 +23,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ValidationError
 
 from pipelines.ingest.contracts import SourceContract
-from pipelines.ingest.masking import mask_pii, mask_raw_record, pseudonymise
+from pipelines.ingest.masking import mask_message, mask_pii, mask_raw_record, pseudonymise
 from pipelines.ingest.readers import Record, detect_encoding, file_format, file_sha256
 from pipelines.ingest.schemas import DamagedIdError, RuleError, TimestampError
 from pipelines.ingest.sources import FILE_REFUSALS, Source, load_source, source_records, text_lengths
@@ -269,7 +269,7 @@ def _load_file(writer: _BatchWriter, spec: Source, path: Path, relative: str,
             report.rows_loaded += 1
         else:
             # A rejected row keeps its content for the operator, masked like any loaded text.
-            writer.add("quarantine", {"source": spec.name, "reason_code": code, "reason": mask_pii(reason)[0],
+            writer.add("quarantine", {"source": spec.name, "reason_code": code, "reason": mask_message(reason),
                                       "raw_content": mask_raw_record(record.raw)}, relative,
                        report.file_hash, record.row_number)
             report.rows_quarantined += 1

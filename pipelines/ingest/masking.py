@@ -253,6 +253,7 @@ _SEP = f"[{_SEP_CHARS}]{{0,3}}"
 # or no-break space as a post's markup writes them (138<br />0013, 138&nbsp;0013) and an @mention
 # (138 @某某客服 0013 8000, which normalisation removes): at most six in a row.
 _PICTOGRAPHS = "\u2190-\u245f\u2500-\u2775\u2794-\u2bff\U0001f000-\U0001f0ff\U0001f10b-\U0001faff\ufe0f"
+_ONE_MARK = "[ .\\-_·—]?"  # at most one space, dot, dash, underscore or middle dot
 _SPLIT_GAP = (f"(?:[{_SEP_CHARS},、。;:~()\\[\\]【】/|*+=#^{_PICTOGRAPHS}]|<br ?/?>|&nbsp;|&#160;"
               f"|@[A-Za-z_\u4e00-\u9fff]{{1,20}}|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和){{0,6}}")
 # What follows an amount or a count, never a phone number.
@@ -270,7 +271,11 @@ _PHONE_LABEL = ("(?:电话|電話|座机|座機|手机|手機|联系方式|聯�
                 "[Ww]hats[Aa]pp|WHATSAPP|[Tt]el:|TEL:)(?:号码|號碼|号|號)?")
 # QQ numbers (5-11 digits) are contact handles; only their label marks them (QQ：864721953, 加扣扣864721953).
 _QQ_LABEL = "(?:QQ|qq|Qq|扣扣|企鹅号)(?:号|號|号码|號碼)?"
-_WECHAT_LABEL = "(?:微信号|微信號|微信|[Ww]e[Cc]hat|weixin|[Vv][Xx]|V信|v信|加[Vv])"
+# A lone Q is QQ as people type it (Q:864721953, 有事Q我 864721953): set apart from its number, which follows
+# unbroken, so a quarter (Q1 2026) or a code (Q20261129) is none.
+_Q_LABEL = "[Qq](?:我|号|號)?[ :：=]"
+# Homophones and abbreviations that dodge filters: wx, 薇信, 威信, V信, 加V.
+_WECHAT_LABEL = "(?:微信号|微信號|微信|薇信|威信|[Ww]e[Cc]hat|weixin|[Vv][Xx]|[Ww][Xx]|V信|v信|加[Vv])(?:号|號)?"
 _ID_LABEL = "(?:身分證|身份證|身分证|身份证|國民身分證|统一编号|統一編號)(?:字號|字号|號碼|号码|號|号)?"
 _DOCUMENT_LABEL = "(?:护照|護照|通行证|通行證|回乡证|回鄉證|台胞证|台胞證|旅行证|旅行證)(?:号码|號碼|号|號)?"
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -278,7 +283,7 @@ _PLATE_LABEL = "(?:车牌号码|车牌号|车牌|車牌|牌照|车号)"
 # An e-mail as people disguise it from scrapers: at as (at), [at], 艾特, # or spaced, dot as 点, 點, 。 or
 # dot; and the big Chinese mail hosts written without their .com after an address of five characters or
 # more (864721953@qq; not VIP@qq音乐). A spelt-out " at " is English (bought it at JD.com).
-_AT = "(?: ?(?:@|艾特) ?|\\(at\\)|\\[at\\]|#)"
+_AT = "(?: ?(?:@|艾特) ?|\\([Aa][Tt]\\)|\\[[Aa][Tt]\\]|\\{[Aa][Tt]\\}|#)"
 # Read aloud or typed to dodge filters, an address says at and dot in words (zhang san at 163 dot com, ASR's
 # zhang san 艾特 qq 点 com): taken only before a mail host and a dot (bought it at JD.com names no mail host).
 _SPOKEN_AT = "(?: (?:at|AT) | ?艾特 ?)"
@@ -306,11 +311,11 @@ def _plate(text: str) -> str:
 
 # Order matters where two could start at one place: the first that matches wins.
 PATTERNS: tuple[PiiPattern, ...] = (
-    PiiPattern("email", rf"[A-Za-z0-9._%+-]+{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}"
+    PiiPattern("email", rf"(?:[A-Za-z0-9._%+-]+|[一-龥]{{2,6}}){_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}"
                         rf"|[A-Za-z0-9._%+-]{{5,}} ?@ ?{_MAIL_HOSTS}"
                         rf"|[A-Za-z0-9._%+-]+(?: [A-Za-z0-9._%+-]+){{0,2}}{_SPOKEN_AT}{_MAIL_HOSTS}{_DOT}(?:com|cn|net)",
                _email, "wang.xiaoming@163.com", left="", right="", needs=_ANY_AT,
-               starts="A-Za-z0-9._%+\\-"),
+               starts="A-Za-z0-9._%+\\-一-龥"),
     # GB 11643-1999: 6-digit area, birth date yyyymmdd, 3-digit sequence, check digit or X.
     PiiPattern("id_card_18", rf"[1-9][0-9]{{5}}{_SEP}(?:18|19|20)[0-9]{{2}}{_SEP}{_DATE}{_SEP}[0-9]{{3}}[0-9Xx]",
                _id_card, "44030619851112341X", right="0-9Xx"),
@@ -328,6 +333,14 @@ PATTERNS: tuple[PiiPattern, ...] = (
     # and a group before a unit (139元、1299元) is an amount.
     PiiPattern("mobile_cn_split", rf"1[3-9][0-9]{_SPLIT_GAP}[0-9]{{4}}{_SPLIT_GAP}[0-9]{{4}}", _keep_prefix_and_last4,
                "138，1234，5678", right=f"0-9{_UNITS}"),
+    # A mainland mobile regrouped or spelt digit by digit, one mark between any two digits: 138-12-34-56-78,
+    # 13-812-345-678, 1-3-9-0-0-1-3-8-0-0-1, 1.5.8.0.0.1.3.8.0.0.6 (how posts slip a number past a filter).
+    PiiPattern("mobile_cn_regrouped", rf"1{_ONE_MARK}[3-9](?:{_ONE_MARK}[0-9]){{9}}", _keep_prefix_and_last4,
+               "138-12-34-56-78", needs=f"1{_ONE_MARK}[3-9]{_ONE_MARK}[0-9]"),
+    # Excel's scientific notation of a long number (an ID card or bank card typed into a number cell keeps
+    # its first 15 digits: 4.40306198511123E+17): area code and birth date, or a card's first digits.
+    PiiPattern("excel_long_number", "[1-9]\\.[0-9]{9,14}[Ee]\\+?(?:1[5-9]|2[0-2])", lambda _: "****",
+               "4.40306198511123E+17", right="0-9", needs="[0-9][Ee]"),
     # Hong Kong (+852) and Macau (+853): 8 digits; with the country code here (a bare 852 only before a
     # space or dash, so an 11-digit id is no phone), with a label below.
     PiiPattern("phone_hk_mo", rf"(?:(?:\+|00)85[23][ -]?|85[23][ -]|\(\+?85[23]\)[ -]?)[0-9]{{4}}{_SEP}[0-9]{{4}}", _keep_last4,
@@ -347,8 +360,13 @@ PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern("phone_labelled", f"[2-9][0-9]{{2,3}} ?[0-9]{{4}}|[二两三四五六七八九](?: ?[{_LABELLED_DIGIT}]){{6,7}}",
                _labelled_last4, "電話：9123 4567", left="A-Za-z", right=_LABELLED_DIGIT,
                label=_PHONE_LABEL, needs=_PHONE_LABEL, starts=""),
-    PiiPattern("qq_number", f"[1-9][0-9]{{4,10}}|[一幺二两三四五六七八九](?: ?[{_LABELLED_DIGIT}]){{4,10}}", _labelled_last4,
+    PiiPattern("qq_number", f"[1-9](?: ?[0-9]){{4,10}}|[一幺二两三四五六七八九](?: ?[{_LABELLED_DIGIT}]){{4,10}}", _labelled_last4,
                "QQ：864721953", left="A-Za-z", right=_LABELLED_DIGIT, label=_QQ_LABEL, needs=_QQ_LABEL, starts=""),
+    PiiPattern("qq_number_q", "[1-9][0-9]{4,10}", _labelled_last4, "Q:864721953", left="A-Za-z0-9",
+               right="0-9", label=_Q_LABEL, needs=f"{_Q_LABEL}{_LABEL_GAP}[1-9][0-9]{{4}}", starts=""),
+    # WeChat's own account id (wxid_…) is one with or without a label.
+    PiiPattern("wechat_wxid", "wxid_[A-Za-z0-9]{4,}", _first_and_stars, "wxid_k2j3h4g5f6", left="A-Za-z0-9",
+               right="-_A-Za-z0-9", needs="wxid_", starts="w"),
     # A WeChat id holds a digit, _ or - (wxid_…, zhangwei1990): a word after 微信 (Android, WeChat) is none.
     PiiPattern("wechat_id", "[A-Za-z][A-Za-z]*[-_0-9][-_A-Za-z0-9]*", _first_and_stars, "微信号 wxid_k2j3h4g5f6",
                left="A-Za-z",
@@ -560,7 +578,35 @@ def mask_raw_record(raw: str) -> str:
                 masked[i] = text
             # Masked once more whole: a number may be a JSON number ({"phone": 13800138000}).
             return mask_pii(orjson.dumps(_replace_strings(record, iter(masked))).decode())[0]
+    if stripped[:1] in ("{", "["):  # JSON that does not parse: its \\u escapes can still hide a number
+        return mask_pii(unescaped(raw))[0]
     return mask_pii(raw)[0]
+
+
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\[ntr]")
+
+
+def unescaped(text: str) -> str:
+    """``text`` with the escapes that JSON and Python's ``repr`` write (``\\u5e7a``, ``\\u200b``, ``\\x0b``,
+    ``\\n``, ``\\t``) read as the characters they stand for (a line break as a space), so a number spelt in
+    them is masked: a quarantine reason quotes a bad value with ``repr`` and a cut-off JSON line keeps its
+    escapes. Surrogate escapes (an emoji's halves) stay as written."""
+    def character(match: re.Match[str]) -> str:
+        code = match.group(1) or match.group(2)
+        if code is None:
+            return " "
+        value = int(code, 16)
+        return match.group(0) if 0xD800 <= value <= 0xDFFF else chr(value)
+
+    return _ESCAPE.sub(character, text)
+
+
+def mask_message(text: str) -> str:
+    """A message about a value (a quarantine reason quoting it with ``repr``), masked: read with its escapes
+    resolved (``unescaped``) when they hide a number, else as it is."""
+    masked, found = mask_pii(text)
+    plain, found_plain = mask_pii(unescaped(text))
+    return plain if found_plain > found else masked
 
 
 _ANY_DIGIT = re.compile(f"[{_SPOKEN_DIGIT}]")
