@@ -134,6 +134,24 @@ def import_bundle(bundle: Path, serving: Path, username: str, roles_file: Path,
                      ensure_ascii=False))
 
 
+def _dashboard_datasets(slugs: list[str], datasets: list) -> list:
+    """The datasets of ``datasets`` that the dashboards ``slugs`` read: their charts' and their native filters'.
+    A role given only these (``datasets: dashboards``) gets no rows through the chart data API of a dataset its
+    dashboards do not show."""
+    from superset import db
+    from superset.models.dashboard import Dashboard
+
+    used: set[object] = set()  # dataset ids, and uuids as an imported filter may still name them
+    for dashboard in db.session.query(Dashboard).filter(Dashboard.slug.in_(slugs)).all():
+        used.update(chart.datasource_id for chart in dashboard.slices if chart.datasource_type == "table")
+        metadata = json.loads(dashboard.json_metadata or "{}")
+        for native_filter in metadata.get("native_filter_configuration", []):
+            for target in native_filter.get("targets", []):
+                used.update(str(target[key]) if key == "datasetUuid" else target[key]
+                            for key in ("datasetId", "datasetUuid") if key in target)
+    return [dataset for dataset in datasets if dataset.id in used or str(dataset.uuid) in used]
+
+
 def _matches(name: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
@@ -172,8 +190,10 @@ def sync_security(roles_file: Path, contents: dict[str, str], demo_passwords: di
                     granted[key] = pv
         for key in rule.get("add", []):
             granted[key] = _permission(security_manager, *key.split("|", 1))
-        if rule.get("datasets") == "bundle":
-            for dataset in datasets:
+        if rule.get("datasets") in ("bundle", "dashboards"):
+            shown = datasets if rule["datasets"] == "bundle" else _dashboard_datasets(
+                [slug for slug, role_names in spec.get("dashboards", {}).items() if name in role_names], datasets)
+            for dataset in shown:
                 granted[f"datasource_access|{dataset.perm}"] = _permission(security_manager, "datasource_access",
                                                                           dataset.perm)
         for database_name in rule.get("databases", []):

@@ -104,8 +104,27 @@ DISALLOWED_SQL_FUNCTIONS: dict[str, set[str]] = {
         "read_csv", "read_csv_auto", "read_text", "read_blob", "read_parquet", "parquet_scan",
         "parquet_metadata", "parquet_schema", "read_json", "read_json_auto", "read_ndjson",
         "read_json_objects", "read_ndjson_objects", "read_xlsx", "glob", "sniff_csv",
+        # query('SELECT … read_blob(…)') names a function inside a string, out of this list's sight; and the
+        # settings and catalogue functions show the server's paths.
+        "query", "query_table", "current_setting", "duckdb_settings", "duckdb_databases", "pragma_database_list",
     },
 }
+
+
+_SERVING_LINK = _DATA_DIR / "serving.duckdb"  # pipelines.publish.serving_path: a link to the current snapshot
+
+
+class VocConnectionRefused(Exception):
+    """A database connection other than the serving snapshot: the one database dashboards and SQL may reach."""
+
+
+def _serving_files() -> set[str]:
+    """The snapshot the link points at and the earlier snapshots beside it (a query may still read one)."""
+    folder = _DATA_DIR / "serving"
+    found = {os.path.realpath(_SERVING_LINK)}
+    if folder.is_dir():
+        found.update(os.path.realpath(path) for path in folder.glob("*.duckdb"))
+    return found
 
 
 def DB_CONNECTION_MUTATOR(url: Any, params: dict, username: Any, security_manager: Any, source: Any):  # noqa: N802
@@ -118,9 +137,15 @@ def DB_CONNECTION_MUTATOR(url: Any, params: dict, username: Any, security_manage
     turn external access back on) and the read-only, locked configuration is forced.
     """
     if not url.drivername.startswith("duckdb"):
-        return url, params
-    if url.database and os.path.islink(url.database):
-        url = url.set(database=os.path.realpath(url.database))
+        # Superset's own blocklist (PREVENT_UNSAFE_DB_CONNECTIONS) names sqlite and two shillelagh dialects
+        # only; shillelagh+sqlglot:// reads and deletes CSV files. VoC serves one database.
+        raise VocConnectionRefused(f"this Superset serves VoC's snapshot only; a {url.drivername} connection "
+                                   "is refused (dashboards/superset_config.py)")
+    if os.path.realpath(url.database or "") not in _serving_files():
+        # Another DuckDB file (the warehouse, with its quarantine) is data dashboards must not reach.
+        raise VocConnectionRefused(f"this Superset serves VoC's snapshot only ({_SERVING_LINK}); "
+                                   f"{url.database or 'an in-memory database'} is refused")
+    url = url.set(database=os.path.realpath(url.database))
     url = url.set(query={})
     connect_args = dict(params.get("connect_args") or {})
     connect_args["read_only"] = True

@@ -278,6 +278,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     services.start(services.dagster_service(port=args.dagster_port))
     if not args.no_superset:
+        first_start = not superset.secrets_path(settings).exists()  # the admin password is shown this once
         if not serving_path(settings).exists():
             print("no serving snapshot yet: run `voc run` first; Superset dashboards would be empty", file=sys.stderr)
         print(superset.import_dashboards(settings, demo_users=args.demo_users).strip())
@@ -289,7 +290,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         service = superset.superset_service(settings, port=args.superset_port)
         services.start(service)
         who = superset.login(settings)
-        print(f"Superset dashboards: {service.url}/dashboard/list/  login: {who.username} / {who.password}")
+        password = who.password if first_start else f"(password in {superset.secrets_path(settings)})"
+        print(f"Superset dashboards: {service.url}/dashboard/list/  login: {who.username} / {password}")
     print("Services run in the background; stop them with `voc stop` (or `make stop`).")
     return 0
 

@@ -42,7 +42,8 @@ def state_dir(settings: Settings) -> Path:
     return folder
 
 
-def _secrets_path(settings: Settings) -> Path:
+def secrets_path(settings: Settings) -> Path:
+    """Where the generated session key and passwords are kept (mode 0600)."""
     return state_dir(settings) / "secrets.json"
 
 
@@ -59,7 +60,7 @@ def _write_secrets(path: Path, values: dict) -> None:
 def _secrets(settings: Settings) -> dict:
     """Read the generated secrets, generating any that is missing (the first time, or after an
     operator deleted ``secret_key`` to rotate it)."""
-    path = _secrets_path(settings)
+    path = secrets_path(settings)
     values = json.loads(path.read_text()) if path.exists() else {}
     missing = {"secret_key": lambda: secrets.token_urlsafe(42), "admin_password": lambda: secrets.token_urlsafe(12)}
     missing = {name: make() for name, make in missing.items() if name not in values}
@@ -79,7 +80,7 @@ def demo_logins(settings: Settings) -> tuple[list[Login], bool]:
     for name in created:
         stored[name] = secrets.token_urlsafe(12)
     if created:
-        _write_secrets(_secrets_path(settings), values)
+        _write_secrets(secrets_path(settings), values)
     return [Login(name, stored[name]) for name in names], bool(created)
 
 
@@ -108,12 +109,16 @@ def _bin(name: str, settings: Settings) -> Path:
 
 
 def _run(args: list[str], settings: Settings, what: str, check: bool = True,
-         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+         env: dict[str, str] | None = None, answers: str | None = None) -> subprocess.CompletedProcess:
+    """Run a Superset command, its output appended to ``logs/superset-setup.log`` (readable by its owner only).
+    ``answers`` go to the command's prompts on standard input, in a new session without a terminal so a
+    password prompt reads them there: a secret never stands on the command line (``ps``) or in the log."""
     result = subprocess.run(args, cwd=REPO_ROOT, env={**superset_env(settings), **(env or {})},
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, input=answers, start_new_session=answers is not None)
     log = settings.data_dir / "logs" / "superset-setup.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as handle:
+    with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as handle:
+        os.chmod(log, 0o600)  # one written by an earlier version was world-readable
         handle.write(f"$ {' '.join(args)}\n{result.stdout}\n{result.stderr}\n")
     if check and result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
@@ -126,12 +131,13 @@ def init_metadata(settings: Settings) -> None:
     superset = str(_bin("superset", settings))
     _run([superset, "db", "upgrade"], settings, "superset db upgrade")
     who = login(settings)
-    created = _run([superset, "fab", "create-admin", "--username", who.username, "--password", who.password,
+    typed_twice = f"{who.password}\n{who.password}\n"  # the prompt, then its confirmation
+    created = _run([superset, "fab", "create-admin", "--username", who.username,
                     "--firstname", "VoC", "--lastname", "Admin", "--email", f"{who.username}@voc.local"],
-                   settings, "creating the Superset admin", check=False)
+                   settings, "creating the Superset admin", check=False, answers=typed_twice)
     if created.returncode != 0 or "already exist" in (created.stdout + created.stderr):
-        _run([superset, "fab", "reset-password", "--username", who.username, "--password", who.password],
-             settings, "setting the Superset admin password")
+        _run([superset, "fab", "reset-password", "--username", who.username],
+             settings, "setting the Superset admin password", answers=typed_twice)
     _run([superset, "init"], settings, "superset init")
 
 
@@ -153,9 +159,9 @@ def import_dashboards(settings: Settings, demo_users: bool = False) -> str:
     if demo_users:
         logins, created = demo_logins(settings)
         passwords = {who.username: who.password for who in logins}
-        message = ("\n".join(["Demo users (shown once; kept in " + str(_secrets_path(settings)) + "):"]
+        message = ("\n".join(["Demo users (shown once; kept in " + str(secrets_path(settings)) + "):"]
                              + [f"  {who.username} / {who.password}" for who in logins]) if created
-                   else f"Demo users {', '.join(passwords)}: passwords in {_secrets_path(settings)}")
+                   else f"Demo users {', '.join(passwords)}: passwords in {secrets_path(settings)}")
     output = _bundle_tool("import", settings, extra=["--roles", str(ROLES_FILE)],
                           env={"VOC_DEMO_USER_PASSWORDS": json.dumps(passwords)})
     return output.strip() + ("\n" + message if message else "")
@@ -164,7 +170,7 @@ def import_dashboards(settings: Settings, demo_users: bool = False) -> str:
 def verify_lockdown(settings: Settings) -> str:
     """Check that Superset's serving database is read-only with DuckDB's file access off and locked,
     in its definition and by a real query that must be refused; raise ``SupersetError`` if not."""
-    probe = _secrets_path(settings)
+    probe = secrets_path(settings)
     _secrets(settings)
     return _bundle_tool("verify", settings, extra=["--probe-file", str(probe)])
 

@@ -171,6 +171,35 @@ def test_sql_lab_and_datasets_cannot_touch_files(stack: Stack, who: str) -> None
         assert not _leaks(answer.text, stack.settings)
 
 
+def test_even_the_admin_cannot_add_a_database_that_reads_files_or_the_warehouse(stack: Stack,
+                                                                                tmp_path: Path) -> None:
+    """Superset's blocklist misses shillelagh+sqlglot://, which reads and deletes CSV files; another DuckDB file
+    (the warehouse) holds the quarantine. The connection mutator refuses every database but the snapshot
+    (round 23's security review)."""
+    victim = tmp_path / "victim.csv"
+    victim.write_text('"phone"\n"13800138000"\n', encoding="utf-8")
+    added = []
+    try:
+        for name, uri, sql in [
+            ("files", "shillelagh+sqlglot://", f'SELECT * FROM "{victim}"'),
+            ("warehouse", f"duckdb:///{stack.settings.warehouse_path}", "SELECT count(*) AS n FROM raw.quarantine"),
+        ]:
+            created = stack.api.request("POST", "/api/v1/database/", {"database_name": f"attack_{name}",
+                                                                       "sqlalchemy_uri": uri, "expose_in_sqllab": True})
+            if created.status_code >= 400:
+                continue  # refused at once: as good
+            added.append(created.json()["id"])
+            response = stack.api.sql_response(added[-1], sql)
+            assert response.status_code >= 400, f"{name}: {response.text[:300]}"
+            assert "13800138000" not in response.text
+            if name == "files":
+                stack.api.sql_response(added[-1], f'DROP TABLE "{victim}"')
+        assert victim.exists()
+    finally:
+        for database_id in added:
+            stack.api.request("DELETE", f"/api/v1/database/{database_id}")
+
+
 def test_serve_refuses_a_serving_database_that_is_not_locked_down(stack: Stack) -> None:
     import json
     import sqlite3
@@ -223,6 +252,20 @@ def test_service_manager_sees_only_their_team(stack: Stack) -> None:
 
     assert teams(api) == {"一线A组"}
     assert len(teams(stack.api)) > 1
+
+    # No rows of a dataset only the cockpit or the iceberg reads, and no registrations list (round 23's review).
+    own = {chart_id for slug, _, charts in stack.api.dashboards() if slug in ("voice-of-the-customer", "operations")
+           for chart_id in charts}
+    dataset_of = {chart["id"]: chart["datasource_id"] for chart in stack.api.listing("chart")}
+    own_datasets = {dataset_of[chart_id] for chart_id in own}
+    others = [d["id"] for d in stack.api.listing("dataset") if d["id"] not in own_datasets]
+    assert others, "every dataset is on the manager's dashboards: nothing to check"
+    for dataset_id in others:
+        body = {"datasource": {"id": dataset_id, "type": "table"}, "force": True, "result_format": "json",
+                "result_type": "full", "queries": [{"columns": [], "row_limit": 1, "metrics": [
+                    {"expressionType": "SQL", "sqlExpression": "COUNT(*)", "label": "n"}]}]}
+        assert api.request("POST", "/api/v1/chart/data", body).status_code in (403, 404), dataset_id
+    assert api.request("GET", "/api/v1/security/user_registrations/").status_code in (401, 403, 404)
 
 
 @pytest.mark.parametrize("who", ["exec_demo", "manager_demo", "analyst_demo"])

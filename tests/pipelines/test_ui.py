@@ -45,6 +45,12 @@ def test_dagster_ui_serves_materialised_assets(tmp_path: Path) -> None:
         assert f"http://127.0.0.1:{superset_port}" in served.stdout and "login: admin / " in served.stdout
         again = voc("serve", "--dagster-port", str(port), "--superset-port", str(superset_port))
         assert again.stdout.count("already running") == 2
+        # The admin password is shown on the first start only, and never written to the setup log (a
+        # command-line argument there, world-readable, until round 23's security review).
+        password = json.loads((tmp_path / "data" / "superset" / "secrets.json").read_text())["admin_password"]
+        assert f"login: admin / {password}" in served.stdout and password not in again.stdout
+        setup_log = tmp_path / "data" / "logs" / "superset-setup.log"
+        assert password not in setup_log.read_text() and setup_log.stat().st_mode & 0o077 == 0
     finally:
         stopped = voc("stop")
     assert "dagster: stopped" in stopped.stdout and "superset: stopped" in stopped.stdout
