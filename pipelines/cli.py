@@ -61,7 +61,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: --end {end} is before --start {args.start}", file=sys.stderr)
         return 2
     days = (end - args.start).days + 1
+    from pipelines.alerts.config import AlertConfigError, load_alert_config
     from pipelines.defs.partitions import PartitionRangeError
+
+    try:  # told now, not after ingest and dbt, where it would hold back the publish
+        load_alert_config(get_settings().alerts_config)
+    except AlertConfigError as error:
+        print(f"error: alerts file: {error}", file=sys.stderr)
+        return 2
 
     print(f"Running the nightly job for {days} day(s), {args.start} .. {end}, in one Dagster run")
     try:

@@ -95,27 +95,61 @@ class AlertConfigError(ValueError):
     """The alerts file is unreadable or invalid; the message names the file and the field."""
 
 
-def _expand(value: object) -> object:
+def _expand(value: object, unset: list[str]) -> object:
+    """``${VAR}`` read from the environment; the names of unset ones are added to ``unset``."""
     if isinstance(value, str):
-        return re.sub(r"\$\{(\w+)\}", lambda m: os.environ.get(m.group(1), ""), value)
+        def read(match: re.Match[str]) -> str:
+            if match.group(1) not in os.environ:
+                unset.append(match.group(1))
+            return os.environ.get(match.group(1), "")
+
+        return re.sub(r"\$\{(\w+)\}", read, value)
     if isinstance(value, list):
-        return [_expand(v) for v in value]
+        return [_expand(v, unset) for v in value]
     if isinstance(value, dict):
-        return {k: _expand(v) for k, v in value.items()}
+        return {k: _expand(v, unset) for k, v in value.items()}
     return value
 
 
+def _problems(error: ValidationError) -> str:
+    """Every problem as ``where: what``, without the values given: a mistyped key's value may be a
+    password or a bot's address with its token, already read from the environment."""
+    return "; ".join(f"{'.'.join(str(part) for part in item['loc']) or 'top level'}: {item['msg']}"
+                     for item in error.errors(include_input=False, include_url=False))
+
+
 def load_alert_config(path: Path) -> AlertConfig:
-    """Read and validate ``path``; a missing file means every default (no channel)."""
+    """Read and validate ``path``. AlertConfigError, naming the file and the key, for a file that is
+    missing (a mistyped ``VOC_ALERTS_CONFIG`` would otherwise mean no channel, silently), not UTF-8,
+    not YAML or not a mapping, a value of the wrong kind, or a ``${VAR}`` that is not set. An empty
+    file means every default."""
     if not path.exists():
-        return AlertConfig()
+        raise AlertConfigError(f"{path} does not exist (VOC_ALERTS_CONFIG): give the alerts file, or leave "
+                               "the variable unset for the repository's alerts.yaml")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        raw["channels"] = [_expand(channel) for channel in raw.get("channels") or []]
+    except UnicodeDecodeError:
+        raise AlertConfigError(f"{path} is not UTF-8 text: save it as UTF-8") from None
+    except yaml.YAMLError as error:
+        raise AlertConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    if not isinstance(raw, dict):
+        raise AlertConfigError(f"{path}: the top level must be a mapping (rules:, channels:, retry:), "
+                               f"not a {type(raw).__name__}")
+    unset: list[str] = []
+    channels = raw.get("channels") or []
+    raw["channels"] = [_expand(channel, unset) for channel in channels] if isinstance(channels, list) else channels
+    if unset:
+        raise AlertConfigError(f"{path}: environment variable(s) {', '.join(sorted(set(unset)))} not set "
+                               "(named as ${VAR} in channels)")
+    try:
         config = AlertConfig.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as error:
-        first = str(error).splitlines()
-        raise AlertConfigError(f"{path}: {' '.join(first[:3])}") from None
+    except ValidationError as error:
+        raise AlertConfigError(f"{path}: {_problems(error)}") from None
+    names = [channel.name for channel in config.channels]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # the ledger knows a channel by its name: two would share what each was sent
+        raise AlertConfigError(f"{path}: more than one channel named {', '.join(map(repr, repeated))}; "
+                               "give each its own name")
     for channel in config.channels:
         unknown = set(channel.rules) - set(RULE_NAMES)
         if unknown:

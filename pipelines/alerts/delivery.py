@@ -6,10 +6,12 @@ attempts were made and the last error, for the ledger.
 
 from __future__ import annotations
 
+import http.client
 import json
 import smtplib
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -31,6 +33,18 @@ class DeliveryResult:
     error: str | None
 
 
+def receiver(url: str) -> str:
+    """The part of a webhook address that may be shown (scheme, host and port): the bots' tokens sit in the
+    query (WeCom's key, DingTalk's access_token) or in the path (Feishu's hook id)."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "(address not shown)"
+
+
+# A receiver's answer that means "accepted": the bots' errcode/code 0, and the 200 that some generic
+# webhooks echo in their body ({"code": 200, "msg": "ok"}).
+_ACCEPTED_CODES = (0, 200, "0", "200", None)
+
+
 def _post_json(url: str, payload: dict, timeout_s: float) -> None:
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(url, data=body, method="POST",
@@ -39,16 +53,18 @@ def _post_json(url: str, payload: dict, timeout_s: float) -> None:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             answer = response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
-        raise DeliveryError(f"HTTP {error.code} from {url.split('?')[0]}") from None
-    except OSError as error:
-        raise DeliveryError(f"{url.split('?')[0]} unreachable: {error}") from None
+        raise DeliveryError(f"HTTP {error.code} from {receiver(url)}") from None
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        # OSError: refused, reset, timed out; HTTPException: an answer that is not HTTP or is cut off;
+        # ValueError: an address urllib cannot use. None may fail the night.
+        raise DeliveryError(f"{receiver(url)} unreachable: {type(error).__name__}: {error}") from None
     # The group bots answer HTTP 200 with an error code in the body (errcode / code != 0).
     try:
         result = json.loads(answer) if answer.strip() else {}
     except json.JSONDecodeError:
         return
     code = result.get("errcode", result.get("code", 0)) if isinstance(result, dict) else 0
-    if code not in (0, None):
+    if code not in _ACCEPTED_CODES:
         raise DeliveryError(f"receiver answered error {code}: {result.get('errmsg') or result.get('msg')}")
 
 
@@ -66,7 +82,7 @@ def _send_mail(channel: Channel, alert: Alert, timeout_s: float) -> None:
             if channel.username:
                 server.login(channel.username, channel.password or "")
             server.send_message(message)
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, smtplib.SMTPException, ValueError) as error:
         raise DeliveryError(f"SMTP {channel.host}:{channel.port}: {error}") from None
 
 
@@ -89,4 +105,6 @@ def deliver(channel: Channel, alert: Alert, retry: Retry) -> DeliveryResult:
                 send_once(channel, alert, retry.timeout_s)
     except DeliveryError as error:
         return DeliveryResult(False, attempts, str(error))
+    except Exception as error:  # noqa: BLE001 - a delivery problem of a kind not foreseen never fails the night
+        return DeliveryResult(False, attempts, f"{type(error).__name__}: {error}")
     return DeliveryResult(True, attempts, None)

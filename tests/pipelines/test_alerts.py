@@ -232,7 +232,9 @@ def test_without_a_channel_alerts_are_recorded_as_not_delivered(settings: Settin
     from pipelines.alerts import find_alerts, load_alert_config
     from pipelines.runner import run_nightly
 
-    monkeypatch.setenv("VOC_ALERTS_CONFIG", str(tmp_path / "absent.yaml"))  # every default, no channel
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    monkeypatch.setenv("VOC_ALERTS_CONFIG", str(empty))  # every default, no channel
     make_demo(settings, days=6, customers=4000, seed=8)
     last = DEMO_START + timedelta(days=5)
     assert run_nightly(DEMO_START, last).success
@@ -243,6 +245,77 @@ def test_without_a_channel_alerts_are_recorded_as_not_delivered(settings: Settin
         recorded = conn.execute("SELECT count(*) FROM alerts.alert_ledger WHERE rule = 'level3_case'").fetchone()[0]
     assert statuses == [("not_delivered",)] and deliveries == 0
     assert recorded == level3 > 0, "every level-3 case is an alert"
-    found, new = find_alerts(load_alert_config(tmp_path / "absent.yaml"), DEMO_START, last,
+    found, new = find_alerts(load_alert_config(empty), DEMO_START, last,
                              Warehouse.from_settings(settings))
     assert len(found) >= level3 and not new, "a backfill of the same days adds nothing to the ledger"
+
+
+def _alert() -> "Alert":
+    from datetime import date
+
+    from pipelines.alerts.rules import Alert
+
+    return Alert("level3_case:T1", "level3_case", date(2026, 8, 1), "三级投诉", (("客户", "C1"),), "我要去12315",
+                 "http://voc.example/superset/dashboard/operations/")
+
+
+def test_an_answer_that_is_not_http_or_a_code_200_body_is_read_without_failing_the_night() -> None:
+    """Round 23's operator review: a reply that is not HTTP escaped the step with a traceback and lost the
+    night's outcomes; a webhook echoing {"code": 200} was taken for an error and sent again every night;
+    a Feishu hook's token (in its path) was written into the error."""
+    import socket
+
+    from pipelines.alerts.config import Channel, Retry
+    from pipelines.alerts.delivery import deliver
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def answer(body: bytes, times: int) -> None:
+        for _ in range(times):
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(body)
+
+    retry = Retry(attempts=2, first_wait_s=0.01, timeout_s=2)
+    garbage = threading.Thread(target=answer, args=(b"hello there\r\n\r\n", 2), daemon=True)
+    garbage.start()
+    hook = Channel(name="飞书", type="feishu", url=f"http://127.0.0.1:{port}/open-apis/bot/v2/hook/SECRET-TOKEN")
+    result = deliver(hook, _alert(), retry)
+    garbage.join(timeout=10)
+    assert not result.sent and result.attempts == 2 and "BadStatusLine" in result.error
+    assert "SECRET-TOKEN" not in result.error and f"http://127.0.0.1:{port}" in result.error
+    body = b'{"code": 200, "msg": "ok"}'
+    ok = threading.Thread(target=answer, args=(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body), 1),
+                          daemon=True)
+    ok.start()
+    accepted = deliver(Channel(name="JSON", type="webhook", url=f"http://127.0.0.1:{port}/hook"), _alert(), retry)
+    ok.join(timeout=10)
+    listener.close()
+    assert accepted.sent and accepted.attempts == 1
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "does not exist (VOC_ALERTS_CONFIG)"),
+    ("channels:\n  - {name: 邮件组, type: smtp}\n".encode("gb18030"), "is not UTF-8 text"),
+    (b"- a\n- b\n", "the top level must be a mapping"),
+    (b"channels:\n  - {name: x, type: wecom, url: '${VOC_TEST_UNSET_HOOK}'}\n", "VOC_TEST_UNSET_HOOK not set"),
+    (b"channels:\n  - {name: x, type: webhook, url: 'http://a/1'}\n  - {name: x, type: webhook, url: 'http://b/2'}\n",
+     "more than one channel named 'x'"),
+    (b"channels:\n  - {name: x, type: smtp, host: h, sender: s, recipients: [r], pasword: '${VOC_TEST_SECRET}'}\n",
+     "channels.0.pasword: Extra inputs are not permitted"),
+])
+def test_a_bad_alerts_file_is_one_line_naming_the_key_and_never_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                        content: bytes | None, message: str) -> None:
+    from pipelines.alerts.config import AlertConfigError, load_alert_config
+
+    monkeypatch.delenv("VOC_TEST_UNSET_HOOK", raising=False)
+    monkeypatch.setenv("VOC_TEST_SECRET", "s3cret-PW")
+    path = tmp_path / "alerts.yaml"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(AlertConfigError) as raised:
+        load_alert_config(path)
+    assert message in str(raised.value) and "s3cret-PW" not in str(raised.value)
+    assert "\n" not in str(raised.value)
