@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -49,13 +51,15 @@ def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     defs = build_definitions(settings)
     with DagsterInstance.get() as instance:
+        for note in release_dead_runs(instance):
+            print(note)
         state = model_state(settings)
         recorded = instance.get_latest_materialization_event(SENTIMENT_MODEL_KEY) is not None
         if not state.current or not recorded:
             if not state.current:
                 print(f"The sentiment model in {state.path} is missing or was built from another config; building it first")
             built = defs.resolve_job_def(MODEL_JOB_NAME).execute_in_process(
-                instance=instance, run_config=run_config, raise_on_error=False)
+                instance=instance, run_config=run_config, raise_on_error=False, tags=process_tags())
             if not built.success:
                 return _outcome(built)
         job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
@@ -64,11 +68,53 @@ def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
             tags={
                 ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
                 ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+                **process_tags(),
             },
             run_config=run_config,
             raise_on_error=False,
         )
     return _outcome(result)
+
+
+PID_TAG, HOST_TAG = "voc/pid", "voc/host"
+
+
+def process_tags() -> dict[str, str]:
+    """Tags naming the process and machine an in-process run of ``voc run`` lives in, so a later run can
+    tell that it died (``release_dead_runs``)."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def release_dead_runs(instance) -> list[str]:
+    """Mark failed every run of ``voc run`` on this machine still recorded as started whose process is gone
+    (killed with -9, out of memory, a reboot), and free the ``duckdb_writer`` slot it held: otherwise every
+    later run waits for that slot forever. A run without the tags (the daemon's schedule) is left to Dagster;
+    a process id the system has reused counts as alive, so nothing running is ever released. Returns one
+    note per released run."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    notes = []
+    started = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING]))
+    for run in started:
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if not pid or host != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, message=f"process {pid} ended without finishing the run (killed?); "
+                                                "released by the next voc run")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        notes.append(f"note: run {run.run_id} (process {pid}) ended without finishing; it is marked failed and its "
+                     "DuckDB writer slot freed")
+    return notes
 
 
 def _outcome(result) -> RunOutcome:

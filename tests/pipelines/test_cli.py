@@ -140,3 +140,37 @@ def test_the_benchmark_has_help_and_refuses_an_unknown_section(tmp_path: Path) -
     assert wrong.returncode == 1 and wrong.stderr.strip().splitlines() == [
         "python -m bench: no section sentimnt; the sections are ingest, sentiment, escalation, topics, spark, dbt"]
     assert results.read_bytes() == before
+
+
+def test_a_killed_runs_writer_slot_is_released_by_the_next_run(tmp_path: Path) -> None:
+    """Round 23's operator review: after `kill -9` of `voc run`, its run stayed STARTED holding the
+    duckdb_writer slot, and every later run waited for it forever."""
+    from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
+    from dagster._core.utils import make_new_run_id
+
+    from pipelines.runner import HOST_TAG, PID_TAG, process_tags, release_dead_runs
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = finished.stdout.strip()
+    (tmp_path / "dagster").mkdir()
+    with DagsterInstance.local_temp(str(tmp_path / "dagster")) as instance:
+        storage = instance.event_log_storage
+        storage.set_concurrency_slots("duckdb_writer", 1)
+        runs = {}
+        for name, tags in [("killed", {**process_tags(), PID_TAG: dead_pid}), ("alive", process_tags()),
+                           ("daemon", {})]:
+            run = DagsterRun(job_name="nightly", run_id=make_new_run_id(), status=DagsterRunStatus.STARTED, tags=tags)
+            instance.add_run(run)
+            runs[name] = run.run_id
+        assert storage.claim_concurrency_slot("duckdb_writer", runs["killed"], "ingest_calls").is_claimed
+        assert not storage.claim_concurrency_slot("duckdb_writer", runs["alive"], "ingest_calls").is_claimed
+
+        notes = release_dead_runs(instance)
+
+        assert len(notes) == 1 and runs["killed"] in notes[0] and f"process {dead_pid}" in notes[0]
+        assert instance.get_run_by_id(runs["killed"]).status == DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(runs["alive"]).status == DagsterRunStatus.STARTED  # this process: alive
+        assert instance.get_run_by_id(runs["daemon"]).status == DagsterRunStatus.STARTED  # not ours to judge
+        # The slot is free again: the waiting run gets it (before, it waited forever).
+        assert storage.claim_concurrency_slot("duckdb_writer", runs["alive"], "ingest_calls").is_claimed
+        assert HOST_TAG in instance.get_run_by_id(runs["alive"]).tags
