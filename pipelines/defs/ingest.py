@@ -68,6 +68,12 @@ def _ingest_asset(source: str, partitions: PartitionsDefinition) -> AssetsDefini
                 reasons[code] = reasons.get(code, 0) + count
             for table in contract.tables:
                 table_rows[table] += report.table_rows[table]
+            if report.kept_files:
+                context.log.warning(
+                    f"{source} {key} ({position}/{len(keys)}): no landing file in "
+                    f"{settings.landing_dir / source / key}; the {report.kept_files} file(s) loaded earlier are kept. "
+                    "Restore the files to reload the day, or land an empty file there to unload it")
+                continue
             context.log.info(
                 f"{source} {key} ({position}/{len(keys)}): {len(report.files)} files, "
                 f"{report.rows_loaded:,} loaded, {report.rows_quarantined:,} quarantined"

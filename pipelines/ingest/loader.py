@@ -87,6 +87,7 @@ class PartitionReport:
     reasons: Counter = field(default_factory=Counter)
     table_rows: Counter = field(default_factory=Counter)
     pii_masks: int = 0
+    kept_files: int = 0  # no landing file now: the earlier load of this many files was kept, not emptied
 
     @property
     def rows_in(self) -> int:
@@ -339,6 +340,14 @@ def load_partition(source: str, day: date, settings: Settings, warehouse: Wareho
     loaded_at = datetime.now().replace(microsecond=0)
     lake = warehouse.lake
     with warehouse.connect(ddl=raw_ddl(settings.contracts_dir, source_tables=lake is None)) as conn:
+        if not files:
+            # A rerun after the landing files were purged (retention) or with the wrong landing folder would
+            # replace a loaded day with nothing: the earlier load stays. To unload a day on purpose, land an
+            # empty file in its folder.
+            summary.kept_files = conn.execute("SELECT count(*) FROM raw.ingest_files WHERE _partition_date = ? "
+                                              "AND source = ?", [day, source]).fetchone()[0]
+            if summary.kept_files:
+                return summary
         rows_conn = conn if lake is None else duckdb.connect()
         mounted = list(spec.tables)
         if lake is not None:

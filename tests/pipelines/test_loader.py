@@ -41,6 +41,26 @@ def test_rerunning_the_same_day_is_idempotent(settings: Settings, small_demo: di
     assert first["calls"] + first["surveys"] + first["social_posts"] + first["quarantine"] == sum(small_demo.values())
 
 
+def test_a_rerun_without_landing_files_keeps_the_loaded_day(settings: Settings, small_demo: dict) -> None:
+    """Round 23's operator review: a rerun after the landing files were purged (or with a mistyped
+    VOC_LANDING_DIR) emptied the day's raw tables and reported success. The earlier load is kept; an empty
+    file landed on purpose unloads the day."""
+    import shutil
+
+    load_day("calls", DEMO_START)
+    before = _counts(settings)
+    folder = settings.landing_dir / "calls" / DEMO_START.isoformat()
+    moved = folder.with_name("moved")
+    shutil.move(folder, moved)
+    report = load_day("calls", DEMO_START)
+    assert report.kept_files >= 1 and _counts(settings) == before
+    folder.mkdir()
+    (folder / "unload.jsonl").write_bytes(b"")
+    assert load_day("calls", DEMO_START).kept_files == 0
+    after = _counts(settings)
+    assert after["calls"] == after["call_turns"] == 0 and before["calls"] > 0
+
+
 def test_loaded_rows_match_the_generator(settings: Settings, small_demo: dict) -> None:
     _load_all()
     with open(settings.ground_truth_dir / "calls.csv", encoding="utf-8") as handle:
