@@ -40,12 +40,16 @@ def deliver_alerts(config: AlertConfig, start: date, warehouse: Warehouse) -> De
         return report
     with warehouse.connect() as conn:
         todo = undelivered(conn, config, start)
-    outcomes = [(alert, channel, deliver(channel, alert, config.retry)) for alert, channel in todo]
-    with warehouse.connect() as conn:
-        for alert, channel, result in outcomes:
-            record_delivery(conn, alert, channel, result)
-            if result.sent:
-                report.sent.append((alert.title, channel.name, result.attempts))
-            else:
-                report.failed.append((alert.title, channel.name, result.attempts, result.error or ""))
+    outcomes = []
+    try:
+        for alert, channel in todo:
+            outcomes.append((alert, channel, deliver(channel, alert, config.retry)))
+    finally:  # an interrupted step still records what went out, so the next night does not send it again
+        with warehouse.connect() as conn:
+            for alert, channel, result in outcomes:
+                record_delivery(conn, alert, channel, result)
+                if result.sent:
+                    report.sent.append((alert.title, channel.name, result.attempts))
+                else:
+                    report.failed.append((alert.title, channel.name, result.attempts, result.error or ""))
     return report

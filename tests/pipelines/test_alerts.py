@@ -5,6 +5,7 @@ days with a planted complaint spike, a level-3 case and a diamond detractor."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import threading
 from collections import Counter, defaultdict
@@ -319,3 +320,38 @@ def test_a_bad_alerts_file_is_one_line_naming_the_key_and_never_a_secret(tmp_pat
         load_alert_config(path)
     assert message in str(raised.value) and "s3cret-PW" not in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_an_interrupted_delivery_records_what_went_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Round 23's operator review: outcomes were written after every send, so Ctrl-C during delivery left the
+    sent ones unrecorded, and the next night sent them again."""
+    import pipelines.alerts as alerts
+    from pipelines.alerts.config import AlertConfig, Channel, Retry
+    from pipelines.alerts.ledger import record_alerts, undelivered
+
+    receiver = Receiver()
+    try:
+        channel = {"name": "JSON", "type": "webhook", "url": receiver.url + "/json"}
+        config = AlertConfig(channels=[Channel(**channel)], retry=Retry(attempts=1, first_wait_s=0.01, timeout_s=2))
+        warehouse = Warehouse(tmp_path / "warehouse.duckdb", 10.0)
+        first, second = _alert(), dataclasses.replace(_alert(), key="level3_case:T2")
+        with warehouse.connect() as conn:
+            record_alerts(conn, [first, second], config)
+        real = alerts.deliver
+        calls = []
+
+        def interrupted_after_one(*args):
+            calls.append(args)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return real(*args)
+
+        monkeypatch.setattr(alerts, "deliver", interrupted_after_one)
+        with pytest.raises(KeyboardInterrupt):
+            alerts.deliver_alerts(config, first.event_date, warehouse)
+        assert len(receiver.bodies["/json"]) == 1
+        with warehouse.connect() as conn:
+            left = undelivered(conn, config, first.event_date)
+        assert [alert.key for alert, _ in left] == ["level3_case:T2"]  # only the one never sent
+    finally:
+        receiver.close()
