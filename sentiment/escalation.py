@@ -455,7 +455,10 @@ _ADOPTED = re.compile(r"我[^，。！？我他她还]{0,3}(准备|打算|决定
 # A complaint to the company's own channels or managers (已经在你们官网投诉两次了, 找了门店经理): level 2,
 # however sure the model is that a text naming no third party escalates (issue 12: 找你们领导 is no level 3).
 _OWN_CHANNEL = re.compile(r"你们的?(官网|客服电话|投诉电话|投诉热线|服务热线|热线|400|领导|经理|总部|店长|主管|售后)|门店经理|店长|总部|"
-                          r"(找|问)了?(你们)?的?(领导|经理|主管|店长|上级)")
+                          r"(找|问)了?(你们)?的?(领导|经理|主管|店长|上级)|"
+                          # 我上周已经打过电话了: a call that names no one is a call to the company (the demo's
+                          # follow-up calls read as threats at 0.73-0.85 by the model alone; round 23's review)
+                          r"^[^，。！？]{0,8}?打(过|了)?(好几|几|两|三|多)?(次|个|通)?电话(了|的)?(?![给向到])")
 _UNRELATED = re.compile(r"不关你们的事|不是针对你们|别的商家|别家|其他商家|别的店|别的公司|"
                         r"(跟|和|与)(你们|贵司|这次|本次|今天的事)[^，。！？]{0,6}(无关|没关系|没有关系|没啥关系|不相干)|"
                         # the writer's own case needs none (我自己这个没事, 我自己没这个打算, 已经同商户倾好了)

@@ -743,3 +743,15 @@ def test_a_complaint_to_the_companys_own_channels_is_no_escalation_however_sure_
     assert detector.detect("我明天就去找包青天评理").risk                # the model is sure, no own channel
     own = detector.detect("已经在你们官网投诉了好几次")
     assert not own.risk and own.confidence < 0.5
+
+
+@pytest.mark.parametrize(("text", "is_threat"), [
+    # Round 23's operator review: three demo follow-up calls were level-3 alerts by the model alone (0.73-0.85)
+    ("我上周已经打过电话了 换货申请被莫名驳回 太坑了 行吧", False),
+    ("我上周已经打过电话了 说好次日达结果等了14天 根本不专业 那我再等等", False),
+    # ... while a call to a party the seed does not know is still one
+    ("我已经打过电话给包青天了", True), ("我明天就去找包青天评理", True),
+])
+def test_a_call_that_names_no_one_is_a_call_to_the_company(shipped: EscalationDetector, text: str,
+                                                          is_threat: bool) -> None:
+    assert shipped.detect(text).risk is is_threat
