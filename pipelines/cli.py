@@ -364,14 +364,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="materialise the nightly job for a range of days",
                               description="Run every nightly asset (ingest and onwards) for the days "
-                                          "START..END in one Dagster run, recorded in the Dagster UI.")
+                                          "START..END in one Dagster run, recorded in the Dagster UI: ingest, "
+                                          "NLP, dbt, the PII audit, publish to the dashboards, then alerts (rules "
+                                          "and channels in VOC_ALERTS_CONFIG, checked before the run starts). "
+                                          "A day whose landing folder is empty keeps what it loaded before.")
     run.add_argument("--start", type=_date, required=True, help="first partition day, e.g. 2026-08-01")
     run.add_argument("--end", type=_date, help="last partition day (default: same as --start)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's debug events")
     run.set_defaults(func=cmd_run)
 
     status = commands.add_parser("status", help="what is loaded, per source and day, with quarantine counts "
-                                                  "and the last PII audit")
+                                                  "and the last PII audit",
+                                 description="Print, per day and source, the files landed and the rows in, loaded "
+                                             "and quarantined (rows in = loaded + quarantined), the quarantine "
+                                             "reasons, files set aside as duplicates of files no longer loaded, "
+                                             "and the last PII audit. Reads the warehouse only; safe during a run.")
     status.add_argument("--start", type=_date, help="first day to show (default: all)")
     status.add_argument("--end", type=_date, help="last day to show")
     status.set_defaults(func=cmd_status)

@@ -5,7 +5,7 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 
 | variable | default | meaning |
 |---|---|---|
-| VOC_DATA_DIR | ./data | root of everything written at run time |
+| VOC_DATA_DIR | <repository>/data | root of everything written at run time |
 | VOC_LANDING_DIR | $VOC_DATA_DIR/landing | where source systems drop files: <source>/<YYYY-MM-DD>/ |
 | VOC_WAREHOUSE_PATH | $VOC_DATA_DIR/warehouse.duckdb | the working DuckDB file (raw, nlp, dbt schemas) |
 | VOC_CONTRACTS_DIR | $VOC_DATA_DIR/contracts | the organisation's source-contract extensions: <source>.yml |
@@ -115,7 +115,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
-        data_dir = Path(_env("VOC_DATA_DIR", "data")).resolve()
+        data_dir = Path(_env("VOC_DATA_DIR", str(REPO_ROOT / "data"))).resolve()  # not the current folder: cron starts elsewhere
         return cls(
             data_dir=data_dir,
             landing_dir=Path(_env("VOC_LANDING_DIR", str(data_dir / "landing"))).resolve(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import date
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
-from pipelines.settings import Settings
+from pipelines.settings import REPO_ROOT, Settings
 
 SUBCOMMANDS = ["generate", "run", "status", "sources", "serve", "stop"]
 
@@ -174,3 +175,12 @@ def test_a_killed_runs_writer_slot_is_released_by_the_next_run(tmp_path: Path) -
         # The slot is free again: the waiting run gets it (before, it waited forever).
         assert storage.claim_concurrency_slot("duckdb_writer", runs["alive"], "ingest_calls").is_claimed
         assert HOST_TAG in instance.get_run_by_id(runs["alive"]).tags
+
+
+def test_the_default_data_folder_does_not_depend_on_the_current_folder(tmp_path: Path) -> None:
+    """A cron job started in / got an empty installation in /data (round 23's operator review); Superset's
+    config already defaulted to the repository's data/."""
+    env = {k: v for k, v in os.environ.items() if k != "VOC_DATA_DIR"}
+    shown = subprocess.run([sys.executable, "-m", "pipelines.cli", "--help"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert f"Data directory: {REPO_ROOT / 'data'}" in " ".join(shown.stdout.split())
