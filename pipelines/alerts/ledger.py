@@ -9,6 +9,7 @@ sums it up: ``not_delivered`` (no channel configured for the rule), ``pending``,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime, timedelta
 
@@ -68,8 +69,16 @@ def undelivered(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: dat
     rows = conn.execute("""SELECT alert_key, rule, event_date, title, facts, evidence, link FROM alerts.alert_ledger
                            WHERE event_date >= ? ORDER BY event_date, alert_key""",
                         [start - timedelta(days=RETRY_DAYS)]).fetchall()
-    return [(alert, channel) for alert in map(_alert, rows) for channel in config.channels
+    alerts = [dataclasses.replace(alert, link=rebased(alert.link, config.dashboard_url)) for alert in map(_alert, rows)]
+    return [(alert, channel) for alert in alerts for channel in config.channels
             if channel.wants(alert.rule) and (alert.key, channel.name) not in sent]
+
+
+def rebased(link: str, dashboard_url: str) -> str:
+    """An alert's dashboard link on today's ``dashboard_url``: an alert found before the address was set (or
+    moved) is sent with the address people open Superset at now, its dashboard and filters kept."""
+    at = link.find("/superset/dashboard/")
+    return dashboard_url.rstrip("/") + link[at:] if at >= 0 else link
 
 
 def record_delivery(conn: duckdb.DuckDBPyConnection, alert: Alert, channel: Channel, result: DeliveryResult) -> None:

@@ -353,5 +353,10 @@ def test_an_interrupted_delivery_records_what_went_out(tmp_path: Path, monkeypat
         with warehouse.connect() as conn:
             left = undelivered(conn, config, first.event_date)
         assert [alert.key for alert, _ in left] == ["level3_case:T2"]  # only the one never sent
+        # An alert found before dashboard_url was set goes out with today's address (round 23's review).
+        moved = config.model_copy(update={"dashboard_url": "https://voc.example.cn/"})
+        with warehouse.connect() as conn:
+            assert undelivered(conn, moved, first.event_date)[0][0].link == \
+                "https://voc.example.cn/superset/dashboard/operations/"
     finally:
         receiver.close()
