@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pipelines.settings import REPO_ROOT, get_settings
@@ -71,6 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
 
     print(f"Running the nightly job for {days} day(s), {args.start} .. {end}, in one Dagster run")
+    began = datetime.now()
     try:
         outcome = run_nightly(args.start, end, log_level="DEBUG" if args.verbose else "INFO")
     except PartitionRangeError as error:
@@ -95,7 +96,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print(f"\nRun {outcome.run_id} succeeded.")
     _print_status(args.start, end)
+    _print_deliveries(began)
     return 0
+
+
+def _print_deliveries(since: datetime) -> None:
+    """This run's alert deliveries, sent and failed per channel (``alerts.alert_deliveries``): a failure
+    never fails the run, so it is said here rather than only in the log."""
+    from pipelines.warehouse import Warehouse
+
+    try:
+        with Warehouse.from_settings(get_settings()).connect(read_only=True) as conn:
+            rows = conn.execute("SELECT channel, status, count(*), any_value(last_error) FROM alerts.alert_deliveries "
+                                "WHERE updated_at >= ? GROUP BY ALL ORDER BY 1, 2", [since.replace(microsecond=0)]
+                                ).fetchall()
+    except Exception:  # noqa: BLE001 - no alerts schema yet: nothing was sent
+        return
+    if not rows:
+        return
+    print("\nalert deliveries this run:")
+    for channel, status, count, error in rows:
+        print(f"  {channel:<16}{status:<8}{count:>6,}" + (f"  last error: {error}" if status == "failed" else ""))
+    if any(status == "failed" for _, status, _, _ in rows):
+        print("  (failed deliveries are tried again by the next runs for 7 days after their event)")
 
 
 def _print_status(start: date | None, end: date | None) -> None:

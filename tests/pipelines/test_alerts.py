@@ -360,3 +360,23 @@ def test_an_interrupted_delivery_records_what_went_out(tmp_path: Path, monkeypat
                 "https://voc.example.cn/superset/dashboard/operations/"
     finally:
         receiver.close()
+
+
+def test_voc_run_says_which_deliveries_failed(settings: Settings, capsys: pytest.CaptureFixture) -> None:
+    """A failed delivery never fails the run, so `voc run` lists this run's deliveries per channel instead of
+    leaving the failures in the scroll-back (round 23's operator review)."""
+    from pipelines.alerts.config import Channel
+    from pipelines.alerts.delivery import DeliveryResult
+    from pipelines.alerts.ledger import ensure_ledger, record_delivery
+    from pipelines.cli import _print_deliveries
+
+    began = datetime.now()
+    with Warehouse.from_settings(settings).connect() as conn:
+        ensure_ledger(conn)
+        mail = Channel(name="邮件组", type="smtp", host="h", sender="s", recipients=("r",))
+        bot = Channel(name="投诉群", type="wecom", url="http://h/x")
+        record_delivery(conn, _alert(), mail, DeliveryResult(True, 1, None))
+        record_delivery(conn, _alert(), bot, DeliveryResult(False, 3, "HTTP 500 from http://h"))
+    _print_deliveries(began)
+    out = capsys.readouterr().out
+    assert "邮件组" in out and "sent" in out and "投诉群" in out and "last error: HTTP 500 from http://h" in out
