@@ -103,6 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _print_deliveries(since: datetime) -> None:
     """This run's alert deliveries, sent and failed per channel (``alerts.alert_deliveries``): a failure
     never fails the run, so it is said here rather than only in the log."""
+    from pipelines.alerts.ledger import RETRY_DAYS
     from pipelines.warehouse import Warehouse
 
     try:
@@ -118,7 +119,7 @@ def _print_deliveries(since: datetime) -> None:
     for channel, status, count, error in rows:
         print(f"  {channel:<16}{status:<8}{count:>6,}" + (f"  last error: {error}" if status == "failed" else ""))
     if any(status == "failed" for _, status, _, _ in rows):
-        print("  (failed deliveries are tried again by the next runs for 7 days after their event)")
+        print(f"  (failed deliveries are tried again by the next runs for {RETRY_DAYS} days after their event)")
 
 
 def _print_status(start: date | None, end: date | None) -> None:
