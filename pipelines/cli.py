@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from pipelines.permissions import restrict_new_files
 from pipelines.settings import REPO_ROOT, get_settings
 from sentiment.engines import ENGINES
 from sentiment.speaker_prior import AGENT_NAMES, AGENT_WORDS, CUSTOMER_NAMES
@@ -581,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)  # the defaults shown in --help come from the settings
+        restrict_new_files(get_settings())
         func: Callable[[argparse.Namespace], int] = args.func
         return func(args)
     except SettingsError as error:

@@ -17,6 +17,7 @@ from pipelines.defs.nlp import nlp_assets
 from pipelines.defs.partitions import daily_partitions_for
 from pipelines.defs.publish import publish_checks, serving_snapshot_asset
 from pipelines.engine import EngineResource
+from pipelines.permissions import restrict_new_files
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import SETTINGS_RESOURCE, WarehouseResource
 
@@ -36,4 +37,6 @@ def build_definitions(settings: Settings) -> Definitions:
     )
 
 
-defs = build_definitions(get_settings())
+_settings = get_settings()
+restrict_new_files(_settings)  # what the daemon and the webserver write is not world-readable
+defs = build_definitions(_settings)

@@ -34,6 +34,7 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_SUPERSET_ADMIN_PASSWORD | generated | its password; generated once into $VOC_DATA_DIR/superset/secrets.json |
 | SUPERSET_SECRET_KEY | generated | Superset's session key; generated once into the same git-ignored file |
 | VOC_ALERTS_CONFIG | <repo>/alerts.yaml | alert rules and delivery channels (SMTP, 企业微信, 钉钉, 飞书, JSON webhook) |
+| VOC_UMASK | 027 | permission bits (octal) taken from every file and folder the product writes: 027 keeps other users of the server out of the warehouse, snapshots and logs (files 0640, folders 0750) |
 """
 
 from __future__ import annotations
@@ -65,8 +66,22 @@ def _number(name: str, default: str, kind: type[int] | type[float]) -> int | flo
         raise SettingsError(f"{name}={value!r}: expected {expected} (default {default})") from None
 
 
+def _octal_mask(name: str, default: str) -> int:
+    """``name`` read as a umask in octal (``027``, ``0o077``); SettingsError when it is not one."""
+    value = _env(name, default)
+    try:
+        mask = int(value.removeprefix("0o"), 8)
+    except ValueError:
+        mask = -1
+    if not 0 <= mask <= 0o777:
+        raise SettingsError(f"{name}={value!r}: expected an octal permission mask such as 027 or 077 (default {default})")
+    return mask
+
+
 @dataclass(frozen=True)
 class Settings:
+    """Every runtime setting, typed; ``umask`` is an int such as 0o027 (see the table above)."""
+
     data_dir: Path
     landing_dir: Path
     warehouse_path: Path
@@ -96,6 +111,7 @@ class Settings:
     superset_admin_user: str
     alerts_config: Path
     pseudonym_key_file: Path
+    umask: int = 0o027
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -146,6 +162,7 @@ class Settings:
             superset_admin_user=_env("VOC_SUPERSET_ADMIN_USER", "admin"),
             alerts_config=Path(_env("VOC_ALERTS_CONFIG", str(REPO_ROOT / "alerts.yaml"))).resolve(),
             pseudonym_key_file=Path(_env("VOC_PSEUDONYM_KEY_FILE", str(data_dir / "secrets" / "pseudonym.key"))).resolve(),
+            umask=_octal_mask("VOC_UMASK", "027"),
         )
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from datetime import date
@@ -69,6 +70,11 @@ def test_generate_run_status_end_to_end(tmp_path: Path) -> None:
     assert "calls 2026-08-02 (2/2)" in ran.stderr  # per-asset, per-day progress
     status = _voc("status", env_dir=data)
     assert status.returncode == 0
+    # Nothing the night wrote is readable by other users of the server (VOC_UMASK, default 027).
+    world_readable = [str(path) for path in [data, *data.rglob("*")]
+                      if not path.is_symlink() and path.stat().st_mode & 0o007]
+    assert world_readable == []
+    assert stat.S_IMODE((data / "warehouse.duckdb").stat().st_mode) == 0o640
     lines = {line.split()[1] + line.split()[0]: line for line in status.stdout.splitlines()
              if line.startswith("2026-08-0")}
     assert set(lines) == {f"{s}2026-08-0{d}" for s in ("calls", "social", "surveys") for d in (1, 2)}
@@ -108,6 +114,7 @@ def test_a_day_outside_the_partitions_is_one_sentence_naming_the_setting(setting
     ({"VOC_SENTIMENT_NEUTRAL_AT": "1.5"}, "VOC_SENTIMENT_NEUTRAL_AT=1.5: expected a probability"),
     ({"VOC_SENTIMENT_ENGINE": "bert"}, "VOC_SENTIMENT_ENGINE='bert': expected one of snownlp, transformer"),
     ({"VOC_BATCH_ROWS": "1e5"}, "VOC_BATCH_ROWS='1e5': expected a whole number"),
+    ({"VOC_UMASK": "0999"}, "VOC_UMASK='0999': expected an octal permission mask such as 027"),
 ])
 def test_a_bad_setting_is_one_line_naming_the_variable(environment: dict[str, str], message: str,
                                                        monkeypatch: pytest.MonkeyPatch,
