@@ -124,7 +124,7 @@ def _print_deliveries(since: datetime) -> None:
 
 
 def _print_status(start: date | None, end: date | None) -> None:
-    from pipelines.status import audit_status, load_status, orphaned_duplicates
+    from pipelines.status import audit_status, days_without_files, load_status, orphaned_duplicates
 
     from pipelines.warehouse import Warehouse
 
@@ -141,6 +141,10 @@ def _print_status(start: date | None, end: date | None) -> None:
     print(f"\n{'source':<10}{'days':>6}{'files':>7}{'rows in':>12}{'loaded':>12}{'quarantined':>13}")
     for source, (files, rows_in, loaded, quarantined, n_days) in sorted(totals.items()):
         print(f"{source:<10}{n_days:>6}{files:>7}{rows_in:>12,}{loaded:>12,}{quarantined:>13,}")
+    for source, missing in days_without_files(days).items():
+        listed = ", ".join(str(day) for day in missing[:10]) + (f" and {len(missing) - 10:,} more" if len(missing) > 10 else "")
+        print(f"\nwarning: {source} has no file for {len(missing):,} day(s) inside the days loaded: {listed}. "
+              f"Was an export missed? Put it in landing/{source}/<day>/ and re-run that day (voc run --start <day>).")
     if reasons:
         print("\nquarantine reasons:")
         for source, code, count in reasons:

@@ -3,7 +3,7 @@ morning questions."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from pipelines.pii_audit import AuditResult, latest_audit
 from pipelines.warehouse import Warehouse
@@ -27,6 +27,23 @@ def load_status(warehouse: Warehouse, start: date | None = None,
             params,
         ).fetchall()
     return days, reasons
+
+
+def days_without_files(days: list[tuple]) -> dict[str, list[date]]:
+    """Per source, the days of the loaded span (the first to the last day any source loaded) on which that
+    source had no file, or only empty ones: an export that never came is otherwise silent, since the night
+    loads what landed. ``days`` are ``load_status``'s first rows; sources without a gap are left out."""
+    if not days:
+        return {}
+    first, last = min(row[0] for row in days), max(row[0] for row in days)
+    span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    had_files: dict[str, set[date]] = {}
+    for day, source, files, *_ in days:
+        seen = had_files.setdefault(source, set())
+        if files:
+            seen.add(day)
+    gaps = {source: [day for day in span if day not in seen] for source, seen in had_files.items()}
+    return {source: missing for source, missing in sorted(gaps.items()) if missing}
 
 
 def audit_status(warehouse: Warehouse) -> AuditResult | None:

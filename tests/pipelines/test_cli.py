@@ -75,9 +75,20 @@ def test_generate_run_status_end_to_end(tmp_path: Path) -> None:
                       if not path.is_symlink() and path.stat().st_mode & 0o007]
     assert world_readable == []
     assert stat.S_IMODE((data / "warehouse.duckdb").stat().st_mode) == 0o640
+    assert "warning" not in status.stdout  # every source had files on both days
     lines = {line.split()[1] + line.split()[0]: line for line in status.stdout.splitlines()
              if line.startswith("2026-08-0")}
     assert set(lines) == {f"{s}2026-08-0{d}" for s in ("calls", "social", "surveys") for d in (1, 2)}
+
+
+def test_status_names_the_days_a_source_sent_no_file() -> None:
+    from pipelines.status import days_without_files
+
+    day = [date(2026, 8, d) for d in range(1, 6)]
+    rows = [(d, "calls", 1, 10, 10, 0) for d in day] + [(d, "surveys", 1, 5, 5, 0) for d in (day[0], day[1], day[4])]
+    rows += [(day[3], "social", 0, 0, 0, 0), (day[4], "social", 2, 9, 9, 0)]  # an empty file is no export
+    assert days_without_files(rows) == {"surveys": [day[2], day[3]], "social": day[:4]}
+    assert days_without_files([]) == {}
 
 
 def test_failed_run_exits_non_zero_without_traceback(tmp_path: Path) -> None:
