@@ -152,3 +152,43 @@ def DB_CONNECTION_MUTATOR(url: Any, params: dict, username: Any, security_manage
     connect_args["config"] = {**(connect_args.get("config") or {}), **VOC_SERVING_DUCKDB_CONFIG}
     params["connect_args"] = connect_args
     return url, params
+
+
+# Sign-in attempts are limited: Flask-AppBuilder's AUTH_RATE_LIMIT, applied below to the login form and
+# the REST API's /api/v1/security/login, counted by Flask-Limiter per client address *and* user name, so a
+# guesser is slowed on one account while colleagues behind the same office proxy still sign in, and
+# nobody can lock another person out from elsewhere. Superset ships the limiter off unless
+# SUPERSET_ENV=production, and at 5 per second. One gunicorn worker (`voc serve`) keeps the counts in
+# memory; with more workers, point RATELIMIT_STORAGE_URI at Redis.
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_APPLICATION = ""  # no limit on ordinary requests: a dashboard fires a few dozen at once
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = "10 per minute; 50 per hour"
+
+
+def _sign_in_key() -> str:
+    """Flask-Limiter's key: the client address plus the user name a sign-in POST names (form or JSON)."""
+    from flask import request
+
+    body = request.get_json(silent=True) if request.is_json else request.form
+    name = body.get("username") if isinstance(body, dict) or hasattr(body, "getlist") else None
+    return f"{request.remote_addr or ''}|{str(name or '').strip().lower()}"
+
+
+RATELIMIT_KEY_FUNC = _sign_in_key
+
+
+def FLASK_APP_MUTATOR(app: Any) -> None:  # noqa: N802
+    """Put the sign-in limit on the views that take a password: the REST API's login, and the form's.
+
+    Superset 6.1 limits its own ``SupersetAuthView``, which only serves the page (GET); the form posts to
+    Flask-AppBuilder's ``AuthDBView`` (``sm.auth_view`` once registered), which it leaves unlimited.
+    """
+    from flask_appbuilder.security.api import SecurityApi
+
+    security = app.appbuilder.sm
+    views = [view for view in app.appbuilder.baseviews if isinstance(view, SecurityApi)] + [security.auth_view]
+    for view in views:
+        if getattr(view, "blueprint", None) is not None:
+            security.limiter.limit(AUTH_RATE_LIMIT, methods=["POST"])(view.blueprint)

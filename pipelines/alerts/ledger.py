@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS alerts.alert_ledger (
     alert_key VARCHAR PRIMARY KEY, rule VARCHAR NOT NULL, rule_name_zh VARCHAR NOT NULL,
     event_date DATE NOT NULL, title VARCHAR NOT NULL, facts VARCHAR NOT NULL, evidence VARCHAR NOT NULL,
     link VARCHAR NOT NULL, found_at TIMESTAMP NOT NULL, channels VARCHAR NOT NULL,
-    delivery_status VARCHAR NOT NULL, delivered_at TIMESTAMP);
+    delivery_status VARCHAR NOT NULL, delivered_at TIMESTAMP, team VARCHAR);
 CREATE TABLE IF NOT EXISTS alerts.alert_deliveries (
     alert_key VARCHAR NOT NULL, channel VARCHAR NOT NULL, channel_type VARCHAR NOT NULL,
     status VARCHAR NOT NULL, attempts INTEGER NOT NULL, last_error VARCHAR, updated_at TIMESTAMP NOT NULL,
@@ -36,8 +36,18 @@ CREATE TABLE IF NOT EXISTS alerts.alert_deliveries (
 RETRY_DAYS = 7
 
 
+# A ledger written before alerts carried their team (round 24) gets the column, filled from the 班组 fact
+# its contact alerts already stated, so row-level security scopes old rows as it does new ones.
+LEDGER_MIGRATION = """
+ALTER TABLE alerts.alert_ledger ADD COLUMN IF NOT EXISTS team VARCHAR;
+UPDATE alerts.alert_ledger SET team = nullif(facts ->> '$."班组"', '(无坐席)')
+WHERE team IS NULL AND facts ->> '$."班组"' IS NOT NULL;
+"""
+
+
 def ensure_ledger(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(LEDGER_DDL)
+    conn.execute(LEDGER_MIGRATION)
 
 
 def record_alerts(conn: duckdb.DuckDBPyConnection, alerts: list[Alert], config: AlertConfig) -> list[Alert]:
@@ -48,16 +58,18 @@ def record_alerts(conn: duckdb.DuckDBPyConnection, alerts: list[Alert], config: 
     now = datetime.now().replace(microsecond=0)
     for alert in new:
         channels = [channel.name for channel in config.channels if channel.wants(alert.rule)]
-        conn.execute("INSERT INTO alerts.alert_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", [
+        conn.execute("""INSERT INTO alerts.alert_ledger (alert_key, rule, rule_name_zh, event_date, title, facts,
+                            evidence, link, found_at, channels, delivery_status, team)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", [
             alert.key, alert.rule, RULE_ZH[alert.rule], alert.event_date, alert.title,
             json.dumps(dict(alert.facts), ensure_ascii=False), alert.evidence, alert.link, now,
-            ", ".join(channels), "pending" if channels else "not_delivered"])
+            ", ".join(channels), "pending" if channels else "not_delivered", alert.team])
     return new
 
 
 def _alert(row: tuple) -> Alert:
-    key, rule, event_date, title, facts, evidence, link = row
-    return Alert(key, rule, event_date, title, tuple(json.loads(facts).items()), evidence, link)
+    key, rule, event_date, title, facts, evidence, link, team = row
+    return Alert(key, rule, event_date, title, tuple(json.loads(facts).items()), evidence, link, team)
 
 
 def undelivered(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: date) -> list[tuple[Alert, Channel]]:
@@ -66,7 +78,7 @@ def undelivered(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: dat
     ensure_ledger(conn)
     sent = {(key, channel) for key, channel in conn.execute(
         "SELECT alert_key, channel FROM alerts.alert_deliveries WHERE status = 'sent'").fetchall()}
-    rows = conn.execute("""SELECT alert_key, rule, event_date, title, facts, evidence, link FROM alerts.alert_ledger
+    rows = conn.execute("""SELECT alert_key, rule, event_date, title, facts, evidence, link, team FROM alerts.alert_ledger
                            WHERE event_date >= ? ORDER BY event_date, alert_key""",
                         [start - timedelta(days=RETRY_DAYS)]).fetchall()
     alerts = [dataclasses.replace(alert, link=rebased(alert.link, config.dashboard_url)) for alert in map(_alert, rows)]

@@ -7,7 +7,9 @@ Formats: 企业微信 group bot ``markdown``; 钉钉 custom robot ``markdown``; 
 
 from __future__ import annotations
 
+import hashlib
 from email.message import EmailMessage
+from email.utils import formatdate
 
 from pipelines.alerts.rules import Alert
 
@@ -64,10 +66,16 @@ WEBHOOK_PAYLOADS = {"wecom": wecom, "dingtalk": dingtalk, "feishu": feishu, "web
 
 
 def email(alert: Alert, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    """The alert as an e-mail, with the Date and Message-ID headers RFC 5322 asks of the sender (mail
+    systems score a message without them as spam). The Message-ID is the alert's key hashed under the
+    sender's domain, so a retry of the same alert carries the same id and a mail client shows it once."""
     message = EmailMessage()
     message["Subject"] = f"[VoC 告警] {alert.title}"
     message["From"] = sender
     message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate(localtime=True)
+    domain = sender.rpartition("@")[2].strip("> ") or "voc.invalid"
+    message["Message-ID"] = f"<{hashlib.sha256(alert.key.encode()).hexdigest()[:32]}.alert@{domain}>"
     message["X-VoC-Alert-Key"] = alert.key
     message.set_content(plain_text(alert))
     return message

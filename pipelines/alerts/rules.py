@@ -29,7 +29,9 @@ EVIDENCE_CHARS = 120
 @dataclass(frozen=True)
 class Alert:
     """One thing to tell: ``facts`` are (label, value) pairs with the numbers; ``evidence`` is what
-    the customer said, already PII-masked at ingestion; ``link`` opens the dashboard filtered."""
+    the customer said, already PII-masked at ingestion; ``link`` opens the dashboard filtered;
+    ``team`` is the agent team of a contact's alert (None for a trend of the whole organisation, or a
+    contact no agent handled), which row-level security scopes a service manager's 告警记录 by."""
 
     key: str
     rule: str
@@ -38,6 +40,7 @@ class Alert:
     facts: tuple[tuple[str, str], ...]
     evidence: str
     link: str
+    team: str | None = None
 
 
 def dashboard_link(base_url: str, slug: str, filters: dict[str, str]) -> str:
@@ -140,7 +143,7 @@ def complaint_spike(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start:
 def level3_case(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: date, end: date) -> list[Alert]:
     rows = _rows(conn, """
         SELECT c.contact_id, c.contact_channel, c.contact_date, c.contacted_at, c.customer_id, c.customer_tier,
-               coalesce(c.agent_team, '(无坐席)') AS team, coalesce(t.name_zh, c.topic_code) AS topic, v.text AS evidence
+               c.agent_team, coalesce(c.agent_team, '(无坐席)') AS team, coalesce(t.name_zh, c.topic_code) AS topic, v.text AS evidence
         FROM marts.fct_contacts AS c
         LEFT JOIN marts.dim_topics AS t ON t.topic_code = c.topic_code
         LEFT JOIN marts.rpt_verbatims AS v
@@ -154,7 +157,7 @@ def level3_case(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: dat
                ("渠道", CHANNEL_ZH.get(r["contact_channel"], r["contact_channel"])), ("主题", r["topic"]),
                ("班组", r["team"]), ("时间", f"{r['contacted_at']:%Y-%m-%d %H:%M}")),
         evidence=_evidence(r["evidence"]),
-        link=dashboard_link(config.dashboard_url, "complaint-iceberg", {"topic": r["topic"]}),
+        link=dashboard_link(config.dashboard_url, "complaint-iceberg", {"topic": r["topic"]}), team=r["agent_team"],
     ) for r in rows]
 
 
@@ -162,7 +165,7 @@ def vip_detractor(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: d
     tiers = list(config.rules.vip_detractor.tiers)
     rows = _rows(conn, """
         SELECT s.survey_id, s.submitted_date, s.submitted_at, s.customer_id, s.customer_tier, s.nps, s.csat,
-               coalesce(s.agent_team, '(无坐席)') AS team, coalesce(t.name_zh, s.topic_code) AS topic, s.comment
+               s.agent_team, coalesce(s.agent_team, '(无坐席)') AS team, coalesce(t.name_zh, s.topic_code) AS topic, s.comment
         FROM marts.fct_survey_responses AS s
         LEFT JOIN marts.dim_topics AS t ON t.topic_code = s.topic_code
         WHERE s.nps_category = 'detractor' AND list_contains(?, s.customer_tier) AND s.submitted_date BETWEEN ? AND ?
@@ -175,6 +178,7 @@ def vip_detractor(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: d
                ("时间", f"{r['submitted_at']:%Y-%m-%d %H:%M}")),
         evidence=_evidence(r["comment"]),
         link=dashboard_link(config.dashboard_url, "operations", {"customer_tier": TIER_ZH[r["customer_tier"]]}),
+        team=r["agent_team"],
     ) for r in rows]
 
 
@@ -198,9 +202,10 @@ def repeat_complainer(conn: duckdb.DuckDBPyConnection, config: AlertConfig, star
         title=f"重复投诉:客户 {r['customer_id']} {rule.window_days} 天内第 {r['complaints_in_window']} 次投诉",
         facts=(("客户", r["customer_id"]), ("客户等级", TIER_ZH.get(r["customer_tier"], r["customer_tier"])),
                (f"{rule.window_days}天内投诉", f"{r['complaints_in_window']}"), ("涉及主题", r["topics"]),
-               ("时间", f"{r['complained_at']:%Y-%m-%d %H:%M}")),
+               ("班组", r["agent_team"] or "(无坐席)"), ("时间", f"{r['complained_at']:%Y-%m-%d %H:%M}")),
         evidence=_evidence(r["evidence"]),
         link=dashboard_link(config.dashboard_url, "complaint-iceberg", {"customer_tier": TIER_ZH.get(r["customer_tier"], "")}),
+        team=r["agent_team"],
     ) for r in rows]
 
 

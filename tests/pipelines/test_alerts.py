@@ -201,6 +201,7 @@ def test_alerts_arrive_once_in_every_format_and_a_dead_receiver_never_stops_publ
     assert "投诉激增" in str(make_header(decode_header(spike_mail["Subject"])))
     body = spike_mail.get_payload(decode=True).decode("utf-8")
     assert f"当日投诉:{_spike_complaints(settings)}" in body and "打开看板:http://voc.example/" in body
+    assert spike_mail["Date"] and len({m["Message-ID"] for m in mailbox.messages}) == len(mailbox.messages)
     card = next(b for b in receiver.bodies["/feishu"] if b["card"]["header"]["title"]["content"] == vip["title"])
     assert card["msg_type"] == "interactive" and card["card"]["elements"][0]["tag"] == "markdown"
     assert "修了三次还是断网" in card["card"]["elements"][0]["content"]
@@ -244,8 +245,15 @@ def test_without_a_channel_alerts_are_recorded_as_not_delivered(settings: Settin
         deliveries = conn.execute("SELECT count(*) FROM alerts.alert_deliveries").fetchone()[0]
         level3 = conn.execute("SELECT count(*) FROM marts.fct_contacts WHERE third_party_escalation").fetchone()[0]
         recorded = conn.execute("SELECT count(*) FROM alerts.alert_ledger WHERE rule = 'level3_case'").fetchone()[0]
+        # Each contact's alert carries its agent team (row-level security scopes 告警记录 by it); trends carry none.
+        same_team = conn.execute("""SELECT count(*) FROM alerts.alert_ledger AS l JOIN marts.fct_contacts AS c
+                                    ON l.alert_key = 'level3_case:' || c.contact_id
+                                    WHERE l.team IS NOT DISTINCT FROM c.agent_team""").fetchone()[0]
+        teamed = conn.execute("SELECT rule, count(team) FROM alerts.alert_ledger GROUP BY rule").fetchall()
     assert statuses == [("not_delivered",)] and deliveries == 0
     assert recorded == level3 > 0, "every level-3 case is an alert"
+    assert same_team == level3
+    assert all(count == 0 for rule, count in teamed if rule in ("emerging_topic", "complaint_spike")), teamed
     found, new = find_alerts(load_alert_config(empty), DEMO_START, last,
                              Warehouse.from_settings(settings))
     assert len(found) >= level3 and not new, "a backfill of the same days adds nothing to the ledger"
@@ -320,6 +328,36 @@ def test_a_bad_alerts_file_is_one_line_naming_the_key_and_never_a_secret(tmp_pat
         load_alert_config(path)
     assert message in str(raised.value) and "s3cret-PW" not in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_an_alert_mail_has_a_date_and_the_same_message_id_on_every_retry() -> None:
+    from email.utils import parsedate_to_datetime
+
+    from pipelines.alerts.messages import email
+
+    first, again = (email(_alert(), "VoC 告警 <voc-alerts@bank.example.cn>", ("cx@bank.example.cn",)) for _ in range(2))
+    assert parsedate_to_datetime(first["Date"]).tzinfo is not None
+    assert first["Message-ID"] == again["Message-ID"] and first["Message-ID"].endswith(".alert@bank.example.cn>")
+    other = email(dataclasses.replace(_alert(), key="level3_case:T9"), "voc@bank.example.cn", ("cx@bank.example.cn",))
+    assert other["Message-ID"] != first["Message-ID"]
+
+
+def test_a_ledger_from_before_teams_gets_its_contact_alerts_team_from_their_facts(tmp_path: Path) -> None:
+    from pipelines.alerts.ledger import ensure_ledger
+
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as conn:
+        conn.execute("""CREATE SCHEMA alerts; CREATE TABLE alerts.alert_ledger (
+            alert_key VARCHAR PRIMARY KEY, rule VARCHAR NOT NULL, rule_name_zh VARCHAR NOT NULL, event_date DATE NOT NULL,
+            title VARCHAR NOT NULL, facts VARCHAR NOT NULL, evidence VARCHAR NOT NULL, link VARCHAR NOT NULL,
+            found_at TIMESTAMP NOT NULL, channels VARCHAR NOT NULL, delivery_status VARCHAR NOT NULL, delivered_at TIMESTAMP)""")
+        for key, facts in (("level3_case:1", {"班组": "一线B组"}), ("level3_case:2", {"班组": "(无坐席)"}),
+                           ("complaint_spike:topic:billing:2026-08-01", {"主题": "账单"})):
+            conn.execute("INSERT INTO alerts.alert_ledger VALUES (?, 'r', '规则', DATE '2026-08-01', 't', ?, '', '', "
+                         "TIMESTAMP '2026-08-02 02:00', '', 'not_delivered', NULL)", [key, json.dumps(facts, ensure_ascii=False)])
+        ensure_ledger(conn)
+        ensure_ledger(conn)  # every night calls it
+        assert dict(conn.execute("SELECT alert_key, team FROM alerts.alert_ledger").fetchall()) == {
+            "level3_case:1": "一线B组", "level3_case:2": None, "complaint_spike:topic:billing:2026-08-01": None}
 
 
 def test_an_interrupted_delivery_records_what_went_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
