@@ -275,7 +275,10 @@ _QQ_LABEL = "(?:QQ|qq|Qq|扣扣|企鹅号)(?:号|號|号码|號碼)?"
 # unbroken, so a quarter (Q1 2026) or a code (Q20261129) is none.
 _Q_LABEL = "[Qq](?:我|号|號)?[ :：=]"
 # Homophones and abbreviations that dodge filters: wx, 薇信, 威信, V信, 加V.
-_WECHAT_LABEL = "(?:微信号|微信號|微信|薇信|威信|[Ww]e[Cc]hat|weixin|[Vv][Xx]|[Ww][Xx]|V信|v信|加[Vv])(?:号|號)?"
+_WECHAT_NAME = "(?:微信|薇信|威信|[Ww]e[Cc]hat|weixin|[Vv][Xx]|[Ww][Xx]|V信|v信|加[Vv])"
+_WECHAT_LABEL = f"{_WECHAT_NAME}(?:号|號)?"
+# A label that says an account id follows, not just the app: 微信号, vx号, 微信：, wx: , 我的微信是, 加我微信.
+_WECHAT_ID_LABEL = f"(?:{_WECHAT_NAME}(?:号|號| ?[:：]|是)|加我?{_WECHAT_NAME})"
 _ID_LABEL = "(?:身分證|身份證|身分证|身份证|國民身分證|统一编号|統一編號)(?:字號|字号|號碼|号码|號|号)?"
 _DOCUMENT_LABEL = "(?:护照|護照|通行证|通行證|回乡证|回鄉證|台胞证|台胞證|旅行证|旅行證)(?:号码|號碼|号|號)?"
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -372,6 +375,10 @@ PATTERNS: tuple[PiiPattern, ...] = (
                left="A-Za-z",
                right="-_A-Za-z0-9", label=_WECHAT_LABEL, needs=_WECHAT_LABEL,
                starts=""),
+    # An id of letters only (zhangsanfeng, happyday: WeChat ids are 6-20 characters starting with a letter)
+    # after a label that says an id follows; after the bare app name it is a word (微信 Android 版).
+    PiiPattern("wechat_id_letters", "[A-Za-z]{6,20}", _first_and_stars, "微信号：zhangsanfeng", left="A-Za-z",
+               right="-_A-Za-z0-9", label=_WECHAT_ID_LABEL, needs=_WECHAT_ID_LABEL, starts=""),
     # Taiwan's national ID (a letter, 1 or 2 for the sex, eight digits), by its label: a letter and nine
     # digits is a common shape of ids and order numbers, which the audit must not take for a person's.
     PiiPattern("id_tw", "[A-Z][12][0-9]{8}", _keep_last4, "身分證字號：F224681357", left="A-Za-z", right="0-9A-Za-z",

@@ -93,6 +93,10 @@ FORMATS = [
     ("zhang@bank-of-x。com", "z***@bank-of-x。com", 1),
     # a mask's kept last four digits and a timestamp after them (a recording named by the caller) read as a card
     ("录音13800138000_20260803091522.wav", "录音138********1522.wav", 2),
+    # Round 24: a WeChat id of letters only, after a label that says an id follows (round 23's review).
+    ("微信号：zhangsanfeng", "微信号：z****", 1),
+    ("加我微信 HappyDay 聊", "加我微信 H**** 聊", 1),
+    ("我的vx是xiaomeimei", "我的vx是x****", 1),
 ]
 
 
@@ -132,7 +136,9 @@ ORDINARY = ["订单号2026080112金额1380元", "工号 8848 的客服", "等了
             "139元、1299元、2399元", "第139期、1299次、2399个", "he lives at 126 Main St",
             # symbols, pictographs and spoken words near numbers that are none
             "❤❤❤ 好评 5 星", "价格 138|199|299", "第①②③条都没做到", "我在艾特你呢", "打电话问了三次", "电话是一二三",
-            "QQ会员一共三十元", "m²单价 13800 元", "@客服小王 138 元的套餐", "QQ 群 12 个人"]
+            "QQ会员一共三十元", "m²单价 13800 元", "@客服小王 138 元的套餐", "QQ 群 12 个人",
+            # the app's name before a word, and a name too short to be an id
+            "微信 Android 版更新后", "用微信 iPhone 版付的", "微信：Tom 发给你了", "微信号是多少"]
 _TO_FULLWIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
 
 
