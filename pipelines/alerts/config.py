@@ -64,8 +64,12 @@ class Retry(_Strict):
     timeout_s: float = Field(10.0, gt=0)
 
 
+SIGNED_TYPES = ("dingtalk", "feishu")  # the bots whose requests may carry a signature
+
+
 class Channel(_Strict):
-    """One destination. ``smtp`` needs host, sender and recipients; the bots and ``webhook`` need url."""
+    """One destination. ``smtp`` needs host, sender and recipients; the bots and ``webhook`` need url.
+    ``secret`` is the signing secret of a 钉钉 bot with 加签 or a 飞书 bot with 签名校验 (SEC…), for those two only."""
 
     name: str
     type: Literal["smtp", "wecom", "dingtalk", "feishu", "webhook"]
@@ -79,6 +83,7 @@ class Channel(_Strict):
     password: str | None = None
     sender: str | None = None
     recipients: tuple[str, ...] = ()
+    secret: str | None = None
 
     def wants(self, rule: str) -> bool:
         return rule in self.rules
@@ -158,4 +163,7 @@ def load_alert_config(path: Path) -> AlertConfig:
         missing = [field for field in needed if not getattr(channel, field)]
         if missing:
             raise AlertConfigError(f"{path}: channel {channel.name!r} ({channel.type}) needs {', '.join(missing)}")
+        if channel.secret and channel.type not in SIGNED_TYPES:
+            raise AlertConfigError(f"{path}: channel {channel.name!r} ({channel.type}) takes no secret: signing is "
+                                   "for dingtalk (加签) and feishu (签名校验) bots")
     return config
