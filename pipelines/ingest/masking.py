@@ -378,7 +378,7 @@ PATTERNS: tuple[PiiPattern, ...] = (
     # An id of letters only (zhangsanfeng, happyday: WeChat ids are 6-20 characters starting with a letter)
     # after a label that says an id follows; after the bare app name it is a word (微信 Android 版).
     PiiPattern("wechat_id_letters", "[A-Za-z]{6,20}", _first_and_stars, "微信号：zhangsanfeng", left="A-Za-z",
-               right="-_A-Za-z0-9", label=_WECHAT_ID_LABEL, needs=_WECHAT_ID_LABEL, starts=""),
+               right="-_A-Za-z0-9", label=_WECHAT_ID_LABEL, needs=_WECHAT_LABEL, starts=""),  # wechat_id's test: no search more
     # Taiwan's national ID (a letter, 1 or 2 for the sex, eight digits), by its label: a letter and nine
     # digits is a common shape of ids and order numbers, which the audit must not take for a person's.
     PiiPattern("id_tw", "[A-Z][12][0-9]{8}", _keep_last4, "身分證字號：F224681357", left="A-Za-z", right="0-9A-Za-z",
