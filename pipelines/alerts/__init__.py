@@ -4,6 +4,9 @@ table on the 运营 dashboard lists tonight's alerts) and ``deliver_alerts`` aft
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -34,19 +37,39 @@ class DeliveryReport:
 def deliver_alerts(config: AlertConfig, start: date, warehouse: Warehouse) -> DeliveryReport:
     """Send every alert of the run's days (and recent failures) a configured channel has not
     received yet, and record each outcome.
-    Delivery problems are recorded, never raised; the warehouse is not held while sending."""
+
+    Channels are served side by side, one thread each, and each channel's alerts in order: a mail server
+    that times out no longer holds the group bots back, and the step (which holds the warehouse writers'
+    pool) ends when the slowest channel is done. Delivery problems are recorded, never raised; the
+    warehouse is not held while sending."""
     report = DeliveryReport()
     if not config.channels:
         return report
     with warehouse.connect() as conn:
         todo = undelivered(conn, config, start)
-    outcomes = []
-    try:
-        for alert, channel in todo:
+    by_channel: dict[str, list] = defaultdict(list)
+    for alert, channel in todo:
+        by_channel[channel.name].append((alert, channel))
+    outcomes: list = []  # appended by the senders as each alert is done (list.append is atomic)
+    stop = threading.Event()  # set when the step is interrupted: senders finish the alert in hand, then stop
+
+    def send_in_order(pairs: list) -> None:
+        for alert, channel in pairs:
+            if stop.is_set():
+                return
             outcomes.append((alert, channel, deliver(channel, alert, config.retry)))
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, len(by_channel)), thread_name_prefix="alert-channel") as pool:
+            try:
+                for done in [pool.submit(send_in_order, pairs) for pairs in by_channel.values()]:
+                    done.result()
+            except BaseException:
+                stop.set()
+                raise
     finally:  # an interrupted step still records what went out, so the next night does not send it again
         with warehouse.connect() as conn:
-            for alert, channel, result in outcomes:
+            for alert, channel, result in list(outcomes):
                 record_delivery(conn, alert, channel, result)
                 if result.sent:
                     report.sent.append((alert.title, channel.name, result.attempts))

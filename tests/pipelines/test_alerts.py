@@ -365,6 +365,73 @@ def test_dingtalk_and_feishu_bots_with_a_signing_secret_get_requests_signed_as_t
         receiver.close()
 
 
+def test_a_group_bot_is_sent_no_more_than_its_published_rate() -> None:
+    """飞书 takes 5 a second: the sixth and seventh sends wait for the window to move; mail is not paced."""
+    import time
+
+    from pipelines.alerts.config import Channel
+    from pipelines.alerts.delivery import Pacer
+
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    pacer = Pacer(wait)
+    feishu = Channel(name="飞书群", type="feishu", url="http://127.0.0.1:1/x")
+    started = time.monotonic()
+    for _ in range(7):
+        pacer.before_send(feishu)
+    assert time.monotonic() - started >= 0.9 and waits
+    waits.clear()
+    mail = Channel(name="邮件", type="smtp", host="h", sender="s", recipients=("r",))
+    for _ in range(50):
+        pacer.before_send(mail)
+    assert waits == []
+
+
+def test_a_mail_server_that_never_answers_does_not_hold_the_group_bots_back(tmp_path: Path) -> None:
+    """Channels are served side by side: the webhook has all its alerts while the mail server still times out."""
+    import socket
+    import time
+
+    import pipelines.alerts as alerts
+    from pipelines.alerts.config import AlertConfig, Channel, Retry
+    from pipelines.alerts.ledger import record_alerts
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are queued, never answered: the SMTP greeting never comes
+    receiver = Receiver()
+    try:
+        channels = [Channel(name="邮件", type="smtp", host="127.0.0.1", port=silent.getsockname()[1], sender="voc@x.cn",
+                            recipients=("cx@x.cn",)),
+                    Channel(name="JSON", type="webhook", url=receiver.url + "/json")]
+        config = AlertConfig(channels=channels, retry=Retry(attempts=1, first_wait_s=0.01, timeout_s=2))
+        warehouse = Warehouse(tmp_path / "warehouse.duckdb", 10.0)
+        batch = [dataclasses.replace(_alert(), key=f"level3_case:T{i}") for i in range(3)]
+        with warehouse.connect() as conn:
+            record_alerts(conn, batch, config)
+        started = time.monotonic()
+        done: list = []
+        step = threading.Thread(target=lambda: done.append(alerts.deliver_alerts(config, batch[0].event_date, warehouse)))
+        step.start()
+        while len(receiver.bodies["/json"]) < 3 and time.monotonic() - started < 30:
+            time.sleep(0.05)
+        webhook_done = time.monotonic() - started
+        step.join(60)
+        took = time.monotonic() - started
+        (report,) = done
+        assert len(receiver.bodies["/json"]) == 3 and len(report.sent) == 3 and len(report.failed) == 3
+        # The mail channel is served first and its three mails time out one after another (2 s each), while the
+        # webhook had all three long before: one after the other, it would have waited 6 s.
+        assert took >= 6 and webhook_done < 4, (took, webhook_done)
+    finally:
+        receiver.close()
+        silent.close()
+
+
 def test_an_alert_mail_has_a_date_and_the_same_message_id_on_every_retry() -> None:
     from email.utils import parsedate_to_datetime
 
