@@ -255,7 +255,7 @@ _SEP = f"[{_SEP_CHARS}]{{0,3}}"
 _PICTOGRAPHS = "\u2190-\u245f\u2500-\u2775\u2794-\u2bff\U0001f000-\U0001f0ff\U0001f10b-\U0001faff\ufe0f"
 _ONE_MARK = "[ .\\-_·—]?"  # at most one space, dot, dash, underscore or middle dot
 _SPLIT_GAP = (f"(?:[{_SEP_CHARS},、。;:~()\\[\\]【】/|*+=#^{_PICTOGRAPHS}]|<br ?/?>|&nbsp;|&#160;"
-              f"|@[A-Za-z_\u4e00-\u9fff]{{1,20}}|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和){{0,6}}")
+              f"|@[A-Za-z_\u4e00-\u9fff]{{1,20}}|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和|加|转|轉){{0,6}}")
 # What follows an amount or a count, never a phone number.
 _UNITS = "元块塊万萬千百个個件次天%"
 # +86, 0086, (+86) or the bare 86 of E.164 exports (8613912345678).
@@ -291,7 +291,7 @@ _AT = "(?: ?(?:@|艾特) ?|\\([Aa][Tt]\\)|\\[[Aa][Tt]\\]|\\{[Aa][Tt]\\}|#)"
 # zhang san 艾特 qq 点 com): taken only before a mail host and a dot (bought it at JD.com names no mail host).
 _SPOKEN_AT = "(?: (?:at|AT) | ?艾特 ?)"
 _ANY_AT = f"{_AT}|{_SPOKEN_AT}"
-_DOT = "(?:\\.|。| ?点 ?| ?點 ?| dot |\\(dot\\)|\\[dot\\])"
+_DOT = "(?:\\.|。| ?点 ?| ?點 ?| (?:dot|DOT|Dot) |\\((?:dot|DOT)\\)|\\[(?:dot|DOT)\\])"
 _MAIL_HOSTS = "(?:qq|163|126|139|sina|sohu|yeah|foxmail|aliyun|gmail|hotmail|outlook|yahoo|icloud)"
 
 
@@ -316,7 +316,7 @@ def _plate(text: str) -> str:
 PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern("email", rf"(?:[A-Za-z0-9._%+-]+|[一-龥]{{2,6}}){_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}"
                         rf"|[A-Za-z0-9._%+-]{{5,}} ?@ ?{_MAIL_HOSTS}"
-                        rf"|[A-Za-z0-9._%+-]+(?: [A-Za-z0-9._%+-]+){{0,2}}{_SPOKEN_AT}{_MAIL_HOSTS}{_DOT}(?:com|cn|net)",
+                        rf"|[A-Za-z0-9._%+-]+(?: [A-Za-z0-9._%+-]+){{0,2}}{_SPOKEN_AT}{_MAIL_HOSTS}{_DOT}(?:com|cn|net|COM|CN|NET)",
                _email, "wang.xiaoming@163.com", left="", right="", needs=_ANY_AT,
                starts="A-Za-z0-9._%+\\-一-龥"),
     # GB 11643-1999: 6-digit area, birth date yyyymmdd, 3-digit sequence, check digit or X.

@@ -97,6 +97,9 @@ FORMATS = [
     ("微信号：zhangsanfeng", "微信号：z****", 1),
     ("加我微信 HappyDay 聊", "加我微信 H**** 聊", 1),
     ("我的vx是xiaomeimei", "我的vx是x****", 1),
+    ("wang AT gmail DOT com", "w***@gmail DOT com", 1),
+    ("手机138加1234加5678", "手机138****5678", 1),
+    ("138 转 1234 转 5678", "138****5678", 1),
 ]
 
 
@@ -138,7 +141,8 @@ ORDINARY = ["订单号2026080112金额1380元", "工号 8848 的客服", "等了
             "❤❤❤ 好评 5 星", "价格 138|199|299", "第①②③条都没做到", "我在艾特你呢", "打电话问了三次", "电话是一二三",
             "QQ会员一共三十元", "m²单价 13800 元", "@客服小王 138 元的套餐", "QQ 群 12 个人",
             # the app's name before a word, and a name too short to be an id
-            "微信 Android 版更新后", "用微信 iPhone 版付的", "微信：Tom 发给你了", "微信号是多少"]
+            "微信 Android 版更新后", "用微信 iPhone 版付的", "微信：Tom 发给你了", "微信号是多少",
+            "套餐138加1299加2399元", "价格138加运费12元"]
 _TO_FULLWIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
 
 
