@@ -8,17 +8,33 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 RULE_NAMES = ("emerging_topic", "complaint_spike", "level3_case", "vip_detractor", "repeat_complainer")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity (min_z: .nan would compare false with every z and mute the rule silently).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _mail_address(value: str) -> str:
+    """``value`` (``a@b.cn`` or ``名字 <a@b.cn>``) if it is an address with a domain; ValueError otherwise."""
+    spec = parseaddr(value)[1]
+    try:
+        address = Address(addr_spec=spec)
+    except Exception:  # noqa: BLE001 - the email package raises several kinds for a malformed address
+        address = None
+    if address is None or not address.username or not address.domain:
+        raise ValueError("not an e-mail address (name@example.com)")
+    return value
 
 
 class EmergingTopicRule(_Strict):
@@ -85,6 +101,16 @@ class Channel(_Strict):
     recipients: tuple[str, ...] = ()
     secret: str | None = None
 
+    @field_validator("sender")
+    @classmethod
+    def _sender_is_an_address(cls, value: str | None) -> str | None:
+        return None if value is None else _mail_address(value)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients_are_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_mail_address(address) for address in value)
+
     def wants(self, rule: str) -> bool:
         return rule in self.rules
 
@@ -94,6 +120,15 @@ class AlertConfig(_Strict):
     rules: Rules = Rules()
     retry: Retry = Retry()
     channels: tuple[Channel, ...] = ()
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _dashboard_url_is_absolute(cls, value: str) -> str:
+        parts = urllib.parse.urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("give the address people open Superset at, with http:// or https:// "
+                             "(e.g. https://voc.example.cn): links in alerts are built on it")
+        return value
 
 
 class AlertConfigError(ValueError):
@@ -163,6 +198,9 @@ def load_alert_config(path: Path) -> AlertConfig:
         missing = [field for field in needed if not getattr(channel, field)]
         if missing:
             raise AlertConfigError(f"{path}: channel {channel.name!r} ({channel.type}) needs {', '.join(missing)}")
+        if channel.ssl and channel.starttls:
+            raise AlertConfigError(f"{path}: channel {channel.name!r} sets both ssl and starttls: ssl: true for a server "
+                                   "that speaks TLS from the start (port 465), starttls: true for one that upgrades (587)")
         if channel.secret and channel.type not in SIGNED_TYPES:
             raise AlertConfigError(f"{path}: channel {channel.name!r} ({channel.type}) takes no secret: signing is "
                                    "for dingtalk (加签) and feishu (签名校验) bots")

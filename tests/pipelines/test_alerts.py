@@ -316,6 +316,13 @@ def test_an_answer_that_is_not_http_or_a_code_200_body_is_read_without_failing_t
      "channels.0.pasword: Extra inputs are not permitted"),
     (b"channels:\n  - {name: x, type: wecom, url: 'http://a/1', secret: '${VOC_TEST_SECRET}'}\n",
      "channel 'x' (wecom) takes no secret"),
+    # Round 23's operator review: values that were taken without complaint
+    (b"dashboard_url: voc.example.cn\n", "dashboard_url: Value error, give the address people open Superset at"),
+    (b"rules:\n  emerging_topic: {min_z: .nan}\n", "rules.emerging_topic.min_z: Input should be a finite number"),
+    (b"channels:\n  - {name: x, type: smtp, host: h, sender: s@x.cn, recipients: [r@x.cn], ssl: true, starttls: true}\n",
+     "sets both ssl and starttls"),
+    (b"channels:\n  - {name: x, type: smtp, host: h, sender: s@x.cn, recipients: [not-an-email]}\n",
+     "channels.0.recipients: Value error, not an e-mail address"),
 ])
 def test_a_bad_alerts_file_is_one_line_naming_the_key_and_never_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                         content: bytes | None, message: str) -> None:
@@ -385,7 +392,7 @@ def test_a_group_bot_is_sent_no_more_than_its_published_rate() -> None:
         pacer.before_send(feishu)
     assert time.monotonic() - started >= 0.9 and waits
     waits.clear()
-    mail = Channel(name="邮件", type="smtp", host="h", sender="s", recipients=("r",))
+    mail = Channel(name="邮件", type="smtp", host="h", sender="voc@x.cn", recipients=("cx@x.cn",))
     for _ in range(50):
         pacer.before_send(mail)
     assert waits == []
@@ -513,7 +520,7 @@ def test_voc_run_says_which_deliveries_failed(settings: Settings, capsys: pytest
     began = datetime.now()
     with Warehouse.from_settings(settings).connect() as conn:
         ensure_ledger(conn)
-        mail = Channel(name="邮件组", type="smtp", host="h", sender="s", recipients=("r",))
+        mail = Channel(name="邮件组", type="smtp", host="h", sender="voc@x.cn", recipients=("cx@x.cn",))
         bot = Channel(name="投诉群", type="wecom", url="http://h/x")
         record_delivery(conn, _alert(), mail, DeliveryResult(True, 1, None))
         record_delivery(conn, _alert(), bot, DeliveryResult(False, 3, "HTTP 500 from http://h"))
