@@ -19,20 +19,20 @@ RULE_ZH = {"emerging_topic": "新兴主题", "complaint_spike": "投诉激增", 
 
 def markdown(alert: Alert, with_title: bool = True) -> str:
     lines = [f"**{alert.title}**"] if with_title else []
-    lines.append(f"> 规则:{RULE_ZH[alert.rule]} · 日期:{alert.event_date}")
-    lines += [f"- {label}:{value}" for label, value in alert.facts]
+    lines.append(f"> 规则：{RULE_ZH[alert.rule]} · 日期：{alert.event_date}")
+    lines += [f"- {label}：{value}" for label, value in alert.facts]
     if alert.evidence:
-        lines.append(f"> 原话(已脱敏):「{alert.evidence}」")
+        lines.append(f"> 原话（已脱敏）：「{alert.evidence}」")
     lines.append(f"[打开看板]({alert.link})")
     return "\n".join(lines)
 
 
 def plain_text(alert: Alert) -> str:
-    lines = [alert.title, f"规则:{RULE_ZH[alert.rule]}  日期:{alert.event_date}", ""]
-    lines += [f"{label}:{value}" for label, value in alert.facts]
+    lines = [alert.title, f"规则：{RULE_ZH[alert.rule]}  日期：{alert.event_date}", ""]
+    lines += [f"{label}：{value}" for label, value in alert.facts]
     if alert.evidence:
-        lines += ["", f"原话(已脱敏):「{alert.evidence}」"]
-    lines += ["", f"打开看板:{alert.link}", "", f"告警编号:{alert.key}"]
+        lines += ["", f"原话（已脱敏）：「{alert.evidence}」"]
+    lines += ["", f"打开看板：{alert.link}", "", f"告警编号：{alert.key}"]
     return "\n".join(lines)
 
 

@@ -84,8 +84,8 @@ def emerging_topic(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: 
         [end, start, end, rule.min_volume, rule.min_baseline_weeks, rule.min_z])
     return [Alert(
         key=f"emerging_topic:{r['topic_code']}:{r['week_start']}", rule="emerging_topic", event_date=r["week_start"],
-        title=f"新兴主题:{r['topic']} 本周声量 {r['volume']},是基线的 {r['volume'] / r['baseline_volume']:.1f} 倍"
-        if r["baseline_volume"] else f"新兴主题:{r['topic']} 本周声量 {r['volume']}(前几周为零)",
+        title=f"新兴主题：{r['topic']} 本周声量 {r['volume']}，是基线的 {r['volume'] / r['baseline_volume']:.1f} 倍"
+        if r["baseline_volume"] else f"新兴主题：{r['topic']} 本周声量 {r['volume']}（前几周为零）",
         facts=(("主题", r["topic"]), ("周", f"{r['week_start']} 起"), ("本周声量", f"{r['volume']}"),
                ("基线(前{0}周周均)".format(r["baseline_weeks"]), f"{r['baseline_volume']:.1f}"),
                ("显著性 z", f"{r['emerging_z']:.1f}"), ("负面占比", f"{(r['negative_share'] or 0):.0%}")),
@@ -131,7 +131,7 @@ def complaint_spike(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start:
         filters = {"topic": label} if r["dimension"] == "topic" else {"channel": label}
         alerts.append(Alert(
             key=f"complaint_spike:{r['dimension']}:{r['value']}:{r['day']}", rule="complaint_spike", event_date=r["day"],
-            title=f"投诉激增:{what}「{label}」{r['day']} 登记投诉 {r['complaints']} 件,前{r['baseline_days']}日日均 {r['baseline']:.1f} 件",
+            title=f"投诉激增：{what}「{label}」{r['day']} 登记投诉 {r['complaints']} 件，前{r['baseline_days']}日日均 {r['baseline']:.1f} 件",
             facts=((what, label), ("日期", f"{r['day']}"), ("当日投诉", f"{r['complaints']}"),
                    (f"前{r['baseline_days']}日日均", f"{r['baseline']:.1f}"), ("显著性 z", f"{r['z']:.1f}")),
             evidence=_evidence(r["evidence"]),
@@ -152,7 +152,7 @@ def level3_case(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: dat
         ORDER BY c.contacted_at, c.contact_id""", [start, end])
     return [Alert(
         key=f"level3_case:{r['contact_id']}", rule="level3_case", event_date=r["contact_date"],
-        title=f"三级投诉:{TIER_ZH.get(r['customer_tier'], r['customer_tier'])}客户 {r['customer_id']} 提到第三方维权({r['topic']})",
+        title=f"三级投诉：{TIER_ZH.get(r['customer_tier'], r['customer_tier'])}客户 {r['customer_id']} 提到第三方维权（{r['topic']}）",
         facts=(("客户", r["customer_id"]), ("客户等级", TIER_ZH.get(r["customer_tier"], r["customer_tier"])),
                ("渠道", CHANNEL_ZH.get(r["contact_channel"], r["contact_channel"])), ("主题", r["topic"]),
                ("班组", r["team"]), ("时间", f"{r['contacted_at']:%Y-%m-%d %H:%M}")),
@@ -172,7 +172,7 @@ def vip_detractor(conn: duckdb.DuckDBPyConnection, config: AlertConfig, start: d
         ORDER BY s.submitted_at, s.survey_id""", [tiers, start, end])
     return [Alert(
         key=f"vip_detractor:{r['survey_id']}", rule="vip_detractor", event_date=r["submitted_date"],
-        title=f"高价值客户贬损:{TIER_ZH[r['customer_tier']]}客户 {r['customer_id']} 推荐度 {r['nps']} 分({r['topic']})",
+        title=f"高价值客户贬损：{TIER_ZH[r['customer_tier']]}客户 {r['customer_id']} 推荐度 {r['nps']} 分（{r['topic']}）",
         facts=(("客户", r["customer_id"]), ("客户等级", TIER_ZH[r["customer_tier"]]), ("推荐度(0-10)", f"{r['nps']}"),
                ("满意度(1-5)", "" if r["csat"] is None else f"{r['csat']}"), ("主题", r["topic"]), ("班组", r["team"]),
                ("时间", f"{r['submitted_at']:%Y-%m-%d %H:%M}")),
@@ -199,7 +199,7 @@ def repeat_complainer(conn: duckdb.DuckDBPyConnection, config: AlertConfig, star
         ORDER BY complained_at, complaint_id""", [rule.complaints, start, end])
     return [Alert(
         key=f"repeat_complainer:{r['complaint_id']}", rule="repeat_complainer", event_date=r["complaint_date"],
-        title=f"重复投诉:客户 {r['customer_id']} {rule.window_days} 天内第 {r['complaints_in_window']} 次投诉",
+        title=f"重复投诉：客户 {r['customer_id']} {rule.window_days} 天内第 {r['complaints_in_window']} 次投诉",
         facts=(("客户", r["customer_id"]), ("客户等级", TIER_ZH.get(r["customer_tier"], r["customer_tier"])),
                (f"{rule.window_days}天内投诉", f"{r['complaints_in_window']}"), ("涉及主题", r["topics"]),
                ("班组", r["agent_team"] or "(无坐席)"), ("时间", f"{r['complained_at']:%Y-%m-%d %H:%M}")),

@@ -200,7 +200,7 @@ def test_alerts_arrive_once_in_every_format_and_a_dead_receiver_never_stops_publ
     spike_mail = next(m for m in mailbox.messages if m["X-VoC-Alert-Key"] == spike["alert_key"])
     assert "投诉激增" in str(make_header(decode_header(spike_mail["Subject"])))
     body = spike_mail.get_payload(decode=True).decode("utf-8")
-    assert f"当日投诉:{_spike_complaints(settings)}" in body and "打开看板:http://voc.example/" in body
+    assert f"当日投诉：{_spike_complaints(settings)}" in body and "打开看板：http://voc.example/" in body
     assert spike_mail["Date"] and len({m["Message-ID"] for m in mailbox.messages}) == len(mailbox.messages)
     card = next(b for b in receiver.bodies["/feishu"] if b["card"]["header"]["title"]["content"] == vip["title"])
     assert card["msg_type"] == "interactive" and card["card"]["elements"][0]["tag"] == "markdown"
