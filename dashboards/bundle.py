@@ -287,7 +287,61 @@ def _file_name(layer: str, config: dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", key) + ".yaml"
 
 
+# Values that are this installation's database ids, not the dashboard's design: the bundle keeps its own.
+_INSTALLATION_IDS = ("chartId",)
+# Superset's record of how a database was added in its UI: not part of the design.
+_BOOKKEEPING = ("configuration_method",)
+# Keys of list items that name them, so an export lists metrics and columns in the bundle's order.
+_ITEM_KEYS = ("metric_name", "column_name", "uuid")
+_EMPTY = (None, [], {}, "", "{}", "[]")
+
+
+def _aligned(new: Any, old: Any) -> Any:
+    """``new`` (a YAML value as Superset exports it) written the way the bundle already writes it, so that
+    ``git diff`` after an export shows what the analyst changed and nothing else: the bundle's key order
+    (new keys after); an empty key is neither added (``folders: null``) nor dropped (``default_filters:
+    '{}'``), and Superset's bookkeeping is not added; list items named by ``_ITEM_KEYS`` in the bundle's
+    order (new ones after); and the bundle's ``chartId`` where it has one."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        keys = [key for key in old if key in new or old[key] in _EMPTY]
+        keys += [key for key in new if key not in old and new[key] not in _EMPTY and key not in _BOOKKEEPING]
+        return {key: old[key] if key not in new or (key in _INSTALLATION_IDS and key in old)
+                else _aligned(new[key], old.get(key)) for key in keys}
+    if isinstance(new, list) and isinstance(old, list) and new and all(isinstance(item, dict) for item in new):
+        name = next((key for key in _ITEM_KEYS if all(key in item for item in new)), None)
+        if name is not None:
+            before = {item.get(name): item for item in old if isinstance(item, dict)}
+            rank = {key: position for position, key in enumerate(before)}
+            ordered = sorted(new, key=lambda item: rank.get(item[name], len(rank)))  # stable: new items keep their order
+            return [_aligned(item, before.get(item[name])) for item in ordered]
+        if len(new) == len(old):
+            return [_aligned(item, was) for item, was in zip(new, old)]
+    return new
+
+
+def _portable_chart(config: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]:
+    """A chart as the bundle keeps it: its dataset named by table (``vw_contacts__table``) instead of this
+    installation's id (``3__table``), in ``params`` and in ``query_context`` (whose dataset id is 0, and whose
+    JSON keeps Chinese as written, keys sorted)."""
+    table = tables.get(config.get("dataset_uuid") or "")
+    if table is None:
+        return config
+    portable = f"{table}__table"
+    params = dict(config.get("params") or {})
+    if "datasource" in params:
+        params["datasource"] = portable
+    config = {**config, "params": params}
+    if config.get("query_context"):
+        context = json.loads(config["query_context"])
+        context["datasource"] = {**(context.get("datasource") or {}), "id": 0}
+        if isinstance(context.get("form_data"), dict) and "datasource" in context["form_data"]:
+            context["form_data"]["datasource"] = portable
+        config["query_context"] = json.dumps(context, ensure_ascii=False, sort_keys=True)
+    return config
+
+
 def export_bundle(bundle: Path, username: str) -> None:
+    """Write every dashboard into ``bundle``, each file aligned with the one it replaces (``_aligned``)."""
     user = _app_user(username)
     from superset import db
     from superset.commands.dashboard.export import ExportDashboardsCommand
@@ -296,12 +350,16 @@ def export_bundle(bundle: Path, username: str) -> None:
 
     ids = [row.id for row in db.session.query(Dashboard.id).all()]
     with override_user(user):
-        files = [(name, content()) for name, content in ExportDashboardsCommand(ids).run()]
+        files = [(name, yaml.safe_load(content())) for name, content in ExportDashboardsCommand(ids).run()]
+    texts = {path.relative_to(bundle).as_posix(): path.read_text(encoding="utf-8")
+             for layer in LAYERS for path in (bundle / layer).glob("*.yaml")}
+    previous = {name: yaml.safe_load(text) for name, text in texts.items()}
+    kept: dict[Path, str] = {}
+    tables = {config["uuid"]: config["table_name"] for name, config in files if name.startswith("datasets/")}
     for layer in LAYERS:
         shutil.rmtree(bundle / layer, ignore_errors=True)
     written = 0
-    for name, text in files:
-        config = yaml.safe_load(text)
+    for name, config in files:
         layer = name.split("/", 1)[0]
         if name == "metadata.yaml":
             config.pop("timestamp", None)
@@ -309,13 +367,24 @@ def export_bundle(bundle: Path, username: str) -> None:
         elif layer in LAYERS:
             if layer == "databases":
                 config["sqlalchemy_uri"] = PLACEHOLDER_URI
+            elif layer == "charts":
+                config = _portable_chart(config, tables)
             target = bundle / layer / _file_name(layer, config)
+            before = previous.get(target.relative_to(bundle).as_posix())
+            config = _aligned(config, before)
+            if config == before:  # unchanged: the file keeps its text (a hand-wrapped SQL stays as written)
+                kept[target] = texts[target.relative_to(bundle).as_posix()]
+                continue
         else:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         written += 1
-    print(json.dumps({"exported_files": written, "dashboards": len(ids), "bundle": str(bundle)}))
+    for target, text in kept.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    print(json.dumps({"exported_files": written + len(kept), "changed_or_new_files": written, "dashboards": len(ids),
+                      "bundle": str(bundle)}))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,8 +122,8 @@ def _serving_files() -> set[str]:
     """The snapshot the link points at and the earlier snapshots beside it (a query may still read one)."""
     folder = _DATA_DIR / "serving"
     found = {os.path.realpath(_SERVING_LINK)}
-    if folder.is_dir():
-        found.update(os.path.realpath(path) for path in folder.glob("*.duckdb"))
+    if folder.is_dir():  # serving/<time>/serving.duckdb (pipelines.publish), and the older serving-<time>.duckdb
+        found.update(os.path.realpath(path) for path in [*folder.glob("*/serving.duckdb"), *folder.glob("*.duckdb")])
     return found
 
 

@@ -27,8 +27,8 @@ def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=[*ingest_assets(partitions), *nlp_assets(partitions),
                 dbt_models_asset(settings.dbt_project_dir, partitions), *alert_assets(partitions),
-                serving_snapshot_asset(partitions)],
-        asset_checks=[*ingest_checks, *publish_checks()],
+                serving_snapshot_asset(partitions, settings.dbt_project_dir)],
+        asset_checks=[*ingest_checks, *publish_checks(settings.dbt_project_dir)],
         jobs=[nightly_job, model_job],
         schedules=[nightly_schedule_for(settings.timezone)],
         resources={"dbt": dbt_resource(settings.dbt_project_dir),

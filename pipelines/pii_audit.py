@@ -2,7 +2,7 @@
 detector (``pipelines.ingest.masking.ALL_PATTERNS``, compiled for DuckDB), failing closed.
 
 Scanned: every VARCHAR column of the ``raw`` and ``nlp`` schemas and of every table the serving
-snapshot copies (``pipelines.publish.SERVING_TABLES``), with each pattern's ``sql_regex``: the
+snapshot copies (``pipelines.publish.serving_tables``), with each pattern's ``sql_regex``: the
 masking regex widened to accept full-width forms, which finds on the stored text what masking
 finds on the folded text. Any clear match fails the audit. Each audit is recorded in
 ``audit.pii_audits`` (one row, findings as JSON with a masked example each), which ``voc status``

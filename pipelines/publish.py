@@ -1,11 +1,14 @@
 """Publish what dashboards read into a separate serving DuckDB file, swapped in whole.
 
 DuckDB allows one read-write process or many readers, never both, so dashboards never open the
-working file. Each publish copies the marts into a new file, ``serving/serving-<time>.duckdb``, and
+working file. Each publish copies the marts into a new file, ``serving/<time>/serving.duckdb``, and
 then atomically replaces the link ``serving.duckdb`` with one pointing at it. A reader with the old
 file open keeps its snapshot until its query ends. The new *path* matters: DuckDB reuses a database
 already open in the same process under the same path, so Superset (whose connection mutator opens
 the link's target) would otherwise answer the next query from the old file while an old query runs.
+The file *name* stays ``serving.duckdb``: DuckDB names a database after its file, and Superset lists
+schemas under that name (``serving.kpi``), so a dataset an analyst makes on a listed schema still
+finds it after the next publish (with ``serving-<time>.duckdb`` until round 24 it did not).
 Old versions are deleted once two newer ones exist; on POSIX an open reader keeps its unlinked file.
 
 Nothing is published unless the PII audit (``pipelines.pii_audit``) passes on the warehouse as it is
@@ -15,6 +18,7 @@ now: on a failure the link keeps pointing at the last good snapshot.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,14 +28,25 @@ from pipelines.pii_audit import PiiAuditFailed, latest_audit, run_audit
 from pipelines.settings import Settings
 from pipelines.warehouse import Warehouse
 
-SERVING_TABLES = (
-    "kpi.kpi_fcr", "kpi.kpi_repeat_complaints", "kpi.kpi_nps", "kpi.kpi_csat", "kpi.kpi_sentiment",
-    "kpi.kpi_iceberg", "kpi.kpi_sla", "kpi.kpi_recovery", "kpi.kpi_topic_trends", "kpi.kpi_followup", "kpi.kpi_key_drivers",
-    "marts.fct_followups",
-    "marts.fct_contacts", "marts.fct_complaints", "marts.fct_survey_responses", "marts.fct_social_posts",
-    "marts.dim_customers", "marts.dim_topics", "marts.dim_dates", "seeds.kpi_targets",
-    "marts.rpt_iceberg_levels", "marts.rpt_verbatims", "marts.rpt_contacts_daily", "alerts.alert_ledger",
-)
+# The dbt schemas whose every model is published: an analyst's new mart or KPI reaches SQL Lab and charts
+# with no Python change. Beside them, the targets seed and the alert ledger (written by the pipeline).
+SERVING_SCHEMAS = ("kpi", "marts")
+SERVING_EXTRAS = ("seeds.kpi_targets", "alerts.alert_ledger")
+
+
+def serving_tables(dbt_project_dir: Path) -> tuple[str, ...]:
+    """``schema.table`` of every table the snapshot copies: each model of the dbt project (its manifest,
+    re-parsed when a file is newer) in ``SERVING_SCHEMAS`` that is built as a table, view or incremental
+    (not an ephemeral one), then ``SERVING_EXTRAS``. Raises RuntimeError when dbt cannot parse the project."""
+    import json
+
+    from pipelines.defs.dbt import ensure_manifest
+
+    manifest = json.loads(ensure_manifest(dbt_project_dir).read_text(encoding="utf-8"))
+    models = sorted(f"{node['schema']}.{node['name']}" for node in manifest["nodes"].values()
+                    if node["resource_type"] == "model" and node["schema"] in SERVING_SCHEMAS
+                    and node["config"].get("enabled", True) and node["config"].get("materialized") != "ephemeral")
+    return (*models, *SERVING_EXTRAS)
 
 
 @dataclass(frozen=True)
@@ -63,11 +78,19 @@ def _swap_link(link: Path, target: Path) -> None:
     os.replace(temporary, link)
 
 
+SNAPSHOT_NAME = "serving.duckdb"
+
+
 def _prune(folder: Path, keep: Path) -> None:
-    versions = sorted(folder.glob("serving-*.duckdb"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    """Delete all but the newest ``KEEP_VERSIONS`` snapshot folders, never ``keep``'s, and the single-file
+    snapshots (``serving-<time>.duckdb``) of versions before round 24."""
+    versions = sorted((path for path in folder.iterdir() if (path / SNAPSHOT_NAME).exists()),
+                      key=lambda path: path.stat().st_mtime_ns, reverse=True)
     for old in versions[KEEP_VERSIONS:]:
-        if old != keep:
-            old.unlink(missing_ok=True)
+        if old != keep.parent:
+            shutil.rmtree(old, ignore_errors=True)
+    for legacy in folder.glob("serving-*.duckdb*"):
+        legacy.unlink(missing_ok=True)
 
 
 def publish(settings: Settings, warehouse: Warehouse, run_id: str | None = None) -> Publication:
@@ -76,23 +99,25 @@ def publish(settings: Settings, warehouse: Warehouse, run_id: str | None = None)
     Audits the warehouse first, unless an audit of this Dagster run (``run_id``, the nightly's
     blocking check) already passed. Raises ``PiiAuditFailed`` and publishes nothing on a finding.
     """
+    tables = serving_tables(settings.dbt_project_dir)
     link = serving_path(settings)
     folder = _versions_dir(settings)
     published_at = datetime.now().replace(microsecond=0)
-    staging = folder / f"serving-{datetime.now():%Y%m%dT%H%M%S%f}.duckdb"
+    version = folder / f"{datetime.now():%Y%m%dT%H%M%S%f}"
+    version.mkdir()
+    staging = version / SNAPSHOT_NAME
     partial = staging.with_suffix(".duckdb.partial")
-    partial.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     with warehouse.connect() as conn:
         audit = latest_audit(conn)
         if run_id is None or audit is None or audit.run_id != run_id:
-            audit = run_audit(conn, SERVING_TABLES, run_id)
+            audit = run_audit(conn, tables, run_id)
         if not audit.passed:
             raise PiiAuditFailed(f"nothing published, dashboards keep the last good snapshot. {audit.summary()}")
         ensure_ledger(conn)  # a warehouse whose alert step never ran still publishes an empty 告警记录
         conn.execute(f"ATTACH '{partial}' AS serving")
         try:
-            for table in SERVING_TABLES:
+            for table in tables:
                 schema, name = table.split(".")
                 conn.execute(f"CREATE SCHEMA IF NOT EXISTS serving.{schema}")
                 conn.execute(f"CREATE TABLE serving.{schema}.{name} AS SELECT * FROM {table}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipelines.instance import ensure_dagster_home
-from pipelines.settings import get_settings
+from pipelines.settings import Settings, get_settings
 
 
 @dataclass
@@ -61,7 +61,7 @@ def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
             built = defs.resolve_job_def(MODEL_JOB_NAME).execute_in_process(
                 instance=instance, run_config=run_config, raise_on_error=False, tags=process_tags())
             if not built.success:
-                return _outcome(built)
+                return _outcome(built, settings)
         job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
         result = job.execute_in_process(
             instance=instance,
@@ -73,7 +73,7 @@ def run_nightly(start: date, end: date, log_level: str = "INFO") -> RunOutcome:
             run_config=run_config,
             raise_on_error=False,
         )
-    return _outcome(result)
+    return _outcome(result, settings)
 
 
 PID_TAG, HOST_TAG = "voc/pid", "voc/host"
@@ -117,11 +117,11 @@ def release_dead_runs(instance) -> list[str]:
     return notes
 
 
-def _outcome(result) -> RunOutcome:
+def _outcome(result, settings: Settings) -> RunOutcome:
     from dagster import AssetKey, DagsterEventType
 
     from pipelines.defs.publish import SERVING_SNAPSHOT_KEY
-    from pipelines.publish import SERVING_TABLES
+    from pipelines.publish import serving_tables
 
     failed = [event.step_key for event in result.all_events
               if event.event_type == DagsterEventType.STEP_FAILURE and event.step_key]
@@ -134,6 +134,6 @@ def _outcome(result) -> RunOutcome:
     materialized = {event.asset_key for event in result.all_events
                     if event.event_type == DagsterEventType.ASSET_MATERIALIZATION}
     published = SERVING_SNAPSHOT_KEY in materialized
-    stale = [] if published else [table for table in SERVING_TABLES
+    stale = [] if published else [table for table in serving_tables(settings.dbt_project_dir)
                                   if AssetKey(table.split(".")) not in materialized]
     return RunOutcome(result.run_id, result.success, failed, errors, published, stale)

@@ -59,13 +59,13 @@ def test_audit_finds_every_pattern_in_raw_when_masking_is_off(settings: Settings
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conftest import load_day
     from pipelines.pii_audit import latest_audit, run_audit
-    from pipelines.publish import SERVING_TABLES
+    from pipelines.publish import serving_tables
 
     _plant(settings, DEMO_START)
     for source in ("surveys", "calls"):
         load_day(source, DEMO_START)
     with Warehouse.from_settings(settings).connect() as conn:
-        clean = run_audit(conn, SERVING_TABLES)
+        clean = run_audit(conn, serving_tables(settings.dbt_project_dir))
     assert clean.passed, clean.summary()
     assert clean.columns >= 10 and clean.rows_scanned > len(ALL_PATTERNS)
 
@@ -73,7 +73,7 @@ def test_audit_finds_every_pattern_in_raw_when_masking_is_off(settings: Settings
     for source in ("surveys", "calls"):
         load_day(source, DEMO_START)
     with Warehouse.from_settings(settings).connect() as conn:
-        result = run_audit(conn, SERVING_TABLES)
+        result = run_audit(conn, serving_tables(settings.dbt_project_dir))
         recorded = latest_audit(conn)
     assert not result.passed
     found = {(f.table, f.column, f.pattern) for f in result.findings}
@@ -134,7 +134,7 @@ def test_nightly_blocks_publish_on_clear_pii_and_keeps_the_last_good_snapshot(
 def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
     from tests.conftest import load_day
     from pipelines.pii_audit import run_audit
-    from pipelines.publish import SERVING_TABLES
+    from pipelines.publish import serving_tables
 
     folder = settings.landing_dir / "surveys" / DEMO_START.isoformat()
     folder.mkdir(parents=True)
@@ -146,6 +146,6 @@ def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
     assert report.reasons == {"out_of_range": 1}
     with Warehouse.from_settings(settings).connect() as conn:
         reason, content = conn.execute("SELECT reason, raw_content FROM raw.quarantine").fetchone()
-        audit = run_audit(conn, SERVING_TABLES)
+        audit = run_audit(conn, serving_tables(settings.dbt_project_dir))
     assert "138****5678" in reason and "138****5678" in content and "w***@163.com" in content
     assert not UNMASKED.search(reason + content) and audit.passed, audit.summary()

@@ -83,7 +83,7 @@ def test_the_nightly_on_spark_publishes_what_the_nightly_on_duckdb_publishes(
     from pipelines.ingest.reconcile import reconcile
     from pipelines.lake import partition_folder
     from pipelines.nlp.tables import PARTITIONED_TABLES
-    from pipelines.publish import SERVING_TABLES, serving_path
+    from pipelines.publish import serving_path, serving_tables
     from pipelines.settings import get_settings
     from pipelines.warehouse import Warehouse
 
@@ -120,7 +120,7 @@ def test_the_nightly_on_spark_publishes_what_the_nightly_on_duckdb_publishes(
 
     with duckdb.connect(str(serving_path(on_duckdb)), read_only=True) as duck, \
             duckdb.connect(str(serving_path(on_spark)), read_only=True) as spark:
-        rows = {table: _assert_same_rows(duck, spark, table) for table in SERVING_TABLES}
+        rows = {table: _assert_same_rows(duck, spark, table) for table in serving_tables(on_duckdb.dbt_project_dir)}
     kpis = {table: count for table, count in rows.items() if table.startswith("kpi.")}
     assert len(kpis) >= 11 and all(kpis.values()), kpis
     assert rows["marts.fct_contacts"] > 0 and rows["marts.rpt_verbatims"] > 0
