@@ -70,7 +70,7 @@ demo: install
 	@echo
 	@echo "VoC demo is ready. Services keep running in the background:"
 	@echo "  Dagster   http://127.0.0.1:3000"
-	@echo "  Superset  http://127.0.0.1:8088  (login printed above; kept in data/superset/secrets.json)"
+	@echo "  Superset  at the address printed above by voc serve (its login too; kept in \$$VOC_DATA_DIR/superset/secrets.json)"
 	@echo "Stop them with: make stop"
 
 serve: install

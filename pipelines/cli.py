@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.defs.partitions import PartitionRangeError
 
     try:  # told now, not after ingest and dbt, where it would hold back the publish
-        load_alert_config(get_settings().alerts_config)
+        load_alert_config(get_settings().alerts_config, get_settings().superset_port)
     except AlertConfigError as error:
         print(f"error: alerts file: {error}", file=sys.stderr)
         return 2

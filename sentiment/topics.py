@@ -169,6 +169,10 @@ def _hit_weight(text: str, start: int, end: int) -> float:
     return 1.0
 
 
+class TaxonomyError(ValueError):
+    """A taxonomy row that cannot be used, with its row number (the header is row 1)."""
+
+
 class Taxonomy:
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.topics = list(topics)
@@ -177,6 +181,22 @@ class Taxonomy:
 
     @classmethod
     def from_rows(cls, rows: Sequence[dict[str, str]]) -> "Taxonomy":
+        """Topics from the seed's rows; TaxonomyError naming the row for a row with fields missing or extra,
+        a topic_code or name_zh left empty, a topic_code given twice, or a parent_code no row defines (the
+        dbt tests on the seed would fail the night after the NLP step had used it)."""
+        codes = [(row.get("topic_code") or "").strip() for row in rows]
+        for number, (row, code) in enumerate(zip(rows, codes), start=2):
+            if None in row or any(value is None for value in row.values()):
+                given = sum(1 for key, value in row.items() if key is not None and value is not None) + len(row.get(None) or [])
+                raise TaxonomyError(f"row {number}: {given} fields, the header has {sum(1 for key in row if key is not None)}: "
+                                    "quote a keyword list that holds a comma, or add the missing fields")
+            if not code or not (row.get("name_zh") or "").strip():
+                raise TaxonomyError(f"row {number}: topic_code and name_zh are required")
+            if code in codes[:number - 2]:
+                raise TaxonomyError(f"row {number}: topic_code {code!r} is already row {codes.index(code) + 2}")
+            parent = (row.get("parent_code") or "").strip()
+            if parent and parent not in codes:
+                raise TaxonomyError(f"row {number}: parent_code {parent!r} of {code!r} is no topic_code of the taxonomy")
         topics = []
         for row in rows:
             entries = [k.strip() for k in (row.get("keywords") or "").split("|") if k.strip()]
@@ -188,8 +208,12 @@ class Taxonomy:
 
     @classmethod
     def from_csv(cls, path: Path) -> "Taxonomy":
+        """The taxonomy in ``path``; TaxonomyError naming the file and row for a row it cannot use."""
         with path.open(encoding="utf-8") as handle:
-            return cls.from_rows(list(csv.DictReader(handle)))
+            try:
+                return cls.from_rows(list(csv.DictReader(handle)))
+            except TaxonomyError as error:
+                raise TaxonomyError(f"{path}: {error}") from None
 
     def scores(self, text: str) -> Match:
         """Weighted keyword hits of one normalised text, per topic (module doc for the rules).

@@ -158,11 +158,12 @@ def _problems(error: ValidationError) -> str:
                      for item in error.errors(include_input=False, include_url=False))
 
 
-def load_alert_config(path: Path) -> AlertConfig:
+def load_alert_config(path: Path, superset_port: int = 8088) -> AlertConfig:
     """Read and validate ``path``. AlertConfigError, naming the file and the key, for a file that is
     missing (a mistyped ``VOC_ALERTS_CONFIG`` would otherwise mean no channel, silently), not UTF-8,
     not YAML or not a mapping, a value of the wrong kind, or a ``${VAR}`` that is not set. An empty
-    file means every default."""
+    file means every default; without ``dashboard_url``, links point at this machine's Superset on
+    ``superset_port`` (``VOC_SUPERSET_PORT``)."""
     if not path.exists():
         raise AlertConfigError(f"{path} does not exist (VOC_ALERTS_CONFIG): give the alerts file, or leave "
                                "the variable unset for the repository's alerts.yaml")
@@ -175,6 +176,7 @@ def load_alert_config(path: Path) -> AlertConfig:
     if not isinstance(raw, dict):
         raise AlertConfigError(f"{path}: the top level must be a mapping (rules:, channels:, retry:), "
                                f"not a {type(raw).__name__}")
+    raw.setdefault("dashboard_url", f"http://127.0.0.1:{superset_port}")
     unset: list[str] = []
     channels = raw.get("channels") or []
     raw["channels"] = [_expand(channel, unset) for channel in channels] if isinstance(channels, list) else channels

@@ -46,7 +46,7 @@ def alert_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
     )
     def alert_ledger(context: AssetExecutionContext, warehouse: WarehouseResource,
                      settings: ResourceParam[Settings]) -> MaterializeResult:
-        config = load_alert_config(settings.alerts_config)
+        config = load_alert_config(settings.alerts_config, settings.superset_port)
         window = context.partition_key_range
         found, new = find_alerts(config, date.fromisoformat(window.start), date.fromisoformat(window.end),
                                  warehouse.handle())
@@ -67,7 +67,7 @@ def alert_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
     )
     def alert_deliveries(context: AssetExecutionContext, warehouse: WarehouseResource,
                          settings: ResourceParam[Settings]) -> MaterializeResult:
-        config = load_alert_config(settings.alerts_config)
+        config = load_alert_config(settings.alerts_config, settings.superset_port)
         report = deliver_alerts(config, date.fromisoformat(context.partition_key_range.start),
                                 warehouse.handle())
         for title, channel, attempts, error in report.failed:

@@ -92,9 +92,16 @@ def dbt_models_asset(project_dir: Path, partitions: PartitionsDefinition) -> Ass
         window = context.partition_key_range
         # The target folder is kept between nights: dbt re-parses only what changed since.
         target = settings.data_dir / "dbt" / ("target" if engine.dbt_target == "dev" else f"target-{engine.dbt_target}")
+        changed = changed_kpi_vars(project_dir, target)
+        arguments = ["build", "--target", engine.dbt_target]
+        if changed:
+            context.log.info(f"KPI settings in dbt_project.yml changed since the last build ({changed}): every model "
+                             "is rebuilt from the full history (--full-refresh), so no stored row keeps the old definition")
+            arguments.append("--full-refresh")
         with window_environment(window.start, window.end):  # dbt's process starts inside cli()
-            invocation = dbt.cli(["build", "--target", engine.dbt_target], context=context, target_path=target)
+            invocation = dbt.cli(arguments, context=context, target_path=target)
         yield from invocation.stream()
+        record_kpi_vars(project_dir, target)  # only after a build that succeeded (a failed one raised above)
         if engine.on_spark:
             handle = engine.bind(warehouse.handle())
             with retry_if_transient(), handle.connect() as conn:
@@ -102,6 +109,40 @@ def dbt_models_asset(project_dir: Path, partitions: PartitionsDefinition) -> Ass
             context.log.info(f"{len(mounted)} Spark models mounted as views in {handle.path}")
 
     return dbt_models
+
+
+_KPI_VARS_FILE = "voc_kpi_vars.json"
+
+
+def _kpi_vars(project_dir: Path) -> dict[str, Any]:
+    import yaml
+
+    return (yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}).get("vars") or {}
+
+
+def changed_kpi_vars(project_dir: Path, target: Path) -> str:
+    """The project's ``vars`` (the KPI parameters) that differ from those of the last successful build into
+    ``target``, as ``name old → new``; empty when none did or no build recorded them yet.
+
+    Incremental models keep the rows earlier nights computed, so a new FCR window (``fcr_window_days``)
+    would otherwise apply to the night's rows only, and the KPI reconciliation tests would fail until
+    someone ran ``dbt build --full-refresh`` by hand (a newcomer's first hour, round 24)."""
+    import json
+
+    recorded = target / _KPI_VARS_FILE
+    if not recorded.exists():
+        return ""
+    before, now = json.loads(recorded.read_text(encoding="utf-8")), _kpi_vars(project_dir)
+    return ", ".join(f"{name} {before.get(name)!r} → {now.get(name)!r}" for name in sorted(set(before) | set(now))
+                     if before.get(name) != now.get(name))
+
+
+def record_kpi_vars(project_dir: Path, target: Path) -> None:
+    import json
+
+    target.mkdir(parents=True, exist_ok=True)
+    (target / _KPI_VARS_FILE).write_text(json.dumps(_kpi_vars(project_dir), ensure_ascii=False, sort_keys=True),
+                                         encoding="utf-8")
 
 
 def dbt_resource(project_dir: Path) -> DbtCliResource:

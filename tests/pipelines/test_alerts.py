@@ -439,6 +439,17 @@ def test_a_mail_server_that_never_answers_does_not_hold_the_group_bots_back(tmp_
         silent.close()
 
 
+def test_links_follow_the_superset_port_unless_the_file_gives_an_address(tmp_path: Path) -> None:
+    """A newcomer on VOC_SUPERSET_PORT=8099 got every link on 8088 from the shipped alerts.yaml (round 24)."""
+    from pipelines.alerts.config import load_alert_config
+    from pipelines.settings import REPO_ROOT
+
+    assert load_alert_config(REPO_ROOT / "alerts.yaml", 8099).dashboard_url == "http://127.0.0.1:8099"
+    given = tmp_path / "alerts.yaml"
+    given.write_text("dashboard_url: https://voc.example.cn\n", encoding="utf-8")
+    assert load_alert_config(given, 8099).dashboard_url == "https://voc.example.cn"
+
+
 def test_an_alert_mail_has_a_date_and_the_same_message_id_on_every_retry() -> None:
     from email.utils import parsedate_to_datetime
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from datetime import date
@@ -146,3 +147,26 @@ def test_a_day_of_two_texts_still_gets_the_topic_classifier(settings: Settings) 
     model = fit_topic_model([DEMO_START], settings.topic_taxonomy, Warehouse.from_settings(settings))
     assert model.classifier is not None and model.training_size > 400
     assert [a.topic for a in model.assign(["快递没到", "网速慢"])] == ["delivery", "network_signal"]
+
+
+def test_a_changed_kpi_setting_rebuilds_the_history_instead_of_failing_the_night(
+        settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newcomer changed fcr_window_days as dbt_project.yml invites, re-ran a day, and every night failed the
+    KPI reconciliation until a hand-made ``dbt build --full-refresh`` (round 24): the incremental facts kept
+    the old window. The next night now sees the change and rebuilds from the full history."""
+    from pipelines.runner import run_nightly
+    from pipelines.settings import REPO_ROOT
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setenv("VOC_DBT_PROJECT_DIR", str(project))
+    make_demo(settings, days=12, customers=1500)
+    last = date.fromordinal(DEMO_START.toordinal() + 11)  # older contacts than the window a night re-reads
+    assert run_nightly(DEMO_START, last).success
+
+    config = project / "dbt_project.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("fcr_window_days: 7", "fcr_window_days: 2"), encoding="utf-8")
+    outcome = run_nightly(last, last)
+    assert outcome.success and outcome.published, outcome.errors
+    recorded = json.loads((settings.data_dir / "dbt" / "target" / "voc_kpi_vars.json").read_text(encoding="utf-8"))
+    assert recorded["fcr_window_days"] == 2

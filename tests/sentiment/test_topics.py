@@ -2,8 +2,11 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from sentiment.normalize import normalize
-from sentiment.topics import TRAINING_SET, Taxonomy, TopicModel, discover_themes, tokenize, turn_weights
+from sentiment.topics import (TRAINING_SET, Taxonomy, TaxonomyError, TopicModel, discover_themes, tokenize,
+                              turn_weights)
 
 TAXONOMY = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "topic_taxonomy.csv"
 CODES = {"delivery", "product_quality", "price_fees", "billing_error", "refund_return", "staff_attitude",
@@ -234,3 +237,23 @@ def test_missing_value_markers_and_no_comment_answers_have_no_topic() -> None:
         ("network_signal", "pattern")]
     assignment, themes = discover_themes(blanks + ["信号太差了", "网速太慢", "信号差网速慢"], k=2)
     assert assignment[:6] == [-1] * 6 and not any(term in {"nan", "none", "value"} for t in themes for term in t.terms)
+
+_HEADER = "topic_code,parent_code,name_zh,keywords\nservice,,服务体验,\n"
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ("a,service,甲,x|y\na,service,重复,z\n", "row 4: topic_code 'a' is already row 3"),
+    ("b,nope,乙,x\n", "row 3: parent_code 'nope' of 'b' is no topic_code of the taxonomy"),
+    ("c,service,丙\n", "row 3: 3 fields, the header has 4"),
+    ("c,service,丙,a,b\n", "row 3: 5 fields, the header has 4: quote a keyword list that holds a comma"),
+    (",service,丁,x\n", "row 3: topic_code and name_zh are required"),
+])
+def test_a_taxonomy_the_marts_would_refuse_is_refused_when_read_naming_file_and_row(
+        tmp_path: Path, rows: str, message: str) -> None:
+    """A newcomer's first hour (round 24): a duplicate code, an unknown parent or a short row passed the NLP
+    step silently (the later row's name won) and failed the night later at a dbt test that named no code."""
+    path = tmp_path / "taxonomy.csv"
+    path.write_text(_HEADER + rows, encoding="utf-8")
+    with pytest.raises(TaxonomyError) as raised:
+        Taxonomy.from_csv(path)
+    assert str(raised.value) == f"{path}: {message}" or str(raised.value).startswith(f"{path}: {message}")
