@@ -56,6 +56,28 @@ def read_bundle(bundle: Path, serving: Path) -> dict[str, str]:
     return contents
 
 
+def bundle_problems(contents: dict[str, str]) -> list[str]:
+    """What an import would drop or break without a word, as ``file: problem``: a chart whose
+    ``dataset_uuid`` is no dataset of the bundle (Superset's importer skips it), a chart without a
+    ``query_context`` (its data API, CSV export and reports then answer that nothing was saved), and a
+    dashboard placing a chart the bundle does not hold."""
+    configs = {name: yaml.safe_load(text) or {} for name, text in contents.items()}
+    datasets = {config.get("uuid") for name, config in configs.items() if name.startswith("datasets/")}
+    charts = {config.get("uuid") for name, config in configs.items() if name.startswith("charts/")}
+    problems = []
+    for name, config in sorted(configs.items()):
+        if name.startswith("charts/"):
+            if config.get("dataset_uuid") not in datasets:
+                problems.append(f"{name}: dataset_uuid {config.get('dataset_uuid')} is no dataset of the bundle")
+            if not config.get("query_context"):
+                problems.append(f"{name}: no query_context; save the chart in Superset and run `voc dashboards export`")
+        elif name.startswith("dashboards/"):
+            placed = {(item.get("meta") or {}).get("uuid") for item in (config.get("position") or {}).values()
+                      if isinstance(item, dict) and item.get("type") == "CHART"}
+            problems += [f"{name}: places chart {uuid}, which is not in charts/" for uuid in sorted(placed - charts - {None})]
+    return problems
+
+
 def _locked_down(extra: Any) -> dict[str, Any]:
     """``extra`` with the connection forced read-only and DuckDB's file access off and locked."""
     extra = json.loads(extra) if isinstance(extra, str) else dict(extra or {})
@@ -110,6 +132,9 @@ def import_bundle(bundle: Path, serving: Path, username: str, roles_file: Path,
     from superset.utils.core import override_user
 
     contents = read_bundle(bundle, serving)
+    problems = bundle_problems(contents)
+    if problems:
+        raise SystemExit(f"error: {bundle} would not import whole, nothing imported: " + "; ".join(problems))
     with override_user(user):
         for command in (ImportDatabasesCommand, ImportDatasetsCommand, ImportChartsCommand, ImportDashboardsCommand):
             command(contents, overwrite=True).run()
