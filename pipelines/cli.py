@@ -124,7 +124,8 @@ def _print_deliveries(since: datetime) -> None:
 
 
 def _print_status(start: date | None, end: date | None) -> None:
-    from pipelines.status import audit_status, days_without_files, load_status, orphaned_duplicates
+    from pipelines.status import (audit_status, days_with_older_topics, days_without_files, load_status,
+                                  orphaned_duplicates)
 
     from pipelines.warehouse import Warehouse
 
@@ -155,6 +156,11 @@ def _print_status(start: date | None, end: date | None) -> None:
               "their rows are in no table. Re-run their day:")
         for day, source, name, original in orphans:
             print(f"  {day}  {name} (duplicate of {original})")
+    older = days_with_older_topics(Warehouse.from_settings(get_settings()))
+    if older:
+        print(f"\nwarning: topics of {len(older):,} day(s) from {older[0]} to {older[-1]} were assigned with another taxonomy "
+              "than the latest day's, so topic trends and emerging-topic alerts compare the two. Re-run them: "
+              f"voc run --start {older[0]} --end {older[-1]}")
     audit = audit_status(Warehouse.from_settings(get_settings()))
     print("\n" + ("\n".join(audit.lines()) if audit else "PII audit: not run yet (the nightly runs it before publishing)"))
 

@@ -46,6 +46,24 @@ def days_without_files(days: list[tuple]) -> dict[str, list[date]]:
     return {source: missing for source, missing in sorted(gaps.items()) if missing}
 
 
+def days_with_older_topics(warehouse: Warehouse) -> list[date]:
+    """Days whose documents were given topics by another taxonomy (or topic training set) than the latest
+    day's: after an analyst adds a topic and re-runs recent days, the older days never mention it, so
+    topic trends and the emerging-topic alert read it as new (a newcomer's first hour, round 24). Empty
+    when every day agrees or no topic was assigned yet."""
+    import duckdb
+
+    try:
+        with warehouse.connect(read_only=True) as conn:
+            rows = conn.execute(
+                """WITH latest AS (SELECT arg_max(model_version, _partition_date) AS version FROM nlp.document_topics)
+                   SELECT DISTINCT _partition_date FROM nlp.document_topics, latest
+                   WHERE model_version <> latest.version ORDER BY 1""").fetchall()
+    except duckdb.Error:  # no nlp schema yet, or the spark engine keeps it in the lake
+        return []
+    return [row[0] for row in rows]
+
+
 def audit_status(warehouse: Warehouse) -> AuditResult | None:
     """The last PII audit of the warehouse (None before the first nightly publish)."""
     with warehouse.connect(read_only=True) as conn:

@@ -91,6 +91,26 @@ def test_status_names_the_days_a_source_sent_no_file() -> None:
     assert days_without_files([]) == {}
 
 
+def test_status_names_the_days_whose_topics_an_older_taxonomy_gave(tmp_path: Path) -> None:
+    import duckdb
+
+    from pipelines.status import days_with_older_topics
+    from pipelines.warehouse import Warehouse
+
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb", 10.0)
+    with duckdb.connect(str(warehouse.path)) as conn:
+        conn.execute("CREATE SCHEMA nlp")
+    assert days_with_older_topics(warehouse) == []  # no topics assigned yet
+    with duckdb.connect(str(warehouse.path)) as conn:
+        conn.execute("CREATE TABLE nlp.document_topics (model_version VARCHAR, _partition_date DATE)")
+        conn.execute("INSERT INTO nlp.document_topics VALUES ('topics-old', '2026-08-01'), ('topics-old', '2026-08-02'), "
+                     "('topics-new', '2026-08-03'), ('topics-new', '2026-08-04')")
+    assert days_with_older_topics(warehouse) == [date(2026, 8, 1), date(2026, 8, 2)]
+    with duckdb.connect(str(warehouse.path)) as conn:
+        conn.execute("UPDATE nlp.document_topics SET model_version = 'topics-new'")
+    assert days_with_older_topics(warehouse) == []
+
+
 def test_failed_run_exits_non_zero_without_traceback(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert _voc("generate", "--days", "1", "--customers", "500", "--quiet", env_dir=data).returncode == 0
