@@ -117,9 +117,47 @@ def _app_user(username: str):
     return user
 
 
+UNEXPORTED_EDITS_EXIT = 3  # the exit code that tells `voc` the import stopped to keep UI edits
+_LAST_IMPORT = "last_import.json"  # in Superset's DATA_DIR: when the bundle was last imported
+
+
+def _last_import_file() -> Path:
+    from flask import current_app
+
+    return Path(current_app.config["DATA_DIR"]) / _LAST_IMPORT
+
+
+def unexported_edits(contents: dict[str, str]) -> list[str]:
+    """The bundle's charts, dashboards and datasets (by uuid) that were changed in Superset after the last
+    import, as ``kind 'name' (changed <time> by <user>)``: an import would overwrite them with the bundle and
+    the change would be lost. Empty before the first import recorded its time."""
+    from datetime import datetime
+
+    from superset import db
+    from superset.connectors.sqla.models import SqlaTable
+    from superset.models.dashboard import Dashboard
+    from superset.models.slice import Slice
+
+    marker = _last_import_file()
+    if not marker.exists():
+        return []
+    since = datetime.fromisoformat(json.loads(marker.read_text(encoding="utf-8"))["at"])
+    uuids = {yaml.safe_load(text).get("uuid") for name, text in contents.items() if not name.startswith("databases/")}
+    edited = []
+    for kind, model, title in (("chart", Slice, "slice_name"), ("dashboard", Dashboard, "dashboard_title"),
+                               ("dataset", SqlaTable, "table_name")):
+        for item in db.session.query(model).filter(model.changed_on > since).all():
+            if str(item.uuid) in uuids:
+                who = getattr(item.changed_by, "username", None) or "?"
+                edited.append(f"{kind} {getattr(item, title)!r} (changed {item.changed_on:%Y-%m-%d %H:%M} by {who})")
+    return sorted(edited)
+
+
 def import_bundle(bundle: Path, serving: Path, username: str, roles_file: Path,
-                  demo_passwords: dict[str, str]) -> None:
+                  demo_passwords: dict[str, str], force: bool = False) -> None:
     user = _app_user(username)
+    from datetime import datetime
+
     from superset import db
     from superset.commands.chart.importers.v1 import ImportChartsCommand
     from superset.commands.dashboard.importers.v1 import ImportDashboardsCommand
@@ -135,6 +173,12 @@ def import_bundle(bundle: Path, serving: Path, username: str, roles_file: Path,
     problems = bundle_problems(contents)
     if problems:
         raise SystemExit(f"error: {bundle} would not import whole, nothing imported: " + "; ".join(problems))
+    edited = [] if force else unexported_edits(contents)
+    if edited:
+        print(f"changed in Superset since the last import and not exported, so not overwritten: {'; '.join(edited)}. "
+              "Keep them: `voc dashboards export`, review and commit. Drop them: `voc dashboards import --force`.",
+              file=sys.stderr)
+        raise SystemExit(UNEXPORTED_EDITS_EXIT)
     with override_user(user):
         for command in (ImportDatabasesCommand, ImportDatasetsCommand, ImportChartsCommand, ImportDashboardsCommand):
             command(contents, overwrite=True).run()
@@ -152,6 +196,9 @@ def import_bundle(bundle: Path, serving: Path, username: str, roles_file: Path,
             raise SystemExit(f"error: database {database.database_name} is not locked down after import: "
                              + "; ".join(problems))
     security = sync_security(roles_file, contents, demo_passwords)
+    marker = _last_import_file()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"at": datetime.now().isoformat()}), encoding="utf-8")
     counts = {layer: sum(1 for name in contents if name.startswith(layer + "/")) for layer in LAYERS}
     totals = {"databases": db.session.query(Database).count(), "datasets": db.session.query(SqlaTable).count(),
               "charts": db.session.query(Slice).count(), "dashboards": db.session.query(Dashboard).count()}
@@ -420,11 +467,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--username", default="admin")
     parser.add_argument("--roles", type=Path, help="roles as code (dashboards/security/roles.yaml)")
     parser.add_argument("--probe-file", type=Path, help="a file the serving connection must not be able to read")
+    parser.add_argument("--force", action="store_true", help="import over changes made in Superset since the last import")
     args = parser.parse_args(argv)
     if args.command == "import":
         # Demo users' passwords come through the environment, never the command line (ps shows it).
         passwords = json.loads(os.environ.get("VOC_DEMO_USER_PASSWORDS") or "{}")
-        import_bundle(args.bundle, args.serving, args.username, args.roles, passwords)
+        import_bundle(args.bundle, args.serving, args.username, args.roles, passwords, force=args.force)
     elif args.command == "verify":
         verify_lockdown(args.probe_file)
     else:

@@ -323,7 +323,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         first_start = not superset.secrets_path(settings).exists()  # the admin password is shown this once
         if not serving_path(settings).exists():
             print("no serving snapshot yet: run `voc run` first; Superset dashboards would be empty", file=sys.stderr)
-        print(superset.import_dashboards(settings, demo_users=args.demo_users).strip())
+        try:
+            print(superset.import_dashboards(settings, demo_users=args.demo_users).strip())
+        except superset.UnexportedEdits as error:  # Superset starts with them; nothing of an analyst's is lost
+            print(f"warning: dashboards not imported: {error}", file=sys.stderr)
         try:
             superset.verify_lockdown(settings)
         except superset.SupersetError as error:
@@ -341,7 +344,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_dashboards_import(args: argparse.Namespace) -> int:
     from pipelines import superset
 
-    print(superset.import_dashboards(get_settings(), demo_users=args.demo_users).strip())
+    try:
+        print(superset.import_dashboards(get_settings(), demo_users=args.demo_users, force=args.force).strip())
+    except superset.UnexportedEdits as error:
+        print(f"error: nothing imported: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -564,9 +571,12 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="create or update Superset's dashboards from dashboards/bundle (idempotent)",
         description="Create Superset's metadata DB and admin if needed, then import every database, dataset, "
                     "chart and dashboard in dashboards/bundle, updating in place by uuid; the serving "
-                    "connection is set read-only.")
+                    "connection is set read-only. Stops, importing nothing, when charts, dashboards or datasets "
+                    "of the bundle were changed in Superset since the last import and not exported.")
     dashboard_import.add_argument("--demo-users", action="store_true",
                                   help="also create one demo user per role, passwords printed once")
+    dashboard_import.add_argument("--force", action="store_true",
+                                  help="import over changes made in Superset since the last import (they are lost)")
     dashboard_import.set_defaults(func=cmd_dashboards_import)
     dashboard_verify = dashboard_cmds.add_parser(
         "verify", help="check that dashboards and SQL Lab cannot read the server's files",

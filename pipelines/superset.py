@@ -121,9 +121,14 @@ def _run(args: list[str], settings: Settings, what: str, check: bool = True,
         os.chmod(log, 0o600)  # one written by an earlier version was world-readable
         handle.write(f"$ {' '.join(args)}\n{result.stdout}\n{result.stderr}\n")
     if check and result.returncode != 0:
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
-        raise SupersetError(f"{what} failed (exit {result.returncode}); full output in {log}\n{tail}")
+        _run_failed(result, settings, what)
     return result
+
+
+def _run_failed(result: subprocess.CompletedProcess, settings: Settings, what: str) -> None:
+    log = settings.data_dir / "logs" / "superset-setup.log"
+    tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+    raise SupersetError(f"{what} failed (exit {result.returncode}); full output in {log}\n{tail}")
 
 
 def init_metadata(settings: Settings) -> None:
@@ -149,10 +154,19 @@ def _bundle_tool(command: str, settings: Settings, bundle: Path = BUNDLE_DIR, ex
     return _run(args, settings, f"dashboards {command}", env=env).stdout
 
 
-def import_dashboards(settings: Settings, demo_users: bool = False) -> str:
+UNEXPORTED_EDITS_EXIT = 3  # dashboards/bundle.py's exit code when it stops to keep UI edits
+
+
+class UnexportedEdits(SupersetError):
+    """Charts, dashboards or datasets were changed in Superset after the last import and not exported: the
+    import stopped rather than overwrite them (the message names them and both ways on)."""
+
+
+def import_dashboards(settings: Settings, demo_users: bool = False, force: bool = False) -> str:
     """Import (create or update in place, by uuid) everything in ``dashboards/bundle``, the roles of
     ``dashboards/security/roles.yaml`` and, with ``demo_users``, one demo user per role. The demo
-    passwords are printed the first time they are generated only."""
+    passwords are printed the first time they are generated only. Raises ``UnexportedEdits``, importing
+    nothing, when objects of the bundle were changed in Superset since the last import, unless ``force``."""
     init_metadata(settings)
     passwords: dict[str, str] = {}
     message = ""
@@ -162,9 +176,16 @@ def import_dashboards(settings: Settings, demo_users: bool = False) -> str:
         message = ("\n".join(["Demo users (shown once; kept in " + str(secrets_path(settings)) + "):"]
                              + [f"  {who.username} / {who.password}" for who in logins]) if created
                    else f"Demo users {', '.join(passwords)}: passwords in {secrets_path(settings)}")
-    output = _bundle_tool("import", settings, extra=["--roles", str(ROLES_FILE)],
-                          env={"VOC_DEMO_USER_PASSWORDS": json.dumps(passwords)})
-    return output.strip() + ("\n" + message if message else "")
+    python = str(_bin("python", settings))
+    result = _run([python, str(DASHBOARDS_DIR / "bundle.py"), "import", "--bundle", str(BUNDLE_DIR),
+                   "--serving", str(serving_path(settings)), "--username", settings.superset_admin_user,
+                   "--roles", str(ROLES_FILE), *(["--force"] if force else [])],
+                  settings, "dashboards import", check=False, env={"VOC_DEMO_USER_PASSWORDS": json.dumps(passwords)})
+    if result.returncode == UNEXPORTED_EDITS_EXIT:
+        raise UnexportedEdits(result.stderr.strip().splitlines()[-1])
+    if result.returncode != 0:
+        _run_failed(result, settings, "dashboards import")
+    return result.stdout.strip() + ("\n" + message if message else "")
 
 
 def verify_lockdown(settings: Settings) -> str:

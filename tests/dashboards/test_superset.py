@@ -224,6 +224,21 @@ def test_even_the_admin_cannot_add_a_database_that_reads_files_or_the_warehouse(
             stack.api.request("DELETE", f"/api/v1/database/{database_id}")
 
 
+def test_an_import_keeps_what_was_changed_in_the_ui_and_not_exported(stack: Stack) -> None:
+    """A newcomer renamed a chart in the UI; the next import (which `voc serve` runs first) put the old name
+    back without a word (round 24). It now stops and names the chart; --force imports over it."""
+    from pipelines import superset
+
+    superset.import_dashboards(stack.settings)  # whatever earlier tests did, the bundle is in place now
+    chart = next(item for item in stack.api.listing("chart") if item["slice_name"] == "告警记录")
+    assert stack.api.request("PUT", f"/api/v1/chart/{chart['id']}", {"slice_name": "告警记录(改)"}).status_code == 200
+    with pytest.raises(superset.UnexportedEdits, match="chart '告警记录\\(改\\)'"):
+        superset.import_dashboards(stack.settings)
+    assert stack.api.get(f"/api/v1/chart/{chart['id']}")["result"]["slice_name"] == "告警记录(改)"  # kept
+    superset.import_dashboards(stack.settings, force=True)
+    assert stack.api.get(f"/api/v1/chart/{chart['id']}")["result"]["slice_name"] == "告警记录"
+
+
 def test_serve_refuses_a_serving_database_that_is_not_locked_down(stack: Stack) -> None:
     import json
     import sqlite3
