@@ -148,13 +148,16 @@ def init_metadata(settings: Settings) -> None:
 
 def _bundle_tool(command: str, settings: Settings, bundle: Path = BUNDLE_DIR, extra: list[str] = (),
                  env: dict[str, str] | None = None) -> str:
-    python = str(_bin("python", settings))
-    args = [python, str(DASHBOARDS_DIR / "bundle.py"), command, "--bundle", str(bundle),
+    return _run(_bundle_command(command, settings, bundle, extra), settings, f"dashboards {command}", env=env).stdout
+
+
+def _bundle_command(command: str, settings: Settings, bundle: Path = BUNDLE_DIR, extra: list[str] = ()) -> list[str]:
+    """``dashboards/bundle.py`` run by Superset's Python for this installation."""
+    return [str(_bin("python", settings)), str(DASHBOARDS_DIR / "bundle.py"), command, "--bundle", str(bundle),
             "--serving", str(serving_path(settings)), "--username", settings.superset_admin_user, *extra]
-    return _run(args, settings, f"dashboards {command}", env=env).stdout
 
 
-UNEXPORTED_EDITS_EXIT = 3  # dashboards/bundle.py's exit code when it stops to keep UI edits
+UNEXPORTED_EDITS_EXIT = 3  # = dashboards/bundle.py's UNEXPORTED_EDITS_EXIT (that file runs in Superset's venv)
 
 
 class UnexportedEdits(SupersetError):
@@ -176,11 +179,9 @@ def import_dashboards(settings: Settings, demo_users: bool = False, force: bool 
         message = ("\n".join(["Demo users (shown once; kept in " + str(secrets_path(settings)) + "):"]
                              + [f"  {who.username} / {who.password}" for who in logins]) if created
                    else f"Demo users {', '.join(passwords)}: passwords in {secrets_path(settings)}")
-    python = str(_bin("python", settings))
-    result = _run([python, str(DASHBOARDS_DIR / "bundle.py"), "import", "--bundle", str(BUNDLE_DIR),
-                   "--serving", str(serving_path(settings)), "--username", settings.superset_admin_user,
-                   "--roles", str(ROLES_FILE), *(["--force"] if force else [])],
-                  settings, "dashboards import", check=False, env={"VOC_DEMO_USER_PASSWORDS": json.dumps(passwords)})
+    command = _bundle_command("import", settings, extra=["--roles", str(ROLES_FILE), *(["--force"] if force else [])])
+    result = _run(command, settings, "dashboards import", check=False,
+                  env={"VOC_DEMO_USER_PASSWORDS": json.dumps(passwords)})
     if result.returncode == UNEXPORTED_EDITS_EXIT:
         raise UnexportedEdits(result.stderr.strip().splitlines()[-1])
     if result.returncode != 0:
