@@ -65,6 +65,14 @@ def _keep_prefix_and_last4(text: str) -> str:
     return f"{digits[-11:-8]}****{digits[-4:]}"
 
 
+_LOOK_ALIKE_DIGITS = str.maketrans("lI|Oo", "11100")
+
+
+def _lettered_mobile(text: str) -> str:
+    """A mobile written with look-alike letters (l38OO138OOO), masked as its digits: 138****8000."""
+    return _keep_prefix_and_last4(text.translate(_LOOK_ALIKE_DIGITS))
+
+
 def _keep_last4(text: str) -> str:
     return f"****{_DIGITS_ONLY.sub('', text)[-4:]}"
 
@@ -340,6 +348,12 @@ PATTERNS: tuple[PiiPattern, ...] = (
     # 13-812-345-678, 1-3-9-0-0-1-3-8-0-0-1, 1.5.8.0.0.1.3.8.0.0.6 (how posts slip a number past a filter).
     PiiPattern("mobile_cn_regrouped", rf"1{_ONE_MARK}[3-9](?:{_ONE_MARK}[0-9]){{9}}", _keep_prefix_and_last4,
                "138-12-34-56-78", needs=f"1{_ONE_MARK}[3-9]{_ONE_MARK}[0-9]"),
+    # A mainland mobile with look-alike letters for digits, as posts write one past a filter: l3812345678,
+    # I38 0013 8000, 138OO138OOO (l, I or | for 1; O or o for 0). Not glued to a letter or digit either side,
+    # so i3-8100 and product codes stay; a number of digits only is mobile_cn's, which comes first.
+    PiiPattern("mobile_cn_lettered", rf"[1lI|][3-9][0-9Oo](?:{_SEP}[0-9Oo]{{4}}){{2}}", _lettered_mobile,
+               "l38 0013 8000", left="0-9A-Za-z", right="0-9A-Za-z", needs="[lI|][3-9][0-9Oo]|[0-9][Oo]|[Oo][0-9]",
+               starts="1lI|"),
     # Excel's scientific notation of a long number (an ID card or bank card typed into a number cell keeps
     # its first 15 digits: 4.40306198511123E+17): area code and birth date, or a card's first digits.
     PiiPattern("excel_long_number", "[1-9]\\.[0-9]{9,14}[Ee]\\+?(?:1[5-9]|2[0-2])", lambda _: "****",

@@ -100,6 +100,11 @@ FORMATS = [
     ("wang AT gmail DOT com", "w***@gmail DOT com", 1),
     ("手机138加1234加5678", "手机138****5678", 1),
     ("138 转 1234 转 5678", "138****5678", 1),
+    # Round 25: look-alike letters for a mobile's digits, as posts write one past a filter.
+    ("加我l3812345678", "加我138****5678", 1),
+    ("电话 I38 0013 8000 找我", "电话 138****8000 找我", 1),
+    ("vx同号138OO138OOO", "vx同号138****8000", 1),
+    ("ｌ３８１２３４５６７８", "138****5678", 1),
 ]
 
 
@@ -311,7 +316,8 @@ def test_disguised_contact_numbers_are_masked(text: str, masked: str) -> None:
 
 @pytest.mark.parametrize("text", ["Q1 2026 销量 12345 台", "订单Q20261129001", "IP 是 192.168.1.10", "FAQ 12345",
                                   "2026-11-29 13:45 到货", "第 1-3 章", "V1.2.3.4", "1.5 倍 2.3 倍",
-                                  "价格 1.38e+05 元"])
+                                  "价格 1.38e+05 元", "i3-8100 处理器", "SKU l38123456789",
+                                  "I3 8100 和 I5 9400", "编号 Ol3812345678"])
 def test_regrouped_and_lettered_numbers_that_are_no_contact_stay(text: str) -> None:
     assert mask_pii(text) == (text, 0)
 
