@@ -159,7 +159,8 @@ def _print_status(start: date | None, end: date | None) -> None:
     older = days_with_older_topics(Warehouse.from_settings(get_settings()))
     if older:
         print(f"\nwarning: topics of {len(older):,} day(s) from {older[0]} to {older[-1]} were assigned with another taxonomy "
-              "than the latest day's, so topic trends and emerging-topic alerts compare the two. Re-run them: "
+              "than the latest day's: topics added since read as absent on them (emerging-topic alerts leave those "
+              "weeks out of their baseline). Re-run them: "
               f"voc run --start {older[0]} --end {older[-1]}")
     audit = audit_status(Warehouse.from_settings(get_settings()))
     print("\n" + ("\n".join(audit.lines()) if audit else "PII audit: not run yet (the nightly runs it before publishing)"))

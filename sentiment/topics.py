@@ -346,6 +346,11 @@ class TopicModel:
         self.known: frozenset[str] = frozenset()  # the codes the classifier learnt from texts, not keywords alone
         self.training_size = 0
 
+    @property
+    def codes(self) -> list[str]:
+        """Every code this model can assign: the taxonomy's, and ``other``."""
+        return [t.code for t in self.taxonomy.topics] + [OTHER]
+
     def fit(self, texts: Sequence[str] = ()) -> "TopicModel":
         """Train the classifier on the written set, restricted to the taxonomy's codes, plus up to
         ``SELF_LABELLED_PER_TOPIC`` keyword-labelled ``texts`` for each topic the written set lacks.

@@ -32,6 +32,8 @@ NLP_TABLES = {
     "turn_sentiment": "Sentiment of every call turn, customer and agent, in order (same columns).",
     "call_arcs": "Per call: the customer's start, end and minimum sentiment; recovery (转怒为喜) and deterioration.",
     "document_topics": "Topic of each survey, post and call: taxonomy pattern, model fallback or none.",
+    "topic_codes": "The topic codes each day's topic model could assign (its taxonomy's and other), so a topic "
+                   "added later is no emerging topic against days that could not mention it.",
     "escalations": "Third-party escalation (complaint level 3) with its category, confidence and evidence clause.",
 }
 

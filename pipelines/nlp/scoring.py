@@ -243,6 +243,9 @@ def score_partition(day: date, topic_model: TopicModel, settings: Settings, ware
                      escalation_confidence=escalation.confidence, escalation_evidence=escalation.evidence,
                      model_version=escalation_detector.version, _partition_date=day)
             _insert(out, "document_topics", topic_rows)
+            _insert(out, "topic_codes", {"model_version": [topics_version] * len(topic_model.codes),
+                                         "topic_code": topic_model.codes,
+                                         "_partition_date": [day] * len(topic_model.codes)})
             _insert(out, "escalations", escalation_rows)
             if lake is not None:
                 write_partition(out, "nlp", list(PARTITIONED_TABLES), lake, day)

@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS nlp.document_topics (
     doc_type VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, topic_code VARCHAR NOT NULL,
     method VARCHAR NOT NULL, confidence REAL NOT NULL, evidence VARCHAR,
     model_version VARCHAR NOT NULL, _partition_date DATE NOT NULL);
+-- The codes the day's topic model could assign (its taxonomy's and ``other``): a week whose documents a
+-- taxonomy without a topic classified is no baseline for that topic (kpi_topic_trends).
+CREATE TABLE IF NOT EXISTS nlp.topic_codes (
+    model_version VARCHAR NOT NULL, topic_code VARCHAR NOT NULL, _partition_date DATE NOT NULL);
 CREATE TABLE IF NOT EXISTS nlp.escalations (
     doc_type VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, escalation_risk BOOLEAN NOT NULL,
     escalation_category VARCHAR, escalation_party VARCHAR, escalation_confidence REAL NOT NULL,
@@ -62,7 +66,8 @@ ALTER TABLE nlp.call_arcs ADD COLUMN IF NOT EXISTS call_label VARCHAR;
 
 NLP_DDL = NLP_CONTROL_DDL + NLP_PARTITIONED_DDL
 
-PARTITIONED_TABLES = ("document_sentiment", "turn_sentiment", "call_arcs", "document_topics", "escalations")
+PARTITIONED_TABLES = ("document_sentiment", "turn_sentiment", "call_arcs", "document_topics", "topic_codes",
+                      "escalations")
 
 
 def nlp_ddl(partitioned_tables: bool = True) -> str:

@@ -289,3 +289,45 @@ def test_dbt_docs_generate_describes_every_mart(built: Settings) -> None:
     for key in marts:
         assert manifest["nodes"][key]["description"]
         assert key in catalog["nodes"], f"{key} missing from the catalog"
+
+
+def test_topic_baseline_leaves_out_weeks_whose_taxonomy_lacked_the_topic(built: Settings, tmp_path) -> None:
+    """An analyst adds a topic and re-runs the recent days: the weeks scored before could not mention it, so
+    they are no baseline for it (they made it "emerging", round 24), while other topics keep theirs."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    with duckdb.connect(str(built.warehouse_path), read_only=True) as conn:
+        days = conn.execute("SELECT _partition_date, count(*) FROM nlp.topic_codes GROUP BY 1 ORDER BY 1").fetchall()
+        topic = conn.execute("SELECT topic_code FROM kpi.kpi_topic_trends GROUP BY 1 ORDER BY sum(volume) DESC "
+                             "LIMIT 1").fetchone()[0]
+    assert [day for day, _ in days] == [DEMO_START + timedelta(days=i) for i in range(DAYS)]  # the nightly wrote each
+    assert len({codes for _, codes in days}) == 1 and days[0][1] > 2
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse_path, warehouse)
+    weeks = sorted({_periods(DEMO_START + timedelta(days=i))["week"] for i in range(DAYS)})
+    older = DEMO_START + timedelta(days=8)  # days before it were scored by a taxonomy without the topic
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("DELETE FROM nlp.topic_codes WHERE topic_code = ? AND _partition_date < ?", [topic, older])
+    project = built.dbt_project_dir
+    done = subprocess.run([sys.executable, "-m", "dbt.cli.main", "run", "--select", "stg_nlp__topic_codes",
+                           "kpi_topic_trends", "--project-dir", str(project), "--profiles-dir", str(project),
+                           "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+                          env={**os.environ, "VOC_DBT_WAREHOUSE_PATH": str(warehouse)},
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:]
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        rows = conn.execute("SELECT week_start, topic_code, volume, baseline_volume, baseline_weeks "
+                            "FROM kpi.kpi_topic_trends").fetchall()
+    unknown = {w for w in weeks if w <= _periods(older - timedelta(days=1))["week"]}
+    assert 2 <= len(unknown) < len(weeks)
+    volume = {(w, t): v for w, t, v, _, _ in rows}
+    for week, code, _, baseline, baseline_weeks in rows:
+        before = [w for w in weeks if week - timedelta(weeks=8) <= w < week and (code != topic or w not in unknown)]
+        assert baseline_weeks == len(before), (week, code)
+        assert (baseline is None) == (not before)
+        assert baseline is None or math.isclose(baseline, sum(volume[(w, code)] for w in before) / len(before))
+    assert any(code == topic and baseline is None and week not in (weeks[0],) for week, code, _, baseline, _ in rows)

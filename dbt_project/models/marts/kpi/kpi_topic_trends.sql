@@ -1,5 +1,6 @@
 -- Weekly topic volume across sources, its negative share, and an emerging flag (蝴蝶效应): this
--- week against the mean of the trailing emerging_baseline_weeks calendar weeks, with a significance test.
+-- week against the mean of the trailing emerging_baseline_weeks calendar weeks in which the topic was in the
+-- taxonomy, with a significance test.
 with mentions as (
     select topic_code, contact_date as event_date,
            case when sentiment_label = 'negative' then 1 else 0 end as is_negative
@@ -22,6 +23,21 @@ weekly as (
     group by 1, 2
 ),
 
+-- Weeks with a landing day whose topic model could not assign the topic (stg_nlp__topic_codes): a topic an
+-- analyst adds and re-runs recent days for was unsayable before, so those weeks are no baseline for it,
+-- neither a zero nor a week counted (its false "emerging" alerts, round 24). Days scored before the codes
+-- were recorded have none, and count as knowing every topic.
+unknown_weeks as (
+    select distinct
+        cast({{ dbt.date_trunc('week', 'scored.partition_date') }} as date) as week_start,
+        topics.topic_code
+    from (select distinct partition_date from {{ ref('stg_nlp__topic_codes') }}) as scored
+    cross join (select distinct topic_code from weekly where topic_code is not null) as topics
+    left join {{ ref('stg_nlp__topic_codes') }} as codes
+        on codes.partition_date = scored.partition_date and codes.topic_code = topics.topic_code
+    where codes.topic_code is null
+),
+
 -- Every calendar week (dim_periods) for every topic, zero where nothing was said: the trailing
 -- baseline then averages the calendar's previous weeks, quiet weeks included, never older ones.
 dense as (
@@ -29,18 +45,21 @@ dense as (
         weeks.period_start as week_start,
         topics.topic_code,
         coalesce(weekly.volume, 0) as volume,
-        coalesce(weekly.negative_volume, 0) as negative_volume
+        coalesce(weekly.negative_volume, 0) as negative_volume,
+        unknown_weeks.topic_code is null as topic_known
     from {{ ref('dim_periods') }} as weeks
     cross join (select distinct topic_code from weekly) as topics
     left join weekly on weekly.week_start = weeks.period_start and weekly.topic_code = topics.topic_code
+    left join unknown_weeks on unknown_weeks.week_start = weeks.period_start
+        and unknown_weeks.topic_code = topics.topic_code
     where weeks.period_type = 'week'
 ),
 
 with_baseline as (
     select
         dense.*,
-        sum(volume) over baseline_window as baseline_total,
-        count(*) over baseline_window as baseline_weeks
+        sum(case when topic_known then volume else 0 end) over baseline_window as baseline_total,
+        coalesce(sum(case when topic_known then 1 else 0 end) over baseline_window, 0) as baseline_weeks
     from dense
     window baseline_window as (
         partition by topic_code order by week_start
