@@ -127,9 +127,11 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
         return mapped
 
     keys = KeyLedger()
+    file_defaults = contract.file_defaults(path.name)
     for record in source_records(contract, path, mapper):
         first_read = True
-        row, code, reason = check_record(record, spec, keys, max_text_chars, timezone, day=_landing_day(path))
+        row, code, reason = check_record(record, spec, keys, max_text_chars, timezone, day=_landing_day(path),
+                                         file_defaults=file_defaults)
         if row is not None:
             result.rows_loaded += 1
             continue

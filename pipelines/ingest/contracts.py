@@ -65,6 +65,7 @@ class _FieldSpec(_Strict):
     aliases: list[str] = Field(default_factory=list)
     values: dict[str, Scalar] = Field(default_factory=dict)
     items: dict[str, "_FieldSpec"] = Field(default_factory=dict)
+    file_name_defaults: dict[str, Scalar] = Field(default_factory=dict)
 
 
 class _DerivedSpec(_Strict):
@@ -128,6 +129,9 @@ class FieldContract:
     patterns: tuple[re.Pattern[str], ...]
     values: dict[str, object]
     items: dict[str, "FieldContract"]  # a LIST's fields of each item
+    # (word, value): a landing file whose name holds the word (case ignored) gives records without the field
+    # that value rather than ``default`` (social: 小红书导出.xlsx → platform xiaohongshu); the first word found wins.
+    file_name_defaults: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,9 +198,20 @@ class SourceContract:
         return tuple((name, mapped) for name, field in self.fields.items()
                      if (mapped := tuple(item for item in field.items.values() if item.values)))
 
-    def prepare(self, fields: dict) -> dict:
-        """Apply value maps (also inside lists' items) and the contract's extra timestamp formats to
-        one record's fields."""
+    def file_defaults(self, file_name: str) -> dict[str, object]:
+        """The values the landing file's name gives the fields with ``file_name_defaults``, for records that
+        leave them empty: the first word found in ``file_name`` (case ignored) per field."""
+        name = file_name.lower()
+        return {field.name: next(value for word, value in field.file_name_defaults if word in name)
+                for field in self.fields.values() if any(word in name for word, _ in field.file_name_defaults)}
+
+    def prepare(self, fields: dict, file_defaults: dict[str, object] | None = None) -> dict:
+        """Apply the file's defaults (``file_defaults``) where a field is missing or blank, value maps (also inside
+        lists' items) and the contract's extra timestamp formats to one record's fields."""
+        if file_defaults:
+            missing = {name: value for name, value in file_defaults.items()
+                       if fields.get(name) is None or (isinstance(fields.get(name), str) and not fields[name].strip())}
+            fields = {**fields, **missing} if missing else fields
         prepared = fields
         for name, items in self._mapped_items:
             value = fields.get(name)
@@ -314,8 +329,9 @@ def _merge(base: dict, override: dict, path: Path) -> dict:
         for key, value in spec.items():
             if key == "aliases":
                 current["aliases"] = list(value or []) + list(current.get("aliases", []))
-            elif key == "values":
-                current["values"] = {**current.get("values", {}), **(value or {})}
+            elif key in ("values", "file_name_defaults"):
+                current[key] = {**(value or {}), **current.get(key, {})} if key == "file_name_defaults" \
+                    else {**current.get(key, {}), **(value or {})}
             else:
                 current[key] = value
     merged["columns"] = columns
@@ -342,7 +358,8 @@ def _compile(spec: _FieldSpec, name: str, path: Path) -> FieldContract:
         name, spec.type.upper(), spec.required, spec.nullable, spec.default, spec.description, spec.mask,
         spec.pseudonymise, spec.identifier, tuple(choice.lower() for choice in spec.choices), spec.min, spec.max,
         tuple(exact), tuple(patterns), values,
-        {item: _compile(item_spec, item, path) for item, item_spec in spec.items.items()})
+        {item: _compile(item_spec, item, path) for item, item_spec in spec.items.items()},
+        tuple((word.lower(), value) for word, value in spec.file_name_defaults.items()))
 
 
 def load_contract(source: str, contracts_dir: Path | None = None) -> SourceContract:

@@ -254,12 +254,13 @@ def _load_file(writer: _BatchWriter, spec: Source, path: Path, relative: str,
     quarantine_reason: tuple[str, str] | None = None
     if report.status == "duplicate":
         quarantine_reason = ("duplicate_file", f"same content as already loaded {report.duplicate_of}")
+    file_defaults = contract.file_defaults(path.name)
     for record in source_records(contract, path, contract.map_header):
         report.rows_in += 1
         if record.reason_code in FILE_REFUSALS and record.row_number == 1 and record.fields is None:
             report.status = "refused"
         row, code, reason = check_record(record, spec, keys, max_chars, timezone, quarantine_reason,
-                                         summary.partition_date)
+                                         summary.partition_date, file_defaults)
         if row is not None:
             for table, rows in spec.to_rows(contract, row, pseudonym_key).items():
                 for values in rows:
@@ -278,17 +279,19 @@ def _load_file(writer: _BatchWriter, spec: Source, path: Path, relative: str,
 
 
 def check_record(record: Record, spec: Source, keys: KeyLedger, max_chars: int, timezone: ZoneInfo,
-                 forced: tuple[str, str] | None = None, day: date | None = None) -> tuple[BaseModel | None, str, str]:
+                 forced: tuple[str, str] | None = None, day: date | None = None,
+                 file_defaults: dict[str, object] | None = None) -> tuple[BaseModel | None, str, str]:
     """Return the validated row, or None with a reason code and a readable reason.
     Timestamps with an offset become wall-clock time in ``timezone`` (the business time zone); a month and
-    day without a year take the year of ``day``, the partition (``schemas.parse_timestamp``)."""
+    day without a year take the year of ``day``, the partition (``schemas.parse_timestamp``); ``file_defaults``
+    (``SourceContract.file_defaults`` of the record's file) fill the fields it leaves empty."""
     contract = spec.contract
     if forced:
         return None, *forced
     if record.fields is None:
         return None, record.reason_code or "invalid", record.reason or "unreadable record"
     try:
-        row = spec.model.model_validate(contract.prepare(record.fields), context={"timezone": timezone, "day": day})
+        row = spec.model.model_validate(contract.prepare(record.fields, file_defaults), context={"timezone": timezone, "day": day})
     except ValidationError as error:
         return None, *describe_validation_error(error, contract.text_fields)
     longest = text_lengths(contract, row)

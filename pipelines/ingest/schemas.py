@@ -284,6 +284,9 @@ def _annotation(field: FieldContract, model_name: str) -> Any:
     elif field.type == "VARCHAR":
         if nullable:
             return Annotated[str | None, BeforeValidator(_optional_text)]
+        if field.default:  # a blank cell says no more than a missing column (平台 left empty: weibo)
+            default = str(field.default)
+            return Annotated[str, BeforeValidator(lambda value: _clean_text(value) or default)]
         return Annotated[str, BeforeValidator(_clean_text), Field(min_length=1 if field.required else 0)]
     elif field.type == "TIMESTAMP":
         return Annotated[datetime | None, BeforeValidator(_optional_timestamp)] if nullable else Timestamp

@@ -149,3 +149,24 @@ def test_describe_validation_error_is_readable() -> None:
     assert code == "missing_field"
     assert "customer_id: required value is missing or empty" in reason
     assert "channel" in reason and "nps" in reason and "'12'" in reason
+
+
+def test_a_social_export_without_a_platform_column_takes_the_platform_its_file_name_names(settings: Settings) -> None:
+    """小红书 and 抖音 exports from social-listening tools carry no platform column; they were all loaded as weibo
+    (stop 37 left it). The file's name says which platform; a column, where there is one, says it per row."""
+    folder = settings.landing_dir / "social" / DEMO_START.isoformat()
+    folder.mkdir(parents=True)
+    header = "帖子ID,作者ID,发布时间,内容\n"
+    (folder / "小红书笔记导出_1201.csv").write_text(
+        header + f"X1,U1,{DEMO_START} 09:00:00,这家银行的APP太难用了\nX2,U2,{DEMO_START} 09:05:00,客服态度很好\n", encoding="utf-8")
+    (folder / "Douyin_comments.csv").write_text(header + f"D1,U3,{DEMO_START} 10:00:00,排队两小时\n", encoding="utf-8")
+    (folder / "舆情监测_全平台.csv").write_text(
+        "帖子ID,作者ID,发布时间,内容,平台\n"
+        f"M1,U4,{DEMO_START} 11:00:00,信用卡年费乱收,新浪微博\nM2,U5,{DEMO_START} 11:00:00,网点排队太久,小红书\n"
+        f"M3,U6,{DEMO_START} 11:00:00,还可以,\n", encoding="utf-8")
+    report = load_day("social", DEMO_START)
+    assert report.rows_loaded == 6 and report.rows_quarantined == 0
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        platforms = dict(conn.execute("SELECT post_id, platform FROM raw.social_posts").fetchall())
+    assert platforms == {"X1": "xiaohongshu", "X2": "xiaohongshu", "D1": "douyin", "M1": "weibo", "M2": "xiaohongshu",
+                         "M3": "weibo"}
