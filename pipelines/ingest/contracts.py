@@ -329,9 +329,11 @@ def _merge(base: dict, override: dict, path: Path) -> dict:
         for key, value in spec.items():
             if key == "aliases":
                 current["aliases"] = list(value or []) + list(current.get("aliases", []))
-            elif key in ("values", "file_name_defaults"):
-                current[key] = {**(value or {}), **current.get(key, {})} if key == "file_name_defaults" \
-                    else {**current.get(key, {}), **(value or {})}
+            elif key == "values":
+                current["values"] = {**current.get("values", {}), **(value or {})}
+            elif key == "file_name_defaults":  # theirs first: the first word found in a name wins
+                current[key] = {**(value or {}), **{word: code for word, code in current.get(key, {}).items()
+                                                   if word not in (value or {})}}
             else:
                 current[key] = value
     merged["columns"] = columns

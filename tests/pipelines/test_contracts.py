@@ -65,6 +65,18 @@ def test_an_organisation_extends_a_contract_without_code(tmp_path: Path) -> None
     assert contract.redelivery == "reject" and len(contract.origins) == 2
 
 
+def test_an_organisation_names_its_own_platforms_in_file_names(tmp_path: Path) -> None:
+    (tmp_path / "social.yml").write_text("columns:\n  platform: {file_name_defaults: {weibo: weibo_intl, 红书: redbook}}\n",
+                                         encoding="utf-8")
+    contract = load_contract("social", tmp_path)
+    # theirs first: 红书 is found in 小红书 before the repository's 小红书, and their weibo replaces ours
+    assert contract.file_defaults("小红书导出.csv") == {"platform": "redbook"}
+    assert contract.file_defaults("Weibo_API.json") == {"platform": "weibo_intl"}
+    assert contract.file_defaults("抖音评论.xlsx") == {"platform": "douyin"} and contract.file_defaults("导出.csv") == {}
+    assert contract.prepare({"platform": " "}, {"platform": "douyin"}) == {"platform": "douyin"}
+    assert contract.prepare({"platform": "知乎"}, {"platform": "douyin"}) == {"platform": "zhihu"}
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("columns:\n  nps_score: {aliases: [推荐]}\n", "'nps_score' is not one of .* a new field needs its type"),
     ("columns:\n  branch: {type: VARCHAR}\n", "'branch' is optional: give it a default or nullable: true"),
