@@ -70,6 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except AlertConfigError as error:
         print(f"error: alerts file: {error}", file=sys.stderr)
         return 2
+    get_settings().check_topic_taxonomy()  # a SettingsError is main's one line, exit 2
 
     print(f"Running the nightly job for {days} day(s), {args.start} .. {end}, in one Dagster run")
     began = datetime.now()

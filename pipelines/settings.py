@@ -24,7 +24,7 @@ Every path the product reads or writes derives from ``VOC_DATA_DIR`` so that two
 | VOC_ENGINE | duckdb | engine of the dbt models: duckdb (one machine) or spark (dbt-spark; the lake under $VOC_DATA_DIR/lake) |
 | VOC_SPARK_MASTER | local[2] | Spark master URL of the spark engine: NLP scoring and dbt's profile (local[N], spark://…, yarn, k8s://…) |
 | VOC_DBT_PROJECT_DIR | <repo>/dbt_project | the dbt project the nightly run builds |
-| VOC_TOPIC_TAXONOMY | <repo>/dbt_project/seeds/topic_taxonomy.csv | the analyst-owned topic taxonomy |
+| VOC_TOPIC_TAXONOMY | $VOC_DBT_PROJECT_DIR/seeds/topic_taxonomy.csv | the analyst-owned topic taxonomy; another file must hold the same topics as that seed, which names them in the marts |
 | VOC_ESCALATION_PARTIES | <repo>/dbt_project/seeds/third_parties.csv | the analyst-owned third parties of escalation (complaint level 3) |
 | VOC_SUPERSET_VENV | <repo>/.venv-superset | Superset's own virtualenv (made by `make`) |
 | VOC_SUPERSET_PORT | 8088 | port of the Superset web server on 127.0.0.1 |
@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+TAXONOMY_SEED = Path("seeds") / "topic_taxonomy.csv"  # in the dbt project: dim_topics is built from it
 ENGINES = ("duckdb", "spark")
 
 
@@ -154,8 +155,8 @@ class Settings:
             sentiment_neutral_at=_number("VOC_SENTIMENT_NEUTRAL_AT", "0.5", float),
             engine=_env("VOC_ENGINE", "duckdb"),
             spark_master=_env("VOC_SPARK_MASTER", "local[2]"),
-            dbt_project_dir=Path(_env("VOC_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))).resolve(),
-            topic_taxonomy=Path(_env("VOC_TOPIC_TAXONOMY", str(REPO_ROOT / "dbt_project" / "seeds" / "topic_taxonomy.csv"))).resolve(),
+            dbt_project_dir=(dbt_project_dir := Path(_env("VOC_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))).resolve()),
+            topic_taxonomy=Path(_env("VOC_TOPIC_TAXONOMY", str(dbt_project_dir / TAXONOMY_SEED))).resolve(),
             escalation_parties=Path(_env("VOC_ESCALATION_PARTIES", str(REPO_ROOT / "dbt_project" / "seeds" / "third_parties.csv"))).resolve(),
             superset_venv=Path(_env("VOC_SUPERSET_VENV", str(REPO_ROOT / ".venv-superset"))).resolve(),
             superset_port=_number("VOC_SUPERSET_PORT", "8088", int),
@@ -164,6 +165,24 @@ class Settings:
             pseudonym_key_file=Path(_env("VOC_PSEUDONYM_KEY_FILE", str(data_dir / "secrets" / "pseudonym.key"))).resolve(),
             umask=_octal_mask("VOC_UMASK", "027"),
         )
+
+    def check_topic_taxonomy(self) -> None:
+        """SettingsError when ``topic_taxonomy`` names other topics than the dbt project's taxonomy seed, from which
+        dbt builds dim_topics: a topic only the first has fails the marts' relationship tests, and the night's
+        publish with them, once a contact is given it (a breaker's run, round 25)."""
+        from sentiment.topics import Taxonomy
+
+        seed = self.dbt_project_dir / TAXONOMY_SEED
+        if self.topic_taxonomy == seed.resolve() or not seed.is_file():
+            return
+        used = {topic.code for topic in Taxonomy.from_csv(self.topic_taxonomy).topics}
+        named = {topic.code for topic in Taxonomy.from_csv(seed).topics}
+        if used != named:
+            differ = sorted(used ^ named)
+            raise SettingsError(
+                f"VOC_TOPIC_TAXONOMY={self.topic_taxonomy} and the dbt seed {seed} hold different topics "
+                f"({', '.join(differ[:5])}{' …' if len(differ) > 5 else ''}); dbt names topics from the seed, so edit the "
+                "seed (the analyst-owned taxonomy) or copy your file over it")
 
     @property
     def lake_dir(self) -> Path:

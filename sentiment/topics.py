@@ -349,7 +349,7 @@ class TopicModel:
     @property
     def codes(self) -> list[str]:
         """Every code this model can assign: the taxonomy's, and ``other``."""
-        return [t.code for t in self.taxonomy.topics] + [OTHER]
+        return list(dict.fromkeys([t.code for t in self.taxonomy.topics] + [OTHER]))  # the seed may list other
 
     def fit(self, texts: Sequence[str] = ()) -> "TopicModel":
         """Train the classifier on the written set, restricted to the taxonomy's codes, plus up to

@@ -96,6 +96,7 @@ def _partitioned_nlp_assets(partitions: PartitionsDefinition) -> list[AssetsDefi
         days = [date.fromisoformat(key) for key in context.partition_keys]
         handle = engine.bind(warehouse.handle())
         sentiment = sentiment_engine(settings)
+        settings.check_topic_taxonomy()
         with retry_if_transient():
             topic_model = fit_topic_model(days, settings.topic_taxonomy, handle)
         with ExitStack() as stack:

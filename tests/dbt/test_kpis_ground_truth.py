@@ -291,29 +291,39 @@ def test_dbt_docs_generate_describes_every_mart(built: Settings) -> None:
         assert key in catalog["nodes"], f"{key} missing from the catalog"
 
 
-def test_topic_baseline_leaves_out_weeks_whose_taxonomy_lacked_the_topic(built: Settings, tmp_path) -> None:
+@pytest.mark.parametrize("history", ["recorded", "from_before_the_codes"])
+def test_topic_baseline_leaves_out_weeks_whose_taxonomy_lacked_the_topic(built: Settings, tmp_path, history: str) -> None:
     """An analyst adds a topic and re-runs the recent days: the weeks scored before could not mention it, so
-    they are no baseline for it (they made it "emerging", round 24), while other topics keep theirs."""
+    they are no baseline for it (they made it "emerging", round 24), while other topics keep theirs. Days
+    scored before the codes were recorded (an upgraded warehouse) are read from what their version assigned."""
     import os
     import shutil
     import subprocess
     import sys
 
     with duckdb.connect(str(built.warehouse_path), read_only=True) as conn:
-        days = conn.execute("SELECT _partition_date, count(*) FROM nlp.topic_codes GROUP BY 1 ORDER BY 1").fetchall()
+        days = conn.execute("SELECT _partition_date, count(*), count(DISTINCT topic_code) FROM nlp.topic_codes "
+                            "GROUP BY 1 ORDER BY 1").fetchall()
         topic = conn.execute("SELECT topic_code FROM kpi.kpi_topic_trends GROUP BY 1 ORDER BY sum(volume) DESC "
                              "LIMIT 1").fetchone()[0]
-    assert [day for day, _ in days] == [DEMO_START + timedelta(days=i) for i in range(DAYS)]  # the nightly wrote each
-    assert len({codes for _, codes in days}) == 1 and days[0][1] > 2
+    assert [day for day, *_ in days] == [DEMO_START + timedelta(days=i) for i in range(DAYS)]  # the nightly wrote each
+    assert len({codes for _, codes, _ in days}) == 1 and all(codes == distinct > 2 for _, codes, distinct in days)
 
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(built.warehouse_path, warehouse)
     weeks = sorted({_periods(DEMO_START + timedelta(days=i))["week"] for i in range(DAYS)})
     older = DEMO_START + timedelta(days=8)  # days before it were scored by a taxonomy without the topic
     with duckdb.connect(str(warehouse)) as conn:
-        conn.execute("DELETE FROM nlp.topic_codes WHERE topic_code = ? AND _partition_date < ?", [topic, older])
+        if history == "recorded":
+            conn.execute("DELETE FROM nlp.topic_codes WHERE topic_code = ? AND _partition_date < ?", [topic, older])
+        else:  # no codes recorded then, and the older version never assigned the topic
+            conn.execute("DELETE FROM nlp.topic_codes WHERE _partition_date < ?", [older])
+            conn.execute("UPDATE nlp.document_topics SET model_version = 'taxonomy-older', topic_code = "
+                         "CASE WHEN topic_code = ? THEN 'other' ELSE topic_code END WHERE _partition_date < ?",
+                         [topic, older])
     project = built.dbt_project_dir
-    done = subprocess.run([sys.executable, "-m", "dbt.cli.main", "run", "--select", "stg_nlp__topic_codes",
+    done = subprocess.run([sys.executable, "-m", "dbt.cli.main", "run", "--full-refresh", "--select",
+                           "stg_nlp__document_topics", "stg_nlp__topic_codes", "int_topic_codes_by_day",
                            "kpi_topic_trends", "--project-dir", str(project), "--profiles-dir", str(project),
                            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
                           env={**os.environ, "VOC_DBT_WAREHOUSE_PATH": str(warehouse)},
@@ -322,11 +332,16 @@ def test_topic_baseline_leaves_out_weeks_whose_taxonomy_lacked_the_topic(built: 
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         rows = conn.execute("SELECT week_start, topic_code, volume, baseline_volume, baseline_weeks "
                             "FROM kpi.kpi_topic_trends").fetchall()
+        assigned = {code for (code,) in conn.execute("SELECT DISTINCT topic_code FROM nlp.document_topics "
+                                                     "WHERE model_version = 'taxonomy-older'").fetchall()}
+    # the topics the older days' model is taken not to know: the one removed, or all it never assigned
+    lacking = {topic} if history == "recorded" else {code for _, code, *_ in rows} - assigned
+    assert topic in lacking and len(lacking) < len({code for _, code, *_ in rows}) / 2
     unknown = {w for w in weeks if w <= _periods(older - timedelta(days=1))["week"]}
     assert 2 <= len(unknown) < len(weeks)
     volume = {(w, t): v for w, t, v, _, _ in rows}
     for week, code, _, baseline, baseline_weeks in rows:
-        before = [w for w in weeks if week - timedelta(weeks=8) <= w < week and (code != topic or w not in unknown)]
+        before = [w for w in weeks if week - timedelta(weeks=8) <= w < week and (code not in lacking or w not in unknown)]
         assert baseline_weeks == len(before), (week, code)
         assert (baseline is None) == (not before)
         assert baseline is None or math.isclose(baseline, sum(volume[(w, code)] for w in before) / len(before))

@@ -222,3 +222,29 @@ def test_the_default_data_folder_does_not_depend_on_the_current_folder(tmp_path:
     shown = subprocess.run([sys.executable, "-m", "pipelines.cli", "--help"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=120)
     assert f"Data directory: {REPO_ROOT / 'data'}" in " ".join(shown.stdout.split())
+
+
+def test_a_taxonomy_with_other_topics_than_the_dbt_seed_stops_the_run_before_loading(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """dbt names topics from its seed; a VOC_TOPIC_TAXONOMY with a topic the seed lacks failed the marts' tests
+    and held back publish once a contact got it (a breaker's run, round 25)."""
+    from pipelines.settings import REPO_ROOT, TAXONOMY_SEED, SettingsError, get_settings
+
+    seed = (REPO_ROOT / "dbt_project" / TAXONOMY_SEED).read_text(encoding="utf-8")
+    same = tmp_path / "same_topics.csv"
+    same.write_text(seed.replace("\n", "\r\n"), encoding="utf-8")  # the same topics, as Excel saves them
+    added = tmp_path / "added_topic.csv"
+    added.write_text(seed.rstrip("\n") + "\nefficiency,service,办事效率,效率|一周了\n", encoding="utf-8")
+    monkeypatch.setenv("VOC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VOC_TOPIC_TAXONOMY", str(same))
+    get_settings().check_topic_taxonomy()
+    monkeypatch.setenv("VOC_TOPIC_TAXONOMY", str(added))
+    with pytest.raises(SettingsError, match="efficiency"):
+        get_settings().check_topic_taxonomy()
+    assert main(["run", "--start", "2026-08-01"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "efficiency" in err and "edit the seed" in err and "Traceback" not in err
+    assert not (tmp_path / "data" / "warehouse.duckdb").exists()
+    monkeypatch.setenv("VOC_DBT_PROJECT_DIR", str(tmp_path / "project"))  # the default follows the project
+    monkeypatch.delenv("VOC_TOPIC_TAXONOMY")
+    assert get_settings().topic_taxonomy == tmp_path / "project" / TAXONOMY_SEED

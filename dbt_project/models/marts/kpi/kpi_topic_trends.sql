@@ -23,17 +23,16 @@ weekly as (
     group by 1, 2
 ),
 
--- Weeks with a landing day whose topic model could not assign the topic (stg_nlp__topic_codes): a topic an
--- analyst adds and re-runs recent days for was unsayable before, so those weeks are no baseline for it,
--- neither a zero nor a week counted (its false "emerging" alerts, round 24). Days scored before the codes
--- were recorded have none, and count as knowing every topic.
+-- Weeks with a landing day whose topic model could not assign the topic (int_topic_codes_by_day): a topic
+-- an analyst adds and re-runs recent days for was unsayable before, so those weeks are no baseline for it,
+-- neither a zero nor a week counted (its false "emerging" alerts, round 24).
 unknown_weeks as (
     select distinct
         cast({{ dbt.date_trunc('week', 'scored.partition_date') }} as date) as week_start,
         topics.topic_code
-    from (select distinct partition_date from {{ ref('stg_nlp__topic_codes') }}) as scored
+    from (select distinct partition_date from {{ ref('int_topic_codes_by_day') }}) as scored
     cross join (select distinct topic_code from weekly where topic_code is not null) as topics
-    left join {{ ref('stg_nlp__topic_codes') }} as codes
+    left join {{ ref('int_topic_codes_by_day') }} as codes
         on codes.partition_date = scored.partition_date and codes.topic_code = topics.topic_code
     where codes.topic_code is null
 ),
