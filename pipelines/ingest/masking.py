@@ -65,11 +65,11 @@ def _keep_prefix_and_last4(text: str) -> str:
     return f"{digits[-11:-8]}****{digits[-4:]}"
 
 
-_LOOK_ALIKE_DIGITS = str.maketrans("lI|Oo", "11100")
+_LOOK_ALIKE_DIGITS = str.maketrans("lIOo", "1100")
 
 
 def _lettered_mobile(text: str) -> str:
-    """A mobile written with look-alike letters (l38OO138OOO), masked as its digits: 138****8000."""
+    """A mobile written with look-alike letters (l38OOl38OOO), masked as its digits: 138****8000."""
     return _keep_prefix_and_last4(text.translate(_LOOK_ALIKE_DIGITS))
 
 
@@ -262,6 +262,7 @@ _SEP = f"[{_SEP_CHARS}]{{0,3}}"
 # (138 @某某客服 0013 8000, which normalisation removes): at most six in a row.
 _PICTOGRAPHS = "\u2190-\u245f\u2500-\u2775\u2794-\u2bff\U0001f000-\U0001f0ff\U0001f10b-\U0001faff\ufe0f"
 _ONE_MARK = "[ .\\-_·—]?"  # at most one space, dot, dash, underscore or middle dot
+_LOOK_ALIKE = "[0-9OolI]"  # a digit, or a letter written for one (O, o for 0; l, I for 1)
 _SPLIT_GAP = (f"(?:[{_SEP_CHARS},、。;:~()\\[\\]【】/|*+=#^{_PICTOGRAPHS}]|<br ?/?>|&nbsp;|&#160;"
               f"|@[A-Za-z_\u4e00-\u9fff]{{1,20}}|然后|然後|接着|接著|再|最后|最後|后面|後面|是|和|加|转|轉){{0,6}}")
 # What follows an amount or a count, never a phone number.
@@ -349,11 +350,16 @@ PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern("mobile_cn_regrouped", rf"1{_ONE_MARK}[3-9](?:{_ONE_MARK}[0-9]){{9}}", _keep_prefix_and_last4,
                "138-12-34-56-78", needs=f"1{_ONE_MARK}[3-9]{_ONE_MARK}[0-9]"),
     # A mainland mobile with look-alike letters for digits, as posts write one past a filter: l3812345678,
-    # I38 0013 8000, 138OO138OOO (l, I or | for 1; O or o for 0). Not glued to a letter or digit either side,
-    # so i3-8100 and product codes stay; a number of digits only is mobile_cn's, which comes first.
-    PiiPattern("mobile_cn_lettered", rf"[1lI|][3-9][0-9Oo](?:{_SEP}[0-9Oo]{{4}}){{2}}", _lettered_mobile,
-               "l38 0013 8000", left="0-9A-Za-z", right="0-9A-Za-z", needs="[lI|][3-9][0-9Oo]|[0-9][Oo]|[Oo][0-9]",
-               starts="1lI|"),
+    # I38 0013 8000, 138OO138OOO, l38OOl38OOO, +86l3812345678 (l or I for 1, O or o for 0, anywhere), in the
+    # groups or spellings the two patterns above accept. Never glued to a letter before it or to a digit or
+    # look-alike after it, so i3-8100, SKU l38123456789 and product codes stay; a number of digits only is
+    # mobile_cn's, mobile_cn_split's or mobile_cn_regrouped's, which come first and accept all this one does.
+    # Not | or 丨 for 1: both separate the columns of a pasted table (数量|35 1000 2000).
+    PiiPattern("mobile_cn_lettered",
+               rf"{_CN_PREFIX}?[1lI][3-9]{_LOOK_ALIKE}{_SPLIT_GAP}{_LOOK_ALIKE}{{4}}{_SPLIT_GAP}{_LOOK_ALIKE}{{4}}"
+               rf"|[1lI]{_ONE_MARK}[3-9](?:{_ONE_MARK}{_LOOK_ALIKE}){{9}}",
+               _lettered_mobile, "l38 0013 8000", left="0-9A-Za-z", right=f"0-9OolI{_UNITS}",
+               needs=f"[lI]{_ONE_MARK}[3-9]|[0-9][OolI]|[OolI][0-9]", starts="0-9(+lI"),
     # Excel's scientific notation of a long number (an ID card or bank card typed into a number cell keeps
     # its first 15 digits: 4.40306198511123E+17): area code and birth date, or a card's first digits.
     PiiPattern("excel_long_number", "[1-9]\\.[0-9]{9,14}[Ee]\\+?(?:1[5-9]|2[0-2])", lambda _: "****",

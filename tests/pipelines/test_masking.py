@@ -105,6 +105,14 @@ FORMATS = [
     ("电话 I38 0013 8000 找我", "电话 138****8000 找我", 1),
     ("vx同号138OO138OOO", "vx同号138****8000", 1),
     ("ｌ３８１２３４５６７８", "138****5678", 1),
+    # ... anywhere in the number, in the groups digits may take, and glued to a word after it (a breaker's list)
+    ("电话l38OOl38OOO", "电话138****8000", 1),
+    ("138 I234 I678", "138****1678", 1),
+    ("l38，0013，8000", "138****8000", 1),
+    ("(l38)0013-8000", "(138****8000", 1),
+    ("l-3-8-0-0-1-3-8-0-0-0", "138****8000", 1),
+    ("+86l3812345678", "138****5678", 1),
+    ("l3812345678qq同号", "138****5678qq同号", 1),
 ]
 
 
@@ -317,7 +325,8 @@ def test_disguised_contact_numbers_are_masked(text: str, masked: str) -> None:
 @pytest.mark.parametrize("text", ["Q1 2026 销量 12345 台", "订单Q20261129001", "IP 是 192.168.1.10", "FAQ 12345",
                                   "2026-11-29 13:45 到货", "第 1-3 章", "V1.2.3.4", "1.5 倍 2.3 倍",
                                   "价格 1.38e+05 元", "i3-8100 处理器", "SKU l38123456789",
-                                  "I3 8100 和 I5 9400", "编号 Ol3812345678"])
+                                  "I3 8100 和 I5 9400", "编号 Ol3812345678",
+                                  "数量|35 1000 2000", "|38 1234 5678| 三列", "WiFi密码 l38OO138", "I3-13100F"])
 def test_regrouped_and_lettered_numbers_that_are_no_contact_stay(text: str) -> None:
     assert mask_pii(text) == (text, 0)
 
