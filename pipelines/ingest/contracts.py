@@ -102,6 +102,13 @@ _QUESTION_NUMBER = re.compile(r"^(?:(?:第\s*[0-9]+\s*题|q\s*[0-9]+)\s*[、.:)\
 _QUESTION_END = re.compile(r"[?:*\s]+$")
 
 
+def _names(name: str, word: str) -> bool:
+    """``word`` (folded) is in the folded file ``name``: a Latin word not inside a longer one."""
+    if word.isascii():
+        return re.search(f"(?<![a-z]){re.escape(word)}(?![a-z])", name) is not None
+    return word in name
+
+
 def _fold_header(header: str) -> str:
     """A header as contracts name it: folded (``_fold``), without a survey tool's question number
     or the question mark, colon or required-answer star at its end."""
@@ -129,8 +136,8 @@ class FieldContract:
     patterns: tuple[re.Pattern[str], ...]
     values: dict[str, object]
     items: dict[str, "FieldContract"]  # a LIST's fields of each item
-    # (word, value): a landing file whose name holds the word (case ignored) gives records without the field
-    # that value rather than ``default`` (social: 小红书导出.xlsx → platform xiaohongshu); the first word found wins.
+    # (word, value): a landing file whose name holds the word gives records without the field that value rather
+    # than ``default`` (social: 小红书导出.xlsx → platform xiaohongshu); see ``SourceContract.file_defaults``.
     file_name_defaults: tuple[tuple[str, object], ...] = ()
 
 
@@ -200,10 +207,16 @@ class SourceContract:
 
     def file_defaults(self, file_name: str) -> dict[str, object]:
         """The values the landing file's name gives the fields with ``file_name_defaults``, for records that
-        leave them empty: the first word found in ``file_name`` (case ignored) per field."""
-        name = file_name.lower()
-        return {field.name: next(value for word, value in field.file_name_defaults if word in name)
-                for field in self.fields.values() if any(word in name for word, _ in field.file_name_defaults)}
+        leave them empty. The name is folded like headers (case, full/half width); a Latin word counts only
+        between non-letters (zhihu is not in zhihui_kefu, xhs not in fxhsales), a Chinese one anywhere. A name
+        that names two values (weibo_douyin_compare.csv) gives none: which rows are whose, it does not say."""
+        name = _fold(file_name)
+        found = {}
+        for field in self.fields.values():
+            values = {value for word, value in field.file_name_defaults if _names(name, word)}
+            if len(values) == 1:
+                found[field.name] = values.pop()
+        return found
 
     def prepare(self, fields: dict, file_defaults: dict[str, object] | None = None) -> dict:
         """Apply the file's defaults (``file_defaults``) where a field is missing or blank, value maps (also inside
@@ -329,11 +342,8 @@ def _merge(base: dict, override: dict, path: Path) -> dict:
         for key, value in spec.items():
             if key == "aliases":
                 current["aliases"] = list(value or []) + list(current.get("aliases", []))
-            elif key == "values":
-                current["values"] = {**current.get("values", {}), **(value or {})}
-            elif key == "file_name_defaults":  # theirs first: the first word found in a name wins
-                current[key] = {**(value or {}), **{word: code for word, code in current.get(key, {}).items()
-                                                   if word not in (value or {})}}
+            elif key in ("values", "file_name_defaults"):
+                current[key] = {**current.get(key, {}), **(value or {})}
             else:
                 current[key] = value
     merged["columns"] = columns
@@ -361,7 +371,7 @@ def _compile(spec: _FieldSpec, name: str, path: Path) -> FieldContract:
         spec.pseudonymise, spec.identifier, tuple(choice.lower() for choice in spec.choices), spec.min, spec.max,
         tuple(exact), tuple(patterns), values,
         {item: _compile(item_spec, item, path) for item, item_spec in spec.items.items()},
-        tuple((word.lower(), value) for word, value in spec.file_name_defaults.items()))
+        tuple((_fold(word), value) for word, value in spec.file_name_defaults.items()))
 
 
 def load_contract(source: str, contracts_dir: Path | None = None) -> SourceContract:

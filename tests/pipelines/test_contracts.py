@@ -65,16 +65,29 @@ def test_an_organisation_extends_a_contract_without_code(tmp_path: Path) -> None
     assert contract.redelivery == "reject" and len(contract.origins) == 2
 
 
-def test_an_organisation_names_its_own_platforms_in_file_names(tmp_path: Path) -> None:
-    (tmp_path / "social.yml").write_text("columns:\n  platform: {file_name_defaults: {weibo: weibo_intl, 红书: redbook}}\n",
-                                         encoding="utf-8")
+def test_a_file_name_names_one_platform_as_a_word_in_any_width_and_an_organisation_adds_its_own(tmp_path: Path) -> None:
+    """A breaker's names (round 25): zhihui_kefu (智慧客服) is no 知乎 and fxhsales no 小红书; ＸＨＳ导出 is; a name
+    naming two platforms says nothing of which rows are whose."""
     contract = load_contract("social", tmp_path)
-    # theirs first: 红书 is found in 小红书 before the repository's 小红书, and their weibo replaces ours
-    assert contract.file_defaults("小红书导出.csv") == {"platform": "redbook"}
-    assert contract.file_defaults("Weibo_API.json") == {"platform": "weibo_intl"}
-    assert contract.file_defaults("抖音评论.xlsx") == {"platform": "douyin"} and contract.file_defaults("导出.csv") == {}
+    named = {name: contract.file_defaults(name).get("platform") for name in (
+        "小红书笔记导出.csv", "XHS_export.xlsx", "ＸＨＳ导出.csv", "Ｗｅｉｂｏ_export.csv", "XiaoHongShu_2024.csv",
+        "zhihui_kefu_export.csv", "fxhsales_q3.csv", "weibold.csv", "黑猫警长.csv", "weibo_douyin_compare.csv",
+        "微博舆情_小红书补充.csv", "export_final.csv")}
+    assert named == {"小红书笔记导出.csv": "xiaohongshu", "XHS_export.xlsx": "xiaohongshu", "ＸＨＳ导出.csv": "xiaohongshu",
+                     "Ｗｅｉｂｏ_export.csv": "weibo", "XiaoHongShu_2024.csv": "xiaohongshu",
+                     "zhihui_kefu_export.csv": None, "fxhsales_q3.csv": None, "weibold.csv": None, "黑猫警长.csv": None,
+                     "weibo_douyin_compare.csv": None, "微博舆情_小红书补充.csv": None, "export_final.csv": None}
+    assert contract.prepare({"platform": "XHS"})["platform"] == "xiaohongshu"
+    assert contract.prepare({"platform": "Weibo"})["platform"] == "weibo"
     assert contract.prepare({"platform": " "}, {"platform": "douyin"}) == {"platform": "douyin"}
     assert contract.prepare({"platform": "知乎"}, {"platform": "douyin"}) == {"platform": "zhihu"}
+
+    (tmp_path / "social.yml").write_text("columns:\n  platform: {file_name_defaults: {weibo: weibo_intl, 红书: redbook}}\n",
+                                         encoding="utf-8")
+    extended = load_contract("social", tmp_path)
+    assert extended.file_defaults("Weibo_API.json") == {"platform": "weibo_intl"}  # their word replaces ours
+    assert extended.file_defaults("红书导出.csv") == {"platform": "redbook"}
+    assert extended.file_defaults("抖音评论.xlsx") == {"platform": "douyin"}
 
 
 @pytest.mark.parametrize(("content", "message"), [
