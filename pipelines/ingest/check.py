@@ -38,6 +38,7 @@ class FileCheck:
     unmapped_required: list[str] = field(default_factory=list)
     unmapped_optional: list[str] = field(default_factory=list)
     foreign_encoding: str | None = None  # what a text file in neither UTF-8 nor GB18030 probably is
+    file_defaults: dict[str, object] = field(default_factory=dict)  # what the file's name gives empty fields
     rows_loaded: int = 0
     quarantined: Counter = field(default_factory=Counter)
     examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
@@ -127,11 +128,11 @@ def check_file(path: Path, source: str | None, contracts_dir: Path, max_text_cha
         return mapped
 
     keys = KeyLedger()
-    file_defaults = contract.file_defaults(path.name)
+    result.file_defaults = contract.file_defaults(path.name)
     for record in source_records(contract, path, mapper):
         first_read = True
         row, code, reason = check_record(record, spec, keys, max_text_chars, timezone, day=_landing_day(path),
-                                         file_defaults=file_defaults)
+                                         file_defaults=result.file_defaults)
         if row is not None:
             result.rows_loaded += 1
             continue
@@ -161,6 +162,8 @@ def render(check: FileCheck) -> str:
         unused = [header for header, name in check.mapping if name is None]
         lines.append(f"unused headers: {', '.join(unused) if unused else 'none'}")
         lines.append("required fields not mapped: " + (", ".join(check.unmapped_required) or "none"))
+    for name, value in check.file_defaults.items():
+        lines.append(f"from the file name: {name} = {value} where a row leaves it empty")
     if unused and check.unmapped_optional:
         lines.append(f"optional fields no header feeds: {', '.join(check.unmapped_optional)} (they load empty; if an "
                      f"unused header holds one, add it to that field's aliases in the contract)")

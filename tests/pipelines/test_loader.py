@@ -151,7 +151,8 @@ def test_describe_validation_error_is_readable() -> None:
     assert "channel" in reason and "nps" in reason and "'12'" in reason
 
 
-def test_a_social_export_without_a_platform_column_takes_the_platform_its_file_name_names(settings: Settings) -> None:
+def test_a_social_export_without_a_platform_column_takes_the_platform_its_file_name_names(
+        settings: Settings, capsys: pytest.CaptureFixture) -> None:
     """小红书 and 抖音 exports from social-listening tools carry no platform column; they were all loaded as weibo
     (stop 37 left it). The file's name says which platform; a column, where there is one, says it per row."""
     folder = settings.landing_dir / "social" / DEMO_START.isoformat()
@@ -164,6 +165,10 @@ def test_a_social_export_without_a_platform_column_takes_the_platform_its_file_n
         "帖子ID,作者ID,发布时间,内容,平台\n"
         f"M1,U4,{DEMO_START} 11:00:00,信用卡年费乱收,新浪微博\nM2,U5,{DEMO_START} 11:00:00,网点排队太久,小红书\n"
         f"M3,U6,{DEMO_START} 11:00:00,还可以,\n", encoding="utf-8")
+    from pipelines.cli import main
+
+    assert main(["sources", "check", str(folder / "小红书笔记导出_1201.csv")]) == 0
+    assert "from the file name: platform = xiaohongshu" in capsys.readouterr().out
     report = load_day("social", DEMO_START)
     assert report.rows_loaded == 6 and report.rows_quarantined == 0
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
