@@ -109,8 +109,10 @@ def _bin(name: str, settings: Settings) -> Path:
 
 
 def _run(args: list[str], settings: Settings, what: str, check: bool = True,
-         env: dict[str, str] | None = None, answers: str | None = None) -> subprocess.CompletedProcess:
-    """Run a Superset command, its output appended to ``logs/superset-setup.log`` (readable by its owner only).
+         env: dict[str, str] | None = None, answers: str | None = None,
+         expected: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
+    """Run a Superset command, its output appended to ``logs/superset-setup.log`` (readable by its owner only);
+    with ``check``, SupersetError on an exit code not in ``expected``.
     ``answers`` go to the command's prompts on standard input, in a new session without a terminal so a
     password prompt reads them there: a secret never stands on the command line (``ps``) or in the log."""
     result = subprocess.run(args, cwd=REPO_ROOT, env={**superset_env(settings), **(env or {})},
@@ -120,15 +122,10 @@ def _run(args: list[str], settings: Settings, what: str, check: bool = True,
     with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as handle:
         os.chmod(log, 0o600)  # one written by an earlier version was world-readable
         handle.write(f"$ {' '.join(args)}\n{result.stdout}\n{result.stderr}\n")
-    if check and result.returncode != 0:
-        _run_failed(result, settings, what)
+    if check and result.returncode not in expected:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+        raise SupersetError(f"{what} failed (exit {result.returncode}); full output in {log}\n{tail}")
     return result
-
-
-def _run_failed(result: subprocess.CompletedProcess, settings: Settings, what: str) -> None:
-    log = settings.data_dir / "logs" / "superset-setup.log"
-    tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
-    raise SupersetError(f"{what} failed (exit {result.returncode}); full output in {log}\n{tail}")
 
 
 def init_metadata(settings: Settings) -> None:
@@ -180,12 +177,10 @@ def import_dashboards(settings: Settings, demo_users: bool = False, force: bool 
                              + [f"  {who.username} / {who.password}" for who in logins]) if created
                    else f"Demo users {', '.join(passwords)}: passwords in {secrets_path(settings)}")
     command = _bundle_command("import", settings, extra=["--roles", str(ROLES_FILE), *(["--force"] if force else [])])
-    result = _run(command, settings, "dashboards import", check=False,
-                  env={"VOC_DEMO_USER_PASSWORDS": json.dumps(passwords)})
+    result = _run(command, settings, "dashboards import", env={"VOC_DEMO_USER_PASSWORDS": json.dumps(passwords)},
+                  expected=(0, UNEXPORTED_EDITS_EXIT))
     if result.returncode == UNEXPORTED_EDITS_EXIT:
         raise UnexportedEdits(result.stderr.strip().splitlines()[-1])
-    if result.returncode != 0:
-        _run_failed(result, settings, "dashboards import")
     return result.stdout.strip() + ("\n" + message if message else "")
 
 
