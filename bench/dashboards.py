@@ -27,11 +27,12 @@ def run(warehouse: Path, work: Path) -> dict:
     from pipelines import services, superset
     from pipelines.publish import publish
     from pipelines.settings import get_settings
+    from pipelines.warehouse import Warehouse
     from tests.dashboards.superset_client import SupersetAPI, check_dashboards
 
     settings = get_settings()
     started = time.perf_counter()
-    publication = publish(settings)
+    publication = publish(settings, Warehouse.from_settings(settings))
     publish_s = time.perf_counter() - started
     print(f"  published the serving file in {publish_s:.0f} s ({publication.tables['marts.fct_contacts']:,} contacts)",
           flush=True)
