@@ -8,9 +8,12 @@ finds on the folded text. Any clear match fails the audit. Each audit is recorde
 ``audit.pii_audits`` (one row, findings as JSON with a masked example each), which ``voc status``
 shows and publish consults.
 
-The scan is SQL: one pass per table; each value is tried against all patterns at once (one RE2
-automaton), and only the values that match are counted per pattern, so DuckDB runs the regular
-expressions on all cores and the rows never cross into Python.
+The scan is SQL: one pass per table; each value is tried against each pattern's own regular
+expression in turn, and only the values that match one are counted per pattern, so DuckDB runs the
+regular expressions on all cores and the rows never cross into Python. The patterns are not joined
+into one alternation: RE2 runs that 15 KB automaton 10-19 times slower than the 25 small ones one
+after another (2026-12-03, 200,000 bench ids: 2.84 s against 0.25 s; 7,765 hotel reviews: 5.62 s
+against 0.29 s, the same values found).
 
 Only values not seen before are tried. ``audit.clean_values`` keeps the MD5 (128 bits) of every
 value the last audit found clean, with the detector it was found clean by (``DETECTOR``, a digest of
@@ -105,9 +108,6 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-_ANY_PATTERN = _literal("|".join(f"(?:{pattern.sql_regex})" for pattern in ALL_PATTERNS))
-
-
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -140,9 +140,9 @@ def audited_columns(conn: duckdb.DuckDBPyConnection, serving_tables: tuple[str, 
 
 
 def _flagged(value: str) -> str:
-    """SQL that is true when ``value`` holds any pattern in clear: the one-automaton pre-test, then each
-    pattern's own condition (``SPOKEN`` lets a plain number through)."""
-    return f"(regexp_matches({value}, {_ANY_PATTERN}) AND ({' OR '.join(_condition(p, value) for p in ALL_PATTERNS)}))"
+    """SQL that is true when ``value`` holds any pattern in clear: each pattern's own condition
+    (``SPOKEN`` lets a plain number through)."""
+    return f"({' OR '.join(_condition(p, value) for p in ALL_PATTERNS)})"
 
 
 # What a value was found clean by: a changed pattern, guard or condition makes every value new again.
@@ -153,7 +153,7 @@ def _count_findings(conn: duckdb.DuckDBPyConnection, table: str, columns: list[s
     """Every (column, pattern) of ``table`` with clear values, counted over all its rows: one query."""
     schema, name = table.split(".", 1)
     source = f"{_quoted(schema)}.{_quoted(name)}"
-    candidates = ", ".join(f"CASE WHEN regexp_matches({_quoted(c)}, {_ANY_PATTERN}) THEN {_quoted(c)} END AS c{i}"
+    candidates = ", ".join(f"CASE WHEN {_flagged(_quoted(c))} THEN {_quoted(c)} END AS c{i}"
                            for i, c in enumerate(columns))
     counts = ", ".join(f"count(*) FILTER (WHERE {_condition(p, f'c{i}')})"
                        for i in range(len(columns)) for p in ALL_PATTERNS)
