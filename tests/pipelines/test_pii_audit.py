@@ -152,41 +152,52 @@ def test_quarantined_content_and_reason_are_masked(settings: Settings) -> None:
     assert not UNMASKED.search(reason + content) and audit.passed, audit.summary()
 
 
-def test_the_audit_tries_only_values_it_has_not_found_clean_and_never_clears_a_clear_one(
+def test_the_audit_tries_only_changed_parts_and_never_clears_a_clear_one(
         tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A re-audit tries only new values (a one-day rerun spent 4 of its 5.5 minutes re-reading the whole
-    warehouse); a value with clear PII stays a finding, counted over every row, until it is gone; a changed
-    detector tries everything again."""
+    """A re-audit tries only the days whose rows changed (re-reading the whole warehouse every night took
+    minutes at a million contacts); an edit of an old day's row is found; a part with clear PII stays a
+    finding, counted over every row, until it is gone; a changed detector tries everything again."""
     import pipelines.pii_audit as pii_audit
     from pipelines.pii_audit import latest_audit, run_audit
 
     conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    conn.execute("CREATE SCHEMA raw; CREATE TABLE raw.surveys (survey_id VARCHAR, comment VARCHAR, nps INTEGER)")
-    conn.execute("INSERT INTO raw.surveys SELECT 'S' || i, '第' || (i % 50) || '次来电，订单 CL20260801' || i, 5 "
-                 "FROM range(200) AS t(i)")
+    conn.execute("CREATE SCHEMA raw; CREATE TABLE raw.surveys "
+                 "(survey_id VARCHAR, comment VARCHAR, nps INTEGER, _partition_date DATE)")
+    conn.execute("INSERT INTO raw.surveys SELECT 'S' || i, '第' || i || '次来电，订单 CL20260801' || i, 5, "
+                 "DATE '2026-08-01' + (i // 100)::INTEGER FROM range(200) AS t(i)")  # two days of 100 rows
+    conn.execute("CREATE TABLE raw.agents AS SELECT 'A' || i AS agent_id FROM range(10) AS t(i)")  # no DATE: one part
     first = run_audit(conn, ())
-    assert first.passed and first.values_checked == 200 + 200  # the ids and the comments, distinct
+    assert first.passed and first.values_checked == 200 + 200 + 10  # the ids and the comments, distinct
     again = run_audit(conn, ())
-    assert again.passed and again.values_checked == 0 and again.rows_scanned == 200
+    assert again.passed and again.values_checked == 0 and again.rows_scanned == 210
 
-    conn.execute("INSERT INTO raw.surveys VALUES ('S900', '手机13812345678请回电', 1), ('S901', '手机13812345678请回电', 1), "
-                 "('S902', '还是没人回电', 1)")
+    # A new day, and one row of the first day edited in place: those two parts are tried, the second day is not.
+    conn.execute("INSERT INTO raw.surveys VALUES ('S900', '手机13812345678请回电', 1, '2026-08-03'), "
+                 "('S901', '手机13812345678请回电', 1, '2026-08-03'), ('S902', '还是没人回电', 1, '2026-08-03')")
+    conn.execute("UPDATE raw.surveys SET comment = '已回电' WHERE survey_id = 'S7'")
     found = run_audit(conn, ())
-    assert found.values_checked == 5 and not found.passed  # S900-S902, and two comments
+    assert found.values_checked == 100 + 100 + 3 + 2 and not found.passed  # day 1 (one comment new), day 3
     assert {(f.table, f.column) for f in found.findings} == {("raw.surveys", "comment")}
     assert ("mobile_cn", 2) in {(f.pattern, f.rows) for f in found.findings}
     still = run_audit(conn, ())
-    assert not still.passed and still.values_checked == 1  # the clear comment was not taken into the clean set
+    assert not still.passed and still.values_checked == 5  # the day with the clear comment was not recorded clean
+    assert {(str(part), rows) for part, rows in conn.execute(
+        "SELECT part, row_count FROM audit.clean_parts WHERE table_name = 'raw.surveys'").fetchall()} == {
+        ("2026-08-01", 100), ("2026-08-02", 100)}
 
     conn.execute("DELETE FROM raw.surveys WHERE survey_id IN ('S900', 'S901')")
     cleared = run_audit(conn, ())
-    assert cleared.passed and cleared.values_checked == 0
-    assert latest_audit(conn).values_checked == 0 and "0 values not seen before checked" in cleared.summary()
-    # the set holds what the warehouse holds now: the deleted ids are gone from it
-    assert conn.execute("SELECT count(*) FROM audit.clean_values").fetchone()[0] == 200 + 200 + 2
+    assert cleared.passed and cleared.values_checked == 2
+    after = run_audit(conn, ())
+    assert after.passed and after.values_checked == 0
+    assert latest_audit(conn).values_checked == 0 and "0 values of new or changed parts checked" in after.summary()
+    assert conn.execute("SELECT count(*) FROM audit.clean_parts").fetchone()[0] == 3 + 1
 
+    conn.execute("UPDATE raw.agents SET agent_id = 'A3-2026' WHERE agent_id = 'A3'")  # a table without days: all of it
+    edited = run_audit(conn, ())
+    assert edited.passed and edited.values_checked == 10
     monkeypatch.setattr(pii_audit, "DETECTOR", "a-changed-pattern")
-    assert run_audit(conn, ()).values_checked == 402
+    assert run_audit(conn, ()).values_checked == 201 + 201 + 10  # with S902 and its comment
 
 
 def test_an_audit_ledger_from_before_the_value_set_is_read_and_extended(tmp_path) -> None:
