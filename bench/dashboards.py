@@ -54,7 +54,9 @@ def run(warehouse: Path, work: Path) -> dict:
                     api.post("/api/v1/chart/data", {**body, "force": True})
                     timings.append(time.perf_counter() - t0)
                 every.extend(timings)
-                name = (body.get("form_data") or {}).get("slice_name") or str(slice_id)
+                form = body.get("form_data") or {}
+                # The bundle's own key (charts/<voc_key>.yaml): the slice id alone names no chart.
+                name = form.get("voc_key") or form.get("slice_name") or str(slice_id)
                 per_chart[f"{check.slug}/{slice_id}"] = {
                     "chart": name, "p50_s": round(statistics.median(timings), 3),
                     "p95_s": round(_percentile(timings, 0.95), 3)}
