@@ -57,7 +57,12 @@ def run(warehouse: Path, work: Path) -> dict:
                 form = body.get("form_data") or {}
                 # The bundle's own key (charts/<voc_key>.yaml): the slice id alone names no chart.
                 name = form.get("voc_key") or form.get("slice_name") or str(slice_id)
-                per_chart[f"{check.slug}/{slice_id}"] = {
+                # Requests without a slice id (a filter's values) share a key: number them, never overwrite.
+                base = key = f"{check.slug}/{slice_id}"
+                n = 1
+                while key in per_chart:
+                    key, n = f"{base}#{n}", n + 1
+                per_chart[key] = {
                     "chart": name, "p50_s": round(statistics.median(timings), 3),
                     "p95_s": round(_percentile(timings, 0.95), 3)}
         worst = max(per_chart.values(), key=lambda c: c["p95_s"])
