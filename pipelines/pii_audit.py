@@ -1,8 +1,10 @@
 """The PII audit: every text column that analysts or dashboards can read, scanned with the masking
 detector (``pipelines.ingest.masking.ALL_PATTERNS``, compiled for DuckDB), failing closed.
 
-Scanned: every VARCHAR column of the ``raw`` and ``nlp`` schemas and of every table the serving
-snapshot copies (``pipelines.publish.serving_tables``), with each pattern's ``sql_regex``: the
+Scanned: every text column (VARCHAR, JSON, ENUM, and lists, structs and maps as their VARCHAR form;
+``NOT_TEXT_TYPES`` are not) of the ``raw`` and ``nlp`` schemas and of every table the serving snapshot
+copies (``pipelines.publish.serving_tables``), as ``SELECT *`` binds it now, compared byte for byte
+whatever a column's collation, with each pattern's ``sql_regex``: the
 masking regex widened to accept full-width forms, which finds on the stored text what masking
 finds on the folded text. Any clear match fails the audit. Each audit is recorded in
 ``audit.pii_audits`` (one row, findings as JSON with a masked example each), which ``voc status``
@@ -129,39 +131,66 @@ def _condition(pattern: PiiPattern, value: str) -> str:
     return f"regexp_matches({value}, {regex})"
 
 
-def audited_columns(conn: duckdb.DuckDBPyConnection, serving_tables: tuple[str, ...]) -> dict[str, list[str]]:
-    """Text columns to scan, per ``schema.table``: all of ``raw`` and ``nlp``, and the serving tables."""
-    rows = conn.execute(
-        """SELECT c.table_schema || '.' || c.table_name, c.column_name
-           FROM information_schema.columns AS c
-           WHERE c.table_catalog = current_database() AND c.data_type = 'VARCHAR'
-             AND (c.table_schema IN (SELECT unnest(?::VARCHAR[]))
-                  OR c.table_schema || '.' || c.table_name IN (SELECT unnest(?::VARCHAR[])))
-           ORDER BY 1, c.ordinal_position""",
-        [list(AUDITED_SCHEMAS), list(serving_tables)],
-    ).fetchall()
-    columns: dict[str, list[str]] = {}
-    for table, column in rows:
-        if column not in NOT_TEXT_COLUMNS:
-            columns.setdefault(table, []).append(column)
-    return columns
-
-
+# Column types that hold no text (DuckDB's names as ``DESCRIBE`` prints them, before any ``(`` of
+# DECIMAL(p,s)). Every other column is audited as text: VARCHAR, JSON, ENUM, and nested types (lists,
+# arrays, STRUCT, MAP, UNION) through their VARCHAR form. Numbers are left out on purpose: the
+# warehouse's 64-bit surrogate keys would pass the ID-card and card checksums by chance. BLOB is
+# left out too: bytes are not text, and none of our tables has one.
+NOT_TEXT_TYPES = frozenset({
+    "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "DATE", "TIME", "TIME WITH TIME ZONE", "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "INTERVAL", "UUID", "BLOB",
+    "BIT", "VARINT", "BIGNUM", "\"NULL\""})
 # The column that dates a row, in order of preference (see the module docstring); else a table's first DATE column.
 PART_COLUMNS = ("_partition_date", "partition_date")
 
 
-def part_columns(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, str | None]:
-    """The column whose days divide each of ``tables`` (``schema.table``) into parts, or None (one part)."""
-    rows = conn.execute(
-        """SELECT table_schema || '.' || table_name, list(column_name ORDER BY ordinal_position)
-           FROM information_schema.columns
-           WHERE table_catalog = current_database() AND data_type = 'DATE'
-             AND table_schema || '.' || table_name IN (SELECT unnest(?::VARCHAR[]))
-           GROUP BY 1""", [tables]).fetchall()
-    dates = dict(rows)
-    return {table: next((c for c in PART_COLUMNS if c in dates.get(table, [])), (dates.get(table) or [None])[0])
-            for table in tables}
+@dataclass(frozen=True)
+class AuditedTable:
+    """One table's audited columns (name to DuckDB type) and the DATE column that divides it into parts
+    (None: the table is one part)."""
+
+    columns: dict[str, str]
+    part: str | None
+
+
+def _is_text(column_type: str) -> bool:
+    return column_type.split("(", 1)[0].strip() not in NOT_TEXT_TYPES
+
+
+def audited_tables(conn: duckdb.DuckDBPyConnection, serving_tables: tuple[str, ...]) -> dict[str, AuditedTable]:
+    """Tables to scan, per ``schema.table``: all of ``raw`` and ``nlp``, and the serving tables. Each table's
+    columns are read by binding ``SELECT *`` afresh (what publish copies), not from
+    ``information_schema``, whose column list of a view can be stale until the view is bound again.
+
+    Raises ``duckdb.Error`` when a table cannot be read (a broken view): the audit fails closed."""
+    tables = [row[0] for row in conn.execute(
+        """SELECT table_schema || '.' || table_name FROM information_schema.tables
+           WHERE table_catalog = current_database()
+             AND (table_schema IN (SELECT unnest(?::VARCHAR[]))
+                  OR table_schema || '.' || table_name IN (SELECT unnest(?::VARCHAR[])))
+           ORDER BY 1""", [list(AUDITED_SCHEMAS), list(serving_tables)]).fetchall()]
+    audited: dict[str, AuditedTable] = {}
+    for table in tables:
+        described = conn.execute(f"DESCRIBE SELECT * FROM {_source(table)}").fetchall()
+        columns = {name: kind for name, kind, *_ in described if _is_text(kind) and name not in NOT_TEXT_COLUMNS}
+        dates = [name for name, kind, *_ in described if kind == "DATE"]
+        if columns:
+            audited[table] = AuditedTable(columns, next((c for c in PART_COLUMNS if c in dates), (dates or [None])[0]))
+    return audited
+
+
+def _source(table: str) -> str:
+    schema, name = table.split(".", 1)
+    return f"{_quoted(schema)}.{_quoted(name)}"
+
+
+def _text(column: str, column_type: str) -> str:
+    """SQL for ``column``'s text, compared byte for byte: a case-insensitive collation (``COLLATE NOCASE``,
+    or ``default_collation``) would make ``hash`` and ``DISTINCT`` treat ``f224681357`` and ``F224681357`` as
+    one value, and two patterns need capitals (Taiwan IDs, plates)."""
+    value = _quoted(column) if column_type == "VARCHAR" else f"CAST({_quoted(column)} AS VARCHAR)"
+    return f'({value} COLLATE "binary")'
 
 
 def _flagged(value: str) -> str:
@@ -170,48 +199,50 @@ def _flagged(value: str) -> str:
     return f"({' OR '.join(_condition(p, value) for p in ALL_PATTERNS)})"
 
 
-# What a part was found clean by: a changed pattern, guard or condition, or another DuckDB (whose hash
-# makes the fingerprints), makes every part new again.
-DETECTOR = hashlib.sha256((_flagged("v") + duckdb.__version__).encode()).hexdigest()[:16]
+# What a part was found clean by: a changed pattern, guard or condition, another DuckDB (whose hash
+# makes the fingerprints), or a change to how the audit reads a table (``SCAN_VERSION``) makes every part
+# new again. Scan 2 (2026-12-04): columns bound afresh, collations ignored, nested types read, own aliases.
+SCAN_VERSION = "2"
+DETECTOR = hashlib.sha256((_flagged("v") + duckdb.__version__ + SCAN_VERSION).encode()).hexdigest()[:16]
 
 
-def _count_findings(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[Finding]:
+def _count_findings(conn: duckdb.DuckDBPyConnection, table: str, audited: AuditedTable) -> list[Finding]:
     """Every (column, pattern) of ``table`` with clear values, counted over all its rows: one query."""
-    schema, name = table.split(".", 1)
-    source = f"{_quoted(schema)}.{_quoted(name)}"
-    candidates = ", ".join(f"CASE WHEN {_flagged(_quoted(c))} THEN {_quoted(c)} END AS c{i}"
-                           for i, c in enumerate(columns))
+    source = _source(table)
+    texts = [_text(column, kind) for column, kind in audited.columns.items()]
+    candidates = ", ".join(f"CASE WHEN {_flagged(text)} THEN {text} END AS c{i}" for i, text in enumerate(texts))
     counts = ", ".join(f"count(*) FILTER (WHERE {_condition(p, f'c{i}')})"
-                       for i in range(len(columns)) for p in ALL_PATTERNS)
+                       for i in range(len(texts)) for p in ALL_PATTERNS)
     row = conn.execute(f"SELECT {counts} FROM (SELECT {candidates} FROM {source})").fetchone()
     findings = []
-    pairs = [(column, pattern) for column in columns for pattern in ALL_PATTERNS]
-    for (column, pattern), hits in zip(pairs, row):
+    pairs = [(column, text, pattern) for column, text in zip(audited.columns, texts) for pattern in ALL_PATTERNS]
+    for (column, text, pattern), hits in zip(pairs, row):
         if hits:
-            example = conn.execute(f"SELECT {_quoted(column)} FROM {source} "
-                                   f"WHERE {_condition(pattern, _quoted(column))} LIMIT 1").fetchone()[0]
+            example = conn.execute(f"SELECT {text} FROM {source} "
+                                   f"WHERE {_condition(pattern, text)} LIMIT 1").fetchone()[0]
             findings.append(Finding(table, column, pattern.name, hits, masked_example(example)))
     return findings
 
 
-def _scan_table(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str],
-                part: str | None) -> tuple[int, int, list[Finding]]:
+def _scan_table(conn: duckdb.DuckDBPyConnection, table: str, audited: AuditedTable) -> tuple[int, int, list[Finding]]:
     """Rows in ``table``, the distinct values of its new or changed parts (tried against the patterns),
     and its findings. Every part goes to ``audit_parts``, with ``clean`` false where a value is flagged."""
-    schema, name = table.split(".", 1)
-    source = f"{_quoted(schema)}.{_quoted(name)}"
-    names = ", ".join(_quoted(c) for c in columns)
-    day = _quoted(part) if part else "NULL::DATE"
-    conn.execute(f"INSERT INTO audit_parts SELECT ?, ?, {day}, count(*), sum(hash({names}))::HUGEINT, true "
-                 f"FROM {source} GROUP BY {day}", [table, ",".join(columns)])
+    source = _source(table)
+    texts = [_text(column, kind) for column, kind in audited.columns.items()]
+    day = _quoted(audited.part) if audited.part else "NULL::DATE"
+    conn.execute(f"INSERT INTO audit_parts SELECT ?, ?, {day}, count(*), sum(hash({', '.join(texts)}))::HUGEINT, true "
+                 f"FROM {source} GROUP BY {day}", [table, ",".join(audited.columns)])
     changed = f"""(SELECT p.part FROM audit_parts AS p WHERE p.table_name = {_literal(table)} AND NOT EXISTS (
                       SELECT 1 FROM audit.clean_parts AS k
                       WHERE k.detector = {_literal(DETECTOR)} AND k.table_name = p.table_name
                         AND k.columns = p.columns AND k.part IS NOT DISTINCT FROM p.part
                         AND k.row_count = p.row_count AND k.fingerprint = p.fingerprint))"""
-    rows_changed = (f"(SELECT t.* FROM (SELECT {names}, {day} AS audit_part FROM {source}) AS t "
-                    f"SEMI JOIN {changed} AS c ON t.audit_part IS NOT DISTINCT FROM c.part)")
-    cells = f"(UNPIVOT {rows_changed} ON {names} INTO NAME column_name VALUE v)"
+    # Every name below is the audit's own (c0.., part): a table's column may be called anything.
+    own = ", ".join(f"{text} AS c{i}" for i, text in enumerate(texts))
+    rows_changed = (f"(SELECT t.* FROM (SELECT {own}, {day} AS part FROM {source}) AS t "
+                    f"SEMI JOIN {changed} AS c ON t.part IS NOT DISTINCT FROM c.part)")
+    cells = (f"(UNPIVOT {rows_changed} ON {', '.join(f'c{i}' for i in range(len(texts)))} "
+             f"INTO NAME column_name VALUE v)")
     rows = conn.execute("SELECT coalesce(sum(row_count), 0) FROM audit_parts WHERE table_name = ?", [table]).fetchone()[0]
     checked, flagged = conn.execute(
         f"SELECT count(*), count(*) FILTER (WHERE {_flagged('v')}) FROM (SELECT DISTINCT v FROM {cells})").fetchone()
@@ -219,8 +250,8 @@ def _scan_table(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str],
         return rows, checked, []
     conn.execute(f"""UPDATE audit_parts SET clean = false WHERE table_name = ? AND EXISTS (
                          SELECT 1 FROM {cells} AS f WHERE {_flagged('f.v')}
-                           AND f.audit_part IS NOT DISTINCT FROM audit_parts.part)""", [table])
-    return rows, checked, _count_findings(conn, table, columns)
+                           AND f.part IS NOT DISTINCT FROM audit_parts.part)""", [table])
+    return rows, checked, _count_findings(conn, table, audited)
 
 
 def run_audit(conn: duckdb.DuckDBPyConnection, serving_tables: tuple[str, ...],
@@ -230,17 +261,16 @@ def run_audit(conn: duckdb.DuckDBPyConnection, serving_tables: tuple[str, ...],
     started = time.perf_counter()
     audited_at = datetime.now().replace(microsecond=0)
     conn.execute(AUDIT_DDL)
-    columns = audited_columns(conn, serving_tables)
-    parts = part_columns(conn, list(columns))
+    tables = audited_tables(conn, serving_tables)
     conn.execute("CREATE OR REPLACE TEMP TABLE audit_parts (table_name VARCHAR, columns VARCHAR, part DATE, "
                  "row_count BIGINT, fingerprint HUGEINT, clean BOOLEAN)")
     rows_scanned, checked, findings = 0, 0, []
-    for table, names in columns.items():
-        rows, fresh, found = _scan_table(conn, table, names, parts[table])
+    for table, audited in tables.items():
+        rows, fresh, found = _scan_table(conn, table, audited)
         rows_scanned += rows
         checked += fresh
         findings.extend(found)
-    result = AuditResult(audited_at, len(columns), sum(map(len, columns.values())), rows_scanned,
+    result = AuditResult(audited_at, len(tables), sum(len(t.columns) for t in tables.values()), rows_scanned,
                          round(time.perf_counter() - started, 2), tuple(findings), run_id, checked)
     conn.execute("BEGIN TRANSACTION")
     conn.execute("DELETE FROM audit.clean_parts")
@@ -256,7 +286,9 @@ def run_audit(conn: duckdb.DuckDBPyConnection, serving_tables: tuple[str, ...],
 
 
 def latest_audit(conn: duckdb.DuckDBPyConnection) -> AuditResult | None:
-    """The most recent recorded audit, or None when none has run on this warehouse."""
+    """The audit recorded last, or None when none has run on this warehouse. Ordered by when it was recorded
+    (``rowid``; the table is only appended to), not by ``audited_at``: that is the auditing process's local
+    time, and a process in another time zone would otherwise hide a newer failed audit behind an older pass."""
     exists = conn.execute("SELECT count(*) FROM information_schema.tables "
                           "WHERE table_schema = 'audit' AND table_name = 'pii_audits'").fetchone()[0]
     if not exists:
@@ -265,7 +297,7 @@ def latest_audit(conn: duckdb.DuckDBPyConnection) -> AuditResult | None:
                            "AND table_name = 'pii_audits' AND column_name = 'values_checked'").fetchone()[0]
     row = conn.execute(f"SELECT audited_at, tables, columns, rows_scanned, seconds, findings, run_id, "
                        f"{'values_checked' if checked else 'NULL'} "
-                       "FROM audit.pii_audits ORDER BY audited_at DESC, rowid DESC LIMIT 1").fetchone()
+                       "FROM audit.pii_audits ORDER BY rowid DESC LIMIT 1").fetchone()
     if row is None:
         return None
     findings = tuple(Finding(**item) for item in json.loads(row[5]))

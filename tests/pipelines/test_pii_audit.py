@@ -214,3 +214,62 @@ def test_an_audit_ledger_from_before_the_value_set_is_read_and_extended(tmp_path
     conn.execute("CREATE SCHEMA raw; CREATE TABLE raw.posts AS SELECT '好评' AS text")
     assert run_audit(conn, (), "r2").values_checked == 1
     assert latest_audit(conn).run_id == "r2"
+
+
+def test_the_audit_reads_what_publish_copies_whatever_the_collation_names_or_types(tmp_path) -> None:
+    """Four ways a reviewer got a clear number past the audit (stop 41): a case-insensitive collation
+    (``hash`` and ``DISTINCT`` took ``f224681357`` and ``F224681357`` for one value, and Taiwan IDs and plates
+    need capitals); a ``SELECT *`` view whose column list ``information_schema`` had not caught up with on a
+    new connection; a column named like the audit's own alias; and JSON, lists and structs, never read."""
+    from pipelines.pii_audit import run_audit
+
+    path = str(tmp_path / "warehouse.duckdb")
+    conn = duckdb.connect(path)
+    conn.execute("CREATE SCHEMA raw; CREATE TABLE raw.tags (tag VARCHAR COLLATE NOCASE, note VARCHAR, d DATE)")
+    conn.execute("INSERT INTO raw.tags VALUES ('身分證字號：f224681357', '好评', '2026-08-01')")
+    assert run_audit(conn, ()).passed  # lower case is no Taiwan ID
+    conn.execute("UPDATE raw.tags SET tag = upper(tag)")  # only the case changes
+    assert {f.pattern for f in run_audit(conn, ()).findings} == {"id_tw"}
+    conn.execute("DELETE FROM raw.tags; INSERT INTO raw.tags VALUES ('车牌京a12345', '好评', '2026-08-01'), "
+                 "('vip', '车牌京A12345', '2026-08-01')")  # a NOCASE column's twin of another column's plate
+    assert {(f.column, f.pattern) for f in run_audit(conn, ()).findings} == {("note", "licence_plate")}
+    conn.execute("DROP TABLE raw.tags")
+
+    conn.execute("CREATE SCHEMA staging; CREATE TABLE staging.base (id VARCHAR, comment VARCHAR, d DATE)")
+    conn.execute("INSERT INTO staging.base VALUES ('S1', '好评', '2026-08-01')")
+    conn.execute("CREATE SCHEMA marts; CREATE VIEW marts.v AS SELECT * FROM staging.base")
+    assert run_audit(conn, ("marts.v",)).passed
+    conn.execute("ALTER TABLE staging.base ADD COLUMN phone VARCHAR; UPDATE staging.base SET phone = '13812345678'")
+    conn.close()
+    conn = duckdb.connect(path)  # as the nightly would: nothing has bound the view again
+    assert ("marts.v", "phone") in {(f.table, f.column) for f in run_audit(conn, ("marts.v",)).findings}
+    conn.execute("DROP VIEW marts.v")
+
+    conn.execute("CREATE TABLE raw.odd (audit_part VARCHAR, part VARCHAR, c0 VARCHAR, _partition_date DATE)")
+    conn.execute("INSERT INTO raw.odd VALUES ('2026-08-01', 'x0', '好评', '2026-08-01')")
+    assert run_audit(conn, ()).passed
+    conn.execute("INSERT INTO raw.odd VALUES ('2026-08-01', '手机13812345678', '好评', '2026-08-02')")
+    assert {(f.table, f.column) for f in run_audit(conn, ()).findings} == {("raw.odd", "part")}
+    conn.execute("DROP TABLE raw.odd")
+
+    conn.execute("CREATE TABLE raw.nested (meta JSON, tags VARCHAR[], who STRUCT(phone VARCHAR), n BIGINT)")
+    conn.execute("INSERT INTO raw.nested VALUES ('{\"tel\": \"13812345678\"}', ['13912345678'], "
+                 "{'phone': '13712345678'}, 4403061985111234)")  # a 64-bit key: numbers are not text
+    found = run_audit(conn, ())
+    assert {f.column for f in found.findings} == {"meta", "tags", "who"}
+    assert all("*" in f.example and "12345678" not in f.example for f in found.findings)
+
+
+def test_the_latest_audit_is_the_one_recorded_last_whatever_its_clock(tmp_path) -> None:
+    """``audited_at`` is the auditing process's local time: a failed audit from a process in UTC, after a
+    pass from one in Asia/Shanghai, must not hide behind the pass's later-looking clock."""
+    from pipelines.pii_audit import latest_audit, run_audit
+
+    conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    conn.execute("CREATE SCHEMA raw; CREATE TABLE raw.posts AS SELECT '好评' AS text")
+    assert run_audit(conn, (), "shanghai").passed
+    conn.execute("UPDATE audit.pii_audits SET audited_at = audited_at + INTERVAL 8 HOUR")
+    conn.execute("INSERT INTO raw.posts VALUES ('手机13812345678')")
+    assert not run_audit(conn, (), "utc").passed
+    latest = latest_audit(conn)
+    assert latest.run_id == "utc" and not latest.passed
