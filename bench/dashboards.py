@@ -21,6 +21,18 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def _request_name(body: dict) -> str:
+    """What a ``/api/v1/chart/data`` request draws: a chart by its bundle key (charts/<voc_key>.yaml; the
+    slice id alone names no chart), else a native filter's values by their columns (a filter's request
+    carries no slice id)."""
+    form = body.get("form_data") or {}
+    if form.get("slice_id") is not None:
+        return form.get("voc_key") or form.get("slice_name") or str(form["slice_id"])
+    columns = [column if isinstance(column, str) else column.get("label") or column.get("sqlExpression") or "?"
+               for query in body.get("queries") or [] for column in query.get("columns") or []]
+    return "filter values: " + (", ".join(columns) or form.get("native_filter_id") or "?")
+
+
 def run(warehouse: Path, work: Path) -> dict:
     os.environ["VOC_DATA_DIR"] = str(work)
     os.environ["VOC_WAREHOUSE_PATH"] = str(warehouse)
@@ -54,13 +66,10 @@ def run(warehouse: Path, work: Path) -> dict:
                     api.post("/api/v1/chart/data", {**body, "force": True})
                     timings.append(time.perf_counter() - t0)
                 every.extend(timings)
-                form = body.get("form_data") or {}
-                # The bundle's own key (charts/<voc_key>.yaml): the slice id alone names no chart.
-                name = form.get("voc_key") or form.get("slice_name") or str(slice_id)
-                # Requests without a slice id (a filter's values) share a key: number them, never overwrite.
-                base = key = f"{check.slug}/{slice_id}"
+                name = _request_name(body)
+                base = key = f"{check.slug}/{slice_id if slice_id is not None else name}"
                 n = 1
-                while key in per_chart:
+                while key in per_chart:  # two requests may draw the same thing: number them, never overwrite
                     key, n = f"{base}#{n}", n + 1
                 per_chart[key] = {
                     "chart": name, "p50_s": round(statistics.median(timings), 3),
