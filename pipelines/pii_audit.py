@@ -122,6 +122,12 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _source(table: str) -> str:
+    """``schema.table`` as a quoted SQL name."""
+    schema, name = table.split(".", 1)
+    return f"{_quoted(schema)}.{_quoted(name)}"
+
+
 def _condition(pattern: PiiPattern, value: str) -> str:
     """SQL that is true when ``value`` holds ``pattern`` in clear."""
     regex = _literal(pattern.sql_regex)
@@ -153,6 +159,11 @@ class AuditedTable:
     columns: dict[str, str]
     part: str | None
 
+    @property
+    def texts(self) -> list[str]:
+        """SQL for each audited column's text (``_text``), in the order of ``columns``."""
+        return [_text(column, kind) for column, kind in self.columns.items()]
+
 
 def _is_text(column_type: str) -> bool:
     return column_type.split("(", 1)[0].strip() not in NOT_TEXT_TYPES
@@ -180,11 +191,6 @@ def audited_tables(conn: duckdb.DuckDBPyConnection, serving_tables: tuple[str, .
     return audited
 
 
-def _source(table: str) -> str:
-    schema, name = table.split(".", 1)
-    return f"{_quoted(schema)}.{_quoted(name)}"
-
-
 def _text(column: str, column_type: str) -> str:
     """SQL for ``column``'s text, compared byte for byte: a case-insensitive collation (``COLLATE NOCASE``,
     or ``default_collation``) would make ``hash`` and ``DISTINCT`` treat ``f224681357`` and ``F224681357`` as
@@ -209,7 +215,7 @@ DETECTOR = hashlib.sha256((_flagged("v") + duckdb.__version__ + SCAN_VERSION).en
 def _count_findings(conn: duckdb.DuckDBPyConnection, table: str, audited: AuditedTable) -> list[Finding]:
     """Every (column, pattern) of ``table`` with clear values, counted over all its rows: one query."""
     source = _source(table)
-    texts = [_text(column, kind) for column, kind in audited.columns.items()]
+    texts = audited.texts
     candidates = ", ".join(f"CASE WHEN {_flagged(text)} THEN {text} END AS c{i}" for i, text in enumerate(texts))
     counts = ", ".join(f"count(*) FILTER (WHERE {_condition(p, f'c{i}')})"
                        for i in range(len(texts)) for p in ALL_PATTERNS)
@@ -228,7 +234,7 @@ def _scan_table(conn: duckdb.DuckDBPyConnection, table: str, audited: AuditedTab
     """Rows in ``table``, the distinct values of its new or changed parts (tried against the patterns),
     and its findings. Every part goes to ``audit_parts``, with ``clean`` false where a value is flagged."""
     source = _source(table)
-    texts = [_text(column, kind) for column, kind in audited.columns.items()]
+    texts = audited.texts
     day = _quoted(audited.part) if audited.part else "NULL::DATE"
     conn.execute(f"INSERT INTO audit_parts SELECT ?, ?, {day}, count(*), sum(hash({', '.join(texts)}))::HUGEINT, true "
                  f"FROM {source} GROUP BY {day}", [table, ",".join(audited.columns)])
